@@ -1,0 +1,166 @@
+"""The data model: Sample and Dataset (see docs/DESIGN.md).
+
+A ``Dataset`` holds samples whose ``inputs`` map a modality name (``"text"``, ``"context"``,
+``"image"``, ...) to a value, an ordered label set, and named splits (lists of sample ids).
+It validates itself on construction, so every later step can trust it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..errors import DataError
+
+
+@dataclass
+class Sample:
+    """One multimodal example. ``inputs`` maps modality name to value; ``group`` is the speaker or
+    dialogue used for leak-free splits; ``meta`` holds anything else (ground truth, source row, ...)."""
+
+    id: str
+    inputs: dict[str, Any]
+    label: str | None = None
+    group: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return {"__array__": hashlib.sha256(np.ascontiguousarray(value).tobytes()).hexdigest(),
+                "shape": list(value.shape), "dtype": str(value.dtype)}
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in sorted(value.items())}
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+@dataclass
+class Dataset:
+    """An ordered label set, samples and splits, with a content fingerprint.
+
+    ``splits`` maps a split name to sample ids. ``source`` names the file(s) the data came from so
+    errors can point at them.
+    """
+
+    name: str
+    labels: tuple[str, ...]
+    samples: list[Sample]
+    modalities: tuple[str, ...]
+    splits: dict[str, list[str]] = field(default_factory=dict)
+    task: str = "classification"
+    dimension: str | None = None
+    source: str | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.labels = tuple(str(label) for label in self.labels)
+        self.modalities = tuple(self.modalities)
+        self._validate()
+
+    # -- validation -------------------------------------------------------------------------
+    def _validate(self) -> None:
+        if len(set(self.labels)) != len(self.labels):
+            raise DataError(f"label set has duplicates: {list(self.labels)}", file=self.source)
+        label_set = set(self.labels)
+        seen: dict[str, int] = {}
+        for position, sample in enumerate(self.samples):
+            record = f"{position} (id {sample.id!r})"
+            if sample.id in seen:
+                raise DataError(f"duplicate id {sample.id!r} (first at record {seen[sample.id]})",
+                                file=self.source, record=position, field="id")
+            seen[sample.id] = position
+            if sample.label is not None and sample.label not in label_set:
+                raise DataError(f"unknown label {sample.label!r}; expected one of {list(self.labels)}",
+                                file=self.source, record=record, field="label")
+            for modality in self.modalities:
+                value = sample.inputs.get(modality)
+                if value is None or (isinstance(value, str) and not value.strip()):
+                    raise DataError(f"missing modality {modality!r}", file=self.source, record=record,
+                                    field=modality)
+        for split, ids in self.splits.items():
+            if not ids:
+                raise DataError(f"split {split!r} is empty", file=self.source, field="split")
+            unknown = [i for i in ids if i not in seen]
+            if unknown:
+                raise DataError(f"split {split!r} names {len(unknown)} unknown ids, e.g. {unknown[:3]}",
+                                file=self.source, field="split")
+        self._index = seen
+
+    # -- access -------------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __iter__(self) -> Iterator[Sample]:
+        return iter(self.samples)
+
+    def __getitem__(self, sample_id: str) -> Sample:
+        return self.samples[self._index[sample_id]]
+
+    @property
+    def ids(self) -> list[str]:
+        return [s.id for s in self.samples]
+
+    @property
+    def y(self) -> np.ndarray:
+        """Gold label indices into ``labels`` (-1 where a sample has no label)."""
+        lookup = {label: i for i, label in enumerate(self.labels)}
+        return np.array([lookup.get(s.label, -1) if s.label is not None else -1 for s in self.samples],
+                        dtype=np.int64)
+
+    def column(self, modality: str) -> list[Any]:
+        return [s.inputs[modality] for s in self.samples]
+
+    def split(self, name: str) -> Dataset:
+        """The samples of one split as a Dataset of its own (named ``name/split``)."""
+        if name not in self.splits:
+            raise DataError(f"no split {name!r}; available: {sorted(self.splits)}", file=self.source,
+                            field="split")
+        return self.subset(self.splits[name], name=f"{self.name}/{name}")
+
+    def subset(self, ids: Iterable[str], name: str | None = None) -> Dataset:
+        ids = list(ids)
+        missing = [i for i in ids if i not in self._index]
+        if missing:
+            raise DataError(f"{len(missing)} ids not in dataset {self.name!r}, e.g. {missing[:3]}",
+                            file=self.source, field="id")
+        return Dataset(name=name or self.name, labels=self.labels,
+                       samples=[self.samples[self._index[i]] for i in ids], modalities=self.modalities,
+                       splits={}, task=self.task, dimension=self.dimension, source=self.source,
+                       info=dict(self.info))
+
+    def with_modalities(self, modalities: Sequence[str]) -> Dataset:
+        """Same samples, other modality names declared (each must be present in every sample)."""
+        return Dataset(name=self.name, labels=self.labels, samples=self.samples, modalities=tuple(modalities),
+                       splits=self.splits, task=self.task, dimension=self.dimension, source=self.source,
+                       info=dict(self.info))
+
+    def fingerprint(self) -> str:
+        """SHA-256 over labels, modalities and every sample's id, inputs and label (16 hex chars)."""
+        digest = hashlib.sha256()
+        digest.update(json.dumps([self.labels, self.modalities], sort_keys=True).encode())
+        for s in self.samples:
+            row = [s.id, {m: _canonical(s.inputs.get(m)) for m in self.modalities}, s.label]
+            digest.update(json.dumps(row, sort_keys=True, default=str).encode())
+        return digest.hexdigest()[:16]
+
+    def label_counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(self.labels, 0)
+        for s in self.samples:
+            if s.label is not None:
+                counts[s.label] += 1
+        return counts
+
+    def summary(self) -> dict[str, Any]:
+        return {"name": self.name, "task": self.task, "dimension": self.dimension, "n": len(self),
+                "labels": list(self.labels), "modalities": list(self.modalities),
+                "splits": {k: len(v) for k, v in self.splits.items()}, "label_counts": self.label_counts(),
+                "fingerprint": self.fingerprint(), "source": self.source}

@@ -1,0 +1,144 @@
+"""Predictions: per-sample class probabilities with provenance (the one table that flows).
+
+Rows whose probabilities are all NaN mean "no prediction for this sample" (for example an API
+answer that could not be scored); they are kept and reported, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError
+from .io import atomic_write, read_json, to_jsonable
+
+
+@dataclass
+class Predictions:
+    """``probs[i, k]`` is the probability of ``labels[k]`` for sample ``ids[i]`` under ``view``."""
+
+    ids: list[str]
+    labels: tuple[str, ...]
+    probs: np.ndarray
+    view: str
+    scorer: str = "unknown"
+    dataset: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.ids = [str(i) for i in self.ids]
+        self.labels = tuple(self.labels)
+        self.probs = np.asarray(self.probs, dtype=np.float64)
+        self.view = str(self.view)
+        if self.probs.ndim != 2 or self.probs.shape != (len(self.ids), len(self.labels)):
+            raise DataError(f"probs has shape {self.probs.shape}, expected ({len(self.ids)}, {len(self.labels)})",
+                            field="probs")
+        if len(set(self.ids)) != len(self.ids):
+            dup = pd.Series(self.ids)[pd.Series(self.ids).duplicated()].iloc[0]
+            raise DataError(f"duplicate id {dup!r} in predictions", field="id")
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    # -- derived ------------------------------------------------------------------------------
+    @property
+    def has_prediction(self) -> np.ndarray:
+        """Boolean mask: False where the row is all-NaN (no prediction)."""
+        return ~np.all(np.isnan(self.probs), axis=1)
+
+    @property
+    def missing_ids(self) -> list[str]:
+        return [i for i, ok in zip(self.ids, self.has_prediction, strict=True) if not ok]
+
+    def argmax(self) -> np.ndarray:
+        """Predicted label index per sample; -1 where there is no prediction."""
+        filled = np.where(np.isnan(self.probs), -np.inf, self.probs)
+        out = filled.argmax(axis=1)
+        out[~self.has_prediction] = -1
+        return out
+
+    def predicted_labels(self) -> list[str | None]:
+        return [self.labels[k] if k >= 0 else None for k in self.argmax()]
+
+    def align(self, ids: Sequence[str], *, allow_missing: bool = False) -> Predictions:
+        """Reorder to ``ids``. Ids absent here raise (naming them), or become NaN rows if allowed."""
+        index = {i: n for n, i in enumerate(self.ids)}
+        absent = [i for i in ids if i not in index]
+        if absent and not allow_missing:
+            raise DataError(f"{len(absent)} ids have no prediction (view {self.view}), e.g. {absent[:3]}",
+                            file=self.meta.get("source"), field="id")
+        probs = np.full((len(ids), len(self.labels)), np.nan)
+        rows = [index.get(i, -1) for i in ids]
+        have = np.array([r >= 0 for r in rows], dtype=bool)
+        if have.any():
+            probs[have] = self.probs[[r for r in rows if r >= 0]]
+        return Predictions(list(ids), self.labels, probs, self.view, self.scorer, self.dataset, dict(self.meta))
+
+    def to_frame(self) -> pd.DataFrame:
+        frame = pd.DataFrame(self.probs, columns=[f"p_{label}" for label in self.labels])
+        frame.insert(0, "id", self.ids)
+        frame["pred"] = self.predicted_labels()
+        return frame
+
+    # -- persistence ----------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {"ids": self.ids, "labels": list(self.labels), "probs": self.probs.tolist(), "view": self.view,
+                "scorer": self.scorer, "dataset": self.dataset, "meta": self.meta}
+
+    def save(self, path: str | Path) -> Path:
+        """Save as ``.json`` or ``.parquet`` (by suffix), atomically."""
+        path = Path(path)
+        if path.suffix == ".parquet":
+            frame = self.to_frame().drop(columns="pred")
+            provenance = json.dumps(to_jsonable({k: v for k, v in self.to_dict().items()
+                                                 if k not in ("ids", "probs")}))
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            arrow = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(
+                {b"interlens": provenance.encode()})
+            return atomic_write(path, lambda p: pq.write_table(arrow, p))
+        from .io import write_json
+
+        return write_json(path, self.to_dict())
+
+    @classmethod
+    def load(cls, path: str | Path) -> Predictions:
+        path = Path(path)
+        if path.suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            table = pq.read_table(path)
+            info = json.loads(table.schema.metadata[b"interlens"])
+            frame = table.to_pandas()
+            probs = frame[[f"p_{label}" for label in info["labels"]]].to_numpy(dtype=np.float64)
+            return cls(frame["id"].astype(str).tolist(), tuple(info["labels"]), probs, info["view"],
+                       info["scorer"], info.get("dataset"), info.get("meta") or {})
+        data = read_json(path)
+        for key in ("ids", "labels", "probs", "view"):
+            if key not in data:
+                raise DataError(f"missing key {key!r}", file=str(path), field=key)
+        probs = np.array([[np.nan if v is None else v for v in row] for row in data["probs"]], dtype=np.float64)
+        return cls(data["ids"], tuple(data["labels"]), probs.reshape(len(data["ids"]), len(data["labels"])),
+                   data["view"], data.get("scorer", "unknown"), data.get("dataset"), data.get("meta") or {})
+
+
+def check_same_ids(*predictions: Predictions, names: Sequence[str] | None = None) -> None:
+    """Raise a DataError naming the files/views whose id sets differ."""
+    if not predictions:
+        return
+    names = list(names or [p.meta.get("source") or p.view for p in predictions])
+    first = set(predictions[0].ids)
+    for name, pred in zip(names[1:], predictions[1:], strict=True):
+        other = set(pred.ids)
+        if other != first:
+            only_a, only_b = sorted(first - other), sorted(other - first)
+            raise DataError(
+                f"id sets differ from {names[0]}: {len(only_a)} ids only in {names[0]} (e.g. {only_a[:3]}), "
+                f"{len(only_b)} only here (e.g. {only_b[:3]})", file=str(name), field="id")
