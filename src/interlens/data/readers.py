@@ -1,0 +1,248 @@
+"""Generic table readers: JSONL, JSON (a list of objects), CSV, TSV and Parquet -> :class:`Dataset`.
+
+Every error names the file, the record (a 1-based *line* for text files, a 1-based *row* for
+Parquet and JSON lists) and the field. Values are never type-inferred: CSV/TSV cells stay strings
+(the ``csv`` module, not pandas, so line numbers are exact and ids like MMSD2.0's 64-bit integers are
+never routed through a float) and JSON integers are parsed exactly by Python's ``json``.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import json
+import math
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import DataError
+from .schema import Dataset, Sample
+
+FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".tsv": "tsv",
+           ".tab": "tsv", ".parquet": "parquet", ".pq": "parquet"}
+
+
+@dataclass(frozen=True)
+class Record:
+    """One input row: ``where`` is how errors name it (``"line 7"`` or ``"row 3"``)."""
+
+    where: str
+    fields: dict[str, Any]
+
+
+def table_format(path: str | os.PathLike) -> str:
+    """The format implied by the file suffix; a clear error for anything else."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        raise DataError(f"unsupported file type {suffix or '(none)'!r}; supported: "
+                        f"{', '.join(sorted(FORMATS))}", file=str(path))
+    return FORMATS[suffix]
+
+
+def _read_text(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DataError("file not found", file=str(path)) from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise DataError(f"not valid UTF-8 at byte {err.start} ({raw[err.start:err.start + 4]!r}); "
+                        "re-save the file as UTF-8", file=str(path), record=f"line {line}") from None
+
+
+def _jsonl_records(path: Path) -> Iterator[Record]:
+    for number, line in enumerate(_read_text(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise DataError(f"malformed JSON (column {err.colno}): {err.msg}", file=str(path),
+                            record=f"line {number}") from None
+        if not isinstance(value, dict):
+            raise DataError(f"expected a JSON object, got {type(value).__name__}", file=str(path),
+                            record=f"line {number}")
+        yield Record(f"line {number}", value)
+
+
+def _json_records(path: Path) -> Iterator[Record]:
+    text = _read_text(path)
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise DataError(f"malformed JSON (column {err.colno}): {err.msg}", file=str(path),
+                        record=f"line {err.lineno}") from None
+    if not isinstance(value, list):
+        raise DataError("expected a JSON list of objects (use .jsonl for one object per line)",
+                        file=str(path))
+    for number, item in enumerate(value, start=1):
+        if not isinstance(item, dict):
+            raise DataError(f"expected a JSON object, got {type(item).__name__}", file=str(path),
+                            record=f"row {number}")
+        yield Record(f"row {number}", item)
+
+
+def _delimited_records(path: Path, delimiter: str) -> Iterator[Record]:
+    reader = csv.reader(io.StringIO(_read_text(path), newline=""), delimiter=delimiter, strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise DataError("empty file (no header row)", file=str(path), record="line 1") from None
+    except csv.Error as err:
+        raise DataError(f"malformed header: {err}", file=str(path), record="line 1") from None
+    if len(set(header)) != len(header):
+        dup = sorted({h for h in header if header.count(h) > 1})
+        raise DataError(f"duplicate column names {dup}", file=str(path), record="line 1")
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            raise DataError(f"malformed {'TSV' if delimiter == chr(9) else 'CSV'}: {err}", file=str(path),
+                            record=f"line {start}") from None
+        if not row or (len(row) == 1 and not row[0].strip() and len(header) > 1):
+            continue
+        if len(row) != len(header):
+            raise DataError(f"malformed {'TSV' if delimiter == chr(9) else 'CSV'}: expected "
+                            f"{len(header)} fields (as in the header), saw {len(row)}", file=str(path),
+                            record=f"line {start}")
+        yield Record(f"line {start}", dict(zip(header, row, strict=True)))
+
+
+def _parquet_records(path: Path) -> Iterator[Record]:
+    import pyarrow.parquet as pq
+
+    if not path.exists():
+        raise DataError("file not found", file=str(path))
+    try:
+        table = pq.read_table(path)
+    except Exception as err:  # pyarrow raises several types for damaged files
+        raise DataError(f"cannot read Parquet: {err}", file=str(path)) from None
+    for number, row in enumerate(table.to_pylist(), start=1):
+        yield Record(f"row {number}", row)
+
+
+def read_records(path: str | os.PathLike) -> Iterator[Record]:
+    """Yield the rows of a JSONL/JSON/CSV/TSV/Parquet file as :class:`Record` s (format by suffix)."""
+    path = Path(path)
+    kind = table_format(path)
+    if kind == "jsonl":
+        return _jsonl_records(path)
+    if kind == "json":
+        return _json_records(path)
+    if kind == "parquet":
+        return _parquet_records(path)
+    return _delimited_records(path, "\t" if kind == "tsv" else ",")
+
+
+def is_missing(value: Any) -> bool:
+    """None, NaN or a blank string."""
+    return value is None or (isinstance(value, float) and math.isnan(value)) or (
+        isinstance(value, str) and not value.strip())
+
+
+def as_text_id(value: Any) -> str:
+    """An id as an exact string; a float that is not a whole number (lost digits) is refused."""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        if not value.is_integer() or abs(value) >= 2**53:
+            raise ValueError(f"id {value!r} is a float; ids must be read as integers or strings")
+        return str(int(value))
+    return str(value)
+
+
+def get_field(record: Record, column: str, file: str, *, required: bool = True, what: str = "") -> Any:
+    """``record.fields[column]`` with a clear error (listing available columns) when absent/empty."""
+    if column not in record.fields:
+        available = list(record.fields)
+        close = difflib.get_close_matches(column, available, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise DataError(f"missing column {column!r}{hint}; available columns: {available}", file=file,
+                        record=record.where, field=column)
+    value = record.fields[column]
+    if required and is_missing(value):
+        raise DataError(f"missing value{' for ' + what if what else ''} in column {column!r}", file=file,
+                        record=record.where, field=column)
+    return value
+
+
+def read_table(path: str | os.PathLike, *, id: str, label: str | None = None,
+               modalities: Mapping[str, str], group: str | None = None, split: str | None = None,
+               labels: Sequence[Any] | None = None, splits: Sequence[str] | None = None,
+               name: str | None = None, task: str = "classification",
+               dimension: str | None = None) -> Dataset:
+    """Read a table into a :class:`Dataset` using a column mapping.
+
+    ``modalities`` maps modality name -> column (e.g. ``{"text": "utterance"}``). ``labels`` fixes the
+    ordered label set (a label outside it is an error); otherwise the sorted unique labels are used.
+    With ``split``, each row's value in that column names its split; ``splits`` optionally lists the
+    split names expected (an unknown or missing one is an error). Columns not mapped go to
+    ``Sample.meta``. Ids are kept as exact strings.
+    """
+    path = Path(path)
+    file = str(path)
+    if splits is not None and split is None:
+        raise DataError("expected split names given but no split column mapped", file=file, field="split")
+    if not modalities:
+        raise DataError("no modality columns mapped", file=file)
+    mapped = {id, *modalities.values(), *(c for c in (label, group, split) if c)}
+    label_set = [str(v) for v in labels] if labels is not None else None
+    allowed = set(label_set) if label_set is not None else None
+    expected_splits = list(splits) if splits is not None else None
+    samples: list[Sample] = []
+    split_ids: dict[str, list[str]] = {s: [] for s in expected_splits or []}
+    first_seen: dict[str, str] = {}
+    found_labels: set[str] = set()
+    for record in read_records(path):
+        raw_id = get_field(record, id, file)
+        try:
+            sample_id = as_text_id(raw_id)
+        except ValueError as err:
+            raise DataError(str(err), file=file, record=record.where, field=id) from None
+        if sample_id in first_seen:
+            raise DataError(f"duplicate id {sample_id!r} (first at {first_seen[sample_id]})", file=file,
+                            record=record.where, field=id)
+        first_seen[sample_id] = record.where
+        inputs = {m: get_field(record, column, file, what=f"modality {m!r}")
+                  for m, column in modalities.items()}
+        sample_label = None
+        if label is not None:
+            sample_label = str(get_field(record, label, file))
+            if allowed is not None and sample_label not in allowed:
+                close = difflib.get_close_matches(sample_label, label_set or [], n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise DataError(f"unknown label {sample_label!r}{hint}; expected one of {label_set}",
+                                file=file, record=record.where, field=label)
+            found_labels.add(sample_label)
+        sample_group = None
+        if group is not None:
+            value = get_field(record, group, file, required=False)
+            sample_group = None if is_missing(value) else str(value)
+        if split is not None:
+            split_name = str(get_field(record, split, file))
+            if expected_splits is not None and split_name not in split_ids:
+                raise DataError(f"unknown split {split_name!r}; expected one of {expected_splits}",
+                                file=file, record=record.where, field=split)
+            split_ids.setdefault(split_name, []).append(sample_id)
+        meta = {k: v for k, v in record.fields.items() if k not in mapped}
+        meta["record"] = record.where
+        samples.append(Sample(sample_id, inputs, sample_label, sample_group, meta))
+    if not samples:
+        raise DataError("no records", file=file)
+    empty = [s for s, ids in split_ids.items() if not ids]
+    if empty:
+        raise DataError(f"split {empty[0]!r} is empty (no row has {split}={empty[0]!r})", file=file,
+                        field=split or "split")
+    return Dataset(name=name or path.stem, labels=tuple(label_set or sorted(found_labels)), samples=samples,
+                   modalities=tuple(modalities), splits=split_ids, task=task, dimension=dimension,
+                   source=file, info={"format": table_format(path), "columns": {"id": id, "label": label,
+                                      "group": group, "split": split, **dict(modalities)}})
