@@ -1,5 +1,7 @@
 """Datasets: the schema, generic readers, adapters for known corpora, synthetic data."""
 
+from .adapters import describe_dataset, list_datasets, load_dataset
+from .readers import read_table
 from .schema import Dataset, Sample
 
-__all__ = ["Dataset", "Sample"]
+__all__ = ["Dataset", "Sample", "describe_dataset", "list_datasets", "load_dataset", "read_table"]
