@@ -1,5 +1,96 @@
-"""CLI sub-commands (filled in by the module owner)."""
+"""``interlens data list`` and ``interlens data show NAME`` (same as ``list_datasets`` /
+``describe_dataset`` in :mod:`interlens.data.adapters`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
 
 import typer
+from rich.table import Table
+
+from ..data.adapters import describe_dataset, list_datasets
+from ..errors import DataError
+from .common import console, friendly_errors, write_results
 
 app = typer.Typer(no_args_is_help=True)
+
+
+def parse_options(pairs: list[str] | None) -> dict[str, Any]:
+    """``["task=sentiment", "fold=2", "context=true"]`` -> typed loader options (JSON literals, else text)."""
+    options: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.strip():
+            raise DataError(f"option {pair!r} is not KEY=VALUE", field="option")
+        try:
+            options[key.strip()] = json.loads(raw)
+        except json.JSONDecodeError:
+            options[key.strip()] = raw
+    return options
+
+
+def _short(value: Any, width: int = 90) -> str:
+    text = str(value).replace("\n", " | ")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+@app.command("list")
+@friendly_errors
+def list_cmd(data_root: Path | None = typer.Option(None, "--data-root", help="Folder holding the datasets."),
+             sizes: bool = typer.Option(True, "--sizes/--no-sizes", help="Load each dataset for split sizes"),
+             ) -> list[dict[str, Any]]:
+    """List the registered datasets."""
+    rows = list_datasets(data_root, sizes=sizes)
+    table = Table(title="datasets")
+    for column in ("name", "task", "modalities", "#labels", "splits", "description"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        modalities = ", ".join(row["modalities"]) + "".join(f" (+{m})" for m in row["optional_modalities"])
+        if row["splits"]:
+            splits = " / ".join(f"{k} {v}" for k, v in row["splits"].items())
+        else:
+            splits = row.get("error") or ("data found" if row["available"] else "[dim]data not found[/]")
+        table.add_row(row["name"], row["dimension"], modalities, str(row["n_labels"]), splits,
+                      row["description"])
+    console.print(table)
+    return rows
+
+
+@app.command("show")
+@friendly_errors
+def show_cmd(name: str = typer.Argument(..., help="Dataset name (see `interlens data list`)."),
+             data_root: Path | None = typer.Option(None, "--data-root", help="Folder holding the datasets."),
+             split: str | None = typer.Option(None, "--split", help="Show one split only."),
+             n: int = typer.Option(5, "--n", min=0, help="How many samples to print."),
+             option: list[str] | None = typer.Option(None, "--option", "-o",
+                                                      help="Loader option KEY=VALUE (repeatable)."),
+             out: Path | None = typer.Option(None, "--out", help="Write OUT/results.json."),
+             ) -> dict[str, Any]:
+    """Summary, label counts and the first samples of a dataset."""
+    summary = describe_dataset(name, data_root, split=split, n=n, **parse_options(option))
+    console.print(f"[bold]{summary['name']}[/] ({summary['dimension']}): {summary['n']} samples, "
+                  f"{summary['groups']} groups, modalities {', '.join(summary['modalities'])}")
+    console.print(f"splits: {', '.join(f'{k} {v}' for k, v in summary['splits'].items())}")
+    console.print(f"source: {summary['source']}   fingerprint: {summary['fingerprint']}")
+    counts = Table(title="label counts")
+    counts.add_column("label")
+    split_names = list(summary["label_counts_by_split"])
+    for column in [*split_names, "total"]:
+        counts.add_column(column, justify="right")
+    for label in summary["labels"]:
+        by_split = [summary["label_counts_by_split"][s][label] for s in split_names]
+        counts.add_row(label, *map(str, by_split), str(sum(by_split)))
+    console.print(counts)
+    if n:
+        samples = Table(title=f"first {min(n, len(summary['samples']))} samples")
+        for column in ("id", "label", "group", *summary["modalities"]):
+            samples.add_column(column, overflow="fold")
+        for sample in summary["samples"]:
+            samples.add_row(sample["id"], str(sample["label"]), str(sample["group"]),
+                            *(_short(sample["inputs"][m]) for m in summary["modalities"]))
+        console.print(samples)
+    if out is not None:
+        write_results(out, summary)
+    return summary

@@ -510,7 +510,7 @@ def load_dataset(name: str, data_root: str | os.PathLike | None = None, **option
     card = get_card(name)
     for option in options:
         if option not in card.options:
-            raise unknown_name(f"option for dataset {name!r}", option, list(card.options))
+            raise unknown_name(f"{name} option", option, list(card.options))
     return card.loader(resolve_root(data_root), **options)
 
 
