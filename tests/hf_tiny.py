@@ -1,0 +1,157 @@
+"""Tiny Hugging Face models and tokenizers built offline from configs (ecosystem notes, section 3).
+
+Every builder is deterministic (fixed seed) and cached per process, so test modules can share one
+model. Nothing here touches the network: tokenizers are trained in milliseconds on a synthetic corpus.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+from pathlib import Path
+
+import numpy as np
+import torch
+
+SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>",
+                  "<|image_pad|>", "<|video_pad|>", "<image>", "<pad>"]
+
+# ChatML as used by Qwen2 / Qwen2-VL; list contents carry {"type": "image"} parts.
+QWEN_CHAT_TEMPLATE = (
+    "{%- for message in messages -%}"
+    "{{- '<|im_start|>' + message['role'] + '\n' -}}"
+    "{%- if message['content'] is string -%}{{- message['content'] -}}"
+    "{%- else -%}{%- for part in message['content'] -%}"
+    "{%- if part['type'] == 'image' -%}{{- '<|vision_start|><|image_pad|><|vision_end|>' -}}"
+    "{%- elif part['type'] == 'text' -%}{{- part['text'] -}}{%- endif -%}"
+    "{%- endfor -%}{%- endif -%}"
+    "{{- '<|im_end|>\n' -}}"
+    "{%- endfor -%}"
+    "{%- if add_generation_prompt -%}{{- '<|im_start|>assistant\n' -}}{%- endif -%}"
+)
+
+# A LLaVA-1.5-style template: "USER: <image>\n... ASSISTANT:".
+LLAVA_CHAT_TEMPLATE = (
+    "{%- for message in messages -%}"
+    "{%- if message['role'] == 'system' -%}{{- message['content'] + '\n' -}}"
+    "{%- else -%}{{- message['role'].upper() + ': ' -}}"
+    "{%- if message['content'] is string -%}{{- message['content'] -}}"
+    "{%- else -%}{%- for part in message['content'] -%}"
+    "{%- if part['type'] == 'image' -%}{{- '<image>\n' -}}"
+    "{%- elif part['type'] == 'text' -%}{{- part['text'] -}}{%- endif -%}"
+    "{%- endfor -%}{%- endif -%}{{- '\n' -}}{%- endif -%}"
+    "{%- endfor -%}"
+    "{%- if add_generation_prompt -%}{{- 'ASSISTANT:' -}}{%- endif -%}"
+)
+
+_WORDS = ("the speaker says that this is a really good point and we should go now because it is late "
+          "sarcastic sincere humorous serious complain praise apologise thank criticize agree taunt "
+          "flaunt joke oppose comfort care inform advise arrange introduce leave prevent greet ask for "
+          "help yes no neutral joy anger sadness fear disgust surprise positive negative video image "
+          "candidate labels intent emotion respond format only one label should be provided based on "
+          "text what is of").split()
+
+
+def corpus(n: int = 400, seed: int = 0) -> list[str]:
+    """Deterministic pseudo-sentences over a small vocabulary."""
+    rng = random.Random(seed)
+    return [" ".join(rng.choice(_WORDS) for _ in range(rng.randint(4, 14))) for _ in range(n)]
+
+
+@functools.lru_cache(maxsize=None)
+def tiny_tokenizer(kind: str = "qwen", vocab_size: int = 400):
+    """A byte-level BPE tokenizer trained locally; ``kind`` picks the chat template (qwen / llava)."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tk = Tokenizer(models.BPE())
+    tk.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tk.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+                                  special_tokens=SPECIAL_TOKENS, show_progress=False)
+    tk.train_from_iterator(corpus(), trainer)
+    tok = PreTrainedTokenizerFast(tokenizer_object=tk, eos_token="<|im_end|>", pad_token="<pad>",
+                                  additional_special_tokens=SPECIAL_TOKENS[1:8])
+    tok.chat_template = LLAVA_CHAT_TEMPLATE if kind == "llava" else QWEN_CHAT_TEMPLATE
+    return tok
+
+
+def _text_config(tok, **extra):
+    return dict(vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=True,
+                pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id, bos_token_id=None, **extra)
+
+
+def _seeded(seed: int) -> None:
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    random.seed(seed)
+
+
+def tiny_qwen2(seed: int = 0, attn: str = "sdpa", dtype: torch.dtype = torch.float32):
+    """Qwen2ForCausalLM, 2 layers, hidden 64 (about 100k parameters), in eval mode."""
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    tok = tiny_tokenizer("qwen")
+    _seeded(seed)
+    config = Qwen2Config(**_text_config(tok))
+    config._attn_implementation = attn
+    model = Qwen2ForCausalLM(config).to(dtype).eval()
+    return model, tok
+
+
+def tiny_qwen2_vl(seed: int = 0):
+    """Qwen2VLForConditionalGeneration with a 2-block vision tower, plus its PIL image processor."""
+    from transformers import Qwen2VLConfig, Qwen2VLForConditionalGeneration, Qwen2VLImageProcessorPil
+
+    tok = tiny_tokenizer("qwen")
+    ids = tok.convert_tokens_to_ids
+    text = _text_config(tok, rope_parameters={"rope_type": "default", "mrope_section": [2, 3, 3],
+                                              "rope_theta": 1e4})
+    _seeded(seed)
+    config = Qwen2VLConfig(
+        text_config=text,
+        vision_config=dict(depth=2, embed_dim=32, hidden_size=64, num_heads=2, patch_size=14,
+                           spatial_merge_size=2, temporal_patch_size=2),
+        image_token_id=ids("<|image_pad|>"), video_token_id=ids("<|video_pad|>"),
+        vision_start_token_id=ids("<|vision_start|>"), vision_end_token_id=ids("<|vision_end|>"),
+        tie_word_embeddings=True)
+    model = Qwen2VLForConditionalGeneration(config).eval()
+    image_processor = Qwen2VLImageProcessorPil(size={"shortest_edge": 56 * 56, "longest_edge": 112 * 112})
+    return model, tok, image_processor
+
+
+def tiny_llava(seed: int = 0):
+    """LlavaForConditionalGeneration: tiny CLIP vision tower (32 px, patch 8 -> 16 image tokens) + Qwen2."""
+    from transformers import CLIPImageProcessorPil, CLIPVisionConfig, LlavaConfig, LlavaForConditionalGeneration, \
+        Qwen2Config
+
+    tok = tiny_tokenizer("llava")
+    _seeded(seed)
+    config = LlavaConfig(
+        vision_config=CLIPVisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                                       num_attention_heads=2, image_size=32, patch_size=8),
+        text_config=Qwen2Config(**_text_config(tok)),
+        image_token_index=tok.convert_tokens_to_ids("<image>"), image_seq_length=16,
+        vision_feature_select_strategy="default", vision_feature_layer=-1, tie_word_embeddings=True)
+    model = LlavaForConditionalGeneration(config).eval()
+    image_processor = CLIPImageProcessorPil(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
+    return model, tok, image_processor
+
+
+def save_tiny(model, tok, path: Path, image_processor=None) -> Path:
+    """Write a loadable local checkpoint (config, weights, tokenizer, image processor)."""
+    path = Path(path)
+    model.save_pretrained(path)
+    tok.save_pretrained(path)
+    if image_processor is not None:
+        image_processor.save_pretrained(path)
+    return path
+
+
+def tiny_image(seed: int = 0, size: tuple[int, int] = (56, 56)):
+    """A deterministic random RGB PIL image."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    return Image.fromarray(rng.integers(0, 255, size=(size[1], size[0], 3), dtype=np.uint8))
