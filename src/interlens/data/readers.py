@@ -164,7 +164,7 @@ def get_field(record: Record, column: str, file: str, *, required: bool = True, 
     """``record.fields[column]`` with a clear error (listing available columns) when absent/empty."""
     if column not in record.fields:
         available = list(record.fields)
-        close = difflib.get_close_matches(column, available, n=1)
+        close = difflib.get_close_matches(column, available, n=1, cutoff=0.5)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise DataError(f"missing column {column!r}{hint}; available columns: {available}", file=file,
                         record=record.where, field=column)
@@ -194,7 +194,7 @@ def read_table(path: str | os.PathLike, *, id: str, label: str | None = None,
         raise DataError("expected split names given but no split column mapped", file=file, field="split")
     if not modalities:
         raise DataError("no modality columns mapped", file=file)
-    mapped = {id, *modalities.values(), *(c for c in (label, group, split) if c)}
+    mapped = dict.fromkeys([id, *modalities.values(), *(c for c in (label, group, split) if c)])
     label_set = [str(v) for v in labels] if labels is not None else None
     allowed = set(label_set) if label_set is not None else None
     expected_splits = list(splits) if splits is not None else None
@@ -202,7 +202,12 @@ def read_table(path: str | os.PathLike, *, id: str, label: str | None = None,
     split_ids: dict[str, list[str]] = {s: [] for s in expected_splits or []}
     first_seen: dict[str, str] = {}
     found_labels: set[str] = set()
-    for record in read_records(path):
+    kind = table_format(path)
+    for number, record in enumerate(read_records(path)):
+        if number == 0 and kind in ("csv", "tsv", "parquet"):  # the columns come from the header
+            header = Record("line 1 (header)" if kind != "parquet" else "schema", record.fields)
+            for column in mapped:
+                get_field(header, column, file, required=False)
         raw_id = get_field(record, id, file)
         try:
             sample_id = as_text_id(raw_id)
@@ -244,5 +249,5 @@ def read_table(path: str | os.PathLike, *, id: str, label: str | None = None,
                         field=split or "split")
     return Dataset(name=name or path.stem, labels=tuple(label_set or sorted(found_labels)), samples=samples,
                    modalities=tuple(modalities), splits=split_ids, task=task, dimension=dimension,
-                   source=file, info={"format": table_format(path), "columns": {"id": id, "label": label,
+                   source=file, info={"format": kind, "columns": {"id": id, "label": label,
                                       "group": group, "split": split, **dict(modalities)}})
