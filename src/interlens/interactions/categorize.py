@@ -39,31 +39,25 @@ def _as_labels(values: Any, name: str) -> tuple[np.ndarray, np.ndarray, str]:
 
     Missing: ``None``/NaN anywhere, ``-1`` in numeric labels. Mixed int/str labels raise.
     """
-    arr = np.asarray(values)
+    arr = values if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)
     if arr.ndim != 1:
         raise DataError(f"labels must be one-dimensional, got shape {arr.shape}", field=name)
     kind_char = arr.dtype.kind
     if kind_char == "O":
         missing = np.asarray(pd.isna(arr), dtype=bool)
-        present = arr[~missing]
-        if not present.size:
+        inferred = pd.api.types.infer_dtype(arr, skipna=True)
+        if inferred == "empty":
             return np.full(arr.shape, -1, dtype=np.int64), np.ones(arr.shape, dtype=bool), "any"
-        inferred = np.array(present.tolist())
-        if inferred.dtype.kind == "O" or inferred.ndim != 1:
-            raise DataError("labels mix types (e.g. int and str); use one label type", field=name)
-        if inferred.dtype.kind in "iub":
-            full = np.full(arr.shape, -1, dtype=np.int64)
-            full[~missing] = inferred.astype(np.int64)
-            missing |= full == -1
-            return full, missing, "num"
-        if inferred.dtype.kind in "US":
-            full = np.full(arr.shape, "", dtype=inferred.dtype if inferred.size else "<U1")
-            full[~missing] = inferred
+        if inferred in ("integer", "boolean"):
+            full = np.where(missing, -1, arr).astype(np.int64)
+            return full, missing | (full == -1), "num"
+        if inferred == "string":
+            full = np.where(missing, "", arr).astype(str)
             return full, missing, "str"
-        if inferred.dtype.kind == "f":
+        if inferred in ("floating", "mixed-integer-float"):
             arr, kind_char = np.where(missing, np.nan, arr).astype(np.float64), "f"
         else:
-            raise DataError(f"unsupported label type {inferred.dtype}", field=name)
+            raise DataError(f"labels mix types ({inferred}); use one label type (int or str)", field=name)
     if kind_char in "iub":
         arr = arr.astype(np.int64, copy=False)
         return arr, arr == -1, "num"
@@ -138,7 +132,7 @@ def to_mmoe_groups(categories: Sequence[str] | np.ndarray) -> np.ndarray:
     out[cats == S] = "AS"
     known = np.isin(cats, (*CATEGORIES, "filtered"))
     if not known.all():
-        raise DataError(f"unknown category {cats[~known][0]!r}; expected one of {list(CATEGORIES)}",
+        raise DataError(f"unknown category {str(cats[~known][0])!r}; expected one of {list(CATEGORIES)}",
                         field="category")
     return out
 
