@@ -91,7 +91,7 @@ def build_context(turns: Sequence[tuple[int, str]], position: int, max_turns: in
     """
     start = 0 if max_turns is None else max(0, position - max_turns)
     lines: list[str] = []
-    previous = turns[start - 1][0] if start > 0 else -1
+    previous = turns[start][0] - 1 if start > 0 else -1  # a truncated window gets no leading [...]
     for number, line in turns[start:position]:
         if number != previous + 1:
             lines.append(CONTEXT_GAP)
@@ -348,7 +348,7 @@ def load_annomi(root: Path, *, task: str = "client", split: str = "group", conte
     stratified by label (scikit-learn StratifiedGroupKFold, ``seed``). ``split="mmla"`` uses the MMLA
     benchmark's train/dev clip ids (``AnnoMi-<task>_<transcript>_<utterance>``) and puts every other
     utterance in ``rest`` (MMLA's test set, 1129 client / 1140 therapist utterances, is not in the
-    store; ``rest`` is larger - 1163 / 1249 - and MMLA's train and dev share one transcript).
+    store; ``rest`` is larger - 1233 / 1249 - and MMLA's train and dev share one transcript).
     Ids ``<transcript>_<utterance>``.
     """
     choice("task", task, ("client", "therapist"))
