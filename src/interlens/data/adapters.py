@@ -345,7 +345,7 @@ def load_annomi(root: Path, *, task: str = "client", split: str = "group", conte
     reflection/other), from ``AnnoMI-simple.csv``. ``text`` = the utterance, ``context`` = up to
     ``context_turns`` previous turns of the conversation (both speakers, ``client: ...`` lines).
     Group = transcript. No official split: ``split="group"`` draws an 80/10/10 transcript-wise split
-    stratified by label (scikit-learn StratifiedGroupKFold, ``seed``). ``split="mmla"`` uses the MMLA
+    stratified by label (``splits.stratified_group_split``, ``seed``). ``split="mmla"`` uses the MMLA
     benchmark's train/dev clip ids (``AnnoMi-<task>_<transcript>_<utterance>``) and puts every other
     utterance in ``rest`` (MMLA's test set, 1129 client / 1140 therapist utterances, is not in the
     store; ``rest`` is larger - 1233 / 1249 - and MMLA's train and dev share one transcript).

@@ -40,79 +40,69 @@ def _collect(ids: Sequence[str], groups: Sequence[str], assignment: Mapping[str,
     return out
 
 
+def _greedy(ids: list[str], groups: list[str], labels: list[str], fractions: Mapping[str, float],
+            seed: int) -> dict[str, list[str]]:
+    names = list(fractions)
+    total = float(sum(fractions.values()))
+    unique = sorted(set(groups))
+    classes = sorted(set(labels))
+    group_index = {g: i for i, g in enumerate(unique)}
+    class_index = {c: i for i, c in enumerate(classes)}
+    counts_of = np.zeros((len(unique), len(classes)))  # label counts of each group
+    for group, label in zip(groups, labels, strict=True):
+        counts_of[group_index[group], class_index[label]] += 1
+    share = np.array([fractions[n] / total for n in names])
+    targets = share[:, None] * counts_of.sum(axis=0)[None, :]  # split x label
+    rng = np.random.default_rng(seed)
+    restarts = max(4, min(_RESTARTS, 20_000 // len(unique)))
+    best: tuple[float, np.ndarray] | None = None
+    for _ in range(restarts):
+        filled = np.zeros_like(targets)
+        slots = np.zeros(len(unique), dtype=np.int64)
+        for step, g in enumerate(rng.permutation(len(unique))):
+            # the split whose shortfall best matches this group's labels (least squared-error growth)
+            score = ((targets - filled) * counts_of[g]).sum(axis=1)
+            empty = filled.sum(axis=1) == 0
+            if len(unique) - step <= empty.sum():  # as many groups left as empty splits: fill those
+                score = np.where(empty, score, -np.inf)
+            slot = int(np.argmax(score))
+            slots[g] = slot
+            filled[slot] += counts_of[g]
+        cost = float(np.abs(filled - targets).sum())
+        if best is None or cost < best[0]:
+            best = (cost, slots)
+    assert best is not None
+    return _collect(ids, groups, {g: names[best[1][i]] for i, g in enumerate(unique)}, names)
+
+
 def group_split(ids: Sequence[str], groups: Sequence[str], fractions: Mapping[str, float],
                 seed: int = 0) -> dict[str, list[str]]:
     """Split ``ids`` so that no group is in two splits, with split sizes close to ``fractions``.
 
     ``fractions`` maps split name to a share of the samples (normalised to sum 1), e.g.
     ``{"train": 0.8, "dev": 0.1, "test": 0.1}``. Groups are visited in a random order and each goes
-    to the split furthest below its target size (no split is left empty); of 32 orders drawn from
-    ``seed`` the one closest to the targets is kept, so one big group rarely overshoots a small split.
+    to the split furthest below its target size (no split is left empty); of up to 32 orders drawn
+    from ``seed`` the one closest to the targets is kept, so one big group rarely overshoots a small
+    split.
     """
     ids, groups = [str(i) for i in ids], [str(g) for g in groups]
     _check(ids, groups, fractions)
-    names = list(fractions)
-    total = float(sum(fractions.values()))
-    sizes = Counter(groups)
-    unique = sorted(sizes)
-    targets = np.array([fractions[n] / total * len(ids) for n in names])
-    rng = np.random.default_rng(seed)
-    best: tuple[float, dict[str, str]] | None = None
-    for _ in range(_RESTARTS):
-        counts = np.zeros(len(names))
-        assignment: dict[str, str] = {}
-        for step, index in enumerate(rng.permutation(len(unique))):
-            group = unique[index]
-            deficit = targets - counts
-            empty = np.flatnonzero(counts == 0)
-            if len(unique) - step <= len(empty):  # as many groups left as empty splits: fill those
-                deficit = np.where(counts == 0, deficit, -np.inf)
-            slot = int(np.argmax(deficit))
-            assignment[group] = names[slot]
-            counts[slot] += sizes[group]
-        cost = float(np.abs(counts - targets).sum())
-        if best is None or cost < best[0]:
-            best = (cost, assignment)
-    assert best is not None
-    return _collect(ids, groups, best[1], names)
+    return _greedy(ids, groups, [""] * len(ids), fractions, seed)
 
 
 def stratified_group_split(ids: Sequence[str], groups: Sequence[str], labels: Sequence[str],
                            fractions: Mapping[str, float], seed: int = 0) -> dict[str, list[str]]:
-    """Like :func:`group_split`, but keeps label proportions similar across splits.
+    """Like :func:`group_split`, but also keeps label proportions similar across splits.
 
-    Uses scikit-learn's ``StratifiedGroupKFold``: the splits after the first are carved off one by one
-    as one fold of ``round(remaining / fraction)`` folds (so fractions are met approximately, e.g.
-    0.1 -> one of 10 folds); the first split keeps the rest.
+    Same greedy search, with targets per (split, label): each group goes to the split whose label
+    shortfall best matches the group's label counts - the idea of scikit-learn's
+    ``StratifiedGroupKFold``, for unequal split sizes and without importing scikit-learn.
     """
-    from sklearn.model_selection import StratifiedGroupKFold
-
     ids, groups, labels = [str(i) for i in ids], [str(g) for g in groups], [str(y) for y in labels]
     _check(ids, groups, fractions)
     if len(labels) != len(ids):
         raise DataError(f"ids and labels differ in length ({len(ids)} vs {len(labels)})", field="label")
-    names = list(fractions)
-    total = float(sum(fractions.values()))
-    share = {n: fractions[n] / total for n in names}
-    pool = np.arange(len(ids))
-    remaining = 1.0
-    assignment: dict[str, str] = {}
-    for offset, name in enumerate(reversed(names[1:])):
-        n_folds = max(2, round(remaining / share[name]))
-        pool_groups = np.array(groups)[pool]
-        if len(set(pool_groups)) < n_folds:
-            raise DataError(f"only {len(set(pool_groups))} groups left to carve split {name!r} "
-                            f"as 1 of {n_folds} folds", field="group")
-        splitter = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed + offset)
-        _, held = next(splitter.split(pool, np.array(labels)[pool], pool_groups))
-        held_ids = pool[held]
-        for group in set(pool_groups[held]):
-            assignment[group] = name
-        pool = np.setdiff1d(pool, held_ids)
-        remaining -= share[name]
-    for index in pool:
-        assignment.setdefault(groups[index], names[0])
-    return _collect(ids, groups, assignment, names)
+    return _greedy(ids, groups, labels, fractions, seed)
 
 
 def groups_by_split(splits: Mapping[str, Sequence[str]], group_of: Mapping[str, str | None]
