@@ -37,34 +37,39 @@ _TOL = 1e-3
 
 
 # -- helpers ------------------------------------------------------------------------------------
-class _DuplicateKey(Exception):
-    pass
-
-
-def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _DuplicateKey(key)
-        out[key] = value
-    return out
-
-
 def load_json_strict(path: str | os.PathLike) -> Any:
-    """JSON whose objects may not repeat a key (plain ``json`` keeps the last one silently)."""
+    """JSON whose objects may not repeat a key (plain ``json`` keeps the last one silently).
+
+    A repeated top-level key is reported as a duplicate id; one inside a record as a duplicate field.
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise DataError("file not found", file=str(path)) from None
+    duplicates: list[tuple[str, dict[str, Any]]] = []
+
+    def unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in out:
+                duplicates.append((key, out))
+            out[key] = value
+        return out
+
     try:
-        return json.loads(text, object_pairs_hook=_unique_pairs)
-    except _DuplicateKey as dup:
-        raise DataError(f"duplicate id {dup.args[0]!r} (keys must be unique)", file=str(path),
-                        record=dup.args[0], field="id") from None
+        data = json.loads(text, object_pairs_hook=unique_pairs)
     except json.JSONDecodeError as err:
         raise DataError(f"malformed JSON at line {err.lineno}, column {err.colno}: {err.msg}",
                         file=str(path), record=f"line {err.lineno}") from None
+    if duplicates:
+        key, where = duplicates[0]
+        if where is data:
+            raise DataError(f"duplicate id {key!r} (keys must be unique)", file=str(path), record=key,
+                            field="id")
+        owner = next((k for k, v in data.items() if v is where), None) if isinstance(data, dict) else None
+        raise DataError(f"duplicate key {key!r} inside a record", file=str(path), record=owner, field=key)
+    return data
 
 
 def _iter_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
