@@ -177,6 +177,8 @@ def test_describe_dataset(shared_data: Path) -> None:
     assert summary["name"] == "mustard/test" and summary["n"] == 356
     assert summary["label_counts"] == {"not_sarcastic": 204, "sarcastic": 152}
     assert [s["id"] for s in summary["samples"]] == ["2_223", "2_370"]
+    assert summary["groups_in_several_splits"] == 0
+    assert describe_dataset("mintrec", shared_data, n=0)["groups_in_several_splits"] == 43
 
 
 def test_list_datasets_without_data(tmp_path: Path) -> None:

@@ -72,7 +72,9 @@ def show_cmd(name: str = typer.Argument(..., help="Dataset name (see `interlens 
     summary = describe_dataset(name, data_root, split=split, n=n, **parse_options(option))
     console.print(f"[bold]{summary['name']}[/] ({summary['dimension']}): {summary['n']} samples, "
                   f"{summary['groups']} groups, modalities {', '.join(summary['modalities'])}")
-    console.print(f"splits: {', '.join(f'{k} {v}' for k, v in summary['splits'].items())}")
+    crossing = summary["groups_in_several_splits"]
+    console.print(f"splits: {', '.join(f'{k} {v}' for k, v in summary['splits'].items())}"
+                  + (f"  [yellow]({crossing} groups occur in several splits)[/]" if crossing else ""))
     console.print(f"source: {summary['source']}   fingerprint: {summary['fingerprint']}")
     counts = Table(title="label counts")
     counts.add_column("label")

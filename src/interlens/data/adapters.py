@@ -26,7 +26,7 @@ from ..io import read_json
 from .paths import data_root as resolve_root
 from .readers import Record, get_field, read_records
 from .schema import Dataset, Sample
-from .splits import group_split, stratified_group_split
+from .splits import crossing_groups, group_split, stratified_group_split
 
 SARCASM_LABELS = ("not_sarcastic", "sarcastic")
 # MIntRec (Zhang et al., ACM MM 2022) paper order = thuiar/MIntRec `intent_labels` = MMLA prompt order;
@@ -278,7 +278,8 @@ def load_meld(root: Path, *, task: str = "emotion", context: bool = False,
     """MELD emotion (7) or sentiment (3) in Friends dialogues (Poria et al., ACL 2019).
 
     Official train/dev/test (9989/1109/2610) from ``meld/MELD/*_sent_emo.csv`` (read as UTF-8; the
-    text keeps its curly quotes and ellipses). ``Dialogue_ID`` restarts in every split, so ids are
+    text keeps its curly quotes and ellipses; train has 1038 dialogues - id 60 is absent though the
+    README counts 1039). ``Dialogue_ID`` restarts in every split, so ids are
     ``{split}_dia{D}_utt{U}`` and groups ``{split}_dia{D}``. ``context=True`` adds the previous
     turns of the dialogue (``context_turns`` at most) as ``Speaker: text`` lines, ``[...]`` marking
     skipped utterance numbers. ``ascii_text=True`` turns curly quotes, ellipses and dashes into ASCII
@@ -549,6 +550,8 @@ def describe_dataset(name: str, data_root: str | os.PathLike | None = None, *, s
                                         for s, c in per_split.items()}
     summary["info"] = dataset.info
     summary["groups"] = len({s.group for s in view if s.group is not None})
+    group_of = {s.id: s.group for s in dataset}
+    summary["groups_in_several_splits"] = len(crossing_groups(dataset.splits, group_of))
     summary["samples"] = [{"id": s.id, "label": s.label, "group": s.group, "inputs": s.inputs}
                           for s in view.samples[:n]]
     return summary
