@@ -1,0 +1,77 @@
+"""PNG plots (matplotlib, Agg backend): interaction counts, per-interaction scores, score with CI."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from ..io import atomic_write
+
+COLORS = {"R": "#4C72B0", "U1": "#55A868", "U2": "#8FBC8F", "S": "#C44E52", "missing": "#999999"}
+
+
+def _figure():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path: Path) -> Path:
+    plt = _figure()
+    out = atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=120, bbox_inches="tight"))
+    plt.close(fig)
+    return out
+
+
+def bar_counts(counts: Mapping[str, int], path: Path, title: str = "Samples per interaction type") -> Path:
+    plt = _figure()
+    fig, ax = plt.subplots(figsize=(4.8, 3.2))
+    names = list(counts)
+    bars = ax.bar(names, [counts[n] for n in names], color=[COLORS.get(n, "#777777") for n in names])
+    ax.bar_label(bars)
+    ax.set_ylabel("samples")
+    ax.set_title(title)
+    return _save(fig, path)
+
+
+def grouped_bars(values: Mapping[str, Mapping[str, float]], path: Path, title: str, ylabel: str) -> Path:
+    """``values[group][series]`` as grouped bars (e.g. interaction type x metric)."""
+    plt = _figure()
+    groups = list(values)
+    series = sorted({s for g in groups for s in values[g]}, key=lambda s: list(values[groups[0]]).index(s)
+                    if s in values[groups[0]] else 99)
+    fig, ax = plt.subplots(figsize=(1.2 + 1.1 * len(groups) * max(1, len(series)) / 2, 3.4))
+    width = 0.8 / max(1, len(series))
+    for i, s in enumerate(series):
+        xs = [g + (i - (len(series) - 1) / 2) * width for g in range(len(groups))]
+        ax.bar(xs, [values[g].get(s, 0.0) or 0.0 for g in groups], width=width, label=s)
+    ax.set_xticks(range(len(groups)), groups)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=8, frameon=False)
+    return _save(fig, path)
+
+
+def score_with_ci(scores: Mapping[str, tuple[float, float, float]], path: Path,
+                  title: str = "Interaction score (MINT Eq. 1)", prototypes: Sequence[float] = (0.0, 1.0, 2.0)
+                  ) -> Path:
+    """Each dataset's score with its confidence interval, against the S / U / R prototypes 0 / 1 / 2."""
+    plt = _figure()
+    names = list(scores)
+    fig, ax = plt.subplots(figsize=(5.2, 0.6 + 0.5 * len(names)))
+    for i, name in enumerate(names):
+        value, low, high = scores[name]
+        ax.errorbar([value], [i], xerr=[[value - low], [high - value]], fmt="o", capsize=4, color="#333333")
+    for x, label in zip(prototypes, ("S", "U", "R"), strict=False):
+        ax.axvline(x, color=COLORS[{"U": "U1"}.get(label, label)], ls="--", lw=1)
+        ax.text(x, len(names) - 0.4, label, ha="center", color=COLORS[{"U": "U1"}.get(label, label)])
+    ax.set_yticks(range(len(names)), names)
+    ax.set_xlim(-0.1, 2.1)
+    ax.set_ylim(-0.6, len(names) - 0.2)
+    ax.set_xlabel("score (0 = synergy, 1 = uniqueness, 2 = redundancy)")
+    ax.set_title(title)
+    return _save(fig, path)
