@@ -219,6 +219,10 @@ def test_mintrec_constructed_probabilities(tmp_path):
     onehot = read_mintrec_removal(path, labels=LABELS, completion="onehot")
     assert onehot.ids == ["0", "1"]
     np.testing.assert_allclose(onehot.probs, [[0, 1, 0, 0], [1, 0, 0, 0]])
+    blank = read_mintrec_removal(write(tmp_path / "x_bert_video.csv", HEADER + "1,0,,False\n1,1,,True\n"),
+                                 labels=LABELS)
+    np.testing.assert_allclose(blank.probs, [[1, 0, 0, 0], [0, 1, 0, 0]])
+    assert blank.meta["no_true_label_prob"] == 2 and pred.meta["no_true_label_prob"] == 0
     assert mintrec_view("sdif_bert_all.csv") == "text+video+audio"
     assert mintrec_view("x/mult_bert_audio.csv") == "audio"
 
@@ -233,6 +237,7 @@ def test_mintrec_constructed_probabilities(tmp_path):
         ("1,1,0.7,True\n1,2,0.2,True\n", {},
          r"record line 3, field 'is_correct': is_correct='True' contradicts"),
         ("1,2,0.6,False\n", {}, r"record line 2, field 'true_label_prob': gold class has probability 0.6"),
+        ("1,1,0.2,True\n", {}, r"record line 2, field 'true_label_prob': gold class has probability 0.2 < 1/4"),
         ("1,1,0.7,True\n", {"ids": ["a", "b"]}, r"field 'id': 2 ids for 1 rows"),
         ("1,1,0.7,True\n", {"completion": "spread"}, r"unknown completion 'spread'"),
     ],

@@ -401,7 +401,9 @@ def read_mintrec_removal(path: str | os.PathLike, *, labels: Sequence[str], ids:
     vector is *constructed* (``meta["probability_source"]`` says so). ``completion="gold+pred"``:
     if c is the gold class, p[c] = q and the rest 1 − q is spread evenly over the other classes;
     otherwise p[gold] = q and p[c] = 1 − q (the rest is unknown; it goes to the predicted class),
-    other classes 0. Both keep argmax = c and p[gold] = q exactly. ``"onehot"``: p[c] = 1.
+    other classes 0. Both keep argmax = c and p[gold] = q exactly. ``"onehot"``: p[c] = 1. Rows
+    with an empty ``true_label_prob`` (the MIntRec2.0 video-only file has no values at all) are
+    one-hot on c; ``meta["no_true_label_prob"]`` counts them.
     ``ids`` default to the row position ("0", "1", ...). ``meta["targets"]`` maps id -> gold name.
     """
     path = Path(path)
@@ -424,8 +426,9 @@ def read_mintrec_removal(path: str | os.PathLike, *, labels: Sequence[str], ids:
             raise DataError(f"unknown label {frame[col].iloc[i]!r}; expected an index 0..{k - 1}", file=file,
                             record=f"line {i + 2}", field=col)
         ints[col] = values.to_numpy(dtype=np.int64)
+    blank = (frame["true_label_prob"].str.strip() == "").to_numpy()
     q = pd.to_numeric(frame["true_label_prob"], errors="coerce").to_numpy(dtype=np.float64)
-    bad = np.isnan(q) | (q < 0) | (q > 1)
+    bad = (np.isnan(q) & ~blank) | (q < 0) | (q > 1)
     if bad.any():
         i = int(np.argmax(bad))
         raise DataError(f"not a probability: {frame['true_label_prob'].iloc[i]!r}", file=file,
@@ -439,22 +442,24 @@ def read_mintrec_removal(path: str | os.PathLike, *, labels: Sequence[str], ids:
                         file=file, record=f"line {i + 2}", field="is_correct")
     rows = np.arange(n)
     probs = np.zeros((n, k))
-    if completion == "onehot":
-        probs[rows, pred] = 1.0
-    elif completion == "gold+pred":
-        right = gold == pred
-        wrong_high = ~right & (q > 0.5)
-        if wrong_high.any():
-            i = int(np.argmax(wrong_high))
-            raise DataError(f"gold class has probability {q[i]} > 0.5 but was not predicted", file=file,
-                            record=f"line {i + 2}", field="true_label_prob")
-        probs[right] = ((1 - q[right]) / (k - 1))[:, None]
-        probs[rows, gold] = q
-        probs[rows[~right], pred[~right]] = 1 - q[~right]
-    else:
+    if completion not in ("gold+pred", "onehot"):
         raise DataError(f"unknown completion {completion!r}; use 'gold+pred' or 'onehot'", field="completion")
+    known = ~blank if completion == "gold+pred" else np.zeros(n, dtype=bool)
+    probs[rows[~known], pred[~known]] = 1.0  # one-hot where the gold probability is unknown
+    right, wrong = known & (gold == pred), known & (gold != pred)
+    for mask, test, what in ((wrong, q > 0.5, "> 0.5 but was not predicted"),
+                             (right, q < 1 / k, f"< 1/{k} but was predicted")):
+        hit = mask & test
+        if hit.any():
+            i = int(np.argmax(hit))
+            raise DataError(f"gold class has probability {q[i]} {what}", file=file, record=f"line {i + 2}",
+                            field="true_label_prob")
+    probs[right] = ((1 - q[right]) / (k - 1))[:, None]
+    probs[rows[known], gold[known]] = q[known]
+    probs[rows[wrong], pred[wrong]] = 1 - q[wrong]
     meta = {"source": file, "format": "mintrec-removal", "completion": completion,
             "probability_source": f"constructed from predicted_label and true_label_prob ({completion})",
+            "no_true_label_prob": int(blank.sum()),
             "targets": {i: labels[g] for i, g in zip(ids, gold, strict=True)}, "n_missing": 0}
     return Predictions(ids, labels, probs, view or mintrec_view(path), "mintrec-removal", dataset, meta)
 
