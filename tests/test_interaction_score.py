@@ -14,6 +14,7 @@ from interlens.interactions import (
     group_by_prototype,
     interaction_score,
 )
+from interlens.predictions import Predictions
 
 Y1, Y2, YM = [0, 1, 2, 1], [0, 0, 2, 1], [0, 1, 1, 1]
 P1 = np.array([[0.8, 0.2], [0.5, 0.5]])
@@ -38,6 +39,8 @@ def test_soft_delta_is_one_minus_total_variation():
     assert gold.score == pytest.approx(1.45) and gold.reference == "gold"
     # exact delta on probabilities uses the argmax (row 1 of P1 is a tie -> class 0)
     assert agreement(P1, P2, PM).tolist() == [2.0, 1.0]
+    as_pred = [Predictions(["a", "b"], ("x", "y"), p, v) for p, v in ((P1, "text"), (P2, "image"), (PM, "both"))]
+    assert agreement(*as_pred, delta="soft") == pytest.approx([1.8, 1.5])
 
 
 def test_missing_dropped_or_refused():

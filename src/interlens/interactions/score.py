@@ -25,6 +25,7 @@ from typing import Any, Literal
 import numpy as np
 
 from ..errors import DataError
+from ..predictions import Predictions
 
 PROTOTYPES: dict[str, float] = {"R": 2.0, "U": 1.0, "S": 0.0}  # MINT Sec. 3.3, Step 1
 
@@ -52,7 +53,7 @@ class InteractionScore:
 
 def _as_probs(values: Any, k: int | None, name: str) -> np.ndarray:
     """(N, K) probabilities from probabilities or class indices (-1 = missing -> NaN row)."""
-    arr = np.asarray(values)
+    arr = values.probs if isinstance(values, Predictions) else np.asarray(values)
     if arr.ndim == 2:
         return arr.astype(np.float64)
     if arr.ndim != 1 or arr.dtype.kind not in "iu":
@@ -71,7 +72,7 @@ def _as_probs(values: Any, k: int | None, name: str) -> np.ndarray:
 
 def _labels(values: Any, name: str) -> np.ndarray:
     """Class indices (-1 = missing) from indices or probabilities (argmax)."""
-    arr = np.asarray(values)
+    arr = values.probs if isinstance(values, Predictions) else np.asarray(values)
     if arr.ndim == 2:
         nan = np.isnan(arr).all(axis=1)
         return np.where(nan, -1, np.argmax(np.where(np.isnan(arr), -np.inf, arr), axis=1))
@@ -85,8 +86,9 @@ def agreement(y1: Any, y2: Any, ym: Any, *, delta: Literal["exact", "soft"] = "e
               n_classes: int | None = None) -> np.ndarray:
     """Per-sample δ(y1, ym) + δ(y2, ym) ∈ [0, 2] (the summand of MINT Eq. 1); NaN where any is missing.
 
-    Inputs are class indices (N,) or probabilities (N, K). ``"exact"`` compares argmax labels;
-    ``"soft"`` uses 1 − TV(p_a, p_b) = 1 − ½ Σ_k |p_a(k) − p_b(k)| (indices count as one-hot).
+    Inputs are class indices (N,), probabilities (N, K) or aligned :class:`Predictions`.
+    ``"exact"`` compares argmax labels; ``"soft"`` uses 1 − TV(p_a, p_b) = 1 − ½ Σ_k |p_a(k) − p_b(k)|
+    (indices count as one-hot).
     """
     if delta == "exact":
         a, b, m = _labels(y1, "y1"), _labels(y2, "y2"), _labels(ym, "ym")
@@ -96,7 +98,8 @@ def agreement(y1: Any, y2: Any, ym: Any, *, delta: Literal["exact", "soft"] = "e
         out[(a < 0) | (b < 0) | (m < 0)] = np.nan
         return out
     if delta == "soft":
-        k = n_classes or next((np.asarray(v).shape[1] for v in (y1, y2, ym) if np.asarray(v).ndim == 2), None)
+        arrays = [v.probs if isinstance(v, Predictions) else np.asarray(v) for v in (y1, y2, ym)]
+        k = n_classes or next((a.shape[1] for a in arrays if a.ndim == 2), None)
         a, b, m = _as_probs(y1, k, "y1"), _as_probs(y2, k, "y2"), _as_probs(ym, k, "ym")
         if not (a.shape == b.shape == m.shape):
             raise DataError(f"shape mismatch: {a.shape}, {b.shape}, {m.shape}", field="ym")
