@@ -62,13 +62,13 @@ class InteractionReport:
         }
 
 
-def _views(dataset: Dataset, modalities: tuple[str, str] | None) -> tuple[tuple[str, str], list[str]]:
+def _views(dataset: Dataset, modalities: tuple[str, str] | None, scoring: bool) -> tuple[tuple[str, str], list[str]]:
     mods = tuple(modalities) if modalities else tuple(dataset.modalities[:2])
     if len(mods) != 2:
         raise DataError(f"interactions need two modalities; dataset {dataset.name!r} has {list(dataset.modalities)}",
                         file=dataset.source, field="modalities")
-    for m in mods:
-        View((m,)).check(dataset.modalities, dataset.source)
+    for m in mods:  # precomputed predictions may name modalities the dataset does not hold (e.g. video)
+        View((m,)).check(dataset.modalities if scoring else mods, dataset.source)
     return mods, [mods[0], mods[1], f"{mods[0]}+{mods[1]}"]  # type: ignore[return-value]
 
 
@@ -111,7 +111,7 @@ def measure_interactions(
     is explicit: ``"gold"`` (MMoE) or ``"multimodal"`` (MINT). Filtering/rebalancing are applied
     only when ``split == "train"`` (MMoE App. F.3) unless ``categorize_train_steps`` says otherwise.
     """
-    mods, views = _views(dataset, modalities)
+    mods, views = _views(dataset, modalities, scoring=predictions is None)
     target = dataset.split(split) if split else dataset
     if predictions is None:
         if scorer is None:
