@@ -313,6 +313,8 @@ def test_precomputed_scorer(tmp_path):
     lenient = PrecomputedScorer({"image": image}, format="mmoe", label_map={"Yes": "sarcastic", "No": "not"},
                                 allow_missing=True)
     assert lenient.predict_proba(data, "image").missing_ids == ["c"]
+    with pytest.raises(DataError, match=r"v\.json, field 'id': id sets differ from .*t\.json"):
+        scorer.check_ids()
     with pytest.raises(DataError, match=r"field 'view': no predictions registered for view 'audio'"):
         scorer.predict_proba(data, "audio")
     with pytest.raises(DataError, match=r"labels \['No', 'Yes'\] do not match"):

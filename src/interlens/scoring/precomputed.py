@@ -570,6 +570,11 @@ class PrecomputedScorer:
                 source, format=self.format, **{"view": key, **self.reader_kwargs})
         return cache[key]
 
+    def check_ids(self) -> None:
+        """Raise a DataError naming the file whose id set differs from the first registered view's."""
+        views = list(self._views())
+        check_same_ids(*(self.load(v) for v in views))
+
     def predict_proba(self, dataset: Dataset, view: View | str) -> Predictions:
         """Predictions for ``dataset.ids`` in order, columns in ``dataset.labels`` order."""
         pred = self.load(view)
