@@ -44,12 +44,13 @@ LLAVA_CHAT_TEMPLATE = (
     "{%- if add_generation_prompt -%}{{- 'ASSISTANT:' -}}{%- endif -%}"
 )
 
-_WORDS = ("the speaker says that this is a really good point and we should go now because it is late "
+_TEXT = ("the speaker says that this is a really good point and we should go now because it is late "
           "sarcastic sincere humorous serious complain praise apologise thank criticize agree taunt "
           "flaunt joke oppose comfort care inform advise arrange introduce leave prevent greet ask for "
           "help yes no neutral joy anger sadness fear disgust surprise positive negative video image "
           "candidate labels intent emotion respond format only one label should be provided based on "
-          "text what is of").split()
+          "text what is of")
+_WORDS = _TEXT.split()
 
 
 def corpus(n: int = 400, seed: int = 0) -> list[str]:
@@ -58,7 +59,7 @@ def corpus(n: int = 400, seed: int = 0) -> list[str]:
     return [" ".join(rng.choice(_WORDS) for _ in range(rng.randint(4, 14))) for _ in range(n)]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def tiny_tokenizer(kind: str = "qwen", vocab_size: int = 400):
     """A byte-level BPE tokenizer trained locally; ``kind`` picks the chat template (qwen / llava)."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
@@ -123,8 +124,13 @@ def tiny_qwen2_vl(seed: int = 0):
 
 def tiny_llava(seed: int = 0):
     """LlavaForConditionalGeneration: tiny CLIP vision tower (32 px, patch 8 -> 16 image tokens) + Qwen2."""
-    from transformers import CLIPImageProcessorPil, CLIPVisionConfig, LlavaConfig, LlavaForConditionalGeneration, \
-        Qwen2Config
+    from transformers import (
+        CLIPImageProcessorPil,
+        CLIPVisionConfig,
+        LlavaConfig,
+        LlavaForConditionalGeneration,
+        Qwen2Config,
+    )
 
     tok = tiny_tokenizer("llava")
     _seeded(seed)

@@ -1,0 +1,220 @@
+"""Prompt strings + images -> left-padded model inputs with explicit position ids, per model family.
+
+Left padding and explicit positions make every row's computation independent of its batch mates
+(field notes: right padding breaks batched last-token logits). Families:
+
+* ``text``     any causal LM (Qwen2, Llama, ...): 1-D positions ``cumsum(mask) - 1``.
+* ``qwen2-vl`` Qwen2-VL / Qwen2.5-VL: PIL image processor, each ``<|image_pad|>`` expanded to
+  ``grid_thw.prod() // merge**2`` tokens, ``mm_token_type_ids``, 3-D M-RoPE positions from the model's
+  own ``get_rope_index`` (ecosystem notes, section 3).
+* ``llava``    LLaVA-1.5 style: each ``<image>`` expanded to one token per vision patch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from ...errors import DataError
+
+Tensors = dict[str, torch.Tensor]
+
+
+@dataclass
+class EncodedPrompt:
+    """One tokenised prompt with its image tensors (if any)."""
+
+    ids: list[int]
+    pixel_values: torch.Tensor | None = None
+    image_grid_thw: torch.Tensor | None = None
+
+
+@dataclass
+class Batch:
+    """Left-padded model inputs; ``next_position[b]`` is the position id of the token after row b."""
+
+    input_ids: torch.Tensor
+    attention_mask: torch.Tensor
+    position_ids: torch.Tensor
+    next_position: torch.Tensor
+    extra: dict[str, torch.Tensor] = field(default_factory=dict)
+
+    @property
+    def mrope(self) -> bool:
+        return self.position_ids.ndim == 3
+
+    def model_kwargs(self, *, positions: bool = True) -> dict[str, Any]:
+        kw: dict[str, Any] = {"input_ids": self.input_ids, "attention_mask": self.attention_mask, **self.extra}
+        if positions:
+            kw["position_ids"] = self.position_ids
+        return kw
+
+    def to(self, device: torch.device | str, dtype: torch.dtype | None = None) -> Batch:
+        extra = {k: (v.to(device, dtype) if k == "pixel_values" and dtype is not None else v.to(device))
+                 for k, v in self.extra.items()}
+        return Batch(self.input_ids.to(device), self.attention_mask.to(device), self.position_ids.to(device),
+                     self.next_position.to(device), extra)
+
+
+def unwrap_model(model: Any) -> Any:
+    """The transformers model under a PEFT wrapper (or the model itself)."""
+    return model.get_base_model() if hasattr(model, "get_base_model") else model
+
+
+def model_family(model: Any) -> str:
+    """``qwen2-vl``, ``llava`` or ``text`` from the model config."""
+    model_type = getattr(unwrap_model(model).config, "model_type", "")
+    if model_type in ("qwen2_vl", "qwen2_5_vl"):
+        return "qwen2-vl"
+    if model_type == "llava":
+        return "llava"
+    return "text"
+
+
+class TextEncoder:
+    """Tokenise prompt strings for a text-only causal LM."""
+
+    family = "text"
+    image_placeholder = ""
+
+    def __init__(self, tokenizer: Any, model: Any = None) -> None:
+        self.tokenizer = tokenizer
+        self.model = model
+        pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        if pad is None:
+            raise DataError("the tokenizer has neither a pad nor an eos token; set tokenizer.pad_token")
+        self.pad_id = int(pad)
+
+    def encode(self, text: str, images: Sequence[Any] = (), *, record: str | None = None) -> EncodedPrompt:
+        if images:
+            raise DataError(f"a text-only model cannot take {len(images)} image(s); use the hf-vlm scorer or a "
+                            "view without media", record=record, field="view")
+        return EncodedPrompt(self._tokenize(text))
+
+    def _tokenize(self, text: str) -> list[int]:
+        return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def collate(self, prompts: Sequence[EncodedPrompt], continuations: Sequence[Sequence[int]] | None = None) -> Batch:
+        """Left-pad ``prompt.ids + continuation`` rows; positions count real tokens only."""
+        rows = [list(p.ids) + list(continuations[i] if continuations else ()) for i, p in enumerate(prompts)]
+        width = max(len(r) for r in rows)
+        ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for i, row in enumerate(rows):
+            ids[i, width - len(row):] = torch.tensor(row, dtype=torch.long)
+            mask[i, width - len(row):] = 1
+        positions = (mask.cumsum(-1) - 1).clamp(min=0) * mask
+        extra = self._extra(prompts, ids, mask)
+        if "image_grid_thw" in extra:
+            positions = self._mrope_positions(ids, mask, extra)
+            return Batch(ids, mask, positions, positions.amax(dim=(0, 2)) + 1, extra)
+        return Batch(ids, mask, positions, mask.sum(-1), extra)
+
+    def _extra(self, prompts: Sequence[EncodedPrompt], ids: torch.Tensor, mask: torch.Tensor) -> Tensors:
+        return {}
+
+    def _mrope_positions(self, ids: torch.Tensor, mask: torch.Tensor, extra: Tensors) -> torch.Tensor:
+        raise NotImplementedError
+
+
+class _VisionEncoder(TextEncoder):
+    image_token = ""
+
+    def __init__(self, tokenizer: Any, image_processor: Any, model: Any) -> None:
+        super().__init__(tokenizer, model)
+        if image_processor is None:
+            raise DataError(f"the {self.family} scorer needs an image processor (none given or found beside the model)")
+        self.image_processor = image_processor
+        self.image_token_id = int(tokenizer.convert_tokens_to_ids(self.image_token))
+
+    def encode(self, text: str, images: Sequence[Any] = (), *, record: str | None = None) -> EncodedPrompt:
+        ids = self._tokenize(text)
+        found = sum(1 for t in ids if t == self.image_token_id)
+        if found != len(images):
+            raise DataError(f"the prompt holds {found} image placeholder(s) {self.image_token!r} but {len(images)} "
+                            "image(s) were given (does the text itself contain the placeholder?)", record=record)
+        if not images:
+            return EncodedPrompt(ids)
+        return self._expand(ids, list(images))
+
+    def _expand(self, ids: list[int], images: list[Any]) -> EncodedPrompt:
+        raise NotImplementedError
+
+    def _expand_tokens(self, ids: list[int], counts: list[int]) -> list[int]:
+        out, n = [], 0
+        for t in ids:
+            if t == self.image_token_id:
+                out.extend([t] * counts[n])
+                n += 1
+            else:
+                out.append(t)
+        return out
+
+
+class Qwen2VLEncoder(_VisionEncoder):
+    """Qwen2-VL without ``Qwen2VLProcessor`` (which needs torchvision): ecosystem notes, section 3."""
+
+    family = "qwen2-vl"
+    image_token = "<|image_pad|>"
+    image_placeholder = "<|vision_start|><|image_pad|><|vision_end|>"
+
+    def _expand(self, ids: list[int], images: list[Any]) -> EncodedPrompt:
+        out = self.image_processor(images=images, return_tensors="pt")
+        grid = out["image_grid_thw"]
+        merge = int(getattr(self.image_processor, "merge_size", 2))
+        counts = [int(g.prod()) // merge ** 2 for g in grid]
+        return EncodedPrompt(self._expand_tokens(ids, counts), out["pixel_values"], grid)
+
+    def _extra(self, prompts: Sequence[EncodedPrompt], ids: torch.Tensor, mask: torch.Tensor) -> Tensors:
+        with_images = [p for p in prompts if p.pixel_values is not None]
+        if not with_images:
+            return {}
+        return {"pixel_values": torch.cat([p.pixel_values for p in with_images]),
+                "image_grid_thw": torch.cat([p.image_grid_thw for p in with_images]),
+                "mm_token_type_ids": (ids == self.image_token_id).int()}
+
+    def _mrope_positions(self, ids: torch.Tensor, mask: torch.Tensor, extra: Tensors) -> torch.Tensor:
+        inner = unwrap_model(self.model).model
+        positions, _ = inner.get_rope_index(ids, mm_token_type_ids=extra["mm_token_type_ids"],
+                                            image_grid_thw=extra["image_grid_thw"], attention_mask=mask)
+        return positions * mask[None]
+
+
+class LlavaEncoder(_VisionEncoder):
+    """LLaVA-1.5 style: one ``<image>`` token per vision patch (+1 with the "full" feature strategy)."""
+
+    family = "llava"
+    image_token = "<image>"
+    image_placeholder = "<image>\n"
+
+    def __init__(self, tokenizer: Any, image_processor: Any, model: Any) -> None:
+        config = unwrap_model(model).config
+        self.image_token = tokenizer.convert_ids_to_tokens(int(config.image_token_id))
+        super().__init__(tokenizer, image_processor, model)
+        self.patch_size = int(config.vision_config.patch_size)
+        self.extra_token = 1 if config.vision_feature_select_strategy == "full" else 0
+
+    def _expand(self, ids: list[int], images: list[Any]) -> EncodedPrompt:
+        pixels = self.image_processor(images=images, return_tensors="pt")["pixel_values"]
+        per_image = (pixels.shape[-2] // self.patch_size) * (pixels.shape[-1] // self.patch_size) + self.extra_token
+        return EncodedPrompt(self._expand_tokens(ids, [per_image] * len(images)), pixels)
+
+    def _extra(self, prompts: Sequence[EncodedPrompt], ids: torch.Tensor, mask: torch.Tensor) -> Tensors:
+        with_images = [p for p in prompts if p.pixel_values is not None]
+        return {"pixel_values": torch.cat([p.pixel_values for p in with_images])} if with_images else {}
+
+
+def make_encoder(model: Any, tokenizer: Any, image_processor: Any = None, *, vision: bool = False) -> TextEncoder:
+    """The encoder for ``model``'s family (``vision=False`` forces text-only input)."""
+    family = model_family(model)
+    if not vision:
+        return TextEncoder(tokenizer, model)
+    if family == "qwen2-vl":
+        return Qwen2VLEncoder(tokenizer, image_processor, model)
+    if family == "llava":
+        return LlavaEncoder(tokenizer, image_processor, model)
+    model_type = getattr(unwrap_model(model).config, "model_type", "?")
+    raise DataError(f"hf-vlm supports Qwen2-VL, Qwen2.5-VL and LLaVA models, not model_type {model_type!r}")
