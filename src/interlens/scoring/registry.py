@@ -7,6 +7,7 @@ scorer *will* have, fitting is skipped entirely (a second run is a cache read).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -95,9 +96,15 @@ def fit_and_predict(scorer: Any, dataset: Dataset, views: Sequence[str | View], 
                 len(cache.get(planned, str(v), target.fingerprint(), target.ids)) == len(target) for v in views):
             stand_in = _Planned(scorer.name, planned)
             return {str(v): cached_predict(stand_in, target, v, cache=cache) for v in views}
-        if getattr(scorer, "name", "") == "embedding":
-            scorer.fit(train, [str(v) for v in views], val=val)
-        else:
-            scorer.fit(train)
+        status = contextlib.nullcontext()
+        if progress:
+            from rich.console import Console
+
+            status = Console(stderr=True).status(f"fitting {scorer.name} on {train.name} ({len(train)} samples)")
+        with status:
+            if getattr(scorer, "name", "") == "embedding":
+                scorer.fit(train, [str(v) for v in views], val=val)
+            else:
+                scorer.fit(train)
     return {str(v): cached_predict(scorer, target, v, cache=cache, progress=progress, batch_size=batch_size)
             for v in views}
