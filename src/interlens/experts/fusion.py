@@ -266,7 +266,7 @@ def fuse_oracle(inputs: FusionInputs) -> np.ndarray:
 
 @register_fusion("best_single", requires=("best",))
 def fuse_best_single(inputs: FusionInputs) -> np.ndarray:
-    """The one expert with the best F1 on *validation* data, used for every sample (no routing)."""
+    """The one expert with the best F1 on *validation* data, for every sample (MMoE App. I.3 selection)."""
     return softmax(inputs.model_logits(inputs.best))
 
 

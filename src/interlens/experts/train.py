@@ -1,0 +1,376 @@
+"""Train and evaluate MMoE interaction experts with any scorer (MMoE Sec. 3.2-3.3, App. G-I).
+
+Steps (one seed, :func:`train_experts` then :func:`evaluate_experts`):
+
+1. baseline: ``scorer.fit(train, views=[view], val=dev)`` on *all* training data;
+2. one expert per interaction group (R, U, S; or R, U1, U2, S) = ``baseline.finetune(train subset,
+   view, val=dev subset)``: experts start from the fine-tuned baseline (App. G) and keep the
+   checkpoint with the best F1 on the dev samples *of their own type* (App. I.3) -- never test;
+   a training subset smaller than ``min_subset`` falls back to the baseline, with a warning;
+3. router: :class:`~interlens.experts.router.InteractionRouter` (focal loss, App. H) on
+   ``scorer.features`` of the training samples and their categories, selected on dev;
+4. on the evaluation split: the expert logits table, every fusion strategy, the oracle (true
+   test categories), the best single expert (chosen on dev), the baseline, per-interaction F1
+   of the baseline vs. each expert (RQ1/RQ2), the router's confusion matrix and CE_moe (RQ4).
+
+:func:`run_experts` repeats this over seeds (MMoE App. I.5: three seeds) and reports mean and std.
+Scorers need ``fit(dataset, views, val=...)``, ``finetune(dataset, view, val=...)``,
+``logits(dataset, view)`` and ``features(dataset)`` (e.g. ``EmbeddingScorer``). Precomputed logits
+(such as the authors' files) skip training: build :class:`FusionInputs` and call
+:func:`evaluate_inputs`.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..data.schema import Dataset
+from ..errors import DataError
+from .fusion import (
+    BASELINE,
+    FusionInputs,
+    category_prior,
+    evaluate_fusion,
+    expert_for_category,
+    fuse_all,
+    select_best_expert,
+    skipped_strategies,
+)
+from .router import InteractionRouter
+from .rq4 import ce_moe, expert_cross_entropy, random_categories_like
+
+#: Expert names per grouping. "mmoe": the paper's three experts; "split_u": U1 and U2 apart.
+GROUPINGS: dict[str, tuple[str, ...]] = {"mmoe": ("R", "U", "S"), "split_u": ("R", "U1", "U2", "S")}
+#: Categories that never train an expert or the router.
+EXCLUDED = ("missing", "filtered")
+
+
+class ExpertFallbackWarning(UserWarning):
+    """An expert could not be trained as asked (tiny subset, no dev data) and fell back."""
+
+
+def group_categories(categories: Sequence[str] | np.ndarray, grouping: str = "mmoe") -> np.ndarray:
+    """Map categories (R/U1/U2/S, or the authors' R/U/AS) to expert names; excluded ones -> ``None``."""
+    if grouping not in GROUPINGS:
+        raise DataError(f"unknown grouping {grouping!r}; choose one of {sorted(GROUPINGS)}", field="groups")
+    experts = GROUPINGS[grouping]
+    out = []
+    for cat in np.asarray(categories, dtype=object):
+        if cat is None or str(cat) in EXCLUDED:
+            out.append(None)
+            continue
+        expert = expert_for_category(str(cat), experts)
+        if expert is None:
+            raise DataError(f"category {cat!r} has no expert under grouping {grouping!r} ({list(experts)})",
+                            field="categories")
+        out.append(expert)
+    return np.asarray(out, dtype=object)
+
+
+def categories_for(ids: Sequence[str], categories: Mapping[str, str] | Sequence[str] | np.ndarray,
+                   what: str = "categories") -> np.ndarray:
+    """Categories aligned with ``ids``: from a ``{id: category}`` mapping or a sequence in ``ids`` order."""
+    if isinstance(categories, Mapping):
+        missing = [i for i in ids if i not in categories]
+        if missing:
+            raise DataError(f"{len(missing)} samples have no category, e.g. {missing[:3]}", field=what)
+        return np.asarray([categories[i] for i in ids], dtype=object)
+    cats = np.asarray(categories, dtype=object)
+    if cats.shape != (len(ids),):
+        raise DataError(f"{len(cats)} categories for {len(ids)} samples", field=what)
+    return cats
+
+
+def _accepts(fn: Callable[..., Any], name: str) -> bool:
+    try:
+        return name in inspect.signature(fn).parameters
+    except (TypeError, ValueError):  # pragma: no cover - builtins
+        return False
+
+
+@dataclass
+class ExpertSystem:
+    """The trained parts of one MMoE run: baseline, experts, router, prior, best single expert."""
+
+    view: str
+    experts: tuple[str, ...]
+    baseline: Any
+    models: dict[str, Any]
+    router: InteractionRouter | None
+    prior: np.ndarray
+    best: str | None
+    grouping: str
+    notes: list[str] = field(default_factory=list)
+    fallbacks: dict[str, str] = field(default_factory=dict)
+    subset_sizes: dict[str, dict[str, int]] = field(default_factory=dict)
+    router_dev: dict[str, Any] | None = None
+    router_features: Callable[[Dataset], np.ndarray] | None = None
+
+    def features(self, dataset: Dataset) -> np.ndarray:
+        """The router's input features for ``dataset``."""
+        return (self.router_features or self.baseline.features)(dataset)
+
+    def logits_table(self, dataset: Dataset) -> FusionInputs:
+        """``logits[n, experts + baseline, K]`` on ``dataset`` (router weights filled in too)."""
+        models = (*self.experts, BASELINE)
+        logits = np.stack([self.models[m].logits(dataset, self.view) if m != BASELINE
+                           else self.baseline.logits(dataset, self.view) for m in models], axis=1)
+        router = None
+        if self.router is not None:
+            router = self.router.predict_proba(self.features(dataset))
+        return FusionInputs(logits=logits, models=models, experts=self.experts, router=router, prior=self.prior,
+                            best=self.best, ids=tuple(dataset.ids))
+
+
+def train_experts(scorer: Any, dataset: Dataset, categories_train: Mapping[str, str] | Sequence[str],
+                  categories_dev: Mapping[str, str] | Sequence[str] | None = None, *, view: str | None = None,
+                  grouping: str = "mmoe", min_subset: int = 8, expert_epochs: int | None = None,
+                  expert_lr: float | None = None, router_features: Callable[[Dataset], np.ndarray] | None = None,
+                  router: InteractionRouter | None | bool = True, fit_baseline: bool = True,
+                  train_split: str = "train", dev_split: str = "dev") -> ExpertSystem:
+    """Train the baseline, one expert per interaction group and the router (see module docstring).
+
+    ``scorer`` is an unfitted scorer (or a fitted baseline with ``fit_baseline=False``).
+    ``categories_*``: ``{id: category}`` or sequences aligned with the split's ids; categories
+    ``missing``/``filtered`` are left out of expert and router training. ``router``: an
+    :class:`InteractionRouter` to fit, ``True`` for the default one, ``False``/``None`` for none.
+    ``router_features(dataset) -> X``: the router's inputs (default: the baseline's frozen
+    ``features``; MMoE's router is a separate model, BLIP-2, so other features are legitimate).
+    """
+    view = view or "+".join(dataset.modalities)
+    experts = GROUPINGS.get(grouping)
+    if experts is None:
+        raise DataError(f"unknown grouping {grouping!r}; choose one of {sorted(GROUPINGS)}", field="groups")
+    train = dataset.split(train_split)
+    dev = dataset.split(dev_split) if dev_split in dataset.splits else None
+    groups_train = group_categories(categories_for(train.ids, categories_train, "categories_train"), grouping)
+    groups_dev = None
+    if categories_dev is not None and dev is not None:
+        groups_dev = group_categories(categories_for(dev.ids, categories_dev, "categories_dev"), grouping)
+
+    notes: list[str] = []
+    if fit_baseline:
+        kwargs = {"val": dev} if dev is not None and _accepts(scorer.fit, "val") else {}
+        baseline = scorer.fit(train, views=[view], **kwargs)
+    else:
+        baseline = scorer
+    if dev is None:
+        notes.append("no dev split: the baseline and experts are not selected on validation data")
+
+    models: dict[str, Any] = {}
+    fallbacks: dict[str, str] = {}
+    sizes: dict[str, dict[str, int]] = {}
+    for expert in experts:
+        ids = [i for i, g in zip(train.ids, groups_train, strict=True) if g == expert]
+        dev_ids = ([i for i, g in zip(dev.ids, groups_dev, strict=True) if g == expert]
+                   if groups_dev is not None and dev is not None else [])
+        sizes[expert] = {"train": len(ids), "dev": len(dev_ids)}
+        if len(ids) < min_subset:
+            msg = (f"expert {expert}: only {len(ids)} training samples (< min_subset={min_subset}); "
+                   "falling back to the baseline for this interaction type")
+            warnings.warn(msg, ExpertFallbackWarning, stacklevel=2)
+            fallbacks[expert] = msg
+            models[expert] = baseline
+            continue
+        kwargs: dict[str, Any] = {}
+        if expert_epochs is not None:
+            kwargs["epochs"] = expert_epochs
+        if expert_lr is not None:
+            kwargs["lr"] = expert_lr
+        if len(dev_ids) >= min_subset and _accepts(baseline.finetune, "val"):
+            kwargs["val"] = dev.subset(dev_ids, name=f"{dev.name}/{expert}")
+        else:
+            msg = (f"expert {expert}: {len(dev_ids)} dev samples of this type (< min_subset={min_subset}) "
+                   "- no checkpoint selection, the last epoch is kept")
+            warnings.warn(msg, ExpertFallbackWarning, stacklevel=2)
+            notes.append(msg)
+        models[expert] = baseline.finetune(train.subset(ids, name=f"{train.name}/{expert}"), view, **kwargs)
+
+    prior = category_prior([g for g in groups_train if g is not None], experts)
+
+    fitted_router, router_dev = None, None
+    if router:
+        fitted_router = (copy.deepcopy(router) if isinstance(router, InteractionRouter)
+                         else InteractionRouter(seed=getattr(scorer, "seed", 0)))
+        fitted_router.classes = experts
+        keep = np.array([g is not None for g in groups_train])
+        featurize = router_features or baseline.features
+        X = featurize(train)[keep]
+        fit_kwargs: dict[str, Any] = {}
+        if groups_dev is not None and dev is not None:
+            keep_dev = np.array([g is not None for g in groups_dev])
+            X_dev = featurize(dev)[keep_dev]
+            fit_kwargs = {"X_val": X_dev, "y_val": list(groups_dev[keep_dev])}
+        fitted_router.fit(X, list(groups_train[keep]), **fit_kwargs)
+        if fit_kwargs:
+            router_dev = fitted_router.confusion_matrix(fit_kwargs["X_val"], fit_kwargs["y_val"])
+
+    system = ExpertSystem(view=view, experts=experts, baseline=baseline, models=models, router=fitted_router,
+                          prior=prior, best=None, grouping=grouping, notes=notes, fallbacks=fallbacks,
+                          subset_sizes=sizes, router_dev=router_dev, router_features=router_features)
+    if dev is not None:  # best single expert: chosen on the full dev set, never on test
+        system.best = select_best_expert(system.logits_table(dev), dev.y)
+    else:
+        notes.append("no dev split: best single expert not chosen")
+    return system
+
+
+def evaluate_inputs(inputs: FusionInputs, y_true: np.ndarray, n_classes: int, *,
+                    categories: Sequence[str] | np.ndarray | None = None, singles: bool = True) -> dict[str, Any]:
+    """Every available fusion strategy on precomputed inputs: table, per-interaction F1, RQ2, CE_moe.
+
+    ``categories`` (the true category of each sample, any naming) drive the oracle (when
+    ``inputs.categories`` is unset) and the per-interaction breakdown.
+    """
+    y_true = np.asarray(y_true, dtype=np.int64)
+    if categories is not None and inputs.categories is None:
+        cats = np.asarray(categories, dtype=object)
+        known = np.array([expert_for_category(str(c), inputs.experts) is not None for c in cats])
+        inputs = FusionInputs(logits=inputs.logits, models=inputs.models, experts=inputs.experts,
+                              router=inputs.router, prior=inputs.prior,
+                              categories=cats if known.all() else None, best=inputs.best, ids=inputs.ids,
+                              meta=inputs.meta)
+    cats = inputs.categories if categories is None else np.asarray(categories, dtype=object)
+    fused = fuse_all(inputs, singles=singles)
+    report = evaluate_fusion(fused, y_true, n_classes, categories=cats)
+    report["skipped"] = skipped_strategies(inputs)
+    report["experts"] = list(inputs.experts)
+    report["best_single"] = inputs.best
+    report["prior"] = None if inputs.prior is None else dict(zip(inputs.experts, inputs.prior.tolist(), strict=True))
+    ce = expert_cross_entropy(inputs.expert_logits(), y_true)
+    report["ce_moe"] = float(ce.min(axis=1).mean())
+    report["ce_experts"] = dict(zip(inputs.experts, ce.mean(axis=0).tolist(), strict=True))
+    if BASELINE in inputs.models:
+        report["ce_baseline"] = float(expert_cross_entropy(inputs.model_logits(BASELINE)[:, None, :], y_true).mean())
+    if cats is not None and singles and BASELINE in inputs.models:
+        report["rq2"] = rq2_table(report["per_interaction"], inputs.experts)
+    return report
+
+
+def rq2_table(per_interaction: Mapping[str, Mapping[str, Mapping[str, float]]],
+              experts: Sequence[str]) -> list[dict[str, Any]]:
+    """Per category: baseline F1, each expert's F1 and the own-type expert's gain (MMoE RQ1/RQ2)."""
+    rows = []
+    for cat, base in per_interaction[BASELINE].items():
+        own = expert_for_category(cat, experts)
+        row: dict[str, Any] = {"category": cat, "n": base["n"], "baseline_f1": base["f1"]}
+        for e in experts:
+            row[f"expert_{e}_f1"] = per_interaction[f"single:{e}"][cat]["f1"]
+        row["own_expert"] = own
+        row["own_gain"] = None if own is None else row[f"expert_{own}_f1"] - base["f1"]
+        rows.append(row)
+    return rows
+
+
+def evaluate_experts(system: ExpertSystem, dataset: Dataset, *, split: str = "test",
+                     categories: Mapping[str, str] | Sequence[str] | None = None) -> dict[str, Any]:
+    """Evaluate ``system`` on ``split``: fusion table, per-interaction F1, RQ2, router confusion, CE_moe.
+
+    ``categories``: the true categories of the split's samples (e.g. from unimodal predictions and
+    gold labels, as MMoE's oracle); without them the oracle and breakdowns are skipped.
+    """
+    data = dataset.split(split)
+    inputs = system.logits_table(data)
+    cats = None if categories is None else categories_for(data.ids, categories, "categories_test")
+    report = evaluate_inputs(inputs, data.y, len(dataset.labels), categories=cats)
+    if cats is not None and system.router is not None:
+        grouped = group_categories(cats, system.grouping)
+        keep = np.array([g is not None for g in grouped])
+        routed = system.router.predict(system.features(data))[keep]
+        from .router import router_confusion
+
+        report["router_confusion"] = router_confusion(list(grouped[keep]), list(routed), system.experts)
+    report.update({"split": split, "view": system.view, "grouping": system.grouping,
+                   "subset_sizes": system.subset_sizes, "fallbacks": system.fallbacks, "notes": system.notes,
+                   "router_dev": system.router_dev})
+    return report
+
+
+def _clone_with_seed(scorer: Any, seed: int) -> Any:
+    clone = copy.deepcopy(scorer)
+    if hasattr(clone, "seed"):
+        clone.seed = seed
+    return clone
+
+
+def aggregate_seeds(reports: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Mean and std (ddof=0) over seeds of every strategy's metrics and per-interaction F1."""
+    metrics = ("acc", "precision", "recall", "f1", "macro_f1")
+    strategies = [r["strategy"] for r in reports[0]["rows"]]
+    rows = []
+    for name in strategies:
+        vals = {m: [next(r for r in rep["rows"] if r["strategy"] == name)[m] for rep in reports] for m in metrics}
+        rows.append({"strategy": name, **{f"{m}_mean": float(np.mean(v)) for m, v in vals.items()},
+                     **{f"{m}_std": float(np.std(v)) for m, v in vals.items()}})
+    per: dict[str, dict[str, dict[str, float]]] = {}
+    if "per_interaction" in reports[0]:
+        for name, cats in reports[0]["per_interaction"].items():
+            per[name] = {}
+            for cat in cats:
+                v = [rep["per_interaction"][name][cat]["f1"] for rep in reports]
+                per[name][cat] = {"f1_mean": float(np.mean(v)), "f1_std": float(np.std(v)),
+                                  "n": cats[cat]["n"]}
+    ce = [rep["ce_moe"] for rep in reports]
+    return {"n_seeds": len(reports), "std_ddof": 0, "f1_average": reports[0]["f1_average"], "rows": rows,
+            "per_interaction": per, "ce_moe_mean": float(np.mean(ce)), "ce_moe_std": float(np.std(ce))}
+
+
+def run_experts(scorer: Any, dataset: Dataset, categories: Mapping[str, str], *, seeds: Sequence[int] = (0, 1, 2),
+                split: str = "test", router: InteractionRouter | bool = True, **train_kwargs: Any) -> dict[str, Any]:
+    """:func:`train_experts` + :func:`evaluate_experts` for each seed; ``{"seeds": [...], "summary": ...}``.
+
+    ``categories``: ``{id: category}`` covering the train, dev and evaluation splits. The scorer
+    (and the default router) are re-seeded per seed; a given router keeps its parameters but
+    takes the seed too.
+    """
+    reports = []
+    for seed in seeds:
+        seeded_router: InteractionRouter | bool = router
+        if isinstance(router, InteractionRouter):
+            seeded_router = copy.deepcopy(router)
+            seeded_router.seed = seed
+        system = train_experts(_clone_with_seed(scorer, seed), dataset, categories, categories,
+                               router=seeded_router, **train_kwargs)
+        report = evaluate_experts(system, dataset, split=split, categories=categories)
+        report["seed"] = seed
+        reports.append(report)
+    return {"seeds": reports, "summary": aggregate_seeds(reports)}
+
+
+def run_rq4(scorer: Any, dataset: Dataset, categories: Mapping[str, str], *, n_random: int = 3, seed: int = 0,
+            split: str = "test", **train_kwargs: Any) -> dict[str, Any]:
+    """MMoE RQ4: CE_moe of experts trained on interaction subsets vs. random subsets of equal sizes.
+
+    Random subsets permute the train (and dev) categories; ``n_random`` draws are averaged. The
+    baseline's cross-entropy is reported too. No router is needed (CE_moe is fusion-free).
+    """
+    data = dataset.split(split)
+    train_kwargs = {**train_kwargs, "router": False}
+    system = train_experts(_clone_with_seed(scorer, seed), dataset, categories, categories, **train_kwargs)
+    inputs = system.logits_table(data)
+    out: dict[str, Any] = {"interaction": ce_moe(inputs.expert_logits(), data.y),
+                           "baseline": float(expert_cross_entropy(inputs.model_logits(BASELINE)[:, None, :],
+                                                                  data.y).mean())}
+    random_ce = []
+    for draw in range(n_random):
+        shuffled: dict[str, str] = {}
+        for name in ("train", "dev"):
+            if name in dataset.splits:
+                ids = dataset.splits[name]
+                perm = random_categories_like(categories_for(ids, categories), seed=seed * 1000 + draw)
+                shuffled.update(zip(ids, perm, strict=True))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ExpertFallbackWarning)
+            rsys = train_experts(system.baseline, dataset, shuffled, shuffled, fit_baseline=False,
+                                 **train_kwargs)
+        random_ce.append(ce_moe(rsys.logits_table(data).expert_logits(), data.y))
+    out.update({"random": float(np.mean(random_ce)), "random_draws": random_ce,
+                "relative_increase_random": float(np.mean(random_ce) / out["interaction"] - 1.0)})
+    return out
