@@ -6,6 +6,7 @@ model. Nothing here touches the network: tokenizers are trained in milliseconds 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import random
 from pathlib import Path
@@ -89,13 +90,14 @@ def _seeded(seed: int) -> None:
     random.seed(seed)
 
 
-def tiny_qwen2(seed: int = 0, attn: str = "sdpa", dtype: torch.dtype = torch.float32):
-    """Qwen2ForCausalLM, 2 layers, hidden 64 (about 100k parameters), in eval mode."""
+def tiny_qwen2(seed: int = 0, attn: str = "sdpa", dtype: torch.dtype = torch.float32, init_range: float = 0.02):
+    """Qwen2ForCausalLM, 2 layers, hidden 64 (about 100k parameters), in eval mode. A larger
+    ``init_range`` widens the logit range, so a few LoRA steps can make the model answer a label."""
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
     tok = tiny_tokenizer("qwen")
     _seeded(seed)
-    config = Qwen2Config(**_text_config(tok))
+    config = Qwen2Config(**_text_config(tok), initializer_range=init_range)
     config._attn_implementation = attn
     model = Qwen2ForCausalLM(config).to(dtype).eval()
     return model, tok
@@ -161,3 +163,33 @@ def tiny_image(seed: int = 0, size: tuple[int, int] = (56, 56)):
 
     rng = np.random.default_rng(seed)
     return Image.fromarray(rng.integers(0, 255, size=(size[1], size[0], 3), dtype=np.uint8))
+
+
+@contextlib.contextmanager
+def single_thread():
+    """Tiny models run fastest on one thread (and do not fight other processes for cores)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def toy_dataset(n: int = 12, labels: tuple[str, ...] = ("sarcastic", "sincere"), *, images: bool = False,
+                dimension: str = "speaking_style", name: str = "toy", seed: int = 0, splits: bool = True):
+    """A small labelled dataset of pseudo-sentences (and random images): train / dev / test thirds."""
+    from interlens.data.schema import Dataset, Sample
+
+    texts = corpus(n, seed=seed + 11)
+    samples = []
+    for i in range(n):
+        inputs = {"text": texts[i]}
+        if images:
+            inputs["image"] = tiny_image(seed + i, (56, 56) if i % 2 else (84, 56))
+        samples.append(Sample(f"{name}-{i}", inputs, labels[i % len(labels)]))
+    ids = [s.id for s in samples]
+    third = n // 3
+    parts = {"train": ids[:third], "dev": ids[third:2 * third], "test": ids[2 * third:]} if splits else {}
+    return Dataset(name, labels, samples, ("text", "image") if images else ("text",), splits=parts,
+                   dimension=dimension)

@@ -234,8 +234,10 @@ def render_prompt(template: str | Path | PromptTemplate, sample: Sample, labels:
         if task not in tpl.tasks:
             raise unknown_name(f"task of template {tpl.id}", str(task), list(tpl.tasks))
         task_data = tpl.tasks[task]
+    noun = "video" if any(m == "video" for m, _ in media) else "image"
     context = {**variables, "inputs": inputs, "labels": list(words), "modalities": list(view.modalities),
-               "media_noun": "video" if any(m == "video" for m, _ in media) else "image", "task_data": task_data}
+               "media_noun": noun, "media_phrase": f"a {noun}" if noun == "video" else f"an {noun}",
+               "task_data": task_data}
     messages: list[Message] = []
     if variant.get("system"):
         messages.append(Message("system", _render(variant["system"], context, tpl, "system")))

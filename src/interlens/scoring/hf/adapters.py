@@ -8,8 +8,11 @@ parent fails, the pitfall recorded in the ecosystem notes).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +26,7 @@ from .loading import parameters_digest
 
 TEXT_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 _NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+_VOLATILE = ("inference_mode", "base_model_name_or_path", "revision", "runtime_config")  # not the adapter itself
 
 
 @dataclass
@@ -54,6 +58,14 @@ class AdapterInfo:
     folders: dict[str, Path] = field(default_factory=dict)
 
 
+@contextlib.contextmanager
+def _quiet_peft() -> Iterator[None]:
+    """PEFT reads transformers' deprecated ``is_gradient_checkpointing`` (a harmless FutureWarning)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+        yield
+
+
 def is_peft(model: Any) -> bool:
     return hasattr(model, "peft_config") and hasattr(model, "get_base_model")
 
@@ -66,12 +78,14 @@ def add_lora_adapter(model: Any, name: str, spec: LoraSpec | None = None, *, see
     """Add a fresh adapter ``name`` (seeded init) and return the PEFT model (wrapping ``model`` if needed)."""
     from peft import get_peft_model
 
-    if not _NAME.match(name):
-        raise DataError(f"adapter name {name!r} must use letters, digits, '_' or '-'", field="adapter")
+    if not _NAME.match(name) or name in "lora_" or name == "__base__":
+        raise DataError(f"adapter name {name!r} must use letters, digits, '_' or '-', and must not be "
+                        "'__base__' or part of 'lora_' (PEFT would re-initialise it on loading)", field="adapter")
     spec = spec or LoraSpec()
     torch.manual_seed(seed)
     if not is_peft(model):
-        return get_peft_model(model, spec.peft_config(model), adapter_name=name)
+        with _quiet_peft():
+            return get_peft_model(model, spec.peft_config(model), adapter_name=name)
     if name in model.peft_config:
         raise DataError(f"adapter {name!r} already exists; existing: {adapter_names(model)}", field="adapter")
     model.add_adapter(name, spec.peft_config(model))
@@ -114,7 +128,8 @@ def load_adapters(model: Any, directory: str | os.PathLike, names: list[str] | N
         if is_peft(model):
             model.load_adapter(str(root / name), adapter_name=name)
         else:
-            model = PeftModel.from_pretrained(model, str(root / name), adapter_name=name)
+            with _quiet_peft():
+                model = PeftModel.from_pretrained(model, str(root / name), adapter_name=name)
     return model.eval()
 
 
@@ -128,5 +143,5 @@ def adapter_fingerprint(model: Any, name: str | None) -> str | None:
 
     state = get_peft_model_state_dict(model, adapter_name=name, save_embedding_layers=False)
     config = {k: sorted(v) if isinstance(v, set | frozenset) else v
-              for k, v in model.peft_config[name].to_dict().items()}
+              for k, v in model.peft_config[name].to_dict().items() if k not in _VOLATILE}
     return fingerprint_of(name, config, parameters_digest(state))

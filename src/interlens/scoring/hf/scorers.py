@@ -87,6 +87,11 @@ class HFLMScorer:
         if self.batch_size < 1:
             raise DataError("batch_size must be >= 1", field="batch_size")
 
+    def load(self) -> HFLMScorer:
+        """Load the model, tokenizer and prompt builder now (otherwise done on first use)."""
+        self._ensure_loaded()
+        return self
+
     def _ensure_loaded(self) -> None:
         if getattr(self, "model_", None) is not None:
             return
