@@ -31,7 +31,7 @@ def test_cues_are_planted_and_shift_between_splits():
         assert s.meta["affected"] == wrong
     a = affected_mask(te)
     assert a.dtype == bool and 0.15 < a.mean() < 0.5
-    assert affected_mask(tr).mean() < 0.1
+    assert affected_mask(tr).mean() < 0.2  # "both" samples: the two cues always disagree
 
 
 def test_spurious_errors():
