@@ -1,0 +1,163 @@
+"""The MMLA task registry, as data: one YAML file per dataset-task under ``bench/tasks/``.
+
+A task names its dimension, ordered label set, versioned prompt id (``mmla@1``), the data adapter
+(a ``load_dataset`` name, or ``mmla`` for MMLA's own text files) with its options, and the splits used
+to fit, validate and evaluate. ``evaluation_split`` says on what the numbers are computed (``test``,
+``dev``, ``dev_carved`` or ``rest``) and ``comparable_to_paper`` whether they can stand next to
+MMLA Table 3. Add a task by dropping a YAML file next to the others.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from ..data.schema import Dataset, Sample
+from ..errors import DataError, unknown_name
+
+DIMENSIONS = ("intent", "dialogue_act", "emotion", "sentiment", "speaking_style", "communication_behavior")
+_REQUIRED = ("name", "title", "dimension", "labels", "prompt", "data", "splits", "evaluation_split")
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One benchmark task (see the module docstring)."""
+
+    name: str
+    title: str
+    dimension: str
+    labels: tuple[str, ...]
+    prompt: str
+    adapter: str
+    options: dict[str, Any]
+    splits: dict[str, str | None]
+    evaluation_split: str
+    comparable_to_paper: bool = False
+    reference: str | None = None
+    verbalizer: dict[str, str] | None = None
+    rename: dict[str, str] = field(default_factory=dict)
+    notes: str = ""
+    file: str = ""
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any], file: str = "") -> TaskSpec:
+        missing = [k for k in _REQUIRED if k not in raw]
+        if missing:
+            raise DataError(f"task file lacks {missing}", file=file, field=missing[0])
+        if raw["dimension"] not in DIMENSIONS:
+            raise DataError(f"unknown dimension {raw['dimension']!r}; one of {DIMENSIONS}", file=file,
+                            field="dimension")
+        data = raw["data"]
+        splits = {k: raw["splits"].get(k) for k in ("fit", "val", "eval")}
+        if not splits["eval"]:
+            raise DataError("splits.eval is required", file=file, field="splits")
+        return cls(name=str(raw["name"]), title=str(raw["title"]), dimension=raw["dimension"],
+                   labels=tuple(str(x) for x in raw["labels"]), prompt=str(raw["prompt"]),
+                   adapter=str(data["adapter"]), options=dict(data.get("options") or {}), splits=splits,
+                   evaluation_split=str(raw["evaluation_split"]),
+                   comparable_to_paper=bool(raw.get("comparable_to_paper", False)),
+                   reference=raw.get("reference"), verbalizer=raw.get("verbalizer"),
+                   rename=dict(data.get("rename") or {}), notes=str(raw.get("notes", "")), file=file)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "title": self.title, "dimension": self.dimension, "labels": list(self.labels),
+                "prompt": self.prompt, "adapter": self.adapter, "options": self.options, "splits": self.splits,
+                "evaluation_split": self.evaluation_split, "comparable_to_paper": self.comparable_to_paper,
+                "reference": self.reference, "notes": self.notes}
+
+    # -- data ------------------------------------------------------------------------------------
+    def load(self, data_root: str | os.PathLike | None = None) -> Dataset:
+        """The task's dataset: modalities ``text`` (+ ``context`` where the corpus has it), the task's
+        labels (checked against the data's), and the adapter's splits."""
+        from ..data.paths import data_root as resolve_root
+
+        if self.adapter == "mmla":
+            from .mmla_data import load_mmla
+
+            dataset = load_mmla(resolve_root(data_root), labels=self.labels, name=self.name, **self.options)
+        else:
+            from ..data import load_dataset
+
+            dataset = load_dataset(self.adapter, data_root, **self.options)
+        if self.rename:
+            dataset = _rename(dataset, self.rename)
+        if tuple(dataset.labels) != self.labels:
+            raise DataError(f"task {self.name}: labels {list(self.labels)} differ from the data's "
+                            f"{list(dataset.labels)}", file=self.file, field="labels")
+        if "text" not in dataset.modalities:
+            raise DataError(f"task {self.name}: data has no 'text' modality ({dataset.modalities}); add "
+                            "data.rename", file=self.file, field="data")
+        for key, split in self.splits.items():
+            if split and split not in dataset.splits:
+                raise DataError(f"task {self.name}: split {key}={split!r} not in the data "
+                                f"({sorted(dataset.splits)})", file=self.file, field="splits")
+        dataset.dimension = self.dimension
+        return dataset
+
+
+def _rename(dataset: Dataset, mapping: dict[str, str]) -> Dataset:
+    samples = [Sample(s.id, {mapping.get(k, k): v for k, v in s.inputs.items()}, s.label, s.group, s.meta)
+               for s in dataset.samples]
+    return Dataset(name=dataset.name, labels=dataset.labels, samples=samples,
+                   modalities=tuple(mapping.get(m, m) for m in dataset.modalities), splits=dataset.splits,
+                   task=dataset.task, dimension=dataset.dimension, source=dataset.source, info=dataset.info)
+
+
+@lru_cache(maxsize=1)
+def _tasks() -> dict[str, TaskSpec]:
+    out: dict[str, TaskSpec] = {}
+    folder = resources.files("interlens.bench") / "tasks"
+    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+        if not entry.name.endswith(".yaml"):
+            continue
+        spec = TaskSpec.from_dict(yaml.safe_load(entry.read_text(encoding="utf-8")), file=str(entry))
+        if spec.name in out:
+            raise DataError(f"task {spec.name!r} defined twice", file=str(entry), field="name")
+        out[spec.name] = spec
+    return out
+
+
+def task_names() -> list[str]:
+    return list(_tasks())
+
+
+def get_task(name: str) -> TaskSpec:
+    """A registered task by name; an unknown name raises with "did you mean" suggestions."""
+    tasks = _tasks()
+    key = name.strip().lower()
+    if key not in tasks:
+        raise unknown_name("task", name, list(tasks))
+    return tasks[key]
+
+
+def parse_tasks(spec: str | list[str]) -> list[TaskSpec]:
+    """``"mintrec,meld-emotion"``, ``"all"`` or a dimension name -> task specs."""
+    names = spec.split(",") if isinstance(spec, str) else list(spec)
+    out: list[TaskSpec] = []
+    for name in (n.strip() for n in names if n.strip()):
+        if name == "all":
+            out += list(_tasks().values())
+        elif name in DIMENSIONS:
+            out += [t for t in _tasks().values() if t.dimension == name]
+        else:
+            out.append(get_task(name))
+    seen: set[str] = set()
+    return [t for t in out if not (t.name in seen or seen.add(t.name))]
+
+
+def tasks_by_dimension() -> dict[str, list[TaskSpec]]:
+    return {d: [t for t in _tasks().values() if t.dimension == d] for d in DIMENSIONS}
+
+
+def render_task_prompt(task: TaskSpec, sample: Sample) -> str:
+    """The task's prompt for one sample (text view), as plain text."""
+    from ..prompts import render_prompt
+
+    words = task.dimension
+    return render_prompt(task.prompt, sample, task.labels, "text", verbalizer=task.verbalizer,
+                         dimension=words).to_text()

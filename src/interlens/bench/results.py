@@ -1,0 +1,176 @@
+"""Task metrics and the typed results schema of a benchmark run (one ``results.json`` per run).
+
+Metrics come from :mod:`interlens.metrics` (MMLA's six metrics via scikit-learn over the gold label
+set); this module adds expected calibration error, percentile-bootstrap intervals and a separate count
+of failed predictions (all-NaN probability rows, e.g. an unparsable generation): a failure is scored as
+wrong, never as an extra class.
+"""
+
+from __future__ import annotations
+
+import platform
+import statistics
+import subprocess
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..metrics import bootstrap_ci, classification_metrics, expected_calibration_error
+
+SCHEMA_VERSION = 1
+MMLA_METRICS = ("acc", "weighted_f1", "weighted_p", "macro_f1", "macro_r", "macro_p")
+CI_METRICS = ("acc", "macro_f1")
+
+
+def task_report(y_true: np.ndarray, probs: np.ndarray, n_labels: int, *, n_boot: int = 1000,
+                seed: int = 0) -> dict[str, Any]:
+    """MMLA metrics, task F1, ECE, 95% bootstrap CIs (acc, macro F1) and failure counts for one task."""
+    y_true = np.asarray(y_true, dtype=np.int64)
+    probs = np.asarray(probs, dtype=np.float64).reshape(len(y_true), n_labels)
+    ok = ~np.all(np.isnan(probs), axis=1)
+    y_pred = np.full(len(y_true), -1, dtype=np.int64)
+    if ok.any():
+        y_pred[ok] = np.nanargmax(probs[ok], axis=1)
+    metrics = _metrics(y_true, y_pred, n_labels)
+    # ECE over the scored rows only (a failure has no confidence); failures are reported separately
+    metrics["ece"] = expected_calibration_error(y_true[ok], np.nan_to_num(probs[ok])) if ok.any() else None
+    metrics["n"] = len(y_true)
+    metrics["n_failed"] = int((~ok).sum())
+    metrics["failure_rate"] = float((~ok).mean()) if len(y_true) else 0.0
+    ci = {}
+    if n_boot and len(y_true):
+        for name in CI_METRICS:
+            def stat(idx: np.ndarray, name: str = name) -> float:
+                return _metrics(y_true[idx], y_pred[idx], n_labels)[name]
+
+            ci[name] = list(bootstrap_ci(stat, len(y_true), n_boot=n_boot, seed=seed))
+    metrics["ci95"] = ci
+    return metrics
+
+
+def _metrics(y_true: np.ndarray, y_pred: np.ndarray, n_labels: int) -> dict[str, Any]:
+    """``classification_metrics``; for two labels *with failures* its binary F1 call rejects the failure
+    sentinel (scikit-learn sees three classes), so the positive-class scores are taken with
+    ``labels=[1]`` instead (same values: binary F1/P/R of class 1, failures counted as misses)."""
+    if n_labels != 2 or not (y_pred < 0).any():
+        return classification_metrics(y_true, y_pred, n_labels)
+    from sklearn.metrics import f1_score, precision_score, recall_score
+
+    sentinel = np.where(y_pred < 0, 2, y_pred)
+    kw = {"labels": [0, 1], "zero_division": 0}
+    out = {"acc": float((sentinel == y_true).mean()),
+           "weighted_f1": float(f1_score(y_true, sentinel, average="weighted", **kw)),
+           "weighted_p": float(precision_score(y_true, sentinel, average="weighted", **kw)),
+           "macro_f1": float(f1_score(y_true, sentinel, average="macro", **kw)),
+           "macro_r": float(recall_score(y_true, sentinel, average="macro", **kw)),
+           "macro_p": float(precision_score(y_true, sentinel, average="macro", **kw)),
+           "n_failed": int((y_pred < 0).sum()), "f1_average": "binary"}
+    pos = {"labels": [1], "average": "macro", "zero_division": 0}
+    out["f1"] = float(f1_score(y_true, sentinel, **pos))
+    out["precision"] = float(precision_score(y_true, sentinel, **pos))
+    out["recall"] = float(recall_score(y_true, sentinel, **pos))
+    return out
+
+
+def mean_std(values: list[float]) -> dict[str, float]:
+    values = [float(v) for v in values if v is not None]
+    if not values:
+        return {"mean": float("nan"), "std": float("nan"), "n": 0}
+    return {"mean": statistics.fmean(values), "std": statistics.stdev(values) if len(values) > 1 else 0.0,
+            "n": len(values)}
+
+
+@dataclass
+class UnitResult:
+    """One finished task x seed unit."""
+
+    task: str
+    seed: int
+    method: str
+    scorer: str
+    scorer_fingerprint: str
+    data_fingerprint: str
+    evaluation_split: str
+    metrics: dict[str, Any]
+    config: str
+    wall_s: float
+    fit_s: float = 0.0
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> UnitResult:
+        return cls(**{k: raw[k] for k in cls.__dataclass_fields__ if k in raw})
+
+
+@dataclass
+class TaskSummary:
+    task: str
+    title: str
+    dimension: str
+    evaluation_split: str
+    comparable_to_paper: bool
+    seeds: list[int]
+    per_seed: dict[str, dict[str, Any]]
+    summary: dict[str, dict[str, float]]
+
+
+@dataclass
+class RunResults:
+    """What ``results.json`` of ``bench run`` holds."""
+
+    method: str
+    scorer: str
+    scorer_params: dict[str, Any]
+    scorer_fingerprints: dict[str, str]
+    seeds: list[int]
+    tasks: list[TaskSummary]
+    data_fingerprints: dict[str, str]
+    versions: dict[str, str] = field(default_factory=lambda: versions())
+    git_revision: str | None = field(default_factory=lambda: git_revision())
+    created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    wall_s: float = 0.0
+    schema_version: int = SCHEMA_VERSION
+    kind: str = "interlens.bench.run"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> RunResults:
+        raw = dict(raw)
+        raw["tasks"] = [TaskSummary(**t) for t in raw.get("tasks", [])]
+        return cls(**{k: raw[k] for k in cls.__dataclass_fields__ if k in raw})
+
+
+def summarize(task: Any, units: list[UnitResult]) -> TaskSummary:
+    keys = [*MMLA_METRICS, "f1", "ece", "n_failed"]
+    summary = {k: mean_std([u.metrics.get(k) for u in units]) for k in keys}
+    return TaskSummary(task=task.name, title=task.title, dimension=task.dimension,
+                       evaluation_split=task.evaluation_split, comparable_to_paper=task.comparable_to_paper,
+                       seeds=[u.seed for u in units], per_seed={str(u.seed): u.metrics for u in units},
+                       summary=summary)
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for module in ("interlens", "torch", "transformers", "sklearn", "numpy"):
+        try:
+            out[module] = str(__import__(module).__version__)
+        except Exception:  # noqa: BLE001 - a missing or odd package is reported, not fatal
+            out[module] = "unavailable"
+    return out
+
+
+def git_revision() -> str | None:
+    try:
+        root = Path(__file__).resolve().parents[3]
+        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if rev.returncode != 0:
+        return None
+    return rev.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
