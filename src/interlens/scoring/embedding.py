@@ -166,9 +166,17 @@ class EmbeddingScorer:
         return raw
 
     def features(self, dataset: Dataset) -> np.ndarray:
-        """Frozen per-sample features, modalities concatenated (for a router, MMoE Sec. 3.3)."""
+        """Frozen per-sample input features for a router (MMoE Sec. 3.3: it classifies the
+        interaction type *from the inputs*): each modality's frozen embedding, plus the raw
+        (resized) pixels of image modalities, since an encoder trained for the label discards
+        image detail that the label does not need but the interaction type may."""
         self._check_fitted()
-        return torch.cat([self._frozen(dataset, m) for m in self.modalities_], dim=1).numpy()
+        parts = []
+        for m in self.modalities_:
+            parts.append(self._frozen(dataset, m))
+            if self.kinds_[m] == "image":
+                parts.append(self._raw(dataset, m))
+        return torch.cat(parts, dim=1).numpy()
 
     def _inputs(self, dataset: Dataset, view: View) -> list[torch.Tensor]:
         if view.is_unimodal and self.kinds_[view.modalities[0]] == "image":
