@@ -56,7 +56,8 @@ def _read_text(path: Path) -> str:
                         "re-save the file as UTF-8", file=str(path), record=f"line {line}") from None
 
 
-def _jsonl_records(path: Path) -> Iterator[Record]:
+def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line number, object)`` for each non-blank line; errors name the file and line."""
     for number, line in enumerate(_read_text(path).splitlines(), start=1):
         if not line.strip():
             continue
@@ -68,6 +69,11 @@ def _jsonl_records(path: Path) -> Iterator[Record]:
         if not isinstance(value, dict):
             raise DataError(f"expected a JSON object, got {type(value).__name__}", file=str(path),
                             record=f"line {number}")
+        yield number, value
+
+
+def _jsonl_records(path: Path) -> Iterator[Record]:
+    for number, value in iter_jsonl(path):
         yield Record(f"line {number}", value)
 
 

@@ -27,6 +27,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from ..data.readers import iter_jsonl
 from ..data.schema import Dataset
 from ..errors import DataError
 from ..predictions import Predictions, check_same_ids
@@ -73,24 +74,7 @@ def load_json_strict(path: str | os.PathLike) -> Any:
 
 
 def _iter_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise DataError("file not found", file=str(path)) from None
-    rows = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise DataError(f"malformed JSON at column {err.colno}: {err.msg}", file=str(path),
-                            record=f"line {number}") from None
-        if not isinstance(row, dict):
-            raise DataError(f"expected a JSON object, got {type(row).__name__}", file=str(path),
-                            record=f"line {number}")
-        rows.append((number, row))
-    return rows
+    return list(iter_jsonl(path))
 
 
 def _id_of(value: Any, file: str, record: Any, field: str) -> str:
