@@ -1,0 +1,178 @@
+"""Benchmark reports: ranking tables (Markdown), per-dimension bar charts, a radar chart across tasks
+(matplotlib PNG), a static HTML page, and a comparison with MMLA's published numbers."""
+
+from __future__ import annotations
+
+import html
+import math
+from pathlib import Path
+from typing import Any
+
+from ..errors import DataError
+from ..io import atomic_write_text, read_json
+from .reference import CITATION, MODELS, reference_acc
+from .registry import DIMENSIONS
+from .results import RunResults
+
+
+def load_run(path: str | Path) -> RunResults:
+    path = Path(path)
+    if path.is_dir():
+        path = path / "results.json"
+    if not path.exists():
+        raise DataError("no results.json here (run `bench run --out DIR` first)", file=str(path))
+    raw = read_json(path)
+    if raw.get("kind") != "interlens.bench.run":
+        raise DataError("not a bench run results file", file=str(path), field="kind")
+    return RunResults.from_dict(raw)
+
+
+def run_label(run: RunResults) -> str:
+    return f"{run.scorer} ({run.method}, {len(run.seeds)} seed{'s' if len(run.seeds) != 1 else ''})"
+
+
+def _pct(stat: dict[str, float] | None) -> str:
+    if not stat or stat.get("mean") is None or math.isnan(stat["mean"]):
+        return "-"
+    if stat.get("n", 1) > 1:
+        return f"{100 * stat['mean']:.2f} ± {100 * stat['std']:.2f}"
+    return f"{100 * stat['mean']:.2f}"
+
+
+def _tasks(runs: list[RunResults]) -> list[tuple[str, str, str]]:
+    seen: dict[str, tuple[str, str, str]] = {}
+    for run in runs:
+        for t in run.tasks:
+            seen.setdefault(t.task, (t.task, t.title, t.dimension))
+    order = {d: i for i, d in enumerate(DIMENSIONS)}
+    return sorted(seen.values(), key=lambda x: (order.get(x[2], 99), x[0]))
+
+
+def ranking_table(runs: list[RunResults], metric: str = "acc") -> str:
+    """Runs ranked by mean ``metric`` over their tasks; one column per task (mean ± std over seeds)."""
+    tasks = _tasks(runs)
+    rows = []
+    for run in runs:
+        by = {t.task: t.summary.get(metric) for t in run.tasks}
+        means = [v["mean"] for v in by.values() if v and not math.isnan(v["mean"])]
+        rows.append((sum(means) / len(means) if means else float("nan"), run, by))
+    rows.sort(key=lambda r: -r[0] if not math.isnan(r[0]) else math.inf)
+    head = "| rank | run | mean | " + " | ".join(title for _, title, _ in tasks) + " |"
+    lines = [f"{metric} ×100, mean ± std over seeds", "", head, "|" + "---|" * (len(tasks) + 3)]
+    for rank, (mean, run, by) in enumerate(rows, 1):
+        cells = [_pct(by.get(name)) for name, _, _ in tasks]
+        lines.append(f"| {rank} | {run_label(run)} | {100 * mean:.2f} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def compare_table(run: RunResults) -> str:
+    """Our ACC next to MMLA Table 3 (text-only SFT); flags tasks evaluated on a different split."""
+    lines = [f"| task | split | ours ACC | {' | '.join(MODELS)} | Δ vs {MODELS[0]} | comparable |",
+             "|---|---|---|" + "---|" * len(MODELS) + "---|---|"]
+    for t in run.tasks:
+        refs = [reference_acc(t.task, m) for m in MODELS]
+        mean = 100 * t.summary["acc"]["mean"]
+        delta = f"{mean - refs[0]:+.2f}" if refs[0] is not None else "-"
+        cells = " | ".join(f"{r:.2f}" if r is not None else "-" for r in refs)
+        lines.append(f"| {t.title} | {t.evaluation_split} | {_pct(t.summary['acc'])} | {cells} | {delta} | "
+                     f"{'yes' if t.comparable_to_paper else 'no (different split)'} |")
+    return "\n".join(lines) + f"\n\nReference: {CITATION}\n"
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def dimension_bars(runs: list[RunResults], out: Path, metric: str = "acc") -> list[Path]:
+    """One PNG per dimension: grouped bars (task x run) of ``metric``."""
+    plt = _plt()
+    paths = []
+    tasks = _tasks(runs)
+    for dim in DIMENSIONS:
+        dim_tasks = [t for t in tasks if t[2] == dim]
+        if not dim_tasks:
+            continue
+        fig, ax = plt.subplots(figsize=(1.6 + 1.4 * len(dim_tasks) * max(1, len(runs)) / 2, 3.2))
+        width = 0.8 / max(1, len(runs))
+        for i, run in enumerate(runs):
+            by = {t.task: t.summary.get(metric) for t in run.tasks}
+            xs = [j + i * width for j in range(len(dim_tasks))]
+            means = [100 * (by.get(n) or {}).get("mean", float("nan")) for n, _, _ in dim_tasks]
+            errs = [100 * (by.get(n) or {}).get("std", 0.0) for n, _, _ in dim_tasks]
+            ax.bar(xs, means, width, yerr=errs, label=run_label(run))
+        ax.set_xticks([j + 0.4 - width / 2 for j in range(len(dim_tasks))], [t[1] for t in dim_tasks])
+        ax.set_ylabel(f"{metric} (%)")
+        ax.set_title(dim.replace("_", " "))
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        path = out / f"bars_{dim}.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        paths.append(path)
+    return paths
+
+
+def radar(runs: list[RunResults], out: Path, metric: str = "acc") -> Path | None:
+    tasks = _tasks(runs)
+    if len(tasks) < 3:
+        return None
+    plt = _plt()
+    angles = [2 * math.pi * i / len(tasks) for i in range(len(tasks))]
+    fig = plt.figure(figsize=(5.5, 5.5))
+    ax = fig.add_subplot(projection="polar")
+    for run in runs:
+        by = {t.task: t.summary.get(metric) for t in run.tasks}
+        vals = [100 * (by.get(n) or {}).get("mean", 0.0) for n, _, _ in tasks]
+        ax.plot([*angles, angles[0]], [*vals, vals[0]], label=run_label(run))
+        ax.fill([*angles, angles[0]], [*vals, vals[0]], alpha=0.1)
+    ax.set_xticks(angles, [t[1] for t in tasks], fontsize=8)
+    ax.set_ylim(0, 100)
+    ax.legend(loc="lower right", fontsize=7, bbox_to_anchor=(1.1, -0.1))
+    fig.tight_layout()
+    path = out / "radar.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _md_table_html(markdown: str) -> str:
+    rows = [line for line in markdown.splitlines() if line.startswith("|") and not set(line) <= set("|-")]
+    if not rows:
+        return f"<p>{html.escape(markdown)}</p>"
+    cells = [[html.escape(c.strip()) for c in row.strip("|").split("|")] for row in rows]
+    head = "".join(f"<th>{c}</th>" for c in cells[0])
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in cells[1:])
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def build_report(runs: list[RunResults], out: str | Path) -> dict[str, Any]:
+    """Write ranking.md, compare.md, bar charts, radar.png and index.html under ``out``."""
+    if not runs:
+        raise DataError("no runs to report on", field="runs")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    ranking = ranking_table(runs)
+    compare = "\n".join(f"### {run_label(r)}\n\n{compare_table(r)}" for r in runs)
+    atomic_write_text(out / "ranking.md", ranking)
+    atomic_write_text(out / "compare.md", compare)
+    images = dimension_bars(runs, out)
+    star = radar(runs, out)
+    if star is not None:
+        images.append(star)
+    figures = "".join(f'<figure><img src="{p.name}" alt="{p.stem}"></figure>' for p in images)
+    compare_html = "".join(f"<h3>{html.escape(run_label(r))}</h3>{_md_table_html(compare_table(r))}" for r in runs)
+    page = (
+        "<!doctype html><html><head><meta charset='utf-8'><title>interlens MMLA benchmark</title><style>"
+        "body{font-family:sans-serif;max-width:1100px;margin:auto}table{border-collapse:collapse;font-size:13px}"
+        "td,th{border:1px solid #ccc;padding:3px 6px}img{max-width:100%}</style></head><body>"
+        f"<h1>MMLA benchmark</h1><h2>Ranking (ACC)</h2>{_md_table_html(ranking)}"
+        f"<h2>Against MMLA Table 3</h2>{compare_html}<p>{html.escape(CITATION)}</p>"
+        f"<h2>Figures</h2>{figures}</body></html>\n")
+    atomic_write_text(out / "index.html", page)
+    return {"ranking": str(out / "ranking.md"), "compare": str(out / "compare.md"), "html": str(out / "index.html"),
+            "figures": [str(p) for p in images]}

@@ -1,0 +1,76 @@
+"""``interlens bench``: MMLA-style benchmark (thin wrappers over :mod:`interlens.bench`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from .common import console, friendly_errors, write_results
+from .options import DataRoot, parse_options
+
+app = typer.Typer(no_args_is_help=True, help="MMLA benchmark: list tasks, run, report, compare with the paper.")
+
+
+@app.command("list")
+@friendly_errors
+def list_tasks() -> None:
+    """Registered tasks, grouped by dimension."""
+    from ..bench import tasks_by_dimension
+
+    table = Table("dimension", "task", "title", "labels", "data", "eval split", "vs paper")
+    for dim, tasks in tasks_by_dimension().items():
+        for task in tasks:
+            table.add_row(dim, task.name, task.title, str(len(task.labels)), task.adapter, task.evaluation_split,
+                          "yes" if task.comparable_to_paper else "no")
+    console.print(table)
+
+
+@app.command()
+@friendly_errors
+def run(
+    tasks: Annotated[str, typer.Option(help="Comma-separated task names, a dimension, or 'all'.")] = "mintrec",
+    scorer: Annotated[str, typer.Option(help="minilm-ft (fine-tuned MiniLM), embedding or hf-lm.")] = "minilm-ft",
+    method: Annotated[str, typer.Option(help="zero-shot, sft or it.")] = "sft",
+    seeds: Annotated[int, typer.Option(help="Number of seeds (0..N-1).")] = 3,
+    out: Annotated[Path, typer.Option(help="Run folder (units/ and results.json); re-running resumes.")] = Path(
+        "runs/bench"),
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="Scorer parameter KEY=VALUE.")] = None,
+    limit: Annotated[int | None, typer.Option(help="Use the first N samples of each split (smoke tests).")] = None,
+    n_boot: Annotated[int, typer.Option(help="Bootstrap resamples for the 95% CIs.")] = 1000,
+    data_root: DataRoot = None,
+) -> None:
+    """Run (or resume) tasks x seeds with one scorer and method; writes OUT/results.json."""
+    from ..bench import Runner, parse_tasks
+
+    runner = Runner(parse_tasks(tasks), scorer, method, range(seeds), out, scorer_params=parse_options(param),
+                    data_root=data_root, limit=limit, n_boot=n_boot, log=console.print)
+    results = runner.run()
+    write_results(out, results.to_dict())
+    for task in results.tasks:
+        acc = task.summary["acc"]
+        console.print(f"{task.title}: ACC {100 * acc['mean']:.2f} ± {100 * acc['std']:.2f} ({task.evaluation_split})")
+
+
+@app.command()
+@friendly_errors
+def report(
+    runs: Annotated[list[Path], typer.Argument(help="Run folders or results.json files.")],
+    out: Annotated[Path, typer.Option(help="Report folder.")] = Path("runs/bench-report"),
+) -> None:
+    """Ranking table, per-dimension bars, radar chart and a static HTML page."""
+    from ..bench.report import build_report, load_run
+
+    paths = build_report([load_run(p) for p in runs], out)
+    console.print(f"report: [bold]{paths['html']}[/]")
+
+
+@app.command()
+@friendly_errors
+def compare(run: Annotated[Path, typer.Argument(help="Run folder or results.json.")]) -> None:
+    """Our ACC next to MMLA Table 3 (text-only SFT, Qwen2-0.5B / Qwen2-7B)."""
+    from ..bench.report import compare_table, load_run
+
+    console.print(compare_table(load_run(run)), markup=False)
