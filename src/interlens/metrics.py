@@ -36,9 +36,12 @@ def classification_metrics(y_true: np.ndarray, y_pred: np.ndarray, n_labels: int
         "n_failed": int((y_pred == n_labels).sum()),
     }
     if n_labels == 2:
-        out["f1"] = f1_score(y_true, y_pred, pos_label=1, average="binary", zero_division=0)
-        out["precision"] = precision_score(y_true, y_pred, pos_label=1, average="binary", zero_division=0)
-        out["recall"] = recall_score(y_true, y_pred, pos_label=1, average="binary", zero_division=0)
+        # positive class only; labels=[1] (not average="binary") so that failures (index 2) are errors,
+        # not a third class that scikit-learn would refuse in binary mode
+        positive = {"labels": [1], "average": "macro", "zero_division": 0}
+        out["f1"] = f1_score(y_true, y_pred, **positive)
+        out["precision"] = precision_score(y_true, y_pred, **positive)
+        out["recall"] = recall_score(y_true, y_pred, **positive)
         out["f1_average"] = "binary"
     else:
         out["f1"], out["precision"], out["recall"] = out["macro_f1"], out["macro_p"], out["macro_r"]
