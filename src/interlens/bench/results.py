@@ -34,7 +34,7 @@ def task_report(y_true: np.ndarray, probs: np.ndarray, n_labels: int, *, n_boot:
     y_pred = np.full(len(y_true), -1, dtype=np.int64)
     if ok.any():
         y_pred[ok] = np.nanargmax(probs[ok], axis=1)
-    metrics = _metrics(y_true, y_pred, n_labels)
+    metrics = classification_metrics(y_true, y_pred, n_labels)
     # ECE over the scored rows only (a failure has no confidence); failures are reported separately
     metrics["ece"] = expected_calibration_error(y_true[ok], np.nan_to_num(probs[ok])) if ok.any() else None
     metrics["n"] = len(y_true)
@@ -44,35 +44,11 @@ def task_report(y_true: np.ndarray, probs: np.ndarray, n_labels: int, *, n_boot:
     if n_boot and len(y_true):
         for name in CI_METRICS:
             def stat(idx: np.ndarray, name: str = name) -> float:
-                return _metrics(y_true[idx], y_pred[idx], n_labels)[name]
+                return classification_metrics(y_true[idx], y_pred[idx], n_labels)[name]
 
             ci[name] = list(bootstrap_ci(stat, len(y_true), n_boot=n_boot, seed=seed))
     metrics["ci95"] = ci
     return metrics
-
-
-def _metrics(y_true: np.ndarray, y_pred: np.ndarray, n_labels: int) -> dict[str, Any]:
-    """``classification_metrics``; for two labels *with failures* its binary F1 call rejects the failure
-    sentinel (scikit-learn sees three classes), so the positive-class scores are taken with
-    ``labels=[1]`` instead (same values: binary F1/P/R of class 1, failures counted as misses)."""
-    if n_labels != 2 or not (y_pred < 0).any():
-        return classification_metrics(y_true, y_pred, n_labels)
-    from sklearn.metrics import f1_score, precision_score, recall_score
-
-    sentinel = np.where(y_pred < 0, 2, y_pred)
-    kw = {"labels": [0, 1], "zero_division": 0}
-    out = {"acc": float((sentinel == y_true).mean()),
-           "weighted_f1": float(f1_score(y_true, sentinel, average="weighted", **kw)),
-           "weighted_p": float(precision_score(y_true, sentinel, average="weighted", **kw)),
-           "macro_f1": float(f1_score(y_true, sentinel, average="macro", **kw)),
-           "macro_r": float(recall_score(y_true, sentinel, average="macro", **kw)),
-           "macro_p": float(precision_score(y_true, sentinel, average="macro", **kw)),
-           "n_failed": int((y_pred < 0).sum()), "f1_average": "binary"}
-    pos = {"labels": [1], "average": "macro", "zero_division": 0}
-    out["f1"] = float(f1_score(y_true, sentinel, **pos))
-    out["precision"] = float(precision_score(y_true, sentinel, **pos))
-    out["recall"] = float(recall_score(y_true, sentinel, **pos))
-    return out
 
 
 def mean_std(values: list[float]) -> dict[str, float]:
