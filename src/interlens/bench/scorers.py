@@ -1,8 +1,8 @@
 """The benchmark's scorer registry: name -> factory(seed=..., **params).
 
 ``embedding`` (frozen MiniLM + trainable head) and the HF LM scorers come from
-:mod:`interlens.scoring.registry`; ``minilm-ft`` (fine-tuned MiniLM, :mod:`.finetune`) lives here
-until it is added to ``scoring.registry.SCORERS``. ``register_scorer`` adds one (tests use it).
+:mod:`interlens.scoring.registry` (so does ``minilm-ft``, the fine-tuned MiniLM of :mod:`.finetune`).
+Only the benchmark-specific extras live here. ``register_scorer`` adds one (tests use it).
 """
 
 from __future__ import annotations
@@ -11,12 +11,6 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import unknown_name
-
-
-def _minilm_ft(**kw: Any) -> Any:
-    from .finetune import MiniLMFineTuneScorer
-
-    return MiniLMFineTuneScorer(**kw)
 
 
 def _from_scoring(name: str) -> Callable[..., Any]:
@@ -29,7 +23,7 @@ def _from_scoring(name: str) -> Callable[..., Any]:
 
 
 BENCH_SCORERS: dict[str, Callable[..., Any]] = {
-    "minilm-ft": _minilm_ft,
+    "minilm-ft": _from_scoring("minilm-ft"),
     "embedding": _from_scoring("embedding"),
     "hf-lm": _from_scoring("hf-lm"),
 }

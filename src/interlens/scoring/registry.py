@@ -32,6 +32,12 @@ def _precomputed(**kw: Any):
     return PrecomputedScorer(**kw)
 
 
+def _minilm_ft(**kw: Any):
+    from ..bench.finetune import MiniLMFineTuneScorer
+
+    return MiniLMFineTuneScorer(**kw)
+
+
 def _hf(name: str) -> Callable[..., Any]:
     def factory(**kw: Any):
         from .hf import make_hf_scorer
@@ -46,6 +52,7 @@ SCORERS: dict[str, Callable[..., Any]] = {
     "precomputed": _precomputed,  # predictions read from files (other people's models, APIs)
     "hf-lm": _hf("hf-lm"),        # Hugging Face causal LM, label-likelihood scoring
     "hf-vlm": _hf("hf-vlm"),      # Hugging Face vision LM
+    "minilm-ft": _minilm_ft,      # MiniLM fine-tuned end to end (the MMLA CPU default)
 }
 
 
