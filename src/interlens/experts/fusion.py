@@ -341,6 +341,14 @@ def predictions_from_probs(probs: np.ndarray) -> np.ndarray:
     return pred
 
 
+_CATEGORY_RANK = {c: i for i, c in enumerate(("R", "U", "U1", "U2", "S", "AS", "missing", "filtered"))}
+
+
+def _category_order(cats: np.ndarray) -> list[str]:
+    """Categories present in ``cats``: R, U, U1, U2, S, AS first, anything else after, alphabetically."""
+    return sorted({str(c) for c in cats.tolist()}, key=lambda c: (_CATEGORY_RANK.get(c, 99), c))
+
+
 def evaluate_fusion(fused: Mapping[str, np.ndarray], y_true: np.ndarray, n_classes: int, *,
                     categories: Sequence[str] | np.ndarray | None = None) -> dict[str, Any]:
     """Acc, P, R, F1 per strategy, and F1 per interaction category.
@@ -360,7 +368,7 @@ def evaluate_fusion(fused: Mapping[str, np.ndarray], y_true: np.ndarray, n_class
                      "f1": m["f1"], "macro_f1": m["macro_f1"], "n_failed": m["n_failed"]})
         if cats is not None:
             per_interaction[name] = {}
-            for cat in sorted(set(cats.tolist())):
+            for cat in _category_order(cats):
                 mask = cats == cat
                 mc = classification_metrics(y_true[mask], pred[mask], n_classes)
                 per_interaction[name][str(cat)] = {"n": int(mask.sum()), "f1": mc["f1"], "acc": mc["acc"],
@@ -369,7 +377,7 @@ def evaluate_fusion(fused: Mapping[str, np.ndarray], y_true: np.ndarray, n_class
     out: dict[str, Any] = {"f1_average": f1_average, "n": int(len(y_true)), "rows": rows}
     if cats is not None:
         out["per_interaction"] = per_interaction
-        out["category_counts"] = {str(c): int((cats == c).sum()) for c in sorted(set(cats.tolist()))}
+        out["category_counts"] = {str(c): int((cats == c).sum()) for c in _category_order(cats)}
     return out
 
 

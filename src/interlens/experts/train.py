@@ -374,3 +374,46 @@ def run_rq4(scorer: Any, dataset: Dataset, categories: Mapping[str, str], *, n_r
     out.update({"random": float(np.mean(random_ce)), "random_draws": random_ce,
                 "relative_increase_random": float(np.mean(random_ce) / out["interaction"] - 1.0)})
     return out
+
+
+def measured_categories(make_scorer: Callable[[], Any], dataset: Dataset, *, modalities: Sequence[str] | None = None,
+                        folds: int = 2, seed: int = 0, train_split: str = "train", dev_split: str = "dev"
+                        ) -> dict[str, str]:
+    """Per-sample R/U1/U2/S from unimodal predictions and gold labels (MMoE Sec. 3.1, Algorithm 1).
+
+    Training samples get *cross-fitted* predictions (unimodal heads fitted on the other ``folds - 1``
+    folds of the training split), so a head never categorises samples it was trained on; every other
+    split is predicted by heads fitted on the whole training split. Heads are selected on ``dev_split``.
+    ``make_scorer()`` returns a fresh scorer with ``fit(dataset, views, val=...)`` and ``logits``.
+    """
+    from ..interactions import categorize
+
+    mods = list(modalities or dataset.modalities[:2])
+    if len(mods) != 2:
+        raise DataError(f"categorisation needs exactly two modalities, got {mods}", field="modalities")
+    train = dataset.split(train_split)
+    dev = dataset.split(dev_split) if dev_split in dataset.splits else None
+
+    def fit(part: Dataset) -> Any:
+        scorer = make_scorer()
+        kwargs = {"val": dev} if dev is not None and _accepts(scorer.fit, "val") else {}
+        return scorer.fit(part, views=mods, **kwargs)
+
+    def cats_of(scorer: Any, part: Dataset) -> dict[str, str]:
+        y1 = scorer.logits(part, mods[0]).argmax(axis=1)
+        y2 = scorer.logits(part, mods[1]).argmax(axis=1)
+        return dict(zip(part.ids, categorize(y1, y2, part.y).tolist(), strict=True))
+
+    out: dict[str, str] = {}
+    order = np.random.default_rng(seed).permutation(len(train))
+    ids = np.asarray(train.ids, dtype=object)
+    for fold in range(folds):
+        held = ids[order[fold::folds]].tolist()
+        held_set = set(held)
+        rest = [i for i in train.ids if i not in held_set]
+        out.update(cats_of(fit(train.subset(rest)), train.subset(held)))
+    full = fit(train)
+    for name in dataset.splits:
+        if name != train_split:
+            out.update(cats_of(full, dataset.split(name)))
+    return out
