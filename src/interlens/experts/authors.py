@@ -55,7 +55,8 @@ def read_expert_jsonl(path: str | Path) -> ExpertFile:
                 target.append(int(row["target"]))
                 pred.append(int(row.get("pred", -1)))
             except (json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
-                raise DataError(f"bad line: {err!r}", file=str(path), record=lineno) from None
+                what = f"missing key {err}" if isinstance(err, KeyError) else f"{type(err).__name__}: {err}"
+                raise DataError(f"not a valid expert-logits line ({what})", file=str(path), record=lineno) from None
     if len(set(ids)) != len(ids):
         raise DataError("duplicate image_id", file=str(path), field="image_id")
     if len({len(r) for r in logits}) > 1:

@@ -10,8 +10,9 @@ the classifier is a small torch MLP (or a linear layer) over frozen features suc
 
 from __future__ import annotations
 
+import contextlib
 import copy
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,17 @@ from torch import nn
 from ..errors import DataError
 
 ROUTER_KINDS = ("mlp", "linear", "logreg")
+
+
+@contextlib.contextmanager
+def _single_thread() -> Iterator[None]:
+    """Small full-batch models run fastest on one thread (intra-op threads only add sync overhead)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def focal_loss(logits: torch.Tensor, target: torch.Tensor, *, alpha: float | torch.Tensor = 1.0,
@@ -148,6 +160,12 @@ class InteractionRouter:
         if self.kind == "logreg":
             self._fit_logreg(Xs, yi, weights)
             return self
+        with _single_thread():
+            return self._fit_torch(Xs, yi, weights, val)
+
+    def _fit_torch(self, Xs: np.ndarray, yi: np.ndarray, weights: np.ndarray | None,
+                   val: tuple[np.ndarray, np.ndarray] | None) -> InteractionRouter:
+        k = len(self.classes_)
         with torch.random.fork_rng():
             torch.manual_seed(self.seed)
             model = self._build(Xs.shape[1], k)
@@ -208,7 +226,7 @@ class InteractionRouter:
             out = np.zeros((len(Xs), k))
             out[:, self.model_.classes_] = self.model_.predict_proba(Xs)
             return out
-        with torch.no_grad():
+        with _single_thread(), torch.no_grad():
             return torch.softmax(self.model_(torch.tensor(Xs)), dim=-1).numpy()
 
     def predict(self, X: np.ndarray) -> np.ndarray:
