@@ -28,7 +28,7 @@ def _print_table(report: dict[str, Any], title: str) -> None:
         table.add_column(col, justify="left" if col == "strategy" else "right")
     for row in report["rows"]:
         if multi:
-            cells = [f"{100 * row[f'{m}_mean']:.2f} ± {100 * row[f'{m}_std']:.2f}"
+            cells = [f"{100 * row[f'{m}_mean']:.1f}±{100 * row[f'{m}_std']:.1f}"
                      for m in ("acc", "precision", "recall", "f1", "macro_f1")]
         else:
             cells = [f"{100 * row[m]:.2f}" for m in ("acc", "precision", "recall", "f1", "macro_f1")]
