@@ -182,3 +182,18 @@ def test_evaluate_inputs_precomputed_path() -> None:
     assert report["skipped"] == {"router_soft": "no router", "router_top1": "no router", "best_single": "no best"}
     assert set(report["per_interaction"]["oracle"]) == {"R", "U", "AS"}
     assert report["ce_moe"] <= min(report["ce_experts"].values())
+
+
+def test_measured_categories_cross_fit() -> None:
+    from interlens.experts.train import measured_categories
+
+    data, _ = _dataset({"R": 6, "U1": 3, "U2": 3, "S": 4})
+    log: list[tuple[str, list[str]]] = []
+    cats = measured_categories(lambda: StubScorer(log=log), data, folds=2)
+    assert set(cats) == set(data.ids)
+    assert set(cats.values()) <= {"R", "U1", "U2", "S"}
+    fits = [ids for what, ids in log if what == "fit"]
+    train = set(data.splits["train"])
+    assert len(fits) == 3 and sorted(len(f) for f in fits) == [8, 8, 16]  # two folds, then all of train
+    assert set(fits[0]) | set(fits[1]) == train and not set(fits[0]) & set(fits[1])
+    assert not any(set(f) & set(data.splits["test"]) for f in fits)

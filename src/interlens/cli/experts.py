@@ -52,7 +52,7 @@ def train_command(out: Path, *, dataset: str = "synthetic", data_root: Path | No
                   seeds: list[int] | None = None, grouping: str = "mmoe", scorer_options: dict[str, Any] | None = None,
                   min_subset: int = 8, expert_epochs: int | None = None, expert_lr: float | None = None,
                   router_kind: str = "mlp", class_balanced: bool = False, rq4: bool = False,
-                  progress: bool = False) -> dict[str, Any]:
+                  train_filters: bool = False, progress: bool = False) -> dict[str, Any]:
     """Train baseline + experts + router with the embedding scorer over ``seeds``; evaluate on test.
 
     ``categories``: ``planted`` (synthetic ground truth), ``measured`` (cross-fitted unimodal
@@ -89,7 +89,8 @@ def train_command(out: Path, *, dataset: str = "synthetic", data_root: Path | No
     elif categories == "measured":
         if progress:
             console.print("measuring categories from cross-fitted unimodal predictions ...")
-        cats = measured_categories(lambda: EmbeddingScorer(seed=seeds[0], **scorer_options), data, seed=seeds[0])
+        cats = measured_categories(lambda: EmbeddingScorer(seed=seeds[0], **scorer_options), data, seed=seeds[0],
+                                   train_filters=train_filters)
     else:
         raise DataError(f"unknown categories source {categories!r}; use auto, planted or measured",
                         field="categories")
@@ -138,6 +139,8 @@ def train(
     router: Annotated[str, typer.Option(help="Router: mlp | linear (focal loss) | logreg.")] = "mlp",
     class_balanced: Annotated[bool, typer.Option(help="Class-balanced router loss.")] = False,
     rq4: Annotated[bool, typer.Option(help="Also run MMoE RQ4 (CE_moe vs random subsets).")] = False,
+    train_filters: Annotated[bool, typer.Option(help="Measured categories: MMoE's train-only confidence filter "
+                                                     "and rebalancing (Sec. 6.1, App. F.3).")] = False,
     data_root: DataRoot = None,
 ) -> None:
     """Train a baseline, one expert per interaction type and a router; compare every fusion on test."""
@@ -145,7 +148,7 @@ def train(
                             n=n, categories=categories, seeds=seed, grouping=grouping,
                             scorer_options=parse_options(scorer_option), min_subset=min_subset,
                             expert_epochs=expert_epochs, expert_lr=expert_lr, router_kind=router,
-                            class_balanced=class_balanced, rq4=rq4, progress=True)
+                            class_balanced=class_balanced, rq4=rq4, train_filters=train_filters, progress=True)
     _print_table(results["summary"], f"{results['dataset']}: fusion on test, mean ± std over seeds {results['seeds']}")
     if "rq4" in results:
         r = results["rq4"]

@@ -377,16 +377,20 @@ def run_rq4(scorer: Any, dataset: Dataset, categories: Mapping[str, str], *, n_r
 
 
 def measured_categories(make_scorer: Callable[[], Any], dataset: Dataset, *, modalities: Sequence[str] | None = None,
-                        folds: int = 2, seed: int = 0, train_split: str = "train", dev_split: str = "dev"
-                        ) -> dict[str, str]:
+                        folds: int = 2, seed: int = 0, train_split: str = "train", dev_split: str = "dev",
+                        train_filters: bool = False) -> dict[str, str]:
     """Per-sample R/U1/U2/S from unimodal predictions and gold labels (MMoE Sec. 3.1, Algorithm 1).
 
     Training samples get *cross-fitted* predictions (unimodal heads fitted on the other ``folds - 1``
     folds of the training split), so a head never categorises samples it was trained on; every other
     split is predicted by heads fitted on the whole training split. Heads are selected on ``dev_split``.
-    ``make_scorer()`` returns a fresh scorer with ``fit(dataset, views, val=...)`` and ``logits``.
+    ``train_filters=True`` applies MMoE's train-only confidence filter (Sec. 6.1, delta = 0.1) and
+    rebalancing (App. F.3) via :func:`interlens.interactions.categorize_split`; filtered samples get
+    ``"filtered"`` and train no expert. ``make_scorer()`` returns a fresh scorer with
+    ``fit(dataset, views, val=...)`` and ``logits``.
     """
-    from ..interactions import categorize
+    from ..interactions import categorize_split
+    from .fusion import softmax
 
     mods = list(modalities or dataset.modalities[:2])
     if len(mods) != 2:
@@ -399,21 +403,28 @@ def measured_categories(make_scorer: Callable[[], Any], dataset: Dataset, *, mod
         kwargs = {"val": dev} if dev is not None and _accepts(scorer.fit, "val") else {}
         return scorer.fit(part, views=mods, **kwargs)
 
-    def cats_of(scorer: Any, part: Dataset) -> dict[str, str]:
-        y1 = scorer.logits(part, mods[0]).argmax(axis=1)
-        y2 = scorer.logits(part, mods[1]).argmax(axis=1)
-        return dict(zip(part.ids, categorize(y1, y2, part.y).tolist(), strict=True))
+    def probs_of(scorer: Any, part: Dataset) -> tuple[np.ndarray, np.ndarray]:
+        return softmax(scorer.logits(part, mods[0])), softmax(scorer.logits(part, mods[1]))
 
-    out: dict[str, str] = {}
+    def categories(p1: np.ndarray, p2: np.ndarray, part: Dataset, split: str) -> dict[str, str]:
+        on = train_filters and split == train_split
+        result = categorize_split(p1, p2, part.y, split="train" if split == train_split else split,
+                                  apply_filter=on, apply_rebalance=on)
+        return dict(zip(part.ids, [str(c) for c in result.categories], strict=True))
+
+    k = len(dataset.labels)
+    p1_train, p2_train = np.zeros((len(train), k)), np.zeros((len(train), k))
     order = np.random.default_rng(seed).permutation(len(train))
-    ids = np.asarray(train.ids, dtype=object)
     for fold in range(folds):
-        held = ids[order[fold::folds]].tolist()
-        held_set = set(held)
-        rest = [i for i in train.ids if i not in held_set]
-        out.update(cats_of(fit(train.subset(rest)), train.subset(held)))
+        held = np.sort(order[fold::folds])
+        held_set = set(held.tolist())
+        rest = [i for n, i in enumerate(train.ids) if n not in held_set]
+        p1_train[held], p2_train[held] = probs_of(fit(train.subset(rest)),
+                                                   train.subset([train.ids[n] for n in held]))
+    out = categories(p1_train, p2_train, train, train_split)
     full = fit(train)
     for name in dataset.splits:
         if name != train_split:
-            out.update(cats_of(full, dataset.split(name)))
+            part = dataset.split(name)
+            out.update(categories(*probs_of(full, part), part, name))
     return out
