@@ -37,7 +37,7 @@ OURS_FOR_PAPER_ROW = {"baseline": "baseline", "average fusion": "average_probs",
 
 
 def run(root: Path) -> dict[str, Any]:
-    results: dict[str, Any] = {"source": str(root), "models": {},
+    results: dict[str, Any] = {"source": "mmoe_rus (under the data root)", "models": {},
                                "paper_table4_mustard_albef_f1": PAPER_TABLE4_MUSTARD_ALBEF,
                                "f1": "binary F1 of the sarcastic class (MMoE App. I.4); macro_f1 also given"}
     for model in AUTHOR_MODELS:
