@@ -117,3 +117,30 @@ def test_factory_and_registry(qwen, tmp_path):
         make_hf_scorer("hf-lm", folder, dtype="int3")
     registry = pytest.importorskip("interlens.scoring.registry")
     assert isinstance(registry.make_scorer("hf-lm", model_path=str(folder)), HFLMScorer)
+
+
+def test_default_view_uses_what_the_model_can_see(qwen):
+    from hf_tiny import tiny_qwen2_vl
+
+    model, tok = qwen
+    pictures = toy_dataset(3, LABELS, images=True, splits=False)
+    lm = HFLMScorer(model=model, tokenizer=tok)
+    assert lm.default_view(pictures) == "text" and lm.fit(pictures) is lm
+    vision_model, vision_tok, processor = tiny_qwen2_vl(seed=0)
+    assert HFVLMScorer(model=vision_model, tokenizer=vision_tok, image_processor=processor).default_view(
+        pictures) == "text+image"
+
+
+def test_registry_fit_and_predict_path(qwen, tmp_path, cache_path):
+    registry = pytest.importorskip("interlens.scoring.registry")
+    if not hasattr(registry, "fit_and_predict"):
+        pytest.skip("registry has no fit_and_predict")
+    model, tok = qwen
+    folder = save_tiny(model, tok, tmp_path / "m")
+    data = toy_dataset(9, LABELS)
+    scorer = registry.make_scorer("hf-lm", model_path=str(folder), batch_size=4)
+    with PredictionCache(cache_path) as cache:
+        preds = registry.fit_and_predict(scorer, data, ["text"], eval_split="test", cache=cache)["text"]
+    assert preds.ids == data.split("test").ids and preds.probs.shape == (3, 3)
+    np.testing.assert_allclose(preds.probs, HFLMScorer(model=model, tokenizer=tok)
+                               .predict_proba(data.split("test"), "text").probs, atol=1e-6)

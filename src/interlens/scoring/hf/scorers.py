@@ -22,6 +22,7 @@ from ...cache import PredictionCache
 from ...data.schema import Dataset
 from ...errors import DataError
 from ...predictions import Predictions
+from ...prompts import load_template
 from ...views import View
 from ..base import cached_predict, fingerprint_of
 from .adapters import LoraSpec, adapter_fingerprint, adapter_names, is_peft, load_adapters
@@ -140,12 +141,22 @@ class HFLMScorer:
                             field="adapter")
         return clone
 
+    def default_view(self, dataset: Dataset) -> str:
+        """Every dataset modality the template can place (media ones only for a vision model)."""
+        template = load_template(self.template)
+        usable = [m for m in dataset.modalities
+                  if m in template.text_modalities or (self.vision and m in template.media_modalities)]
+        if not usable:
+            raise DataError(f"template {template.id} can place none of the modalities {list(dataset.modalities)}",
+                            field="view")
+        return "+".join(usable)
+
     # -- fit ----------------------------------------------------------------------------------
     def fit(self, dataset: Dataset, view: View | str | None = None) -> HFLMScorer:
         """Load the model; with ``train=`` also LoRA-tune adapter ``adapter or 'default'`` on the train split
         (the whole dataset when it has no splits) and select on the validation split."""
         self._ensure_loaded()
-        view = View.parse(view or "+".join(dataset.modalities)).check(dataset.modalities, dataset.source)
+        view = View.parse(view or self.default_view(dataset)).check(dataset.modalities, dataset.source)
         self.builder_.encode(dataset, view, dataset.samples[:1])  # fail early on bad labels/prompts
         if self.train is None:
             return self

@@ -18,9 +18,9 @@ def train_adapter(dataset: Dataset, *, scorer: str = "hf-lm", model_path: str | 
                   out: str | os.PathLike | None = None, **scorer_kwargs: Any) -> dict[str, Any]:
     """LoRA-tune ``adapter`` on ``dataset``'s train split (selection on its validation split), save it
     under ``out/adapters/<adapter>/`` and return a JSON-ready summary (losses, evaluations, metrics)."""
-    view = str(View.parse(view or "+".join(dataset.modalities)).check(dataset.modalities, dataset.source))
     model: HFLMScorer = make_hf_scorer(scorer, model_path, adapter=adapter, train=config or TrainConfig(),
                                        **scorer_kwargs)
+    view = str(View.parse(view or model.default_view(dataset)).check(dataset.modalities, dataset.source))
     model.fit(dataset, view)
     result = model.train_result_
     summary: dict[str, Any] = {"scorer": scorer, "model_path": str(model_path), "dataset": dataset.name,
