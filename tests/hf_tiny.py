@@ -124,6 +124,28 @@ def tiny_qwen2_vl(seed: int = 0):
     return model, tok, image_processor
 
 
+def tiny_qwen2_5_vl(seed: int = 0):
+    """Qwen2_5_VLForConditionalGeneration (window-attention vision tower) with the Qwen2-VL PIL processor."""
+    from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration, Qwen2VLImageProcessorPil
+
+    tok = tiny_tokenizer("qwen")
+    ids = tok.convert_tokens_to_ids
+    text = _text_config(tok, rope_parameters={"rope_type": "default", "mrope_section": [2, 3, 3],
+                                              "rope_theta": 1e4})
+    _seeded(seed)
+    config = Qwen2_5_VLConfig(
+        text_config=text,
+        vision_config=dict(depth=2, hidden_size=32, intermediate_size=64, num_heads=2, patch_size=14,
+                           spatial_merge_size=2, temporal_patch_size=2, out_hidden_size=64, window_size=112,
+                           fullatt_block_indexes=[1]),
+        image_token_id=ids("<|image_pad|>"), video_token_id=ids("<|video_pad|>"),
+        vision_start_token_id=ids("<|vision_start|>"), vision_end_token_id=ids("<|vision_end|>"),
+        tie_word_embeddings=True)
+    model = Qwen2_5_VLForConditionalGeneration(config).eval()
+    image_processor = Qwen2VLImageProcessorPil(size={"shortest_edge": 56 * 56, "longest_edge": 112 * 112})
+    return model, tok, image_processor
+
+
 def tiny_llava(seed: int = 0):
     """LlavaForConditionalGeneration: tiny CLIP vision tower (32 px, patch 8 -> 16 image tokens) + Qwen2."""
     from transformers import (

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hf_tiny import save_tiny, single_thread, tiny_image, tiny_llava, tiny_qwen2, tiny_qwen2_vl, toy_dataset
+from hf_tiny import (
+    save_tiny,
+    single_thread,
+    tiny_image,
+    tiny_llava,
+    tiny_qwen2,
+    tiny_qwen2_5_vl,
+    tiny_qwen2_vl,
+    toy_dataset,
+)
 
 from interlens.data.schema import Dataset, Sample
 from interlens.errors import DataError
@@ -25,10 +34,14 @@ def data() -> Dataset:
     return toy_dataset(5, LABELS, images=True, splits=False)
 
 
-@pytest.fixture(scope="module", params=["qwen2-vl", "llava"])
+BUILDERS = {"qwen2-vl": tiny_qwen2_vl, "qwen2.5-vl": tiny_qwen2_5_vl, "llava": tiny_llava}
+
+
+@pytest.fixture(scope="module", params=list(BUILDERS))
 def vlm(request):
-    model, tok, processor = tiny_qwen2_vl(seed=1) if request.param == "qwen2-vl" else tiny_llava(seed=1)
-    return request.param, HFVLMScorer(model=model, tokenizer=tok, image_processor=processor, batch_size=5)
+    model, tok, processor = BUILDERS[request.param](seed=1)
+    family = "qwen2-vl" if request.param.startswith("qwen") else request.param
+    return family, HFVLMScorer(model=model, tokenizer=tok, image_processor=processor, batch_size=5)
 
 
 def test_one_pass_equals_naive_with_images(vlm, data):

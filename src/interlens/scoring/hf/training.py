@@ -138,6 +138,7 @@ def train_lora(model: Any, builder: PromptBuilder, train: Dataset | Sequence[Dat
 
     config = config or TrainConfig()
     start = time.perf_counter()
+    torch.manual_seed(config.seed)  # adapter init, LoRA dropout
     if adapter not in adapter_names(model):
         model = add_lora_adapter(model, adapter, config.lora, seed=config.seed)
     model.set_adapter(adapter)
