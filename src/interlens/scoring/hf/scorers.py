@@ -124,7 +124,7 @@ class HFLMScorer:
     def fingerprint(self) -> str:
         """Model + tokenizer + adapter (name and weights) + template key + method settings."""
         self._ensure_loaded()
-        adapter = self.adapter if is_peft(self.model_) else None
+        adapter = self.adapter if is_peft(self.model_) and self.adapter != "__base__" else None
         return fingerprint_of(self.name, self.base_fingerprint_, adapter, adapter_fingerprint(self.model_, adapter),
                               self.builder_.template_key, self.template_vars, self.verbalizer, self.method,
                               self.length_norm if self.method == "likelihood" else self.max_new_tokens,
