@@ -17,7 +17,8 @@ from typing import Any
 
 import torch
 
-from .encoding import Batch, EncodedPrompt, TextEncoder
+from ...errors import DataError
+from .encoding import Batch, EncodedPrompt, TextEncoder, unwrap_model
 from .labels import LabelSet
 
 
@@ -53,6 +54,10 @@ def _gather_logprobs(logits: torch.Tensor, labels: LabelSet, chunk: int = 64) ->
 def label_logprobs(model: Any, batch: Batch, labels: LabelSet, *,
                    adapter_names: Sequence[str] | None = None) -> torch.Tensor:
     """(B, K) float64 summed log-probabilities of each label after each prompt (one-pass method)."""
+    attn = str(getattr(unwrap_model(model).config, "_attn_implementation", "") or "")
+    if "flash" in attn:
+        raise DataError(f"one-pass label scoring needs a custom 4-D attention mask, which {attn!r} ignores; "
+                        "load the model with attn_implementation='sdpa' (or use naive_label_logprobs)")
     adapters = _adapter_kwargs(adapter_names)
     out = model(**batch.model_kwargs(), use_cache=True, logits_to_keep=1, **adapters)
     first = torch.log_softmax(out.logits[:, -1].float(), dim=-1)
