@@ -29,12 +29,15 @@ def main() -> None:
     parser.add_argument("--max-length", type=int, default=96)
     parser.add_argument("--max-train", type=int, default=None, help="cap training samples per task")
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=5e-5, help="encoder learning rate")
+    parser.add_argument("--min-steps", type=int, default=None, help="more epochs for small training sets")
     parser.add_argument("--class-weight", default=None, choices=[None, "balanced"])
     parser.add_argument("--tasks", default=TASKS)
     parser.add_argument("--out", type=Path, default=Path("runs/bench-mmla-cpu"))
     args = parser.parse_args()
     params = {"epochs": args.epochs, "max_length": args.max_length, "max_train": args.max_train,
-              "batch_size": args.batch_size, "class_weight": args.class_weight}
+              "batch_size": args.batch_size, "class_weight": args.class_weight, "lr": args.lr,
+              "min_steps": args.min_steps}
     started = time.perf_counter()
     results = run_benchmark(parse_tasks(args.tasks), "minilm-ft", "sft", list(range(args.seeds)), args.out,
                             scorer_params=params, n_boot=200, log=lambda m: print(m, flush=True))
