@@ -1,5 +1,5 @@
 """Run the MME-JD debiasing experiment on the planted-spurious-cue data and write results.json +
-figures (``python benchmarks/debias_spurious.py [out_dir]``; ~2 min on 2 CPU cores)."""
+figures (``python benchmarks/debias_spurious.py [out_dir]``; ~1 min on 2 idle CPU cores)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from interlens.io import write_json
 
 
 def main(out: str = "docs/results/debias") -> None:
-    results = run_experiment(make_spurious(1200, seed=0), out=out)
+    results = run_experiment(make_spurious(3000, seed=0), out=out)
     write_json(Path(out) / "results.json", results)
     for method, row in results["affected_error"].items():
         print(f"{method:24s} acc {results['main'][method]['acc']:6.2f}  affected err {row['affected']:6.2f}  "

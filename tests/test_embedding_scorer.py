@@ -90,3 +90,17 @@ def test_errors(data):
         EmbeddingScorer(fusion="fancy").fit(data.split("train"))
     with pytest.raises(DataError, match="view audio needs modality 'audio'"):
         EmbeddingScorer(epochs=1).fit(data.split("train"), ["audio"])
+
+
+def test_linear_fusion_head_is_one_shared_linear_layer():
+    import torch
+
+    from interlens.scoring.heads import FUSIONS, LinearHead, make_head
+
+    head = make_head("linear", [3, 2], hidden=64, n_classes=2)
+    assert "linear" in FUSIONS and isinstance(head, LinearHead) and head.net.in_features == 5
+    with torch.no_grad():
+        head.net.weight.copy_(torch.tensor([[1.0, 0, 0, 2, 0], [0, 0, 0, 0, 0]]))
+        head.net.bias.zero_()
+    out = head([torch.tensor([[1.0, 5, 5]]), torch.tensor([[0.5, 9]])])
+    assert out.tolist() == [[2.0, 0.0]]

@@ -6,6 +6,7 @@ import typer
 
 from . import bench as bench_cmd
 from . import data as data_cmd
+from . import debias as debias_cmd
 from . import experts as experts_cmd
 from . import hf as hf_cmd
 from . import interactions as interactions_cmd
@@ -19,6 +20,7 @@ app.add_typer(data_cmd.app, name="data", help="List and inspect datasets.")
 app.add_typer(interactions_cmd.app, name="interactions", help="Categorise, score and group interactions.")
 app.add_typer(experts_cmd.app, name="experts", help="Interaction experts, router and fusion (MMoE).")
 app.add_typer(bench_cmd.app, name="bench", help="MMLA benchmark: tasks, runs, leaderboards.")
+app.add_typer(debias_cmd.app, name="debias", help="Counterfactual debiasing: MID, MCTD, MME-JD, MRID.")
 
 
 def main() -> None:

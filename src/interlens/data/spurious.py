@@ -1,12 +1,14 @@
 """Built-in synthetic two-modality data with *planted spurious cues* (the debiasing demo and tests).
 
 Binary task (labels ``neg``, ``pos``), modality ``text`` (a templated review sentence) and ``image``
-(an 8x8 scikit-learn digit scan, offline). The semantic evidence is deliberately weak:
+(an 8x8 scikit-learn digit scan, offline). The semantic evidence is present but *noisy*, so that in
+training it is less reliable than the spurious cue (a model then prefers the cue) while at test it
+is the only signal (a correction that removes the cue can flip decisions to the right label):
 
-* text: the sentiment word names the label with probability ``p_semantic`` (otherwise a neutral
-  word such as "ordinary");
-* image: the digit is ``1`` (pos) / ``0`` (neg) with probability ``p_semantic`` (otherwise a
-  neutral digit 2-9).
+* text: a sentiment word is present with probability ``p_semantic`` (otherwise a neutral word such
+  as "ordinary"); a present word names the true label with probability ``semantic_accuracy``
+  and the other label otherwise;
+* image: likewise a digit ``1`` (pos) / ``0`` (neg), or a neutral digit 2-9.
 
 Two spurious cues co-occur with one label in ``train`` and are uncorrelated in ``dev``/``test``
 (``eval_bias = 0.5``; below 0.5 they are anti-correlated):
@@ -17,7 +19,8 @@ Two spurious cues co-occur with one label in ``train`` and are uncorrelated in `
 A cue is present in a fraction ``p_cue`` of samples; among them the label equals the cue's label
 with probability ``train_bias`` (train) or ``eval_bias`` (dev, test). ``meta`` holds the ground
 truth: ``cue`` (none / text / image / both), ``text_cue``, ``image_cue``, ``affected`` (some
-present cue points at the wrong label), ``semantic_text``, ``semantic_image``, ``topic``, ``digit``.
+present cue points at the wrong label), ``semantic_text``, ``semantic_image`` (the word / digit
+points at a label: ``"right"``, ``"wrong"`` or ``"absent"``), ``topic``, ``digit``.
 The dev split follows the *test* distribution: MID's alpha, beta are tuned on it (a small
 unbiased validation set; on a biased one the best correction is none).
 """
@@ -51,11 +54,13 @@ def _image(scan: np.ndarray, patch: bool, rng: np.random.Generator, noise: float
     return img.astype(np.float32)
 
 
-def make_spurious(n: int = 1200, *, p_semantic: float = 0.5, p_cue: float = 0.35, train_bias: float = 0.95,
-                  eval_bias: float = 0.5, split_fractions: tuple[float, float, float] = (0.5, 0.25, 0.25),
+def make_spurious(n: int = 1200, *, p_semantic: float = 0.9, semantic_accuracy: float = 0.8, p_cue: float = 0.35,
+                  train_bias: float = 0.95, eval_bias: float = 0.5,
+                  split_fractions: tuple[float, float, float] = (0.5, 0.25, 0.25),
                   noise: float = 1.0, seed: int = 0) -> Dataset:
     """Generate ``n`` samples with planted spurious cues (see module docstring). Deterministic per seed."""
-    for name, value in (("p_semantic", p_semantic), ("p_cue", p_cue), ("train_bias", train_bias),
+    for name, value in (("p_semantic", p_semantic), ("semantic_accuracy", semantic_accuracy), ("p_cue", p_cue),
+                        ("train_bias", train_bias),
                         ("eval_bias", eval_bias)):
         if not 0.0 <= value <= 1.0:
             raise DataError(f"{name} must be in [0, 1], got {value}", field=name)
@@ -83,11 +88,14 @@ def make_spurious(n: int = 1200, *, p_semantic: float = 0.5, p_cue: float = 0.35
         if image_cue:
             votes.append(IMAGE_CUE_LABEL if rng.random() < bias else "pos")
         y = votes[int(rng.integers(len(votes)))] if votes else LABELS[int(rng.integers(2))]
-        sem_t, sem_i = bool(rng.random() < p_semantic), bool(rng.random() < p_semantic)
-        word = WORDS[y if sem_t else "neutral"][int(rng.integers(4))]
+        other = LABELS[1 - LABELS.index(y)]
+        sem_t, sem_i = (("right" if rng.random() < semantic_accuracy else "wrong") if rng.random() < p_semantic
+                        else "absent" for _ in range(2))
+        word_label = {"right": y, "wrong": other, "absent": "neutral"}
+        word = WORDS[word_label[sem_t]][int(rng.integers(4))]
         topic = TEXT_CUE if text_cue else TOPICS[int(rng.integers(len(TOPICS)))]
         text = FRAMES[int(rng.integers(len(FRAMES)))].format(topic=topic, word=word)
-        digit = DIGITS[y] if sem_i else int(rng.integers(2, 10))
+        digit = DIGITS[word_label[sem_i]] if sem_i != "absent" else int(rng.integers(2, 10))
         scan = digits.images[int(rng.choice(pools[split][digit]))]
         affected = (text_cue and y != TEXT_CUE_LABEL) or (image_cue and y != IMAGE_CUE_LABEL)
         cue = {(False, False): "none", (True, False): "text", (False, True): "image", (True, True): "both"}[
@@ -101,7 +109,8 @@ def make_spurious(n: int = 1200, *, p_semantic: float = 0.5, p_cue: float = 0.35
     return Dataset(name=f"spurious-n{n}-s{seed}", labels=LABELS, samples=samples, modalities=("text", "image"),
                    splits=splits, task="synthetic spurious cues", dimension="synthetic",
                    source="interlens.data.spurious",
-                   info={"p_semantic": p_semantic, "p_cue": p_cue, "train_bias": train_bias, "eval_bias": eval_bias,
+                   info={"p_semantic": p_semantic, "semantic_accuracy": semantic_accuracy, "p_cue": p_cue,
+                         "train_bias": train_bias, "eval_bias": eval_bias,
                          "seed": seed, "noise": noise, "text_cue": TEXT_CUE, "image_cue_patch": "rows 0-1, cols 0-1"})
 
 

@@ -30,7 +30,14 @@ from .counterfactual import (
     text_counterfactuals,
     word_relevance,
 )
-from .methods import counterfactual_training_set, mid_grid, plot_mid_contour, search_route_weights, tune_mid
+from .methods import (
+    context_only_inputs,
+    counterfactual_training_set,
+    mid_grid,
+    plot_mid_contour,
+    search_route_weights,
+    tune_mid,
+)
 
 FUSED = "text+image"
 
@@ -88,12 +95,13 @@ def _cf_split(scorer: EmbeddingScorer, ds: Dataset, rel_text: dict, rel_pix: np.
 
 def run_experiment(dataset: Dataset, *, out: str | Path | None = None, epochs: int = 60, finetune_epochs: int = 20,
                    n_trials: int = 50, metric: str = "acc", top_k: int = 1, eps: float = 0.1,
-                   class_balanced: bool = True, seed: int = 0) -> dict[str, Any]:
+                   class_balanced: bool = True, fusion: str = "linear", route_weight_max: float = 1.0,
+                   expert_inputs: str = "original", seed: int = 0) -> dict[str, Any]:
     out = Path(out) if out is not None else None
     tr, dev, te = dataset.split("train"), dataset.split("dev"), dataset.split("test")
     cost = _Counter()
     t0 = time.perf_counter()
-    base = EmbeddingScorer(fusion="concat", epochs=epochs, seed=seed).fit(tr)
+    base = EmbeddingScorer(fusion=fusion, epochs=epochs, seed=seed).fit(tr)
     train_seconds = {"baseline": time.perf_counter() - t0}
     rel_text, rel_pix = word_relevance(base, dev), pixel_relevance(base, dev)
     cfs = {name: _cf_split(base, ds, rel_text, rel_pix, top_k) for name, ds in (("train", tr), ("dev", dev),
@@ -143,8 +151,12 @@ def run_experiment(dataset: Dataset, *, out: str | Path | None = None, epochs: i
     expert_p: dict[str, dict[str, np.ndarray]] = {}
     for split, ds in (("dev", dev), ("test", te)):
         t0 = time.perf_counter()
-        expert_p[split] = {"ge": ge.predict_proba(ds, FUSED).probs, "ide": ide.predict_proba(ds, FUSED).probs,
-                           "tde": tde.predict_proba(ds, FUSED).probs}
+        if expert_inputs == "counterfactual":  # each debias expert reads its own counterfactual input
+            only_text, only_image = context_only_inputs(ds, cfs[split]["texts"], cfs[split]["images"])
+            p_ide, p_tde = ide.predict_proba(only_image, FUSED).probs, tde.predict_proba(only_text, FUSED).probs
+        else:
+            p_ide, p_tde = ide.predict_proba(ds, FUSED).probs, tde.predict_proba(ds, FUSED).probs
+        expert_p[split] = {"ge": ge.predict_proba(ds, FUSED).probs, "ide": p_ide, "tde": p_tde}
         if split == "test":
             expert_seconds = time.perf_counter() - t0
     t0 = time.perf_counter()
@@ -152,13 +164,16 @@ def run_experiment(dataset: Dataset, *, out: str | Path | None = None, epochs: i
     router_seconds = time.perf_counter() - t0
     oracle = {s: router_targets(cats[s]) for s in ("dev", "test")}
     e = expert_p["dev"]
-    w_mmejd = search_route_weights(e["ge"], e["ide"], e["tde"], y["dev"], route["dev"], mode="mmejd")
+    wgrid = np.linspace(0.0, route_weight_max, int(round(10 * route_weight_max)) + 1)
+    w_mmejd = search_route_weights(e["ge"], e["ide"], e["tde"], y["dev"], route["dev"], mode="mmejd", grid=wgrid)
     w_mrid = search_route_weights(d["p0"], d["pi"], d["pt"], y["dev"], route["dev"], mode="mrid")
-    w_oracle = search_route_weights(e["ge"], e["ide"], e["tde"], y["dev"], oracle["dev"], mode="mmejd")
+    w_oracle = search_route_weights(e["ge"], e["ide"], e["tde"], y["dev"], oracle["dev"], mode="mmejd", grid=wgrid)
     e = expert_p["test"]
     probs["MRID"] = mrid_correct(cfs["test"]["p0"], cfs["test"]["pi"], cfs["test"]["pt"], route["test"], w_mrid)
     probs["MME-JD"] = mmejd_combine(e["ge"], e["ide"], e["tde"], route["test"], w_mmejd)
     probs["MME-JD (oracle router)"] = mmejd_combine(e["ge"], e["ide"], e["tde"], oracle["test"], w_oracle)
+    for name, key in (("expert GE", "ge"), ("expert IDE", "ide"), ("expert TDE", "tde")):  # ablation rows
+        probs[name] = e[key]
     n_experts = int(n_te + np.isin(route["test"], ["image", "both"]).sum() + np.isin(route["test"], ["text", "both"])
                     .sum())
     cost.add("MRID", 3 * n_te, c["base"] + c["counterfactual_predictions"] + c["generate"] + router_seconds)
@@ -169,7 +184,8 @@ def run_experiment(dataset: Dataset, *, out: str | Path | None = None, epochs: i
     base_s = cost.seconds["baseline"] or 1e-9
     results: dict[str, Any] = {
         "dataset": dataset.summary(),
-        "settings": {"epochs": epochs, "finetune_epochs": finetune_epochs, "n_trials": n_trials, "metric": metric,
+        "settings": {"fusion": fusion, "expert_inputs": expert_inputs, "route_weight_max": route_weight_max,
+                     "epochs": epochs, "finetune_epochs": finetune_epochs, "n_trials": n_trials, "metric": metric,
                      "top_k": top_k, "eps": eps, "class_balanced": class_balanced, "seed": seed},
         "main": {m: main_table(y["test"], p) for m, p in probs.items()},
         "affected_error": {m: {"affected": round(100 * float((p.argmax(1) != y["test"])[affected].mean()), 2),

@@ -85,6 +85,20 @@ def reversed_label(y: int, k: int, rng: np.random.Generator) -> int:
     return int(rng.choice([c for c in range(k) if c != y]))
 
 
+def context_only_inputs(dataset: Dataset, cf_text: list[str], cf_image: list[np.ndarray]
+                        ) -> tuple[Dataset, Dataset]:
+    """The two context-only copies of ``dataset``: ``(t_hat, blank image)`` (Eq. 1, ``Y(T_hat, phi)``)
+    and ``([MASK], i_hat)`` (Eq. 2) -- the inputs a debias expert is trained on with reversed labels."""
+    text_only, image_only = [], []
+    for n, s in enumerate(dataset.samples):
+        blank = np.zeros_like(np.asarray(s.inputs["image"], dtype=np.float32))
+        text_only.append(Sample(s.id, {**s.inputs, "text": cf_text[n], "image": blank}, s.label, s.group, s.meta))
+        image_only.append(Sample(s.id, {**s.inputs, "text": NULL_TEXT, "image": cf_image[n]}, s.label, s.group,
+                                 s.meta))
+    return (Dataset(f"{dataset.name}|cf_text_only", dataset.labels, text_only, dataset.modalities),
+            Dataset(f"{dataset.name}|cf_image_only", dataset.labels, image_only, dataset.modalities))
+
+
 def counterfactual_training_set(train: Dataset, cf_text: list[str] | None, cf_image: list[np.ndarray] | None, *,
                                 select: np.ndarray | None = None, categories: np.ndarray | None = None,
                                 seed: int = 0) -> Dataset:

