@@ -198,7 +198,14 @@ def run_experiment(dataset: Dataset, *, out: str | Path | None = None, epochs: i
         "mid": {"bo": {k: v for k, v in bo.items() if k != "trials"}, "grid_best": grid["best"],
                 "grid_evaluations": grid["n_evaluations"]},
         "router": {"trained": router_report(oracle["test"], route["test"]),
-                   "train_counts": router.log_["train_counts"]},
+                   "train_counts": router.log_["train_counts"],
+                   # where the samples a cue misleads go: to "none" = no debiasing at all
+                   "route_share": {name: {c: round(float((route["test"][mask] == c).mean()), 4)
+                                          for c in ROUTER_CLASSES}
+                                   for name, mask in (("affected", affected), ("unaffected", ~affected))},
+                   "oracle_share": {name: {c: round(float((oracle["test"][mask] == c).mean()), 4)
+                                           for c in ROUTER_CLASSES}
+                                    for name, mask in (("affected", affected), ("unaffected", ~affected))}},
         "weights": {"MME-JD": w_mmejd, "MRID": w_mrid, "oracle": w_oracle},
         "cost": {"inference_forward_passes_per_sample": {m: round(v / n_te, 2) for m, v in cost.passes.items()},
                  "inference_seconds_relative": {m: round(v / base_s, 1) for m, v in cost.seconds.items()},
