@@ -28,6 +28,11 @@ def test_each_method_lowers_the_error_on_cue_affected_samples(tmp_path):
     assert aff["expert TDE"]["affected"] < aff["expert GE"]["affected"] - 5
     assert set(r["router"]["route_share"]["affected"]) == {"none", "image", "text", "both"}
     assert set(r["main"]) >= {"MME-JD", "MME-JD (oracle router)", "MRID"}
+    # with router targets that mark what each route corrects (an option beyond the paper) they do
+    b = evaluate_command(tmp_path / "benefit", dataset="spurious", n=3000, seed=0, router_target="benefit")
+    for method in ("MME-JD", "MRID"):
+        assert b["affected_error"][method]["affected"] < aff["baseline"]["affected"] - 2, method
+    assert b["settings"]["router_target"] == "benefit"
     on_disk = json.loads((tmp_path / "results.json").read_text())
     assert on_disk["affected_error"]["MID"] == aff["MID"]
     assert (tmp_path / "figures" / "mid_contour.png").stat().st_size > 0

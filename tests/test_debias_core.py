@@ -107,3 +107,18 @@ def test_mmejd_and_mrid():
     assert np.allclose(r, [[0.6, 0.4], [0.6, 0.2], [0.4, 0.4], [0.4, 0.2]])
     with pytest.raises(DataError, match="route"):
         mrid_correct(ge, ide, tde, ["none", "x", "text", "both"], w)
+
+
+def test_benefit_targets_pick_the_route_that_corrects_the_sample():
+    from interlens.debias.core import benefit_targets
+
+    ge = np.array([[0.8, 0.2], [0.6, 0.4], [0.6, 0.4], [0.9, 0.1]])
+    ide = np.array([[0.8, 0.2], [0.0, 1.0], [0.6, 0.4], [0.9, 0.1]])
+    tde = np.array([[0.8, 0.2], [0.6, 0.4], [0.0, 1.0], [0.5, 0.5]])
+    y = [0, 1, 1, 1]
+    # row 0: nothing beats GE; row 1: GE+IDE gives p(y) 0.7 vs 0.4; row 2: GE+TDE 0.7; row 3: GE+TDE
+    # 0.3 beats both (0.233) and GE (0.1) by 0.2 -- a route only when eps < 0.2
+    assert benefit_targets(ge, ide, tde, y, eps=0.1).tolist() == ["none", "image", "text", "text"]
+    assert benefit_targets(ge, ide, tde, y, eps=0.25).tolist() == ["none", "image", "text", "none"]
+    with pytest.raises(DataError, match="gold"):
+        benefit_targets(ge, ide, tde, [0, 1, 2, 0])

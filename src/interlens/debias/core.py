@@ -175,6 +175,25 @@ def router_targets(categories: Sequence[str], excluded_as: str | None = "none") 
     return np.array([excluded_as if c == "excluded" else c for c in categories], dtype=object)
 
 
+def benefit_targets(p_ge: np.ndarray, p_ide: np.ndarray, p_tde: np.ndarray, y: Sequence[int],
+                    eps: float = 0.1) -> np.ndarray:
+    """Router targets from what each route *does* for the sample (beyond the paper, an option): the
+    route whose Eq. 15 combination with unit weights (``p_GE``, ``+ p_IDE``, ``+ p_TDE``, ``+ both``,
+    averaged) gives the gold label the highest probability; ``none`` unless that beats ``p_GE(y)``
+    by more than ``eps``. Unlike the Sec. 4.2.1 rule it marks the samples that debiasing corrects."""
+    ge, ide, tde = _probs(p_ge, "p_ge"), _probs(p_ide, "p_ide"), _probs(p_tde, "p_tde")
+    y = np.asarray(y, dtype=np.int64)
+    if not (ge.shape == ide.shape == tde.shape) or len(y) != len(ge) or (y < 0).any() or (y >= ge.shape[1]).any():
+        raise DataError("expert probabilities must share one (n, K) shape, with one valid gold index per row",
+                        field="label")
+    r = np.arange(len(y))
+    routes = {"none": ge, "image": (ge + ide) / 2, "text": (ge + tde) / 2, "both": (ge + ide + tde) / 3}
+    gold = np.stack([routes[c][r, y] for c in ROUTER_CLASSES], axis=1)
+    best = gold.argmax(1)
+    best = np.where(gold[r, best] > gold[:, 0] + eps, best, 0)
+    return np.array([ROUTER_CLASSES[b] for b in best], dtype=object)
+
+
 # -- MME-JD (Eq. 15) and MRID (Eq. 23) -------------------------------------------------------------------
 def _check_route(route: Sequence[str], n: int) -> np.ndarray:
     route = np.asarray(route, dtype=object)

@@ -18,10 +18,19 @@ import numpy as np
 from sklearn.metrics import fbeta_score, precision_score, recall_score
 
 from ..data.schema import Dataset
+from ..errors import DataError
 from ..experts.router import InteractionRouter, router_confusion
 from ..metrics import classification_metrics
 from ..scoring.embedding import EmbeddingScorer
-from .core import ROUTER_CLASSES, debias_categories, mid_correct, mmejd_combine, mrid_correct, router_targets
+from .core import (
+    ROUTER_CLASSES,
+    benefit_targets,
+    debias_categories,
+    mid_correct,
+    mmejd_combine,
+    mrid_correct,
+    router_targets,
+)
 from .counterfactual import (
     image_counterfactuals,
     pixel_relevance,
@@ -96,7 +105,7 @@ def _cf_split(scorer: EmbeddingScorer, ds: Dataset, rel_text: dict, rel_pix: np.
 def run_experiment(dataset: Dataset, *, out: str | Path | None = None, epochs: int = 60, finetune_epochs: int = 20,
                    n_trials: int = 50, metric: str = "acc", top_k: int = 1, eps: float = 0.1,
                    class_balanced: bool = True, fusion: str = "linear", route_weight_max: float = 1.0,
-                   expert_inputs: str = "original", seed: int = 0) -> dict[str, Any]:
+                   expert_inputs: str = "original", router_target: str = "rule", seed: int = 0) -> dict[str, Any]:
     out = Path(out) if out is not None else None
     tr, dev, te = dataset.split("train"), dataset.split("dev"), dataset.split("test")
     cost = _Counter()
@@ -143,13 +152,10 @@ def run_experiment(dataset: Dataset, *, out: str | Path | None = None, epochs: i
     def feats(split: str, ds: Dataset) -> np.ndarray:
         return np.hstack([base.features(ds), base.features(cfs[split]["cf"])])
 
-    t0 = time.perf_counter()
-    router = InteractionRouter("mlp", class_balanced=class_balanced, classes=ROUTER_CLASSES, epochs=200, seed=seed)
-    router.fit(feats("train", tr), router_targets(cats["train"]), X_val=feats("dev", dev),
-               y_val=router_targets(cats["dev"]))
-    train_seconds["router"] = time.perf_counter() - t0
+    splits = {"train": tr, "dev": dev, "test": te}
     expert_p: dict[str, dict[str, np.ndarray]] = {}
-    for split, ds in (("dev", dev), ("test", te)):
+    for split in ("test", "dev", "train"):
+        ds = splits[split]
         t0 = time.perf_counter()
         if expert_inputs == "counterfactual":  # each debias expert reads its own counterfactual input
             only_text, only_image = context_only_inputs(ds, cfs[split]["texts"], cfs[split]["images"])
@@ -159,10 +165,24 @@ def run_experiment(dataset: Dataset, *, out: str | Path | None = None, epochs: i
         expert_p[split] = {"ge": ge.predict_proba(ds, FUSED).probs, "ide": p_ide, "tde": p_tde}
         if split == "test":
             expert_seconds = time.perf_counter() - t0
+
+    # router targets: the paper's Sec. 4.2.1 categories, or (an option beyond the paper) which route
+    # corrects the sample; the oracle router of Table 6 uses the same targets on dev/test
+    if router_target == "rule":
+        targets = {s: router_targets(cats[s]) for s in splits}
+    elif router_target == "benefit":
+        targets = {s: benefit_targets(expert_p[s]["ge"], expert_p[s]["ide"], expert_p[s]["tde"], y[s], eps)
+                   for s in splits}
+    else:
+        raise DataError(f"unknown router_target {router_target!r}; use 'rule' or 'benefit'", field="router_target")
+    t0 = time.perf_counter()
+    router = InteractionRouter("mlp", class_balanced=class_balanced, classes=ROUTER_CLASSES, epochs=200, seed=seed)
+    router.fit(feats("train", tr), targets["train"], X_val=feats("dev", dev), y_val=targets["dev"])
+    train_seconds["router"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     route = {"dev": router.predict(feats("dev", dev)), "test": router.predict(feats("test", te))}
     router_seconds = time.perf_counter() - t0
-    oracle = {s: router_targets(cats[s]) for s in ("dev", "test")}
+    oracle = {s: targets[s] for s in ("dev", "test")}
     e = expert_p["dev"]
     wgrid = np.linspace(0.0, route_weight_max, int(round(10 * route_weight_max)) + 1)
     w_mmejd = search_route_weights(e["ge"], e["ide"], e["tde"], y["dev"], route["dev"], mode="mmejd", grid=wgrid)
@@ -184,7 +204,8 @@ def run_experiment(dataset: Dataset, *, out: str | Path | None = None, epochs: i
     base_s = cost.seconds["baseline"] or 1e-9
     results: dict[str, Any] = {
         "dataset": dataset.summary(),
-        "settings": {"fusion": fusion, "expert_inputs": expert_inputs, "route_weight_max": route_weight_max,
+        "settings": {"fusion": fusion, "expert_inputs": expert_inputs, "router_target": router_target,
+                     "route_weight_max": route_weight_max,
                      "epochs": epochs, "finetune_epochs": finetune_epochs, "n_trials": n_trials, "metric": metric,
                      "top_k": top_k, "eps": eps, "class_balanced": class_balanced, "seed": seed},
         "main": {m: main_table(y["test"], p) for m, p in probs.items()},
