@@ -89,3 +89,26 @@ def test_debias_errors_name_file_record_and_field(tmp_path):
     result = runner.invoke(app, ["debias", "evaluate", "-d", "p_cue=2", "--out", str(tmp_path / "x")])
     assert result.exit_code == 2 and "p_cue must be in [0, 1]" in result.output
     assert not (tmp_path / "x").exists()
+
+
+def test_text_form_image_view_runs_end_to_end(tmp_path):
+    """MMSD2.0-style data: the image view is words (attributes); its counterfactual masks words."""
+    from interlens.cli.debias import as_image_view
+    from interlens.data.schema import Dataset, Sample
+    from interlens.data.spurious import make_spurious
+    from interlens.debias.counterfactual import blank_like
+    from interlens.debias.evaluate import run_experiment
+
+    base = make_spurious(400, seed=2)
+    words = {0: "zero circle", 1: "one stick"}
+    samples = [Sample(s.id, {"text": s.inputs["text"], "attributes": words.get(s.meta["digit"], "some digit")
+                             + (" bright corner" if s.meta["image_cue"] else "")}, s.label, s.group, s.meta)
+               for s in base.samples]
+    data = as_image_view(Dataset("words", base.labels, samples, ("text", "attributes"), splits=base.splits),
+                         "attributes")
+    assert data.modalities == ("text", "image") and data.info["image_view"] == "attributes"
+    assert blank_like("zero circle") == "[MASK]" and not blank_like(np.ones((2, 2))).any()
+    r = run_experiment(data, out=tmp_path, epochs=20, finetune_epochs=5, n_trials=8, seed=0)
+    assert r["figures"] == ["figures/mid_contour.png"] and r["image_relevance_top"]
+    assert any("[MASK]" in ex["cf_image"] for ex in r["examples"])
+    assert r["affected_error"]["baseline"]["n_affected"] > 0

@@ -25,12 +25,27 @@ Dataset_ = Annotated[str, typer.Option("--dataset", help="'spurious' (built-in p
                                                            "dataset with text + image and train/dev/test.")]
 N = Annotated[int, typer.Option(help="Samples of the built-in spurious dataset.")]
 Seed = Annotated[int, typer.Option(help="Seed for data, models and the optimiser.")]
+MaxTrain = Annotated[int | None, typer.Option(help="Keep a seeded random subset of this many training samples.")]
 DatasetOption = Annotated[list[str] | None, typer.Option("--dataset-option", "-d", help="KEY=VALUE (repeatable).")]
 
 
+def as_image_view(data: Dataset, modality: str) -> Dataset:
+    """``modality`` renamed to ``image`` -- e.g. MMSD's image attribute words as the image view."""
+    from ..data.schema import Sample
+
+    samples = [Sample(s.id, {("image" if k == modality else k): v for k, v in s.inputs.items()}, s.label, s.group,
+                      s.meta) for s in data.samples]
+    return Dataset(name=data.name, labels=data.labels, samples=samples,
+                   modalities=tuple("image" if m == modality else m for m in data.modalities),
+                   splits=dict(data.splits), task=data.task, dimension=data.dimension, source=data.source,
+                   info={**data.info, "image_view": modality})
+
+
 def load_debias_data(dataset: str = "spurious", *, n: int = 3000, seed: int = 0, data_root: Path | None = None,
-                     options: dict[str, Any] | None = None) -> Dataset:
-    """The built-in planted-cue data (``make_spurious``) or a registered dataset; checks the splits."""
+                     options: dict[str, Any] | None = None, max_train: int | None = None) -> Dataset:
+    """The built-in planted-cue data (``make_spurious``) or a registered dataset; checks the splits.
+    A dataset without ``image`` but with ``image_attributes`` (MMSD2.0) uses those words as the image
+    view. ``max_train`` keeps a seeded random subset of the training split (CPU time)."""
     if dataset == "spurious":
         from ..data.spurious import make_spurious
 
@@ -39,6 +54,14 @@ def load_debias_data(dataset: str = "spurious", *, n: int = 3000, seed: int = 0,
         from ..data import load_dataset
 
         data = load_dataset(dataset, data_root, **(options or {}))
+        if "image" not in data.modalities and "image_attributes" in data.modalities:
+            data = as_image_view(data, "image_attributes")
+    if max_train is not None and len(data.splits.get("train", [])) > max_train:
+        keep = set(np.random.default_rng(seed).choice(data.splits["train"], max_train, replace=False).tolist())
+        train = [i for i in data.splits["train"] if i in keep]
+        splits = {**data.splits, "train": train}
+        data = data.subset([i for v in splits.values() for i in v])
+        data.splits = splits
     missing = [s for s in ("train", "dev", "test") if s not in data.splits]
     if missing:
         raise DataError(f"dataset {data.name!r} lacks split(s) {missing} (debiasing needs train/dev/test)",
@@ -206,12 +229,12 @@ def mid(original: Annotated[Path, typer.Option(help="Predictions on the original
 # -- the experiment ---------------------------------------------------------------------------------------
 def evaluate_command(out: Path, *, dataset: str = "spurious", n: int = 3000, seed: int = 0,
                      data_root: Path | None = None, options: dict[str, Any] | None = None,
-                     **settings: Any) -> dict[str, Any]:
+                     max_train: int | None = None, **settings: Any) -> dict[str, Any]:
     """The full experiment (:func:`interlens.debias.evaluate.run_experiment`): baseline, MID, MCTD,
     MME-JD (trained and oracle router), MRID, expert ablations; writes results.json + figures."""
     from ..debias.evaluate import run_experiment
 
-    data = load_debias_data(dataset, n=n, seed=seed, data_root=data_root, options=options)
+    data = load_debias_data(dataset, n=n, seed=seed, data_root=data_root, options=options, max_train=max_train)
     results = run_experiment(data, out=out, seed=seed, **settings)
     results["command"] = "debias evaluate"
     write_results(Path(out), results)
@@ -226,10 +249,10 @@ Settings = Annotated[list[str] | None, typer.Option("--setting", "-s", help="run
 @friendly_errors
 def evaluate(out: Annotated[Path, typer.Option(help="Output directory.")] = Path("runs/debias"),
              dataset: Dataset_ = "spurious", n: N = 3000, seed: Seed = 0, setting: Settings = None,
-             dataset_option: DatasetOption = None, data_root: DataRoot = None) -> None:
+             max_train: MaxTrain = None, dataset_option: DatasetOption = None, data_root: DataRoot = None) -> None:
     """Run every method on one dataset: main table, error on planted-cue samples, router tables, cost."""
     results = evaluate_command(out, dataset=dataset, n=n, seed=seed, data_root=data_root,
-                               options=parse_options(dataset_option), **parse_options(setting))
+                               options=parse_options(dataset_option), max_train=max_train, **parse_options(setting))
     _print_rows(results, list(results["main"]), f"{results['dataset']['name']}: test")
 
 
@@ -239,7 +262,7 @@ def train(method: Annotated[str, typer.Option(help="mctd (counterfactual trainin
                                                     "router; also reports MRID).")],
           out: Annotated[Path, typer.Option(help="Output directory.")] = Path("runs/debias-train"),
           dataset: Dataset_ = "spurious", n: N = 3000, seed: Seed = 0, setting: Settings = None,
-          dataset_option: DatasetOption = None, data_root: DataRoot = None) -> None:
+          max_train: MaxTrain = None, dataset_option: DatasetOption = None, data_root: DataRoot = None) -> None:
     """Train with counterfactuals (MCTD) or the MME-JD experts and router; compare with the baseline.
 
     Runs the shared pipeline (baseline, counterfactuals, categories) and prints the method's rows;
@@ -249,5 +272,5 @@ def train(method: Annotated[str, typer.Option(help="mctd (counterfactual trainin
 
         raise unknown_name("method", method, list(METHODS))
     results = evaluate_command(out, dataset=dataset, n=n, seed=seed, data_root=data_root,
-                               options=parse_options(dataset_option), **parse_options(setting))
+                               options=parse_options(dataset_option), max_train=max_train, **parse_options(setting))
     _print_rows(results, ["baseline", *ROW_NAMES[method]], f"{results['dataset']['name']}: test")

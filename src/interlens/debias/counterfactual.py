@@ -33,6 +33,13 @@ WORD = re.compile(r"[A-Za-z0-9']+")
 CF_TEXT_VIEW, CF_IMAGE_VIEW = "text|cf_text", "image|cf_image"
 
 
+def blank_like(value: object) -> object:
+    """The "absent modality" input (phi in Eq. 1-2): a black image, or ``[MASK]`` for a text-form view."""
+    if isinstance(value, str):
+        return MASK
+    return np.zeros_like(np.asarray(value, dtype=np.float32))
+
+
 def replace_inputs(dataset: Dataset, modality: str, values: list, suffix: str) -> Dataset:
     """A copy of ``dataset`` (same ids, labels, meta) with ``modality`` replaced by ``values``."""
     if len(values) != len(dataset):
@@ -46,13 +53,14 @@ def replace_inputs(dataset: Dataset, modality: str, values: list, suffix: str) -
 
 # -- text -------------------------------------------------------------------------------------------------
 def word_effects(scorer, dataset: Dataset, view: str = "text") -> list[dict[str, float]]:
-    """Per sample: ``{word: p(gold | text) - p(gold | text with the word masked)}``."""
+    """Per sample: ``{word: p(gold | text) - p(gold | text with the word masked)}`` under the
+    unimodal ``view`` (any text-form modality, e.g. image attribute words)."""
     y = dataset.y
     variants, owners = [], []
     for n, s in enumerate(dataset.samples):
-        for w in dict.fromkeys(m.lower() for m in WORD.findall(str(s.inputs["text"]))):
-            variants.append(Sample(f"{s.id}#{w}", {**s.inputs, "text": mask_words(s.inputs["text"], [w], MASK)},
-                                   s.label))
+        text = str(s.inputs[view])
+        for w in dict.fromkeys(m.lower() for m in WORD.findall(text)):
+            variants.append(Sample(f"{s.id}#{w}", {**s.inputs, view: mask_words(text, [w], MASK)}, s.label))
             owners.append((n, w))
     base = scorer.predict_proba(dataset, view).probs
     var_ds = Dataset("loo", dataset.labels, variants, dataset.modalities)

@@ -73,6 +73,15 @@ def router_report(true: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
     return {"per_class": per, "confusion": router_confusion(true, pred, labels)}
 
 
+def _share(flags: np.ndarray, mask: np.ndarray) -> float | None:
+    """Share of ``flags`` within ``mask``, None when the mask is empty (no planted cues)."""
+    return round(float(flags[mask].mean()), 4) if mask.any() else None
+
+
+def _percent(flags: np.ndarray, mask: np.ndarray) -> float | None:
+    return round(100 * float(flags[mask].mean()), 2) if mask.any() else None
+
+
 class _Counter:
     """Forward passes (per-sample head evaluations) and wall time per method at inference."""
 
@@ -85,10 +94,14 @@ class _Counter:
         self.seconds[name] = self.seconds.get(name, 0.0) + seconds
 
 
-def _cf_split(scorer: EmbeddingScorer, ds: Dataset, rel_text: dict, rel_pix: np.ndarray, k: int) -> dict[str, Any]:
+def _cf_split(scorer: EmbeddingScorer, ds: Dataset, rel_text: dict, rel_pix: np.ndarray | dict, k: int
+              ) -> dict[str, Any]:
     t0 = time.perf_counter()
     texts = text_counterfactuals(ds.column("text"), rel_text, k=k)
-    images, masks = image_counterfactuals(scorer, ds, rel_pix)
+    if isinstance(rel_pix, dict):  # a text-form image view (e.g. MMSD attribute words): mask words too
+        images, masks = text_counterfactuals(ds.column("image"), rel_pix, k=k), None
+    else:
+        images, masks = image_counterfactuals(scorer, ds, rel_pix)
     cf = replace_inputs(replace_inputs(ds, "text", texts, "cf_text"), "image", images, "cf_image")
     gen = time.perf_counter() - t0
     t0 = time.perf_counter()
@@ -112,7 +125,9 @@ def run_experiment(dataset: Dataset, *, out: str | Path | None = None, epochs: i
     t0 = time.perf_counter()
     base = EmbeddingScorer(fusion=fusion, epochs=epochs, seed=seed).fit(tr)
     train_seconds = {"baseline": time.perf_counter() - t0}
-    rel_text, rel_pix = word_relevance(base, dev), pixel_relevance(base, dev)
+    image_is_text = base.kinds_["image"] == "text"
+    rel_text = word_relevance(base, dev)
+    rel_pix = word_relevance(base, dev, "image") if image_is_text else pixel_relevance(base, dev)
     cfs = {name: _cf_split(base, ds, rel_text, rel_pix, top_k) for name, ds in (("train", tr), ("dev", dev),
                                                                                  ("test", te))}
     y = {"train": tr.y, "dev": dev.y, "test": te.y}
@@ -209,8 +224,8 @@ def run_experiment(dataset: Dataset, *, out: str | Path | None = None, epochs: i
                      "epochs": epochs, "finetune_epochs": finetune_epochs, "n_trials": n_trials, "metric": metric,
                      "top_k": top_k, "eps": eps, "class_balanced": class_balanced, "seed": seed},
         "main": {m: main_table(y["test"], p) for m, p in probs.items()},
-        "affected_error": {m: {"affected": round(100 * float((p.argmax(1) != y["test"])[affected].mean()), 2),
-                               "unaffected": round(100 * float((p.argmax(1) != y["test"])[~affected].mean()), 2),
+        "affected_error": {m: {"affected": _percent(p.argmax(1) != y["test"], affected),
+                               "unaffected": _percent(p.argmax(1) != y["test"], ~affected),
                                "n_affected": int(affected.sum())} for m, p in probs.items()},
         "error_by_category": {m: error_by_group(y["test"], p, cats["test"]) for m, p in probs.items()},
         "error_by_cue": {m: error_by_group(y["test"], p, cue) for m, p in probs.items()},
@@ -221,11 +236,9 @@ def run_experiment(dataset: Dataset, *, out: str | Path | None = None, epochs: i
         "router": {"trained": router_report(oracle["test"], route["test"]),
                    "train_counts": router.log_["train_counts"],
                    # where the samples a cue misleads go: to "none" = no debiasing at all
-                   "route_share": {name: {c: round(float((route["test"][mask] == c).mean()), 4)
-                                          for c in ROUTER_CLASSES}
+                   "route_share": {name: {c: _share(route["test"] == c, mask) for c in ROUTER_CLASSES}
                                    for name, mask in (("affected", affected), ("unaffected", ~affected))},
-                   "oracle_share": {name: {c: round(float((oracle["test"][mask] == c).mean()), 4)
-                                           for c in ROUTER_CLASSES}
+                   "oracle_share": {name: {c: _share(oracle["test"] == c, mask) for c in ROUTER_CLASSES}
                                     for name, mask in (("affected", affected), ("unaffected", ~affected))}},
         "weights": {"MME-JD": w_mmejd, "MRID": w_mrid, "oracle": w_oracle},
         "cost": {"inference_forward_passes_per_sample": {m: round(v / n_te, 2) for m, v in cost.passes.items()},
@@ -235,16 +248,22 @@ def run_experiment(dataset: Dataset, *, out: str | Path | None = None, epochs: i
         "text_relevance_top": dict(sorted(rel_text.items(), key=lambda kv: -kv[1])[:8]),
         "n_counterfactual_train": mctd_train.info["n_counterfactual"],
     }
+    if image_is_text:
+        results["image_relevance_top"] = dict(sorted(rel_pix.items(), key=lambda kv: -kv[1])[:8])
     if out is not None:
         figs = out / "figures"
         plot_mid_contour(grid, figs / "mid_contour.png", bo)
         sel = list(range(min(8, n_te)))
+        results["figures"] = ["figures/mid_contour.png"]
+        results["examples"] = [{"text": te.samples[i].inputs["text"], "cf_text": cfs["test"]["texts"][i],
+                                "label": te.samples[i].label,
+                                **({"image": te.samples[i].inputs["image"], "cf_image": cfs["test"]["images"][i]}
+                                   if image_is_text else {})} for i in sel]
+    if out is not None and not image_is_text:
         save_image_grid(figs / "counterfactual_images.png",
                         [("image", [np.asarray(te.samples[i].inputs["image"]) for i in sel]),
                          ("mask", [cfs["test"]["masks"][i] for i in sel]),
                          ("cf image", [cfs["test"]["images"][i] for i in sel])],
                         titles=[str(te.samples[i].meta.get("cue", "")) for i in sel])
-        results["figures"] = ["figures/mid_contour.png", "figures/counterfactual_images.png"]
-        results["examples"] = [{"text": te.samples[i].inputs["text"], "cf_text": cfs["test"]["texts"][i],
-                                "label": te.samples[i].label} for i in sel]
+        results["figures"].append("figures/counterfactual_images.png")
     return results

@@ -13,6 +13,7 @@ from ..data.schema import Dataset, Sample
 from ..errors import DataError
 from ..metrics import classification_metrics
 from .core import ROUTER_CLASSES, mid_correct, mmejd_combine, mrid_correct
+from .counterfactual import blank_like
 
 METRICS = ("acc", "f1", "macro_f1", "weighted_f1")
 NULL_TEXT = "[MASK]"
@@ -91,7 +92,7 @@ def context_only_inputs(dataset: Dataset, cf_text: list[str], cf_image: list[np.
     and ``([MASK], i_hat)`` (Eq. 2) -- the inputs a debias expert is trained on with reversed labels."""
     text_only, image_only = [], []
     for n, s in enumerate(dataset.samples):
-        blank = np.zeros_like(np.asarray(s.inputs["image"], dtype=np.float32))
+        blank = blank_like(s.inputs["image"])
         text_only.append(Sample(s.id, {**s.inputs, "text": cf_text[n], "image": blank}, s.label, s.group, s.meta))
         image_only.append(Sample(s.id, {**s.inputs, "text": NULL_TEXT, "image": cf_image[n]}, s.label, s.group,
                                  s.meta))
@@ -118,7 +119,7 @@ def counterfactual_training_set(train: Dataset, cf_text: list[str] | None, cf_im
         if not select[n]:
             continue
         cat = categories[n] if categories is not None else "both"
-        blank = np.zeros_like(np.asarray(s.inputs["image"], dtype=np.float32))
+        blank = blank_like(s.inputs["image"])
         if cf_text is not None and cat in ("text", "both"):
             extra.append(Sample(f"{s.id}#cf_text", {"text": cf_text[n], "image": blank},
                                 train.labels[reversed_label(int(y[n]), k, rng)], s.group, {"counterfactual": "text"}))
