@@ -88,10 +88,12 @@ def _print_rows(results: dict[str, Any], rows: list[str], title: str) -> None:
 
 # -- counterfactuals ------------------------------------------------------------------------------------
 def counterfactuals_command(out: Path, *, dataset: str = "spurious", n: int = 3000, seed: int = 0, top_k: int = 1,
-                            data_root: Path | None = None, options: dict[str, Any] | None = None) -> dict[str, Any]:
+                            data_root: Path | None = None, options: dict[str, Any] | None = None,
+                            max_train: int | None = None) -> dict[str, Any]:
     """Train the baseline scorer, build counterfactual text (App. B.1) and images (Algorithm 1) for
     every split; write ``counterfactuals.jsonl`` (id, split, text, cf_text), ``cf_images.npz`` (id ->
-    counterfactual image, and its mask) and an inspection grid ``counterfactual_images.png``."""
+    counterfactual image, and its mask) and an inspection grid ``counterfactual_images.png``. A
+    text-form image view (MMSD2.0 attribute words) gets ``image``/``cf_image`` in the JSONL instead."""
     import json
 
     from ..debias.counterfactual import (
@@ -104,16 +106,24 @@ def counterfactuals_command(out: Path, *, dataset: str = "spurious", n: int = 30
     from ..io import atomic_write, atomic_write_text
     from ..scoring.embedding import EmbeddingScorer
 
-    data = load_debias_data(dataset, n=n, seed=seed, data_root=data_root, options=options)
+    data = load_debias_data(dataset, n=n, seed=seed, data_root=data_root, options=options, max_train=max_train)
     base = EmbeddingScorer(fusion="linear", seed=seed).fit(data.split("train"))
     dev = data.split("dev")
-    rel_text, rel_pix = word_relevance(base, dev), pixel_relevance(base, dev)
+    image_is_text = base.kinds_["image"] == "text"
+    rel_text = word_relevance(base, dev)
+    rel_img = word_relevance(base, dev, "image") if image_is_text else pixel_relevance(base, dev)
     out = Path(out)
     lines, arrays, first = [], {}, None
     for split in ("train", "dev", "test"):
         ds = data.split(split)
         texts = text_counterfactuals(ds.column("text"), rel_text, k=top_k)
-        images, masks = image_counterfactuals(base, ds, rel_pix)
+        if image_is_text:  # a text-form image view: its words are masked like the text's
+            for s, t, cf_words in zip(ds.samples, texts, text_counterfactuals(ds.column("image"), rel_img, k=top_k),
+                                      strict=True):
+                lines.append(json.dumps({"id": s.id, "split": split, "text": s.inputs["text"], "cf_text": t,
+                                         "image": s.inputs["image"], "cf_image": cf_words}))
+            continue
+        images, masks = image_counterfactuals(base, ds, rel_img)
         for s, t, img, mask in zip(ds.samples, texts, images, masks, strict=True):
             lines.append(json.dumps({"id": s.id, "split": split, "text": s.inputs["text"], "cf_text": t}))
             arrays[f"{s.id}/image"], arrays[f"{s.id}/mask"] = np.asarray(img), np.asarray(mask)
@@ -125,15 +135,19 @@ def counterfactuals_command(out: Path, *, dataset: str = "spurious", n: int = 30
         with open(tmp, "wb") as f:  # a file object: savez would append ".npz" to a temporary name
             np.savez_compressed(f, **arrays)
 
-    atomic_write(out / "cf_images.npz", save_npz)
-    ds, images, masks = first
-    sel = list(range(min(8, len(ds))))
-    save_image_grid(out / "counterfactual_images.png",
-                    [("image", [np.asarray(ds.samples[i].inputs["image"]) for i in sel]),
-                     ("mask", [masks[i] for i in sel]), ("cf image", [images[i] for i in sel])])
+    files = ["counterfactuals.jsonl"]
+    if first is not None:
+        atomic_write(out / "cf_images.npz", save_npz)
+        ds, images, masks = first
+        sel = list(range(min(8, len(ds))))
+        save_image_grid(out / "counterfactual_images.png",
+                        [("image", [np.asarray(ds.samples[i].inputs["image"]) for i in sel]),
+                         ("mask", [masks[i] for i in sel]), ("cf image", [images[i] for i in sel])])
+        files += ["cf_images.npz", "counterfactual_images.png"]
     results = {"command": "debias counterfactuals", "dataset": data.name, "n_samples": len(lines), "top_k": top_k,
-               "text_relevance_top": dict(sorted(rel_text.items(), key=lambda kv: -kv[1])[:10]),
-               "files": ["counterfactuals.jsonl", "cf_images.npz", "counterfactual_images.png"]}
+               "text_relevance_top": dict(sorted(rel_text.items(), key=lambda kv: -kv[1])[:10]), "files": files}
+    if image_is_text:
+        results["image_relevance_top"] = dict(sorted(rel_img.items(), key=lambda kv: -kv[1])[:10])
     write_results(out, results)
     return results
 
@@ -143,10 +157,11 @@ def counterfactuals_command(out: Path, *, dataset: str = "spurious", n: int = 30
 def counterfactuals(out: Annotated[Path, typer.Option(help="Output directory.")] = Path("runs/debias-cf"),
                     dataset: Dataset_ = "spurious", n: N = 3000, seed: Seed = 0,
                     top_k: Annotated[int, typer.Option(help="Relevant words masked per text.")] = 1,
-                    dataset_option: DatasetOption = None, data_root: DataRoot = None) -> None:
+                    max_train: MaxTrain = None, dataset_option: DatasetOption = None,
+                    data_root: DataRoot = None) -> None:
     """Build and save counterfactual text and image inputs (MME-JD App. B)."""
     results = counterfactuals_command(out, dataset=dataset, n=n, seed=seed, top_k=top_k, data_root=data_root,
-                                      options=parse_options(dataset_option))
+                                      options=parse_options(dataset_option), max_train=max_train)
     console.print(f"{results['n_samples']} samples; most relevant words: "
                   f"{', '.join(list(results['text_relevance_top'])[:5])}")
 
