@@ -112,3 +112,13 @@ def test_text_form_image_view_runs_end_to_end(tmp_path):
     assert r["figures"] == ["figures/mid_contour.png"] and r["image_relevance_top"]
     assert any("[MASK]" in ex["cf_image"] for ex in r["examples"])
     assert r["affected_error"]["baseline"]["n_affected"] > 0
+
+
+def test_table_prints_without_planted_cues(capsys):
+    from interlens.cli.debias import _print_rows
+
+    row = {"acc": 70.0, "f1": 60.0, "macro_f1": 65.0}
+    _print_rows({"main": {"baseline": row}, "affected_error": {"baseline": {"affected": None, "unaffected": 30.0}}},
+                ["baseline"], "no cues")
+    out = capsys.readouterr().out
+    assert "70.00" in out and "30.00" in out and " - " in out

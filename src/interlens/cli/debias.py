@@ -81,8 +81,8 @@ def _print_rows(results: dict[str, Any], rows: list[str], title: str) -> None:
         table.add_column(col, justify="left" if col == "method" else "right")
     for name in rows:
         main, aff = results["main"][name], results["affected_error"].get(name, {})
-        table.add_row(name, f"{main['acc']:.2f}", f"{main['f1']:.2f}", f"{main['macro_f1']:.2f}",
-                      f"{aff.get('affected', float('nan')):.2f}", f"{aff.get('unaffected', float('nan')):.2f}")
+        table.add_row(name, *(f"{main[k]:.2f}" for k in ("acc", "f1", "macro_f1")),
+                      *("-" if aff.get(k) is None else f"{aff[k]:.2f}" for k in ("affected", "unaffected")))
     console.print(table)
 
 
