@@ -169,7 +169,8 @@ def run_experiment(dataset: Dataset, *, out: str | Path | None = None, epochs: i
 
     splits = {"train": tr, "dev": dev, "test": te}
     expert_p: dict[str, dict[str, np.ndarray]] = {}
-    for split in ("test", "dev", "train"):
+    # expert predictions on train are only needed for the "benefit" router targets
+    for split in ("test", "dev", "train") if router_target == "benefit" else ("test", "dev"):
         ds = splits[split]
         t0 = time.perf_counter()
         if expert_inputs == "counterfactual":  # each debias expert reads its own counterfactual input
