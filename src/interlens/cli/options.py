@@ -44,3 +44,34 @@ def open_cache(path: Path | None, disabled: bool) -> Iterator[PredictionCache | 
         yield store
     finally:
         store.close()
+
+
+# -- the options every method command shares (same meaning everywhere) ------------------------------
+DatasetSpec = Annotated[str, typer.Option("--dataset", help="A registered dataset name (`interlens data list`), "
+                                                           "'synthetic', or a path to a dataset file (YAML).")]
+DatasetOptions = Annotated[list[str] | None, typer.Option("--dataset-option", "-d",
+                                                         help="KEY=VALUE option of the dataset loader (repeatable).")]
+ScorerName = Annotated[str, typer.Option("--scorer", help="Registered scorer name (`interlens scorers`).")]
+ScorerOptions = Annotated[list[str] | None, typer.Option("--scorer-option", "-s",
+                                                        help="KEY=VALUE scorer parameter (repeatable); unknown "
+                                                             "keys are refused.")]
+
+
+def build_scorer(name: str, options: list[str] | None, **defaults: Any) -> Any:
+    """A registered scorer from ``--scorer`` and ``-s KEY=VALUE`` (``defaults`` fill keys not given)."""
+    from ..scoring.registry import make_scorer, scorer_class
+
+    params = parse_options(options)
+    known = scorer_class(name).param_names()
+    for key, value in defaults.items():
+        if key in known:
+            params.setdefault(key, value)
+    return make_scorer(name, **params)
+
+
+def load_data(spec: str, data_root: Path | None, options: list[str] | dict[str, Any] | None) -> Any:
+    """The dataset behind ``--dataset`` (a registered name or a dataset file) with ``-d`` options."""
+    from ..data import resolve_dataset
+
+    opts = options if isinstance(options, dict) else parse_options(options)
+    return resolve_dataset(spec, data_root, **opts)

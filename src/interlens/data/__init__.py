@@ -2,6 +2,7 @@
 
 from .adapters import describe_dataset, list_datasets, load_dataset
 from .readers import read_table
+from .resolve import resolve_dataset
 from .schema import Dataset, Sample
 
-__all__ = ["Dataset", "Sample", "describe_dataset", "list_datasets", "load_dataset", "read_table"]
+__all__ = ["Dataset", "Sample", "describe_dataset", "list_datasets", "load_dataset", "read_table", "resolve_dataset"]

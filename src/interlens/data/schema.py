@@ -30,6 +30,43 @@ class Sample:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
+#: modality kinds: methods pick modalities by kind, never by name (DESIGN.md "Datasets")
+KINDS = ("text", "image", "audio", "video", "features")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".m4a")
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
+
+
+def infer_kind(value: Any) -> str:
+    """The kind a modality value looks like: a path by suffix, an array by shape, a list of turns
+    (strings that are not image paths) is text, a list of frame paths or arrays is video."""
+    if isinstance(value, str):
+        low = value.strip().lower()
+        if low.endswith(IMAGE_SUFFIXES):
+            return "image"
+        if low.endswith(AUDIO_SUFFIXES):
+            return "audio"
+        if low.endswith(VIDEO_SUFFIXES):
+            return "video"
+        return "text"
+    if isinstance(value, list | tuple):
+        if value and all(isinstance(v, str) for v in value):
+            return "video" if all(v.strip().lower().endswith(IMAGE_SUFFIXES) for v in value) else "text"
+        return "video" if value else "text"
+    if isinstance(value, np.ndarray):
+        return "features" if value.ndim == 1 else "image"
+    if hasattr(value, "size") and hasattr(value, "mode"):  # PIL image
+        return "image"
+    return "features"
+
+
+def text_of(value: Any) -> str:
+    """A text modality value as one string: a list of dialogue turns is joined in order, one per line."""
+    if isinstance(value, list | tuple):
+        return "\n".join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
 def _canonical(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return {"__array__": hashlib.sha256(np.ascontiguousarray(value).tobytes()).hexdigest(),
@@ -60,11 +97,39 @@ class Dataset:
     dimension: str | None = None
     source: str | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.labels = tuple(str(label) for label in self.labels)
         self.modalities = tuple(self.modalities)
         self._validate()
+        self.kinds = self._resolve_kinds(dict(self.kinds or {}))
+
+    def _resolve_kinds(self, given: dict[str, str]) -> dict[str, str]:
+        """Declared kinds, checked; undeclared ones inferred from the first sample's value."""
+        out = {}
+        for m in self.modalities:
+            kind = given.get(m) or (infer_kind(self.samples[0].inputs[m]) if self.samples else "text")
+            if kind not in KINDS:
+                raise DataError(f"unknown kind {kind!r} for modality {m!r}; kinds: {list(KINDS)}",
+                                file=self.source, field=m)
+            out[m] = kind
+        return out
+
+    def kind(self, modality: str) -> str:
+        """The declared kind of ``modality`` (text, image, audio, video, features)."""
+        if modality not in self.kinds:
+            raise DataError(f"no modality {modality!r}; the dataset has {list(self.modalities)}",
+                            file=self.source, field="modality")
+        return self.kinds[modality]
+
+    def modalities_of_kind(self, *kinds: str) -> list[str]:
+        """Modalities whose kind is one of ``kinds``, in dataset order."""
+        return [m for m in self.modalities if self.kinds[m] in kinds]
+
+    def text(self, sample: Sample, modality: str) -> str:
+        """A text modality's value of ``sample`` as one string (dialogue turns joined in order)."""
+        return text_of(sample.inputs.get(modality))
 
     # -- validation -------------------------------------------------------------------------
     def _validate(self) -> None:
@@ -135,13 +200,13 @@ class Dataset:
         return Dataset(name=name or self.name, labels=self.labels,
                        samples=[self.samples[self._index[i]] for i in ids], modalities=self.modalities,
                        splits={}, task=self.task, dimension=self.dimension, source=self.source,
-                       info=dict(self.info))
+                       info=dict(self.info), kinds=dict(self.kinds))
 
     def with_modalities(self, modalities: Sequence[str]) -> Dataset:
         """Same samples, other modality names declared (each must be present in every sample)."""
         return Dataset(name=self.name, labels=self.labels, samples=self.samples, modalities=tuple(modalities),
                        splits=self.splits, task=self.task, dimension=self.dimension, source=self.source,
-                       info=dict(self.info))
+                       info=dict(self.info), kinds={m: k for m, k in self.kinds.items() if m in modalities})
 
     def fingerprint(self) -> str:
         """SHA-256 over labels, modalities and every sample's id, inputs and label (16 hex chars)."""
@@ -162,5 +227,5 @@ class Dataset:
     def summary(self) -> dict[str, Any]:
         return {"name": self.name, "task": self.task, "dimension": self.dimension, "n": len(self),
                 "labels": list(self.labels), "modalities": list(self.modalities),
-                "splits": {k: len(v) for k, v in self.splits.items()}, "label_counts": self.label_counts(),
+                "kinds": dict(self.kinds), "splits": {k: len(v) for k, v in self.splits.items()}, "label_counts": self.label_counts(),
                 "fingerprint": self.fingerprint(), "source": self.source}

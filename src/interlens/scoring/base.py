@@ -1,45 +1,215 @@
-"""The Scorer protocol and the cached prediction loop shared by every scorer.
+"""The scorer contract shared by every model in interlens (DESIGN.md "Scorers").
 
-A scorer follows the scikit-learn contract: the constructor only stores parameters, ``fit``
-returns ``self`` and sets state ending in ``_``, ``predict_proba(dataset, view)`` returns
-:class:`~interlens.predictions.Predictions`. ``fingerprint`` identifies the scorer *and its learned
-state* (parameters, training-data fingerprint, seed), so cached predictions can never come from a
-different model or prompt.
+One abstract base class in the scikit-learn style:
+
+* the constructor only stores parameters (``get_params`` reads them back from its signature);
+  ``clone(scorer, **overrides)`` makes an unfitted copy; learned state ends in ``_``;
+* ``fit(train, views, *, val=None) -> self`` learns one model per view (selection on ``val``);
+* ``logits(dataset, view) -> (n, K)`` and ``predict_proba(dataset, view) -> Predictions``
+  (default: softmax of the logits, with provenance);
+* ``fingerprint`` identifies parameters *and* learned state, so it changes after ``fit`` (and after
+  ``finetune``); :func:`cached_predict` keys the cache by it and by the view;
+* ``supported_views(dataset)``: the views the scorer can honour on that dataset; any other view is
+  refused (:meth:`Scorer.check_view`), never silently served from another input.
+
+Optional **capabilities** are declared on the class (``capabilities = frozenset({...})``) and checked
+by every method before any work (:func:`require`): ``finetune`` (continue training one view's model on
+a subset -- MMoE experts), ``features`` (per-sample input features -- routers), ``input_gradients``
+(saliency counterfactuals, MME-JD Alg. 1) and ``zero_shot`` (label scores without training -- MMLA).
+A scorer lacking one is refused in one line naming the scorer, the capability and the scorers that
+have it (:class:`CapabilityError`, exit 2 in the CLI).
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import inspect
 import json
-from collections.abc import Callable
-from typing import Any, Protocol, runtime_checkable
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from enum import StrEnum
+from itertools import combinations
+from typing import Any, ClassVar
 
 import numpy as np
 
 from ..cache import PredictionCache
 from ..data.schema import Dataset
+from ..errors import DataError, InterlensError
 from ..predictions import Predictions
 from ..views import View
 
 
-@runtime_checkable
-class Scorer(Protocol):
-    """What every scorer provides."""
+class Capability(StrEnum):
+    """What a scorer can do beyond ``fit`` / ``logits`` / ``predict_proba``."""
 
-    name: str
+    FINETUNE = "finetune"                # finetune(subset, view, *, val) -> new Scorer (experts)
+    FEATURES = "features"                # features(dataset) -> (n, d) array (routers)
+    INPUT_GRADIENTS = "input_gradients"  # input_gradients(dataset, view, modality) (saliency)
+    ZERO_SHOT = "zero_shot"              # scores labels without fit (MMLA zero-shot)
+    TRAINABLE = "trainable"              # fit() learns from labels (SFT, baselines)
 
-    @property
-    def fingerprint(self) -> str: ...
 
-    def fit(self, dataset: Dataset, view: View | str | None = None) -> Scorer: ...
+class CapabilityError(InterlensError, TypeError):
+    """A method needs a capability the scorer does not declare."""
 
-    def predict_proba(self, dataset: Dataset, view: View | str) -> Predictions: ...
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax that keeps all-NaN rows (missing predictions) as NaN."""
+    logits = np.asarray(logits, dtype=np.float64)
+    if logits.size == 0:
+        return logits.copy()
+    with np.errstate(invalid="ignore"):
+        z = logits - np.nanmax(np.where(np.isnan(logits), -np.inf, logits), axis=1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True)
 
 
 def fingerprint_of(*parts: Any) -> str:
     """Stable 16-hex-char hash of JSON-serialisable parts."""
     blob = json.dumps(parts, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
+
+
+class Scorer(ABC):
+    """Abstract base of every scorer. See the module docstring for the contract."""
+
+    #: registry name (set by :func:`interlens.scoring.registry.register_scorer`)
+    name: ClassVar[str] = "scorer"
+    #: declared optional capabilities
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    #: modality kinds the scorer can read (a view with another kind is unsupported)
+    modality_kinds: ClassVar[frozenset[str]] = frozenset({"text"})
+    #: parameters left out of ``get_params`` (in-memory objects that are not hyper-parameters)
+    _unhashed_params: ClassVar[tuple[str, ...]] = ()
+
+    # -- parameters (scikit-learn) ----------------------------------------------------------------
+    @classmethod
+    def param_names(cls) -> list[str]:
+        """Constructor parameter names (the scorer's hyper-parameters), in signature order."""
+        sig = inspect.signature(cls.__init__)
+        return [p.name for p in sig.parameters.values()
+                if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
+    def get_params(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.param_names()}
+
+    def set_params(self, **params: Any) -> Scorer:
+        from .registry import check_param_names
+
+        check_param_names(type(self), params)
+        for key, value in params.items():
+            setattr(self, key, value)
+        return self
+
+    def _hashable_params(self) -> dict[str, Any]:
+        return {k: v for k, v in self.get_params().items() if k not in self._unhashed_params}
+
+    @property
+    def is_fitted(self) -> bool:
+        return bool(getattr(self, "history_", None))
+
+    @property
+    def fingerprint(self) -> str:
+        """Parameters + learned state: changes after ``fit`` / ``finetune``."""
+        return fingerprint_of(self.name, self._hashable_params(), getattr(self, "history_", []))
+
+    # -- views ------------------------------------------------------------------------------------
+    def usable_modalities(self, dataset: Dataset) -> list[str]:
+        """Modalities of ``dataset`` whose kind this scorer reads."""
+        return [m for m in dataset.modalities if dataset.kind(m) in self.modality_kinds]
+
+    def supported_views(self, dataset: Dataset) -> list[View]:
+        """Every non-empty combination of usable modalities (dataset order)."""
+        mods = self.usable_modalities(dataset)
+        return [View(c) for r in range(1, len(mods) + 1) for c in combinations(mods, r)]
+
+    def default_view(self, dataset: Dataset) -> str:
+        """All usable modalities together."""
+        mods = self.usable_modalities(dataset)
+        if not mods:
+            raise DataError(f"scorer {self.name!r} reads modalities of kind {sorted(self.modality_kinds)}; "
+                            f"dataset {dataset.name!r} has {dataset.kinds}", file=dataset.source, field="view")
+        return "+".join(mods)
+
+    def check_view(self, dataset: Dataset, view: View | str) -> View:
+        """``view`` parsed and checked against the dataset and :meth:`supported_views` (refused if not)."""
+        view = View.parse(view).check(dataset.modalities, dataset.source)
+        supported = self.supported_views(dataset)
+        base = View(view.modalities)
+        if base not in supported:
+            kinds = {m: dataset.kind(m) for m in view.modalities}
+            raise DataError(f"scorer {self.name!r} cannot honour view {view} (modality kinds {kinds}); "
+                            f"supported views: {[str(v) for v in supported] or 'none'}",
+                            file=dataset.source, field="view")
+        return view
+
+    # -- the contract -----------------------------------------------------------------------------
+    @abstractmethod
+    def fit(self, train: Dataset, views: Sequence[View | str] | View | str | None = None, *,
+            val: Dataset | None = None) -> Scorer:
+        """Learn one model per view on ``train`` (selection on ``val``); returns ``self``."""
+
+    @abstractmethod
+    def logits(self, dataset: Dataset, view: View | str) -> np.ndarray:
+        """(n, K) scores in ``dataset.labels`` order (log-probabilities or unnormalised logits)."""
+
+    def predict_proba(self, dataset: Dataset, view: View | str) -> Predictions:
+        """Label probabilities (softmax of :meth:`logits`) with provenance."""
+        view = self.check_view(dataset, view)
+        probs = softmax(self.logits(dataset, view)) if len(dataset) else np.zeros((0, len(dataset.labels)))
+        return Predictions(dataset.ids, dataset.labels, probs, str(view), self.fingerprint, dataset.fingerprint(),
+                           meta={"scorer_name": self.name})
+
+    # -- optional capabilities (declared in ``capabilities``) --------------------------------------
+    def finetune(self, subset: Dataset, view: View | str, *, val: Dataset | None = None,
+                 epochs: int | None = None, lr: float | None = None) -> Scorer:
+        """A new scorer whose ``view`` model continues training on ``subset`` (MMoE App. G)."""
+        raise capability_error(self, Capability.FINETUNE, "finetune")
+
+    def features(self, dataset: Dataset) -> np.ndarray:
+        """(n, d) per-sample input features (MMoE Sec. 3.3 router inputs)."""
+        raise capability_error(self, Capability.FEATURES, "features")
+
+    def input_gradients(self, dataset: Dataset, view: View | str, modality: str) -> list[np.ndarray]:
+        """Per-sample gradient saliency of the predicted label w.r.t. one modality's input."""
+        raise capability_error(self, Capability.INPUT_GRADIENTS, "input_gradients")
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({params})"
+
+
+def has_capability(scorer: Any, capability: Capability | str) -> bool:
+    return Capability(capability) in getattr(scorer, "capabilities", frozenset())
+
+
+def capability_error(scorer: Any, capability: Capability | str, purpose: str) -> CapabilityError:
+    """The one-line error for ``scorer`` lacking ``capability`` (names the scorers that have it)."""
+    from .registry import scorers_with
+
+    capability = Capability(capability)
+    name = getattr(scorer, "name", type(scorer).__name__)
+    have = scorers_with(capability)
+    return CapabilityError(f"scorer {name!r} lacks capability {capability.value!r} needed for {purpose}; "
+                           f"scorers that have it: {', '.join(have) or 'none'}")
+
+
+def require(scorer: Any, capability: Capability | str, purpose: str) -> None:
+    """Raise :class:`CapabilityError` at once when ``scorer`` (instance or class) lacks ``capability``."""
+    if not has_capability(scorer, capability):
+        raise capability_error(scorer, capability, purpose)
+
+
+def clone(scorer: Scorer, **overrides: Any) -> Scorer:
+    """An unfitted scorer with the same parameters (``overrides`` replace some), scikit-learn style."""
+    params = scorer.get_params()
+    from .registry import check_param_names
+
+    check_param_names(type(scorer), overrides)
+    params.update(overrides)
+    return type(scorer)(**{k: (v if k in scorer._unhashed_params else copy.deepcopy(v)) for k, v in params.items()})
 
 
 def cached_predict(
@@ -59,7 +229,11 @@ def cached_predict(
     cache before the next starts, so an interrupted run resumes from the cache. Results do not
     depend on ``batch_size``: scorers must score each sample independently of its batch.
     """
+    if batch_size < 1:
+        raise DataError(f"batch_size must be >= 1, got {batch_size}", field="batch_size")
     view = View.parse(view).check(dataset.modalities, dataset.source)
+    if hasattr(scorer, "check_view"):
+        view = scorer.check_view(dataset, view)
     compute = compute or (lambda sub, v: scorer.predict_proba(sub, v).probs)
     key = (scorer.fingerprint, str(view), dataset.fingerprint())
     ids = dataset.ids
@@ -67,9 +241,10 @@ def cached_predict(
     todo = [i for i in ids if i not in found]
     bar = None
     if progress and todo:
-        from rich.progress import Progress
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-        bar = Progress(transient=True)
+        bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                       TimeRemainingColumn(), transient=True)
         bar.start()
         task = bar.add_task(f"{scorer.name} · {view}", total=len(todo))
     try:

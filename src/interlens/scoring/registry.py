@@ -1,65 +1,108 @@
-"""Scorer registry (PEFT-style explicit mapping name -> factory) and the fit-or-reuse step.
+"""The one scorer registry (PEFT-style explicit registration next to each class) and the
+fit-or-reuse step shared by every method.
 
-``fit_and_predict`` is the one place that turns (dataset, scorer, views) into cached
-Predictions: when every requested row is already in the cache under the fingerprint the fitted
-scorer *will* have, fitting is skipped entirely (a second run is a cache read).
+``@register_scorer("name")`` on a :class:`~interlens.scoring.base.Scorer` subclass registers it;
+names are validated (lower-case, ``[a-z0-9-]``, unique). The registry imports the built-in scorer
+modules on first use, so ``import interlens`` stays light. Capabilities come from the classes.
+
+``fit_and_predict`` turns (dataset, scorer, views) into cached Predictions: when every requested row
+is already in the cache under the fingerprint the fitted scorer *will* have, fitting is skipped.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
+import difflib
+import importlib
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from ..cache import PredictionCache
 from ..data.schema import Dataset
-from ..errors import unknown_name
+from ..errors import DataError, unknown_name
 from ..predictions import Predictions
 from ..views import View
-from .base import cached_predict, fingerprint_of
+from .base import Capability, Scorer, cached_predict, fingerprint_of
+
+T = TypeVar("T", bound=type)
+
+#: modules whose classes register themselves (imported on first registry access)
+BUILTIN_MODULES = ("interlens.scoring.embedding", "interlens.scoring.minilm_ft", "interlens.scoring.hf.scorers",
+                   "interlens.scoring.precomputed")
+_REGISTRY: dict[str, type[Scorer]] = {}
+_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
+_loaded = False
 
 
-def _embedding(**kw: Any):
-    from .embedding import EmbeddingScorer
+def register_scorer(name: str):  # noqa: ANN201 - decorator
+    """Class decorator: register a :class:`Scorer` subclass under ``name`` (validated, unique)."""
 
-    return EmbeddingScorer(**kw)
+    def wrap(cls: T) -> T:
+        if not _NAME.match(name):
+            raise ValueError(f"scorer name {name!r} must match {_NAME.pattern}")
+        if not (isinstance(cls, type) and issubclass(cls, Scorer)):
+            raise TypeError(f"{cls!r} is not a Scorer subclass")
+        if name in _REGISTRY and _REGISTRY[name] is not cls:
+            raise ValueError(f"scorer name {name!r} is already registered by {_REGISTRY[name].__name__}")
+        unknown = [c for c in cls.capabilities if not isinstance(c, Capability)]
+        if unknown:
+            raise TypeError(f"{cls.__name__} declares unknown capabilities {unknown}")
+        cls.name = name
+        _REGISTRY[name] = cls
+        return cls
 
-
-def _precomputed(**kw: Any):
-    from .precomputed import PrecomputedScorer
-
-    return PrecomputedScorer(**kw)
-
-
-def _minilm_ft(**kw: Any):
-    from ..bench.finetune import MiniLMFineTuneScorer
-
-    return MiniLMFineTuneScorer(**kw)
-
-
-def _hf(name: str) -> Callable[..., Any]:
-    def factory(**kw: Any):
-        from .hf import make_hf_scorer
-
-        return make_hf_scorer(name, **kw)
-
-    return factory
+    return wrap
 
 
-SCORERS: dict[str, Callable[..., Any]] = {
-    "embedding": _embedding,      # frozen MiniLM + small image encoder, trainable heads (CPU default)
-    "precomputed": _precomputed,  # predictions read from files (other people's models, APIs)
-    "hf-lm": _hf("hf-lm"),        # Hugging Face causal LM, label-likelihood scoring
-    "hf-vlm": _hf("hf-vlm"),      # Hugging Face vision LM
-    "minilm-ft": _minilm_ft,      # MiniLM fine-tuned end to end (the MMLA CPU default)
-}
+def _load_builtins() -> None:
+    global _loaded
+    if not _loaded:
+        _loaded = True
+        for module in BUILTIN_MODULES:
+            importlib.import_module(module)
 
 
-def make_scorer(name: str, **params: Any) -> Any:
-    if name not in SCORERS:
-        raise unknown_name("scorer", name, list(SCORERS))
-    return SCORERS[name](**params)
+def registered_scorers() -> dict[str, type[Scorer]]:
+    """``{name: class}`` of every registered scorer, sorted by name."""
+    _load_builtins()
+    return dict(sorted(_REGISTRY.items()))
+
+
+def scorer_names() -> list[str]:
+    return list(registered_scorers())
+
+
+def scorer_class(name: str) -> type[Scorer]:
+    scorers = registered_scorers()
+    if name not in scorers:
+        raise unknown_name("scorer", name, list(scorers))
+    return scorers[name]
+
+
+def scorers_with(capability: Capability | str) -> list[str]:
+    """Names of the registered scorers that declare ``capability``."""
+    cap = Capability(capability)
+    return [n for n, cls in registered_scorers().items() if cap in cls.capabilities]
+
+
+def check_param_names(cls: type, params: Mapping[str, Any], what: str | None = None) -> None:
+    """Refuse unknown parameter names with "did you mean" (one line)."""
+    known = cls.param_names() if hasattr(cls, "param_names") else []
+    for key in params:
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=1, cutoff=0.5)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise DataError(f"unknown option {key!r} for {what or 'scorer ' + repr(getattr(cls, 'name', cls))}."
+                            f"{hint} Known: {', '.join(known)}", field=key)
+
+
+def make_scorer(name: str, **params: Any) -> Scorer:
+    """A new scorer by registry name; unknown names and options are refused with "did you mean"."""
+    cls = scorer_class(name)
+    check_param_names(cls, params)
+    return cls(**params)
 
 
 @dataclass
@@ -75,26 +118,23 @@ class _Planned:
 
 def planned_fingerprint(scorer: Any, train: Dataset, views: Sequence[str], val: Dataset | None) -> str | None:
     """The fingerprint ``scorer.fit(train, views, val=val)`` will produce (None if unknowable)."""
-    if not hasattr(scorer, "get_params") or getattr(scorer, "name", "") != "embedding":
-        return None
-    history = [("fit", train.fingerprint(), [str(View.parse(v)) for v in views],
-                val.fingerprint() if val is not None else None)]
-    # json round-trip equality with EmbeddingScorer.fingerprint (tuples and lists hash alike)
-    return fingerprint_of("embedding", scorer.get_params(), history)
+    planner = getattr(scorer, "planned_fingerprint", None)
+    return planner(train, views, val) if planner is not None else None
 
 
-def fit_and_predict(scorer: Any, dataset: Dataset, views: Sequence[str | View], *, eval_split: str | None,
+def fit_and_predict(scorer: Scorer, dataset: Dataset, views: Sequence[str | View], *, eval_split: str | None,
                     fit_split: str | None = "train", val_split: str | None = "dev",
                     cache: PredictionCache | None = None, progress: bool = False, batch_size: int = 256
                     ) -> dict[str, Predictions]:
     """Predictions of ``scorer`` for each view on ``eval_split`` (whole dataset if None).
 
+    Every view is checked against ``scorer.supported_views`` first (refused, never echoed).
     Trainable scorers are fitted on ``fit_split`` (model selection on ``val_split`` when present);
     fitting is skipped when the cache already holds every row.
     """
-    views = [View.parse(v).check(dataset.modalities, dataset.source) for v in views]
+    views = [scorer.check_view(dataset, v) for v in views]
     target = dataset.split(eval_split) if eval_split else dataset
-    trainable = hasattr(scorer, "fit") and getattr(scorer, "name", "") not in ("precomputed",)
+    trainable = Capability.TRAINABLE in scorer.capabilities
     if trainable and fit_split:
         train = dataset.split(fit_split)
         val = dataset.split(val_split) if val_split and val_split in dataset.splits else None
@@ -109,9 +149,12 @@ def fit_and_predict(scorer: Any, dataset: Dataset, views: Sequence[str | View], 
 
             status = Console(stderr=True).status(f"fitting {scorer.name} on {train.name} ({len(train)} samples)")
         with status:
-            if getattr(scorer, "name", "") == "embedding":
-                scorer.fit(train, [str(v) for v in views], val=val)
-            else:
-                scorer.fit(train)
+            scorer.fit(train, [str(v) for v in views], val=val)
+    elif not scorer.is_fitted:
+        scorer.fit(target, [str(v) for v in views])
     return {str(v): cached_predict(scorer, target, v, cache=cache, progress=progress, batch_size=batch_size)
             for v in views}
+
+
+__all__ = ["BUILTIN_MODULES", "check_param_names", "fingerprint_of", "fit_and_predict", "make_scorer",
+           "register_scorer", "registered_scorers", "scorer_class", "scorer_names", "scorers_with"]
