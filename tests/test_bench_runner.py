@@ -1,108 +1,170 @@
-"""Bench runner: SFT / IT / zero-shot over tiny synthetic tasks; resume after an interruption."""
+"""Bench runner over real scorers (embedding, minilm-ft) on tiny task files: SFT / IT / zero-shot,
+capability refusals before any work, resume after an interruption, and the CLI's one-line errors."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
-import numpy as np
 import pytest
+from typer.testing import CliRunner
 
-from interlens.bench.registry import TaskSpec
-from interlens.bench.runner import Runner, run_benchmark
-from interlens.bench.scorers import register_scorer
-from interlens.data.schema import Dataset, Sample
-from interlens.predictions import Predictions
+from interlens.bench import Runner, parse_tasks, run_benchmark, task_from_file
+from interlens.cli.bench import app
+from interlens.errors import DataError
+from interlens.scoring.base import CapabilityError
 
-FITS: list[str] = []
+WORDS = {"a": "great lovely wonderful", "b": "awful terrible bad", "c": "table chair window",
+         "x": "yes sure agree", "y": "no never refuse"}
+FAST = {"epochs": 2, "hidden": 8, "rank": 2}
 
 
-class Majority:
-    """Predicts the training majority class; records each fit; can be told to fail."""
+def task_file(folder: Path, name: str, labels: tuple[str, ...], *, n: int = 12, splits: tuple[str, ...] = (
+        "train", "dev", "test"), dimension: str | None = "intent", drop: str | None = None,
+        context: bool = False) -> Path:
+    """A dataset file (YAML + JSONL) with ``n`` rows per split, label words in the utterance."""
+    rows = []
+    for split in splits:
+        for i in range(n):
+            label = labels[i % len(labels)]
+            row = {"uid": f"{split}{i}", "utt": f"{WORDS.get(label, label)} number {i}", "tag": label, "part": split,
+                   **({"ctx": ["earlier turn", f"turn {i}"]} if context else {})}
+            rows.append({k: v for k, v in row.items() if k != drop})
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    spec = {"name": name, "path": f"{name}.jsonl", "id": "uid", "label": "tag", "labels": list(labels),
+            "modalities": {"utterance": "utt", **({"context": "ctx"} if context else {})}, "split": "part",
+            **({"dimension": dimension} if dimension else {})}
+    path = folder / f"{name}.yaml"
+    path.write_text(json.dumps(spec), encoding="utf-8")  # JSON is YAML
+    return path
 
-    name = "majority"
-    fail_on: set[str] = set()
 
-    def __init__(self, seed: int = 0) -> None:
-        self.seed = seed
+@pytest.fixture()
+def tasks(tmp_path):
+    return [task_from_file(task_file(tmp_path / "data", "alpha", ("a", "b", "c"))),
+            task_from_file(task_file(tmp_path / "data", "beta", ("x", "y")))]
 
-    @property
-    def fingerprint(self) -> str:
-        return f"maj-{self.seed}-{getattr(self, 'fitted_', None)}"
 
-    def fit(self, dataset: Dataset, view=None):
-        if dataset.name.split("/")[0] in self.fail_on:
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_task_from_file_splits_labels_dimension(tmp_path):
+    task = task_from_file(task_file(tmp_path, "alpha", ("a", "b", "c"), splits=("train", "test")))
+    assert task.name == "alpha" and task.labels == ("a", "b", "c") and task.dimension == "intent"
+    assert task.splits == {"fit": "train", "val": None, "eval": "test"} and task.evaluation_split == "test"
+    data = task.load()
+    assert data.dimension == "intent" and data.modalities == ("utterance",) and len(data.split("test")) == 12
+    assert parse_tasks(f"{task.file},{task.file}") == [task]
+
+
+def test_task_file_without_test_split_is_refused(tmp_path):
+    path = task_file(tmp_path, "alpha", ("a", "b"), splits=("train", "dev"))
+    with pytest.raises(DataError, match="needs a 'test' split"):
+        task_from_file(path)
+
+
+def test_sft_resumes_after_interruption(tmp_path, tasks):
+    out = tmp_path / "run"
+
+    def killed_after_alpha(message):
+        if message.startswith("alpha seed 0: acc"):
             raise KeyboardInterrupt("killed")
-        FITS.append(dataset.name)
-        self.labels_ = dataset.labels
-        self.fitted_ = int(np.bincount(dataset.y, minlength=len(dataset.labels)).argmax())
-        return self
 
-    def predict_proba(self, dataset: Dataset, view="text") -> Predictions:
-        probs = np.full((len(dataset), len(dataset.labels)), 0.0)
-        probs[:, self.fitted_ if dataset.labels == self.labels_ else 0] = 1.0
-        return Predictions(dataset.ids, dataset.labels, probs, str(view), self.fingerprint)
-
-
-register_scorer("majority-test", Majority)
-
-
-def _task(name: str, labels: tuple[str, ...]) -> TaskSpec:
-    return TaskSpec(name=name, title=name.upper(), dimension="intent", labels=labels, prompt="mmla@1",
-                    adapter="synthetic", options={}, splits={"fit": "train", "val": None, "eval": "test"},
-                    evaluation_split="test")
-
-
-def _data(task: TaskSpec) -> Dataset:
-    rng = np.random.default_rng(len(task.name))
-    samples = [Sample(f"{task.name}{i}", {"text": f"utterance {i}"}, task.labels[int(rng.integers(0, 2)) if i % 3
-                                                                                   else 0])
-               for i in range(30)]
-    return Dataset(name=task.name, labels=task.labels, samples=samples, modalities=("text",),
-                   splits={"train": [s.id for s in samples[:20]], "test": [s.id for s in samples[20:]]})
-
-
-TASKS = [_task("alpha", ("a", "b", "c")), _task("beta", ("x", "y"))]
-
-
-def test_sft_is_resumable_after_interruption(tmp_path):
-    FITS.clear()
-    Majority.fail_on = {"beta"}
     with pytest.raises(KeyboardInterrupt):
-        Runner(TASKS, "majority-test", "sft", [0, 1], tmp_path, load=_data, n_boot=10).run()
-    assert (tmp_path / "units" / "sft__alpha__seed0.json").exists()
-    assert FITS == ["alpha/train"]
-    Majority.fail_on = set()
-    runner = Runner(TASKS, "majority-test", "sft", [0, 1], tmp_path, load=_data, n_boot=10)
+        Runner(tasks, "embedding", "sft", [0], out, scorer_params=FAST, log=killed_after_alpha, n_boot=0).run()
+    assert sorted(p.name for p in (out / "units").iterdir()) == ["sft__alpha__seed0.json"]
+    runner = Runner(tasks, "embedding", "sft", [0, 1], out, scorer_params=FAST, n_boot=0)
     results = runner.run()
-    assert ("alpha", 0) not in runner.computed and len(runner.computed) == 3
-    assert FITS.count("alpha/train") == 2  # seed 0 once before the kill, seed 1 once after
-    again = Runner(TASKS, "majority-test", "sft", [0, 1], tmp_path, load=_data, n_boot=10)
+    assert runner.computed == [("beta", 0), ("alpha", 1), ("beta", 1)]
+    alpha = next(t for t in results.tasks if t.task == "alpha")
+    assert alpha.seeds == [0, 1] and alpha.per_seed["0"]["n"] == 12 and alpha.summary["acc"]["n"] == 2
+    # a different seed gives a different model (the seed reaches the scorer)
+    assert results.scorer_fingerprints["alpha/seed0"] != results.scorer_fingerprints["alpha/seed1"]
+    again = Runner(tasks, "embedding", "sft", [0, 1], out, scorer_params=FAST, n_boot=0)
     again.run()
     assert again.computed == []
-    alpha = next(t for t in results.tasks if t.task == "alpha")
-    assert alpha.summary["acc"]["n"] == 2 and alpha.summary["acc"]["std"] == 0.0
+    changed = Runner(tasks[:1], "embedding", "sft", [0], out, scorer_params=FAST, n_boot=0, limit=5)
+    changed.run()
+    assert changed.computed == [("alpha", 0)]
 
 
-def test_changed_config_is_recomputed(tmp_path):
-    Majority.fail_on = set()
-    Runner(TASKS[:1], "majority-test", "sft", [0], tmp_path, load=_data, n_boot=0).run()
-    runner = Runner(TASKS[:1], "majority-test", "sft", [0], tmp_path, load=_data, n_boot=0, limit=5)
-    runner.run()
-    assert runner.computed == [("alpha", 0)]
-
-
-def test_it_fits_once_per_seed_over_prefixed_union(tmp_path):
-    FITS.clear()
-    Majority.fail_on = set()
-    results = run_benchmark(TASKS, "majority-test", "it", [0], tmp_path, load=_data, n_boot=0)
-    assert FITS == ["it-union"]
+def test_it_classifier_trains_one_model_over_prefixed_labels(tmp_path, tasks):
+    runner = Runner(tasks, "embedding", "it", [0], tmp_path, scorer_params=FAST, n_boot=0)
+    union = runner._prefixed_union("fit", ("alpha:a", "alpha:b", "alpha:c", "beta:x", "beta:y"), "utterance")
+    assert len(union) == 24 and union["beta/train1"].label == "beta:y"
+    results = run_benchmark(tasks, "embedding", "it", [0], tmp_path, scorer_params=FAST, n_boot=0)
+    assert results.scorer_fingerprints["alpha/seed0"] == results.scorer_fingerprints["beta/seed0"]
     written = json.loads((tmp_path / "results.json").read_text())
-    assert written["method"] == "it" and {t["task"] for t in written["tasks"]} == {"alpha", "beta"}
-    assert all(t.per_seed["0"]["n"] == 10 for t in results.tasks)
+    assert written["method"] == "it" and [t["task"] for t in written["tasks"]] == ["alpha", "beta"]
+    assert all(t.per_seed["0"]["n"] == 12 for t in results.tasks)
 
 
-def test_zero_shot_needs_a_zero_shot_scorer(tmp_path):
-    from interlens.errors import DataError
+def test_zero_shot_with_a_trainable_only_scorer_is_refused_before_loading(tmp_path, tasks):
+    def never(task):
+        raise AssertionError("data loaded before the capability check")
 
-    with pytest.raises(DataError, match="zero-shot"):
-        Runner(TASKS, "majority-test", "zero-shot", [0], tmp_path, load=_data)
+    with pytest.raises(CapabilityError) as err:
+        Runner(tasks, "embedding", "zero-shot", [0], tmp_path, load=never)
+    message = str(err.value)
+    assert "'embedding'" in message and "'zero_shot'" in message and "bench zero-shot" in message
+    assert "\n" not in message
+
+
+def test_sft_without_training_split_is_an_error_not_zero_shot(tmp_path):
+    task = task_from_file(task_file(tmp_path, "gamma", ("a", "b"), splits=("test",)))
+    assert task.splits["fit"] is None
+    with pytest.raises(DataError, match="task 'gamma' has no training split; method sft needs one"):
+        Runner([task], "embedding", "sft", [0], tmp_path)
+    with pytest.raises(DataError, match="method it needs one"):
+        Runner([task], "embedding", "it", [0], tmp_path)
+
+
+def test_bad_runner_arguments(tmp_path, tasks):
+    with pytest.raises(DataError, match="no seeds"):
+        Runner(tasks, "embedding", "sft", [], tmp_path)
+    with pytest.raises(DataError, match="Did you mean 'epochs'"):
+        Runner(tasks, "embedding", "sft", [0], tmp_path, scorer_params={"epoch": 1})
+    with pytest.raises(DataError, match="seed is set per run"):
+        Runner(tasks, "embedding", "sft", [0], tmp_path, scorer_params={"seed": 3})
+    with pytest.raises(Exception, match="Did you mean 'minilm-ft'"):
+        Runner(tasks, "minilm-fit", "sft", [0], tmp_path)
+    with pytest.raises(Exception, match="Did you mean 'sft'"):
+        Runner(tasks, "embedding", "sfr", [0], tmp_path)
+
+
+def test_cli_errors_are_one_line_exit_2(tmp_path):
+    good = task_file(tmp_path, "alpha", ("a", "b"))
+    broken = task_file(tmp_path / "broken", "delta", ("a", "b"), drop="tag")
+    cli = CliRunner()
+    cases = [
+        (["--tasks", str(broken)], "missing column 'tag'"),
+        (["--tasks", str(good), "--method", "zero-shot", "--scorer", "embedding"], "lacks capability 'zero_shot'"),
+        (["--tasks", "mintrec-2"], "Did you mean 'mintrec2'"),
+        (["--tasks", str(good), "-s", "epoch=1"], "Did you mean 'epochs'"),
+    ]
+    for args, expected in cases:
+        result = cli.invoke(app, ["run", *args, "--out", str(tmp_path / "out")])
+        assert result.exit_code == 2, result.output
+        assert expected in one_line(result.output), result.output
+        assert "Traceback" not in result.output and result.output.count("error:") == 1
+    for args in (["--seeds", "0"], ["--method", "fewshot"]):
+        result = cli.invoke(app, ["run", "--tasks", str(good), *args, "--out", str(tmp_path / "out")])
+        assert result.exit_code == 2 and ("seeds" in result.output or "fewshot" in result.output)
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_minilm_ft_sft_on_a_task_file(tmp_path):
+    path = task_file(tmp_path, "alpha", ("a", "b"), n=6)
+    out = tmp_path / "run"
+    result = CliRunner().invoke(app, ["run", "--tasks", str(path), "--scorer", "minilm-ft", "-s", "epochs=1",
+                                      "-s", "batch_size=4", "-s", "max_length=16", "--method", "sft", "--seeds", "1",
+                                      "--n-boot", "0", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    written = json.loads((out / "results.json").read_text())
+    assert written["scorer"] == "minilm-ft" and written["scorer_params"] == {"epochs": 1, "batch_size": 4,
+                                                                              "max_length": 16}
+    (task,) = written["tasks"]
+    assert task["task"] == "alpha" and task["evaluation_split"] == "test" and task["per_seed"]["0"]["n"] == 6
+    assert "view utterance" in one_line(result.output)

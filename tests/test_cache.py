@@ -65,3 +65,29 @@ def test_no_cache_recomputes(dataset):
     cached_predict(scorer, dataset, "text", cache=None, compute=scorer.compute)
     cached_predict(scorer, dataset, "text", cache=None, compute=scorer.compute)
     assert scorer.computed == 20
+
+
+def test_altered_row_is_refused_with_recovery_hint(cache_path):
+    import sqlite3
+
+    from interlens.errors import DataError
+
+    with PredictionCache(cache_path) as cache:
+        cache.put("a", "text", "d", ["s0", "s1"], np.array([[0.1, 0.9], [0.5, 0.5]]))
+    conn = sqlite3.connect(cache_path)
+    with conn:
+        conn.execute("UPDATE predictions_v2 SET probs=? WHERE sample_id='s1'", (np.array([0.9, 0.1]).tobytes(),))
+    conn.close()
+    with PredictionCache(cache_path) as cache, pytest.raises(
+            DataError, match=r"record id s1, view text, field 'probs': cached row fails its integrity check .*"
+                             r"--no-cache or delete the file"):
+        cache.get("a", "text", "d", ["s0", "s1"])
+
+
+def test_corrupt_cache_file_is_one_clear_error(cache_path):
+    from interlens.errors import DataError
+
+    cache_path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(DataError, match=r"cache\.sqlite: prediction cache unusable \(file is not a database\); "
+                                        r"rerun with --no-cache or delete the file"):
+        PredictionCache(cache_path)

@@ -116,3 +116,19 @@ def test_vectorised_equals_python_loop(k):
     assert categorize(as_str(y1), as_str(y2), as_str(ref)).tolist() == expected
     if k == 2:  # binary: the authors' code and Algorithm 1 give the same sets
         assert to_mmoe_groups(categorize(y1, y2, ref)).tolist() == code
+
+
+def test_predictions_aligned_by_id_and_label_name():
+    from interlens.predictions import Predictions
+
+    def pred(ids, labels, rows):
+        return Predictions(ids, labels, np.array(rows, dtype=float), "v", meta={"source": "v.json"})
+
+    p1 = pred(["a", "b", "c"], ("no", "yes"), [[0.9, 0.1], [0.2, 0.8], [0.3, 0.7]])
+    p2 = pred(["c", "b", "a"], ("yes", "no"), [[0.1, 0.9], [0.6, 0.4], [0.8, 0.2]])  # shuffled rows, permuted labels
+    assert categorize(p1, p2, [0, 1, 0]).tolist() == ["U1", "R", "U2"]
+    assert categorize(p1, p2, ["no", "yes", "no"]).tolist() == ["U1", "R", "U2"]  # reference by name
+    assert categorize(p1, p2, [0, 1, 0], ids=["c", "b", "a"]).tolist() == ["U2", "R", "U1"]
+    assert categorize_mmoe_code(p1, p2, [0, 1, 0]).tolist() == ["U", "R", "U"]
+    with pytest.raises(DataError, match=r"v\.json, field 'labels': prediction labels \['true', 'false'\] do not match"):
+        categorize(p1, pred(["a", "b", "c"], ("true", "false"), [[0.5, 0.5]] * 3), [0, 1, 0])

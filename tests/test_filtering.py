@@ -150,3 +150,15 @@ def test_categorize_split_accepts_predictions_and_checks_ids():
     c = Predictions(["x", "z"], labels, binary([0.9, 0.1]), "image")
     with pytest.raises(DataError, match="id sets differ"):
         categorize_split(a, c, [1, 0], split="test")
+
+
+def test_categorize_split_matches_labels_by_name():
+    a = Predictions(["x", "y"], ("0", "1"), binary([0.9, 0.1]), "text")
+    b = Predictions(["y", "x"], ("1", "0"), binary([0.2, 0.8])[:, ::-1], "image")  # same as above, labels permuted
+    out = categorize_split(a, b, [1, 0], split="test")
+    assert out.categories.tolist() == ["R", "R"]
+    # y_ref given in another label order: the Predictions follow it by name
+    assert categorize_split(a, b, [0, 1], split="test", labels=("1", "0")).categories.tolist() == ["R", "R"]
+    renamed = Predictions(["x", "y"], ("no", "yes"), binary([0.9, 0.1]), "image", meta={"source": "img.json"})
+    with pytest.raises(DataError, match=r"file img\.json, field 'labels': prediction labels \['no', 'yes'\]"):
+        categorize_split(a, renamed, [1, 0], split="test")

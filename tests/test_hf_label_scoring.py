@@ -130,10 +130,13 @@ def test_scorer_errors(qwen, tmp_path):
         HFLMScorer(tmp_path / "nowhere").load()
     with pytest.raises(DataError, match="not a model folder"):
         HFLMScorer(tmp_path).load()
+    # the constructor only stores (scikit-learn); parameters are checked on first use, before any work
     with pytest.raises(DataError, match="needs tokenizer="):
-        HFLMScorer(model=model)
+        HFLMScorer(model=model).load()
     with pytest.raises(DataError, match="unknown scoring method"):
-        HFLMScorer(model=model, tokenizer=tok, method="vote")
+        HFLMScorer(model=model, tokenizer=tok, method="vote").load()
+    with pytest.raises(DataError, match="unknown dtype"):
+        HFLMScorer(model=model, tokenizer=tok, dtype="int3").load()
     data = Dataset("d", ("a", " "), [Sample("x", {"text": "hello"}, "a")], ("text",), dimension="intent")
     with pytest.raises(DataError, match="is empty"):
         HFLMScorer(model=model, tokenizer=tok, template_vars={}).predict_proba(data, "text")

@@ -120,12 +120,12 @@ def test_save_and_reload_give_identical_outputs(experts, data, tmp_path):
         load_adapters(tiny_qwen2(seed=5)[0], tmp_path / "adapters", ["nope"])
 
 
-def test_scorer_fit_trains_default_adapter_on_train_split(data):
+def test_scorer_fit_trains_default_adapter_on_the_given_dataset(data):
     model, tok = tiny_qwen2(seed=6, init_range=0.3)
     scorer = HFLMScorer(model=model, tokenizer=tok, train=TrainConfig(epochs=1, lr=1e-2, batch_size=3))
     before = scorer.fingerprint
-    scorer.fit(data, "text")
-    assert scorer.adapter == "default" and scorer.train_result_.n_train == 8
+    scorer.fit(data.split("train"), "text", val=data.split("dev"))
+    assert scorer.adapters_ == {"text": "default"} and scorer.train_result_.n_train == 8
     assert scorer.train_result_.evals[0]["tasks"]["toy/dev"]["acc"] >= 0
     assert scorer.fingerprint != before
     assert scorer.predict_proba(data.split("test"), "text").probs.shape == (8, 3)

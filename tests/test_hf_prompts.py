@@ -7,7 +7,7 @@ import pytest
 
 from interlens.data.schema import Sample
 from interlens.errors import DataError, RegistryError
-from interlens.prompts import list_templates, load_template, render_prompt
+from interlens.prompts import list_templates, load_template, render_prompt, split_continuation
 
 SAMPLE = Sample("s1", {"text": "that's a really good point", "video": ["f0.png", "f1.png"], "image": "x.png"})
 INTENTS = ["Complain", "Praise", "Ask for help"]
@@ -125,7 +125,8 @@ def test_custom_template_file(tmp_path):
 def test_prompt_errors_are_clear():
     with pytest.raises(DataError, match="needs variable 'dimension'"):
         render_prompt("mmla", SAMPLE, INTENTS, "text")
-    with pytest.raises(DataError, match="no prompt for view text\\+image; supported views: \\['text', 'image'\\]"):
+    with pytest.raises(DataError, match="no prompt for view text\\+image \\(kinds text\\+image\\); "
+                                        "supported kinds: \\['text', 'image'\\]"):
         render_prompt("mmoe-yesno", SAMPLE, ["a", "b"], "text+image", task="mmsd")
     with pytest.raises(DataError, match="verbalises 2 labels"):
         render_prompt("mmoe-yesno", SAMPLE, ["a", "b", "c"], "text", task="mmsd")
@@ -135,3 +136,52 @@ def test_prompt_errors_are_clear():
         render_prompt("mmla", Sample("a", {"audio": "x.wav"}), INTENTS, "audio", dimension="intent")
     with pytest.raises(DataError, match="missing modality 'text'"):
         render_prompt("mmla", Sample("b", {"text": "  "}), INTENTS, "text", dimension="intent")
+
+
+# -- modalities by kind, not by name --------------------------------------------------------------
+DIALOGUE = Sample("d1", {"utterance": "oh great, another meeting",
+                         "context": ["A: the meeting moved to 8am", "B: on a Saturday"],
+                         "picture": "frame.png"})
+KINDS = {"utterance": "text", "context": "text", "picture": "image"}
+
+
+def test_text_modalities_are_placed_by_kind_with_their_names():
+    one = render_prompt("mmla", DIALOGUE, INTENTS, "utterance", kinds=KINDS, dimension="intent")
+    assert one.messages[-1].text.startswith("The speaker says: oh great, another meeting. Based on the text,")
+    both = render_prompt("mmla", DIALOGUE, INTENTS, "utterance+context", kinds=KINDS, dimension="intent")
+    assert both.messages[-1].text == (
+        "The speaker's inputs are:\nutterance: oh great, another meeting\n"
+        "context: A: the meeting moved to 8am\nB: on a Saturday\n"  # dialogue turns joined in order
+        "Based on the text, what is the intent of this speaker?\nThe candidate labels for intent are: "
+        "[Complain, Praise, Ask for help]. Respond in the format: 'intent: [label]'. Only one label should be provided.")
+    assert both.media == ()
+
+
+def test_media_kind_and_list_of_turns_is_text_not_an_image():
+    prompt = render_prompt("mmla", DIALOGUE, INTENTS, "context+picture", kinds=KINDS, dimension="intent")
+    assert prompt.media == (("picture", "frame.png"),) and prompt.media_kinds == ("image",)
+    assert prompt.messages[-1].text.startswith("You are presented with an image in which the speaker says: "
+                                               "A: the meeting moved to 8am\nB: on a Saturday.\n")
+    # without declared kinds they are inferred from the values: the list of turns is text
+    inferred = render_prompt("mmla", DIALOGUE, INTENTS, "context", dimension="intent")
+    assert inferred.media == () and "B: on a Saturday" in inferred.messages[-1].text
+    yesno = render_prompt("mmoe-yesno", DIALOGUE, ["no", "yes"], "utterance", kinds=KINDS, task="mustard")
+    assert yesno.messages[-1].text == "TEXT: oh great, another meeting"
+    with pytest.raises(DataError, match="cannot place modality 'sound' \\(kind audio\\)"):
+        render_prompt("mmla", Sample("a", {"sound": "x.wav"}), INTENTS, "sound", dimension="intent")
+
+
+# -- lm-eval context / continuation split ------------------------------------------------------------
+def test_split_continuation_moves_trailing_space_into_the_label():
+    assert split_continuation("Answer: ", ["yes", "no"]) == ("Answer:", (" yes", " no"))
+    assert split_continuation("Answer:", [" yes"]) == ("Answer:", (" yes",))
+    assert split_continuation("Q\n\n", ["a"]) == ("Q", ("\n\na",))  # all trailing whitespace, as lm-eval
+
+
+def test_template_whose_prefix_ends_in_a_space_scores_the_label_with_its_space(tmp_path):
+    path = tmp_path / "spaced.yaml"
+    path.write_text("id: spaced\nversion: 1\nanswer_prefix: 'Answer: '\nlabel_prefix: ''\nvariants:\n"
+                    "  - when: [text]\n    user: '{{ text }}'\n")
+    prompt = render_prompt(str(path), SAMPLE, ["yes", "no"], "text")
+    assert prompt.answer_prefix == "Answer:" and prompt.label_texts == (" yes", " no")
+    assert prompt.to_text().endswith("[assistant]\nAnswer:")

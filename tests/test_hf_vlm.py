@@ -105,7 +105,8 @@ def test_image_errors_are_clear(tmp_path):
         scorer.predict_proba(missing, "text+image")
     text_model, text_tok = tiny_qwen2(seed=0)
     pictures = toy_dataset(2, LABELS, images=True, splits=False)
-    with pytest.raises(DataError, match="text-only model"):
+    with pytest.raises(DataError, match="scorer 'hf-lm' cannot honour view image \\(modality kinds "
+                                        "\\{'image': 'image'\\}\\); supported views: \\['text'\\]"):
         HFLMScorer(model=text_model, tokenizer=text_tok).predict_proba(pictures, "image")
     with pytest.raises(DataError, match="needs an image processor"):
         HFVLMScorer(model=model, tokenizer=tok).load()
@@ -124,3 +125,18 @@ def test_vlm_loads_offline_from_a_folder(tmp_path, data):
                                in_memory.predict_proba(data, "text+image").probs, atol=1e-6)
     assert from_path.fingerprint != in_memory.fingerprint  # path-based vs parameter-based identity
     assert from_path.fingerprint == HFVLMScorer(folder).fingerprint
+
+
+def test_media_are_placed_by_kind_not_by_name(data):
+    model, tok, processor = tiny_qwen2_vl(seed=1)
+    scorer = HFVLMScorer(model=model, tokenizer=tok, image_processor=processor, batch_size=5)
+    renamed = Dataset("renamed", LABELS, [Sample(s.id, {"utterance": s.inputs["text"], "picture": s.inputs["image"]},
+                                                 s.label) for s in data.samples], ("utterance", "picture"),
+                      dimension=data.dimension)
+    assert renamed.kinds == {"utterance": "text", "picture": "image"}
+    assert scorer.default_view(renamed) == "utterance+picture"
+    np.testing.assert_allclose(scorer.logits(renamed, "utterance+picture"), scorer.logits(data, "text+image"),
+                               atol=1e-6)
+    np.testing.assert_allclose(scorer.logits(renamed, "picture"), scorer.logits(data, "image"), atol=1e-6)
+    feats = scorer.features(renamed)  # pooled hidden state of the default (joint) view's prompt
+    assert feats.shape == (5, 64) and np.isfinite(feats).all()

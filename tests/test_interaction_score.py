@@ -110,3 +110,57 @@ def test_group_by_clustering():
     assert two == {"vqa": "G1", "gqa": "G1", "mosi": "G2", "urfunny": "G2", "memecap": "G2", "hateful": "G2"}
     with pytest.raises(DataError, match="n_groups must be in 1..6"):
         group_by_clustering(scores, n_groups=7)
+
+
+# -- alignment by sample id and label name (issue 10 scope 8) ----------------------------------------
+def _pred(ids, labels, probs, view):
+    return Predictions(list(ids), tuple(labels), np.array(probs, dtype=float), view, meta={"source": f"{view}.json"})
+
+
+def test_predictions_aligned_by_id_and_label_name():
+    ordered = [_pred(["a", "b"], ("x", "y"), p, v) for p, v in ((P1, "text"), (P2, "image"), (PM, "both"))]
+    # the image file lists its rows in another order and its labels as (y, x)
+    shuffled = _pred(["b", "a"], ("y", "x"), P2[::-1, ::-1], "image")
+    assert agreement(ordered[0], shuffled, ordered[2], delta="soft") == pytest.approx([1.8, 1.5])
+    same = interaction_score(ordered[0], shuffled, ordered[2], delta="soft", C=2)
+    assert same == interaction_score(*ordered, delta="soft", C=2)
+    assert same.score == pytest.approx(1.65)
+    # explicit order: rows follow ids, columns follow labels; arrays must already follow them
+    assert agreement(*ordered, ids=["b", "a"]).tolist() == [1.0, 2.0]
+    assert agreement(*ordered, ids=["b", "a"], labels=("y", "x"), delta="soft") == pytest.approx([1.5, 1.8])
+
+
+def test_predictions_with_other_label_names_refused():
+    text = _pred(["a", "b"], ("x", "y"), P1, "text")
+    yes_no = _pred(["a", "b"], ("yes", "no"), P2, "image")
+    with pytest.raises(DataError, match=r"file image\.json, field 'labels': prediction labels \['yes', 'no'\] do not "
+                                        r"match the dataset's \['x', 'y'\]"):
+        interaction_score(text, yes_no, text)
+    with pytest.raises(DataError, match="id sets differ"):
+        agreement(text, _pred(["a", "c"], ("x", "y"), P2, "image"), text)
+
+
+@pytest.mark.parametrize(
+    ("probs", "message"),
+    [
+        (np.array([[1.5, -0.5], [0.5, 0.5]]), r"record 0, field 'y2': not a probability row: \[1.5, -0.5\]"),
+        (np.array([[0.5, 0.5], [0.9, 0.9]]), r"record 1, field 'y2': not a probability row"),
+        (np.array([[0.5, np.nan], [0.5, 0.5]]), r"record 0, field 'y2': not a probability row"),
+        (np.array([[np.inf, 0.0], [0.5, 0.5]]), r"record 0, field 'y2': not a probability row"),
+    ],
+)
+def test_invalid_probabilities_refused(probs, message):
+    """Negative 'probabilities' once gave an interaction score of -2.38 (range 0..2)."""
+    for delta in ("soft", "exact"):
+        with pytest.raises(DataError, match=message):
+            interaction_score(P1, probs, PM, delta=delta, C=2)
+
+
+@pytest.mark.parametrize("bad", [-2.38, 2.5, float("nan"), "high"])
+def test_out_of_range_scores_refused(bad):
+    with pytest.raises(DataError, match="field 'score': score of 'b' is"):
+        group_by_prototype({"a": 1.0, "b": bad})
+    with pytest.raises(DataError, match="field 'score'"):
+        distance_matrix({"a": 1.0, "b": bad})
+    with pytest.raises(DataError, match="lies in \\[0, 2\\]|not a number"):
+        group_by_clustering({"a": 1.0, "b": bad, "c": 0.0})

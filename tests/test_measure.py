@@ -69,3 +69,45 @@ def test_per_interaction_metrics_hand_case():
     out = per_interaction_metrics(cats, np.array([0, 1, 1, 0]), np.array([0, 0, 1, 0]), 2)
     assert out["R"] == {"n": 2, "acc": 0.5, "f1": 0.0, "macro_f1": pytest.approx(1 / 3)}
     assert out["U2"]["n"] == 0 and out["U2"]["acc"] is None
+
+
+def test_predictions_matched_by_label_name_and_id():
+    data = _toy_dataset()
+    ids = data.ids
+    preds = {"a": _onehot(ids, [0, 1, 0, 1], "a"), "b": _onehot(ids, [0, 0, 1, 1], "b"),
+             "a+b": _onehot(ids, [0, 1, 1, 0], "a+b")}
+    # b written as (yes, no) with its rows reversed: same result as in order
+    b = preds["b"]
+    preds_permuted = {**preds, "b": Predictions(b.ids[::-1], ("yes", "no"), b.probs[::-1, ::-1], "b")}
+    for given in (preds, preds_permuted):
+        report = measure_interactions(data, predictions=given, reference="gold", S=20, C=4)
+        assert report.categories.tolist() == ["R", "U1", "U2", "S"]
+        assert report.scores["exact"].score == pytest.approx(1.0)
+    renamed = {**preds, "b": Predictions(ids, ("n", "y"), b.probs, "b", meta={"source": "b.json"})}
+    with pytest.raises(DataError, match=r"file b\.json, field 'labels': prediction labels \['n', 'y'\] do not match "
+                                        r"the dataset's \['no', 'yes'\]"):
+        measure_interactions(data, predictions=renamed)
+    mapped = measure_interactions(data, predictions=renamed, label_map={"n": "no", "y": "yes"}, S=5, C=4)
+    assert mapped.categories.tolist() == ["R", "U1", "U2", "S"]
+
+
+def test_precomputed_scorer_default_modalities_and_refusals(tmp_path):
+    from interlens.scoring.precomputed import PrecomputedScorer
+
+    data = _toy_dataset()
+    ids = data.ids
+    files = {v: str(_onehot(ids, idx, v).save(tmp_path / f"{v}.json"))
+             for v, idx in (("b", [0, 0, 1, 1]), ("a", [0, 1, 0, 1]))}
+    scorer = PrecomputedScorer(files)
+    report = measure_interactions(data, scorer, reference="gold", S=5, C=4)
+    assert report.modalities == ("b", "a")  # the scorer's unimodal files, in order
+    assert report.categories.tolist() == ["R", "U2", "U1", "S"] and report.per_interaction == {}
+    with pytest.raises(DataError, match="cannot honour view b\\+a"):  # MINT's reference needs the pair view
+        measure_interactions(data, scorer, reference="multimodal")
+    pair = _onehot(ids, [0, 1, 1, 0], "a+b").save(tmp_path / "ab.json")
+    mint = measure_interactions(data, PrecomputedScorer({**files, "a+b": str(pair)}), reference="multimodal", S=5, C=4)
+    assert mint.categories.tolist() == ["R", "U2", "U1", "S"] and mint.scores["exact"].score == pytest.approx(1.0)
+    with pytest.raises(DataError, match="cannot honour view c"):
+        measure_interactions(data, scorer, modalities=("a", "c"))
+    with pytest.raises(DataError, match="exactly one of a scorer, predictions or prediction files"):
+        measure_interactions(data)

@@ -103,3 +103,40 @@ def test_mmsd_train_split_reproduced_exactly(shared_data):
         expected = split_ids(base / "data_split_output" / f"sarc_{group}_dataset_train.json")
         assert set(out.ids_of(group)) == expected, group
     assert {g: out.report["counts"][g] for g in GROUPS} == {"R": 9489, "U": 8243, "AS": 2084}
+
+
+def _permuted_copy(path: Path, labels: tuple[str, ...], out: Path) -> Path:
+    """The authors' file as our own Predictions JSON with the label columns reversed and the rows shuffled."""
+    from interlens.predictions import Predictions
+
+    pred = read_mmoe_unimodal(path, view="text", labels=labels)
+    order = np.random.default_rng(0).permutation(len(pred))
+    return Predictions([pred.ids[i] for i in order], labels[::-1], pred.probs[order][:, ::-1], "text").save(out)
+
+
+def test_readme_mmoe_example_with_permuted_label_order(shared_data, tmp_path):
+    """README: the authors' unimodal predictions on MUStARD test -> R 213 / U1 86 / U2 23 / S 34, also when
+    the text file is our JSON with its labels in the other order (read by name, not by column position)."""
+    from interlens.data import load_dataset
+    from interlens.measure import measure_interactions
+
+    data = load_dataset("mustard", shared_data)
+    gen = shared_data / "mmoe_rus" / "mustard_data" / "data_gen_output"
+    text, vision = gen / "mustard_text_only_pred_test.json", gen / "mustard_vision_only_pred_test.json"
+    permuted = _permuted_copy(text, data.labels, tmp_path / "text_permuted.json")
+    expected = {"R": 213, "U1": 86, "U2": 23, "S": 34}
+    for text_file in (text, permuted):
+        report = measure_interactions(data, files={"text": text_file, "vision": vision}, modalities=("text", "vision"))
+        assert {c: report.counts[c] for c in expected} == expected, text_file
+    # the same file with its labels named yes/no is refused, with the names; a label map reads it
+    yes_no = json.loads(permuted.read_text())
+    yes_no["labels"] = ["yes", "no"]
+    (tmp_path / "yes_no.json").write_text(json.dumps(yes_no))
+    with pytest.raises(Exception, match=r"yes_no\.json, field 'labels': prediction labels \['yes', 'no'\] do not "
+                                        r"match the dataset's \['not_sarcastic', 'sarcastic'\]"):
+        measure_interactions(data, files={"text": tmp_path / "yes_no.json", "vision": vision},
+                             modalities=("text", "vision"))
+    mapped = measure_interactions(data, files={"text": tmp_path / "yes_no.json", "vision": vision},
+                                  modalities=("text", "vision"), label_map={"yes": "sarcastic", "no": "not_sarcastic",
+                                                                            "No": "not_sarcastic", "Yes": "sarcastic"})
+    assert {c: mapped.counts[c] for c in expected} == expected

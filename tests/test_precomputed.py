@@ -315,9 +315,11 @@ def test_precomputed_scorer(tmp_path):
     assert lenient.predict_proba(data, "image").missing_ids == ["c"]
     with pytest.raises(DataError, match=r"v\.json, field 'id': id sets differ from .*t\.json"):
         scorer.check_ids()
-    with pytest.raises(DataError, match=r"field 'view': no predictions registered for view 'audio'"):
+    with pytest.raises(DataError, match=r"field 'view': scorer 'precomputed' cannot honour view audio: no prediction "
+                                        r"file for it; supported views: \['image', 'text'\]"):
         scorer.predict_proba(data, "audio")
-    with pytest.raises(DataError, match=r"labels \['No', 'Yes'\] do not match"):
+    with pytest.raises(DataError, match=r"t\.json, field 'labels': prediction labels \['No', 'Yes'\] do not match "
+                                        r"the dataset's \['sarcastic', 'not'\]"):
         PrecomputedScorer({"text": text}, format="mmoe").predict_proba(data, "text")
 
 
@@ -330,3 +332,116 @@ def test_fingerprint_tracks_content_and_paths(tmp_path):
     assert PrecomputedScorer({"image": path}).fingerprint != PrecomputedScorer({"text": path}).fingerprint
     in_memory = Predictions(["x"], ("a", "b"), np.array([[0.4, 0.6]]), "text")
     assert len(PrecomputedScorer({"text": in_memory}).fingerprint) == 16
+
+
+# -- the Scorer contract ----------------------------------------------------------------------------
+def _ours(tmp_path: Path, name: str, ids, labels, probs, view: str) -> Path:
+    return Predictions(list(ids), tuple(labels), np.array(probs, dtype=float), view).save(tmp_path / name)
+
+
+def test_registered_contract_basics(tmp_path):
+    from interlens.data.schema import KINDS
+    from interlens.scoring.base import Scorer, clone, softmax
+    from interlens.scoring.registry import make_scorer, scorer_class
+
+    data = make_dataset()
+    text = _ours(tmp_path, "t.json", ["a", "b", "c"], ("sarcastic", "not"), [[0.9, 0.1], [np.nan, np.nan], [1, 0]],
+                 "text")
+    vision = _ours(tmp_path, "v.json", ["c", "b", "a"], ("sarcastic", "not"), [[0.2, 0.8], [0.5, 0.5], [0.3, 0.7]],
+                   "vision")
+    scorer = make_scorer("precomputed", files={"text": str(text), "vision": str(vision)})
+    assert isinstance(scorer, Scorer) and scorer_class("precomputed") is PrecomputedScorer
+    assert scorer.capabilities == frozenset() and scorer.modality_kinds == frozenset(KINDS)
+    # exactly the views with a file, even one the dataset lacks ("vision")
+    assert [str(v) for v in scorer.supported_views(data)] == ["text", "vision"]
+    assert scorer.usable_modalities(data) == ["text", "vision"]
+    assert not scorer.is_fitted
+    before = scorer.fingerprint
+    assert scorer.fit(data, ["text", "vision"]) is scorer and scorer.is_fitted
+    assert scorer.fingerprint != before and scorer.get_params()["files"] == {"text": str(text), "vision": str(vision)}
+    assert not clone(scorer).is_fitted
+    pred = scorer.predict_proba(data, "vision")
+    np.testing.assert_allclose(pred.probs, [[0.3, 0.7], [0.5, 0.5], [0.2, 0.8]])
+    logits = scorer.logits(data, "text")
+    np.testing.assert_allclose(logits[0], np.log([0.9, 0.1]))
+    assert logits[2].tolist() == [0.0, -np.inf] and np.isnan(logits[1]).all()
+    back = softmax(logits)
+    np.testing.assert_allclose(back[[0, 2]], [[0.9, 0.1], [1.0, 0.0]])
+    assert np.isnan(back[1]).all()
+    with pytest.raises(DataError, match="cannot honour view text\\+image"):
+        scorer.fit(data, ["text+image"])
+
+
+def test_label_order_is_matched_by_name(tmp_path):
+    data = make_dataset()
+    probs = [[0.9, 0.1], [0.4, 0.6], [0.2, 0.8]]
+    ordered = _ours(tmp_path, "o.json", ["a", "b", "c"], ("sarcastic", "not"), probs, "text")
+    permuted = _ours(tmp_path, "p.json", ["c", "a", "b"], ("not", "sarcastic"), [[0.8, 0.2], [0.1, 0.9], [0.6, 0.4]],
+                     "text")
+    a = PrecomputedScorer({"text": ordered}).predict_proba(data, "text")
+    b = PrecomputedScorer({"text": permuted}).predict_proba(data, "text")
+    np.testing.assert_array_equal(a.probs, b.probs)
+    np.testing.assert_allclose(a.probs, probs)
+
+
+def test_other_label_names_refused_or_mapped(tmp_path):
+    data = make_dataset()
+    path = _ours(tmp_path, "yn.json", ["a", "b", "c"], ("yes", "no"), [[0.9, 0.1], [0.4, 0.6], [0.2, 0.8]], "text")
+    with pytest.raises(DataError) as info:
+        PrecomputedScorer({"text": path}).predict_proba(data, "text")
+    message = str(info.value)
+    assert "\n" not in message and str(path) in message
+    assert "prediction labels ['yes', 'no'] do not match the dataset's ['sarcastic', 'not']" in message
+    mapped = PrecomputedScorer({"text": path}, label_map={"no": "not", "yes": "sarcastic"})
+    np.testing.assert_allclose(mapped.predict_proba(data, "text").probs[:, 0], [0.9, 0.4, 0.2])
+
+
+def test_invalid_probabilities_in_memory_refused():
+    data = make_dataset()
+    bad = Predictions(["a", "b", "c"], ("sarcastic", "not"), np.array([[1.5, -0.5], [0.5, 0.5], [0.5, 0.5]]), "text")
+    with pytest.raises(DataError, match=r"record id a, field 'probs': probability outside \[0, 1\]"):
+        PrecomputedScorer({"text": bad}).predict_proba(data, "text")
+    off = Predictions(["a", "b", "c"], ("sarcastic", "not"), np.array([[0.5, 0.6], [0.5, 0.5], [0.5, 0.5]]), "text")
+    with pytest.raises(DataError, match=r"record id a, field 'probs': probabilities sum to 1.1, not 1"):
+        PrecomputedScorer({"text": off}).predict_proba(data, "text")
+
+
+def test_files_option_as_cli_json(tmp_path):
+    from interlens.cli.options import build_scorer
+
+    path = _ours(tmp_path, "t.json", ["a", "b", "c"], ("sarcastic", "not"), [[0.9, 0.1]] * 3, "text")
+    scorer = build_scorer("precomputed", [f'files={{"text": "{path}"}}', 'label_map={"x": "y"}'])
+    assert scorer.files == {"text": str(path)} and scorer.label_map == {"x": "y"}
+    with pytest.raises(DataError, match=r"field 'files': files must map a view to a prediction file"):
+        build_scorer("precomputed", [f"files={path}"])
+    with pytest.raises(DataError, match="unknown option 'file' for scorer 'precomputed'. Did you mean 'files'"):
+        build_scorer("precomputed", [f'file={{"text": "{path}"}}'])
+
+
+def test_cached_predict_serves_views_the_dataset_lacks(tmp_path):
+    from interlens.cache import PredictionCache
+    from interlens.scoring.base import cached_predict
+
+    data = make_dataset()
+    path = _ours(tmp_path, "v.json", ["c", "b", "a"], ("sarcastic", "not"), [[0.2, 0.8], [0.5, 0.5], [0.3, 0.7]],
+                 "vision")
+    scorer = PrecomputedScorer({"vision": path})
+    with PredictionCache(tmp_path / "c.sqlite") as cache:
+        first = cached_predict(scorer, data, "vision", cache=cache, batch_size=2)
+        second = cached_predict(scorer, data, "vision", cache=cache)
+    assert first.meta["computed"] == 3 and second.meta["cached"] == 3
+    np.testing.assert_allclose(second.probs, [[0.3, 0.7], [0.5, 0.5], [0.2, 0.8]])
+
+
+def test_mintrec_rows_checked_against_gold(tmp_path):
+    samples = [Sample(f"u{i}", {"text": "t"}, label) for i, label in enumerate(["Praise", "Inform"])]
+    data = Dataset("intents", LABELS, samples, ("text",))
+    path = write(tmp_path / "m_bert_text.csv", HEADER + "1,1,0.7,True\n2,0,0.25,False\n")
+    scorer = PrecomputedScorer({"text": path}, index_labels=True)
+    np.testing.assert_allclose(scorer.predict_proba(data, "text").probs[0], [0.1, 0.7, 0.1, 0.1])
+    shuffled = write(tmp_path / "s_bert_text.csv", HEADER + "2,0,0.25,False\n1,1,0.7,True\n")
+    with pytest.raises(DataError, match=r"s_bert_text\.csv, record id u0, field 'label': the file's gold label "
+                                        r"'Inform' differs from the dataset's 'Praise'"):
+        PrecomputedScorer({"text": shuffled}, index_labels=True).predict_proba(data, "text")
+    with pytest.raises(DataError, match="numbers its classes: pass index_labels=true"):
+        PrecomputedScorer({"text": path}).predict_proba(data, "text")

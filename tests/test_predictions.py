@@ -47,3 +47,26 @@ def test_mismatched_id_sets_name_both_files():
     with pytest.raises(DataError, match=r"file image.json, field 'id': id sets differ from text.json: 1 ids only in "
                                         r"text.json \(e.g. \['c'\]\)"):
         check_same_ids(pred(), pred(("a", "b"), view="image"))
+
+
+def test_align_labels_by_name_and_label_map():
+    p = pred()
+    q = p.align_to(["c", "a"], ("yes", "no"))
+    np.testing.assert_allclose(q.probs, [[0.4, 0.6], [0.8, 0.2]])
+    assert q.labels == ("yes", "no") and p.align_labels(("no", "yes")) is p
+    with pytest.raises(DataError) as info:
+        p.align_labels(("not_sarcastic", "sarcastic"))
+    assert str(info.value) == ("file text.json, field 'labels': prediction labels ['no', 'yes'] do not match the "
+                               "dataset's ['not_sarcastic', 'sarcastic'] (only in the file: ['no', 'yes']; only in "
+                               "the dataset: ['not_sarcastic', 'sarcastic']); map them with label_map")
+    mapped = p.align_labels(("sarcastic", "not"), label_map={"yes": "sarcastic", "no": "not"})
+    np.testing.assert_allclose(mapped.probs[0], [0.8, 0.2])
+    with pytest.raises(DataError, match="repeat a name"):
+        p.align_labels(("a",), label_map={"yes": "a", "no": "a"})
+
+
+def test_check_probs():
+    assert pred().check_probs().ids == ["a", "b", "c"]  # an all-NaN row is "no prediction"
+    bad = Predictions(["a"], ("no", "yes"), np.array([[0.7, 0.7]]), "text", meta={"source": "t.json"})
+    with pytest.raises(DataError, match=r"file t\.json, record id a, field 'probs': probabilities sum to 1.4"):
+        bad.check_probs()

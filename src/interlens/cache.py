@@ -1,19 +1,26 @@
 """Prediction cache in an embedded SQLite database.
 
 Key: (scorer fingerprint, view, dataset fingerprint, sample id) -> probability vector. Each batch
-is committed as it is computed, so a killed run resumes where it stopped.
+is committed as it is computed, so a killed run resumes where it stopped. Every row carries a
+checksum of its key and values: a corrupted file or an altered row is reported (with how to
+recover: ``--no-cache`` or delete the file), never used silently and never a raw sqlite traceback.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from .errors import DataError
+
 DEFAULT_CACHE_ENV = "INTERLENS_CACHE"
+TABLE = "predictions_v2"  # v2: per-row checksum
 
 
 def default_cache_path() -> Path:
@@ -24,52 +31,86 @@ def default_cache_path() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "interlens" / "predictions.sqlite"
 
 
+def _checksum(scorer: str, view: str, dataset: str, sample_id: str, k: int, blob: bytes) -> str:
+    head = "\x1f".join((scorer, view, dataset, sample_id, str(k))).encode()
+    return hashlib.sha256(head + b"\x1e" + blob).hexdigest()[:16]
+
+
 class PredictionCache:
-    """A thin, safe wrapper over one SQLite file (WAL mode; one row per sample)."""
+    """A thin, safe wrapper over one SQLite file (WAL mode; one row per sample, checksummed)."""
 
     def __init__(self, path: str | os.PathLike | None = None) -> None:
         self.path = Path(path) if path is not None else default_cache_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(self.path, timeout=60)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute(
-            "CREATE TABLE IF NOT EXISTS predictions (scorer TEXT NOT NULL, view TEXT NOT NULL, "
-            "dataset TEXT NOT NULL, sample_id TEXT NOT NULL, k INTEGER NOT NULL, probs BLOB NOT NULL, "
-            "PRIMARY KEY (scorer, view, dataset, sample_id))")
-        self._conn.commit()
+        with self._guard():
+            if self.path.exists() and self.path.is_dir():
+                raise DataError("the cache path is a folder, not a file", file=str(self.path))
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(self.path, timeout=60)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {TABLE} (scorer TEXT NOT NULL, view TEXT NOT NULL, "
+                "dataset TEXT NOT NULL, sample_id TEXT NOT NULL, k INTEGER NOT NULL, probs BLOB NOT NULL, "
+                "checksum TEXT NOT NULL, PRIMARY KEY (scorer, view, dataset, sample_id))")
+            self._conn.commit()
+
+    @contextlib.contextmanager
+    def _guard(self) -> Iterator[None]:
+        """sqlite / file-system failures -> one DataError naming the file and the way out."""
+        try:
+            yield
+        except sqlite3.Error as err:
+            raise DataError(f"prediction cache unusable ({err}); rerun with --no-cache or delete the file",
+                            file=str(self.path)) from None
+        except OSError as err:
+            raise DataError(f"prediction cache unusable ({err.strerror or err}); use --cache PATH or --no-cache",
+                            file=str(self.path)) from None
 
     def get(self, scorer: str, view: str, dataset: str, ids: Sequence[str]) -> dict[str, np.ndarray]:
-        """Cached rows for ``ids`` (absent ids are simply not in the result)."""
+        """Cached rows for ``ids`` (absent ids are simply not in the result); corrupt rows are refused."""
         found: dict[str, np.ndarray] = {}
         ids = list(ids)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = self._conn.execute(
-                f"SELECT sample_id, k, probs FROM predictions WHERE scorer=? AND view=? AND dataset=? "
-                f"AND sample_id IN ({marks})", (scorer, view, dataset, *chunk))
-            for sample_id, k, blob in rows:
-                found[sample_id] = np.frombuffer(blob, dtype=np.float64, count=k).copy()
+        with self._guard():
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = self._conn.execute(
+                    f"SELECT sample_id, k, probs, checksum FROM {TABLE} WHERE scorer=? AND view=? AND dataset=? "
+                    f"AND sample_id IN ({marks})", (scorer, view, dataset, *chunk)).fetchall()
+                for sample_id, k, blob, checksum in rows:
+                    ok = (isinstance(k, int) and k >= 1 and isinstance(blob, bytes) and len(blob) == 8 * k
+                          and checksum == _checksum(scorer, view, dataset, str(sample_id), k, blob))
+                    if not ok:
+                        raise DataError("cached row fails its integrity check (the file was altered or corrupted); "
+                                        "rerun with --no-cache or delete the file", file=str(self.path),
+                                        record=f"id {sample_id}, view {view}", field="probs")
+                    found[str(sample_id)] = np.frombuffer(blob, dtype=np.float64, count=k).copy()
         return found
 
     def put(self, scorer: str, view: str, dataset: str, ids: Sequence[str], probs: np.ndarray) -> None:
         """Store one batch in a single transaction."""
         probs = np.asarray(probs, dtype=np.float64)
-        rows = [(scorer, view, dataset, str(i), probs.shape[1], probs[n].tobytes()) for n, i in enumerate(ids)]
-        with self._conn:
-            self._conn.executemany("INSERT OR REPLACE INTO predictions VALUES (?,?,?,?,?,?)", rows)
+        if probs.ndim != 2 or probs.shape[0] != len(ids):
+            raise DataError(f"cannot cache probabilities of shape {probs.shape} for {len(ids)} ids", field="probs")
+        rows = []
+        for n, i in enumerate(ids):
+            blob = np.ascontiguousarray(probs[n]).tobytes()
+            k = probs.shape[1]
+            rows.append((scorer, view, dataset, str(i), k, blob, _checksum(scorer, view, dataset, str(i), k, blob)))
+        with self._guard(), self._conn:
+            self._conn.executemany(f"INSERT OR REPLACE INTO {TABLE} VALUES (?,?,?,?,?,?,?)", rows)
 
     def count(self, scorer: str | None = None) -> int:
-        if scorer is None:
-            return self._conn.execute("SELECT COUNT(*) FROM predictions").fetchone()[0]
-        return self._conn.execute("SELECT COUNT(*) FROM predictions WHERE scorer=?", (scorer,)).fetchone()[0]
+        with self._guard():
+            if scorer is None:
+                return self._conn.execute(f"SELECT COUNT(*) FROM {TABLE}").fetchone()[0]
+            return self._conn.execute(f"SELECT COUNT(*) FROM {TABLE} WHERE scorer=?", (scorer,)).fetchone()[0]
 
     def clear(self, scorer: str | None = None) -> None:
-        with self._conn:
+        with self._guard(), self._conn:
             if scorer is None:
-                self._conn.execute("DELETE FROM predictions")
+                self._conn.execute(f"DELETE FROM {TABLE}")
             else:
-                self._conn.execute("DELETE FROM predictions WHERE scorer=?", (scorer,))
+                self._conn.execute(f"DELETE FROM {TABLE} WHERE scorer=?", (scorer,))
 
     def close(self) -> None:
         self._conn.close()

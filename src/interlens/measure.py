@@ -8,6 +8,7 @@ model -> results.json, Markdown and PNG report.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -18,8 +19,8 @@ from .cache import PredictionCache
 from .data.schema import Dataset
 from .errors import DataError
 from .interactions import categorize_split, interaction_score
-from .interactions.score import InteractionScore
-from .io import atomic_write_text, write_json
+from .interactions.score import InteractionScore, check_score_range
+from .io import atomic_write_text, read_json, write_json
 from .metrics import classification_metrics
 from .predictions import Predictions, check_same_ids
 from .views import View
@@ -62,14 +63,65 @@ class InteractionReport:
         }
 
 
-def _views(dataset: Dataset, modalities: tuple[str, str] | None, scoring: bool) -> tuple[tuple[str, str], list[str]]:
-    mods = tuple(modalities) if modalities else tuple(dataset.modalities[:2])
-    if len(mods) != 2:
-        raise DataError(f"interactions need two modalities; dataset {dataset.name!r} has {list(dataset.modalities)}",
-                        file=dataset.source, field="modalities")
-    for m in mods:  # precomputed predictions may name modalities the dataset does not hold (e.g. video)
-        View((m,)).check(dataset.modalities if scoring else mods, dataset.source)
-    return mods, [mods[0], mods[1], f"{mods[0]}+{mods[1]}"]  # type: ignore[return-value]
+def default_modalities(dataset: Dataset, scorer: Any | None = None) -> tuple[str, str]:
+    """The first two modalities the scorer reads (by kind; a precomputed scorer: its unimodal files),
+    else the dataset's first two."""
+    usable = list(scorer.usable_modalities(dataset)) if hasattr(scorer, "usable_modalities") else \
+        list(dataset.modalities)
+    if len(usable) < 2:
+        who = f"scorer {getattr(scorer, 'name', scorer)!r} reads {usable}" if scorer is not None else \
+            f"the dataset has {list(dataset.modalities)}"
+        raise DataError(f"interactions need two modalities; {who} of {dict(dataset.kinds)} "
+                        "(pick them with --modality1/--modality2)", file=dataset.source, field="modalities")
+    return usable[0], usable[1]
+
+
+def _views(dataset: Dataset, modalities: Sequence[str | None] | None, scorer: Any | None
+           ) -> tuple[tuple[str, str], list[str]]:
+    """The two modalities (a None entry is filled from :func:`default_modalities`) and the three views."""
+    if modalities and len(modalities) == 2 and None in modalities:
+        given = next(m for m in modalities if m)
+        usable = list(scorer.usable_modalities(dataset)) if hasattr(scorer, "usable_modalities") else \
+            list(dataset.modalities)
+        other = next((m for m in usable if m != given), None)
+        if other is None:
+            raise DataError(f"no second modality besides {given!r} among {usable}", file=dataset.source,
+                            field="modalities")
+        modalities = (given, other) if modalities[0] else (other, given)
+    mods = tuple(modalities) if modalities else default_modalities(dataset, scorer)
+    if len(mods) != 2 or mods[0] == mods[1]:
+        raise DataError(f"interactions need two different modalities, got {list(mods)}", file=dataset.source,
+                        field="modalities")
+    views = [mods[0], mods[1], f"{mods[0]}+{mods[1]}"]
+    if scorer is not None and hasattr(scorer, "check_view"):
+        for v in views[:2]:  # refused before any work; the pair view only if the scorer can honour it
+            scorer.check_view(dataset, v)
+    return mods, views  # type: ignore[return-value]
+
+
+def _honours(scorer: Any, dataset: Dataset, view: str) -> bool:
+    try:
+        scorer.check_view(dataset, view)
+    except DataError:
+        return False
+    return True
+
+
+def predictions_from_files(dataset: Dataset, files: Mapping[str, str | Path | Predictions], *,
+                           split: str | None = "test", label_map: Mapping[str, str] | None = None
+                           ) -> dict[str, Predictions]:
+    """Read one prediction file per view (any supported format) for ``split``, aligned by id and label name.
+
+    Index formats (MMoE JSON, expert JSONL, MIntRec CSV) number their classes: class k is the
+    dataset's label k unless ``label_map`` names them; a MIntRec CSV is matched by row to the split's
+    ids and checked against its gold labels. Named formats (our JSON/Parquet, CSV/JSONL tables) are
+    matched by label name; other names are refused (``label_map`` maps them).
+    """
+    from .scoring.precomputed import PrecomputedScorer
+
+    target = dataset.split(split) if split else dataset
+    scorer = PrecomputedScorer(dict(files), label_map=label_map, index_labels=not label_map)
+    return {str(View.parse(v)): scorer.predict_proba(target, v) for v in files}
 
 
 def per_interaction_metrics(categories: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray, n_labels: int
@@ -90,7 +142,7 @@ def measure_interactions(
     dataset: Dataset,
     scorer: Any | None = None,
     *,
-    modalities: tuple[str, str] | None = None,
+    modalities: Sequence[str | None] | None = None,
     split: str | None = "test",
     fit_split: str | None = "train",
     val_split: str | None = "dev",
@@ -102,6 +154,8 @@ def measure_interactions(
     C: int | None = None,
     seed: int = 0,
     progress: bool = False,
+    files: Mapping[str, str | Path | Predictions] | None = None,
+    label_map: Mapping[str, str] | None = None,
 ) -> InteractionReport:
     """Categorise every sample of ``split`` and score the dataset.
 
@@ -110,16 +164,30 @@ def measure_interactions(
     ``"m1+m2"``; the multimodal one is needed for ``reference="multimodal"``, MINT). The reference
     is explicit: ``"gold"`` (MMoE) or ``"multimodal"`` (MINT). Filtering/rebalancing are applied
     only when ``split == "train"`` (MMoE App. F.3) unless ``categorize_train_steps`` says otherwise.
+    ``files`` (view -> prediction file) are read with :func:`predictions_from_files`. Every
+    prediction table is aligned to the split's sample ids and the dataset's label NAMES (``label_map``
+    renames file labels), and its probabilities are validated, before anything is computed.
+    Modalities default to the first two the scorer reads (:func:`default_modalities`).
     """
-    mods, views = _views(dataset, modalities, scoring=predictions is None)
-    target = dataset.split(split) if split else dataset
-    if predictions is None:
-        if scorer is None:
-            raise DataError("give a scorer or predictions", field="scorer")
+    if sum(x is not None for x in (scorer, predictions, files)) != 1:
+        raise DataError("give exactly one of a scorer, predictions or prediction files", field="scorer")
+    if files is not None:
+        files = {str(View.parse(v)): f for v, f in files.items()}
+        mods = tuple(modalities) if modalities else tuple(v for v in files if "+" not in v)[:2]
+        mods, views = _views(dataset, mods if len(mods) == 2 else None, None)  # type: ignore[arg-type]
+        predictions = predictions_from_files(dataset, files, split=split, label_map=label_map)
+    elif predictions is not None:
+        mods, views = _views(dataset, modalities, None)
+    else:
         from .scoring.registry import fit_and_predict
 
-        predictions = fit_and_predict(scorer, dataset, views, eval_split=split, fit_split=fit_split,
+        mods, views = _views(dataset, modalities, scorer)
+        if reference == "multimodal":
+            scorer.check_view(dataset, views[2])  # refused: the MINT reference needs the pair view
+        wanted = views if _honours(scorer, dataset, views[2]) else views[:2]
+        predictions = fit_and_predict(scorer, dataset, wanted, eval_split=split, fit_split=fit_split,
                                       val_split=val_split, cache=cache, progress=progress)
+    target = dataset.split(split) if split else dataset
     missing_views = [v for v in views[:2] if v not in predictions]
     if reference == "multimodal" and views[2] not in predictions:
         missing_views.append(views[2])
@@ -127,7 +195,8 @@ def measure_interactions(
         raise DataError(f"no predictions for view(s) {missing_views}; have {sorted(predictions)}", field="view")
     present = {v: p for v, p in predictions.items() if v in views}
     check_same_ids(*[present[v] for v in views if v in present], names=[v for v in views if v in present])
-    aligned = {v: p.align(target.ids, allow_missing=False) for v, p in present.items()}
+    aligned = {v: p.align_to(target.ids, dataset.labels, label_map=label_map).check_probs()
+               for v, p in present.items()}
     y = target.y
     if (y < 0).any():
         raise DataError("every evaluated sample needs a gold label", file=dataset.source,
@@ -136,21 +205,21 @@ def measure_interactions(
     pm = aligned.get(views[2])
     ref = y if reference == "gold" else pm.argmax()
     split_name = split or "all"
-    cats = categorize_split(p1, p2, ref, split=split_name, ids=target.ids, apply_filter=categorize_train_steps,
-                            apply_rebalance=categorize_train_steps)
+    cats = categorize_split(p1, p2, ref, split=split_name, ids=target.ids, labels=dataset.labels,
+                            apply_filter=categorize_train_steps, apply_rebalance=categorize_train_steps)
     k = len(dataset.labels)
     scores: dict[str, InteractionScore] = {}
-    ym = pm.probs if pm is not None else None
     for delta in ("exact", "soft"):
-        scores[delta] = interaction_score(p1.probs, p2.probs, ym, y_gold=y, reference="multimodal" if ym is not None
-                                          else "gold", delta=delta, S=S, C=C, seed=seed, n_classes=k)
+        scores[delta] = interaction_score(p1, p2, pm, y_gold=y, reference="multimodal" if pm is not None
+                                          else "gold", delta=delta, S=S, C=C, seed=seed, n_classes=k,
+                                          ids=target.ids, labels=dataset.labels)
     metrics = {v: classification_metrics(y, p.argmax(), k) for v, p in aligned.items()}
     per_interaction = per_interaction_metrics(cats.categories, y, pm.argmax(), k) if pm is not None else {}
     return InteractionReport(
         dataset=dataset.name, split=split_name, modalities=mods, reference=reference, ids=target.ids, y_gold=y,
         categories=cats.categories, categorization=cats.report, predictions=aligned, scores=scores,
         metrics=metrics, per_interaction=per_interaction,
-        extra={"score_reference": "multimodal" if ym is not None else "gold"})
+        extra={"score_reference": "multimodal" if pm is not None else "gold"})
 
 
 def write_report(report: InteractionReport, out: str | Path, *, extra: dict[str, Any] | None = None,
@@ -193,3 +262,74 @@ def write_report(report: InteractionReport, out: str | Path, *, extra: dict[str,
             lines.insert(3, f"- **{key}**: {value:.4g}" if isinstance(value, float) else f"- **{key}**: {value}")
     paths["report"] = atomic_write_text(out / "report.md", "\n".join(lines) + "\n")
     return paths
+
+
+def group_results(results: Mapping[str, Mapping[str, Any]], delta: str = "exact", n_groups: int = 3
+                  ) -> dict[str, Any]:
+    """Distance matrix (MINT Eq. 2) and both groupings (Sec. 3.3) from several ``score`` results."""
+    from .interactions import distance_matrix, group_by_clustering, group_by_prototype
+
+    if not results:
+        raise DataError("no results to group", field="results")
+    scores = {name: check_score_range(r["interaction_score"][delta]["score"], name) for name, r in results.items()}
+    names, dist = distance_matrix(scores)
+    return {"delta": delta, "scores": scores,
+            "intervals": {n: [r["interaction_score"][delta]["ci_low"], r["interaction_score"][delta]["ci_high"]]
+                          for n, r in results.items()},
+            "distance": {"names": names, "matrix": dist.tolist()},
+            "groups_prototype": group_by_prototype(scores),
+            "groups_clustering": group_by_clustering(scores, n_groups=min(n_groups, len(scores)))}
+
+
+def load_score_results(paths: Sequence[str | Path], delta: str = "exact") -> dict[str, dict[str, Any]]:
+    """``{dataset name: results}`` from ``interactions score`` outputs (a results.json or its folder),
+    each checked to hold a score in [0, 2] with its interval."""
+    loaded: dict[str, dict[str, Any]] = {}
+    for path in map(Path, paths):
+        file = path / "results.json" if path.is_dir() else path
+        data = read_json(file)
+        if not isinstance(data, dict):
+            raise DataError("expected a JSON object (the results.json of `interactions score`)", file=str(file))
+        entry = data.get("interaction_score", {}).get(delta) if isinstance(data.get("interaction_score"), dict) \
+            else None
+        if not isinstance(entry, dict):
+            raise DataError(f"no interaction_score.{delta} (is this the output of `interactions score`?)",
+                            file=str(file), field="interaction_score")
+        for key in ("score", "ci_low", "ci_high"):
+            if key not in entry:
+                raise DataError("missing field", file=str(file), field=f"interaction_score.{delta}.{key}")
+            check_score_range(entry[key], f"interaction_score.{delta}.{key}", file=str(file))
+        name = str(data.get("dataset", file.parent.name))
+        if name in loaded:
+            name = f"{name} ({file.parent.name})"
+        loaded[name] = data
+    return loaded
+
+
+def predict_views(dataset: Dataset, scorer: Any, views: Sequence[str] | None, out: str | Path, *,
+                  split: str | None = "test", fit_split: str | None = "train", val_split: str | None = "dev",
+                  cache: PredictionCache | None = None, batch_size: int = 256, progress: bool = False
+                  ) -> dict[str, Any]:
+    """Fit (when trainable) and predict each view on ``split``; write ``predictions_<view>.json`` into ``out``.
+
+    Views are checked against the scorer first (default: its :meth:`default_view`). Returns the
+    summary (per view: file, fingerprint, cache use, missing rows, metrics) without writing it.
+    """
+    from .scoring.registry import fit_and_predict
+
+    if batch_size < 1:
+        raise DataError(f"batch_size must be >= 1, got {batch_size}", field="batch_size")
+    views = [str(scorer.check_view(dataset, v)) for v in (views or [scorer.default_view(dataset)])]
+    preds = fit_and_predict(scorer, dataset, views, eval_split=split, fit_split=fit_split, val_split=val_split,
+                            cache=cache, progress=progress, batch_size=batch_size)
+    target = dataset.split(split) if split else dataset
+    summary: dict[str, Any] = {"dataset": dataset.name, "split": split or "all", "scorer": scorer.name,
+                               "views": {}}
+    for v, p in preds.items():
+        p = p.align_to(target.ids, dataset.labels)
+        path = p.save(Path(out) / f"predictions_{v.replace('+', '_').replace('|', '_')}.json")
+        metrics = classification_metrics(target.y, p.argmax(), len(dataset.labels))
+        summary["views"][v] = {"file": str(path), "scorer_fingerprint": p.scorer, "n": len(p),
+                               "from_cache": p.meta.get("cached", 0), "computed": p.meta.get("computed", 0),
+                               "missing": len(p.missing_ids), "metrics": metrics}
+    return summary

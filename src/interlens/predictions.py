@@ -7,7 +7,7 @@ answer that could not be scored); they are kept and reported, never silently dro
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,9 @@ import pandas as pd
 
 from .errors import DataError
 from .io import atomic_write, read_json, to_jsonable
+
+#: tolerance on probabilities: each in [-tol, 1 + tol], each row sums to 1 ± tol
+PROB_TOL = 1e-3
 
 
 @dataclass
@@ -79,6 +82,63 @@ class Predictions:
         if have.any():
             probs[have] = self.probs[[r for r in rows if r >= 0]]
         return Predictions(list(ids), self.labels, probs, self.view, self.scorer, self.dataset, dict(self.meta))
+
+    def align_labels(self, labels: Sequence[str], *, label_map: Mapping[str, str] | None = None) -> Predictions:
+        """Columns reordered to ``labels`` BY NAME (issue 10 scope 8), never by position.
+
+        ``label_map`` renames this table's labels first (e.g. ``{"Yes": "sarcastic", "No": "not"}``).
+        Refuses with one :class:`DataError` naming the file and both label lists when the names differ.
+        """
+        labels = tuple(str(label) for label in labels)
+        label_map = dict(label_map or {})
+        names = [label_map.get(label, label) for label in self.labels]
+        if len(set(names)) != len(names):
+            raise DataError(f"labels {names} (after label_map) repeat a name", file=self.meta.get("source"),
+                            field="labels")
+        if set(names) != set(labels):
+            only_here = [n for n in names if n not in labels]
+            only_there = [n for n in labels if n not in names]
+            raise DataError(f"prediction labels {names} do not match the dataset's {list(labels)} "
+                            f"(only in the file: {only_here}; only in the dataset: {only_there}); "
+                            "map them with label_map", file=self.meta.get("source"), field="labels")
+        if tuple(names) == labels:
+            return self if not label_map else Predictions(self.ids, labels, self.probs, self.view, self.scorer,
+                                                          self.dataset, dict(self.meta))
+        order = [names.index(label) for label in labels]
+        return Predictions(self.ids, labels, self.probs[:, order], self.view, self.scorer, self.dataset,
+                           dict(self.meta))
+
+    def align_to(self, ids: Sequence[str], labels: Sequence[str], *, allow_missing: bool = False,
+                 label_map: Mapping[str, str] | None = None) -> Predictions:
+        """Rows in ``ids`` order (by sample id) and columns in ``labels`` order (by label name)."""
+        return self.align_labels(labels, label_map=label_map).align(ids, allow_missing=allow_missing)
+
+    def check_probs(self, tol: float = PROB_TOL) -> Predictions:
+        """Refuse probabilities that are not finite, outside [0, 1] or whose rows do not sum to 1 (± ``tol``).
+
+        An all-NaN row means "no prediction" and is allowed; a partly-NaN row is not.
+        """
+        p, where = self.probs, self.meta.get("source")
+        nan = np.isnan(p)
+        has = ~nan.all(axis=1)
+        checks = (
+            (nan.any(axis=1) & has, "row has some but not all probabilities"),
+            (has & np.isinf(p).any(axis=1), "probability is infinite"),
+            (has & ((np.nan_to_num(p, nan=0.5) < -tol) | (np.nan_to_num(p, nan=0.5) > 1 + tol)).any(axis=1),
+             "probability outside [0, 1]"),
+        )
+        for bad, what in checks:
+            if bad.any():
+                i = int(np.argmax(bad))
+                raise DataError(f"{what}: {p[i].tolist()} (view {self.view})", file=where, record=f"id {self.ids[i]}",
+                                field="probs")
+        sums = np.where(has, np.nansum(p, axis=1), 1.0)
+        off = np.abs(sums - 1) > tol
+        if off.any():
+            i = int(np.argmax(off))
+            raise DataError(f"probabilities sum to {sums[i]:.6g}, not 1 (tolerance {tol}; view {self.view})",
+                            file=where, record=f"id {self.ids[i]}", field="probs")
+        return self
 
     def to_frame(self) -> pd.DataFrame:
         frame = pd.DataFrame(self.probs, columns=[f"p_{label}" for label in self.labels])

@@ -5,6 +5,10 @@ A task names its dimension, ordered label set, versioned prompt id (``mmla@1``),
 to fit, validate and evaluate. ``evaluation_split`` says on what the numbers are computed (``test``,
 ``dev``, ``dev_carved`` or ``rest``) and ``comparable_to_paper`` whether they can stand next to
 MMLA Table 3. Add a task by dropping a YAML file next to the others.
+
+A **dataset file** (the YAML any ``--dataset`` accepts, :mod:`interlens.data.files`) is a task too
+(:func:`task_from_file`): its splits ``train`` / ``dev`` / ``test`` fit / validate / evaluate, the
+evaluation split is ``test``, labels, dimension and name come from the file.
 """
 
 from __future__ import annotations
@@ -43,6 +47,11 @@ class TaskSpec:
     rename: dict[str, str] = field(default_factory=dict)
     notes: str = ""
     file: str = ""
+    #: modalities the task exposes to scorers (None: all of the data's); the view is the scorer's
+    #: default view over these
+    modalities: tuple[str, ...] | None = None
+    #: modalities prompt-based (zero-shot capable) scorers read, when fewer (MMLA prompts: utterance only)
+    prompt_modalities: tuple[str, ...] | None = None
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any], file: str = "") -> TaskSpec:
@@ -62,21 +71,28 @@ class TaskSpec:
                    evaluation_split=str(raw["evaluation_split"]),
                    comparable_to_paper=bool(raw.get("comparable_to_paper", False)),
                    reference=raw.get("reference"), verbalizer=raw.get("verbalizer"),
-                   rename=dict(data.get("rename") or {}), notes=str(raw.get("notes", "")), file=file)
+                   rename=dict(data.get("rename") or {}), notes=str(raw.get("notes", "")), file=file,
+                   modalities=tuple(raw["modalities"]) if raw.get("modalities") else None,
+                   prompt_modalities=tuple(raw["prompt_modalities"]) if raw.get("prompt_modalities") else None)
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "title": self.title, "dimension": self.dimension, "labels": list(self.labels),
                 "prompt": self.prompt, "adapter": self.adapter, "options": self.options, "splits": self.splits,
                 "evaluation_split": self.evaluation_split, "comparable_to_paper": self.comparable_to_paper,
-                "reference": self.reference, "notes": self.notes}
+                "reference": self.reference, "notes": self.notes,
+                **({"modalities": list(self.modalities)} if self.modalities else {})}
 
     # -- data ------------------------------------------------------------------------------------
     def load(self, data_root: str | os.PathLike | None = None) -> Dataset:
-        """The task's dataset: modalities ``text`` (+ ``context`` where the corpus has it), the task's
-        labels (checked against the data's), and the adapter's splits."""
+        """The task's dataset (registered tasks: ``text`` + ``context`` where the corpus has it), its labels
+        (checked against the data's), the adapter's splits and the task's dimension (for prompts)."""
         from ..data.paths import data_root as resolve_root
 
-        if self.adapter == "mmla":
+        if self.adapter == "file":
+            from ..data.resolve import resolve_dataset
+
+            dataset = resolve_dataset(self.options["path"], **self.options.get("options", {}))
+        elif self.adapter == "mmla":
             from .mmla_data import load_mmla
 
             dataset = load_mmla(resolve_root(data_root), labels=self.labels, name=self.name, **self.options)
@@ -89,9 +105,11 @@ class TaskSpec:
         if tuple(dataset.labels) != self.labels:
             raise DataError(f"task {self.name}: labels {list(self.labels)} differ from the data's "
                             f"{list(dataset.labels)}", file=self.file, field="labels")
-        if "text" not in dataset.modalities:
-            raise DataError(f"task {self.name}: data has no 'text' modality ({dataset.modalities}); add "
-                            "data.rename", file=self.file, field="data")
+        missing = [m for m in (*(self.modalities or ()), *(self.prompt_modalities or ()))
+                   if m not in dataset.modalities]
+        if missing:
+            raise DataError(f"task {self.name}: modalities {missing} not in the data ({list(dataset.modalities)})",
+                            file=self.file, field="modalities")
         for key, split in self.splits.items():
             if split and split not in dataset.splits:
                 raise DataError(f"task {self.name}: split {key}={split!r} not in the data "
@@ -105,7 +123,33 @@ def _rename(dataset: Dataset, mapping: dict[str, str]) -> Dataset:
                for s in dataset.samples]
     return Dataset(name=dataset.name, labels=dataset.labels, samples=samples,
                    modalities=tuple(mapping.get(m, m) for m in dataset.modalities), splits=dataset.splits,
-                   task=dataset.task, dimension=dataset.dimension, source=dataset.source, info=dataset.info)
+                   task=dataset.task, dimension=dataset.dimension, source=dataset.source, info=dataset.info,
+                   kinds={mapping.get(m, m): k for m, k in dataset.kinds.items()})
+
+
+#: splits a dataset file must / may have to be a task (fit, val, eval)
+FILE_SPLITS = {"fit": "train", "val": "dev", "eval": "test"}
+#: prompt wording when a dataset file names no dimension
+DEFAULT_DIMENSION = "label"
+
+
+def task_from_file(path: str | os.PathLike, **options: Any) -> TaskSpec:
+    """A task defined by a dataset file (:mod:`interlens.data.files`): ``train`` / ``dev`` / ``test``
+    splits (``train`` and ``dev`` optional: without ``train`` only zero-shot can run), evaluated on
+    ``test``; name, labels and dimension from the file. ``options`` go to the file reader."""
+    from ..data.resolve import resolve_dataset
+
+    dataset = resolve_dataset(str(path), **options)
+    if FILE_SPLITS["eval"] not in dataset.splits:
+        raise DataError(f"a task needs a {FILE_SPLITS['eval']!r} split to evaluate on; the data has "
+                        f"{sorted(dataset.splits) or 'no splits'} (give a split column with train/dev/test, "
+                        "or a group column for a seeded split)", file=str(path), field="split")
+    splits = {key: (name if name in dataset.splits else None) for key, name in FILE_SPLITS.items()}
+    dimension = dataset.dimension or DEFAULT_DIMENSION
+    return TaskSpec(name=dataset.name, title=dataset.name, dimension=dimension, labels=tuple(dataset.labels),
+                    prompt="mmla@1", adapter="file", options={"path": str(path), "options": dict(options)},
+                    splits=splits, evaluation_split=FILE_SPLITS["eval"], comparable_to_paper=False,
+                    notes=f"dataset file {path}", file=str(path))
 
 
 @lru_cache(maxsize=1)
@@ -135,8 +179,11 @@ def get_task(name: str) -> TaskSpec:
     return tasks[key]
 
 
-def parse_tasks(spec: str | list[str]) -> list[TaskSpec]:
-    """``"mintrec,meld-emotion"``, ``"all"`` or a dimension name -> task specs."""
+def parse_tasks(spec: str | list[str], **file_options: Any) -> list[TaskSpec]:
+    """``"mintrec,meld-emotion"``, ``"all"``, a dimension name or dataset files (``my_task.yaml``) ->
+    task specs (``file_options`` go to the dataset-file reader). Unknown names get "did you mean"."""
+    from ..data.resolve import is_dataset_file
+
     names = spec.split(",") if isinstance(spec, str) else list(spec)
     out: list[TaskSpec] = []
     for name in (n.strip() for n in names if n.strip()):
@@ -144,10 +191,19 @@ def parse_tasks(spec: str | list[str]) -> list[TaskSpec]:
             out += list(_tasks().values())
         elif name in DIMENSIONS:
             out += [t for t in _tasks().values() if t.dimension == name]
+        elif is_dataset_file(name):
+            out.append(task_from_file(name, **file_options))
         else:
             out.append(get_task(name))
-    seen: set[str] = set()
-    return [t for t in out if not (t.name in seen or seen.add(t.name))]
+    if not out:
+        raise DataError("no tasks given", field="tasks")
+    seen: dict[str, TaskSpec] = {}
+    for task in out:
+        if task.name in seen and seen[task.name] != task:
+            raise DataError(f"two tasks are named {task.name!r} ({seen[task.name].file or 'registry'} and "
+                            f"{task.file or 'registry'})", file=task.file, field="name")
+        seen.setdefault(task.name, task)
+    return list(seen.values())
 
 
 def tasks_by_dimension() -> dict[str, list[TaskSpec]]:

@@ -1,10 +1,21 @@
-"""Benchmark runner: tasks x seeds under one method, resumable.
+"""Benchmark runner: tasks x seeds under one method, any registered scorer, resumable.
 
-Methods (MMLA Sec. 4): ``zero-shot`` (no training; LLM scorers that score labels), ``sft`` (one model per
-task and seed, trained on the task's fit split) and ``it`` (instruction tuning: one model per seed for
-all tasks). For ``it`` with a classifier scorer, the model is trained once on the union of the tasks'
-training data with task-prefixed labels (``mintrec:Complain``, ...) -- one shared head over the union
-of label sets; at evaluation the probabilities of the task's own labels are taken and renormalised.
+Methods (MMLA Sec. 4): ``zero-shot`` (no training; scorers declaring ``Capability.ZERO_SHOT``),
+``sft`` (one model per task and seed, fitted on the task's fit split; scorers declaring
+``Capability.TRAINABLE``) and ``it`` (instruction tuning, MMLA Sec. 3.3: one model per seed for all
+tasks). The capability is checked in the constructor, before any data is read.
+
+Instruction tuning has two forms:
+
+* **prompt-based scorers** (those that can also score zero-shot, e.g. ``hf-lm``): one model trained on
+  the tasks' training sets together, each sample prompted with *its own* task's dimension and label
+  set (the scorer's ``fit_tasks(trains, views, vals=...)``, one Dataset per task); at evaluation the
+  model is scored on each task's own data, i.e. on that task's labels and dimension only;
+* **classifier scorers**: one shared head over task-prefixed labels (``mintrec:Complain``, ...); at
+  evaluation the task's own label columns are taken and renormalised.
+
+The view is the scorer's :meth:`~interlens.scoring.base.Scorer.default_view` of the task's data
+(restricted to ``TaskSpec.modalities`` when the task names some): modalities are picked by kind.
 
 Every finished task x seed unit is written atomically to ``<out>/units/<method>__<task>__seed<k>.json``
 together with a config hash (scorer, params, method, task spec, data fingerprint, limit); a re-run
@@ -13,7 +24,6 @@ skips units whose file exists with the same hash, so a killed run resumes where 
 
 from __future__ import annotations
 
-import inspect
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -22,15 +32,16 @@ from typing import Any
 import numpy as np
 
 from ..data.schema import Dataset, Sample
-from ..errors import DataError
+from ..errors import DataError, unknown_name
 from ..io import read_json, write_json
-from ..scoring.base import fingerprint_of
+from ..scoring.base import Capability, CapabilityError, Scorer, fingerprint_of, require
+from ..scoring.registry import check_param_names, make_scorer, scorer_class
+from .methods import METHODS, Method
 from .registry import TaskSpec
 from .results import RunResults, UnitResult, summarize, task_report
-from .scorers import ZERO_SHOT, make_bench_scorer
 
-METHODS = ("zero-shot", "sft", "it")
-VIEW = "text"
+#: the capability each method needs from the scorer class
+NEEDS = {Method.ZERO_SHOT: Capability.ZERO_SHOT, Method.SFT: Capability.TRAINABLE, Method.IT: Capability.TRAINABLE}
 
 
 def _limit(dataset: Dataset, n: int | None) -> Dataset:
@@ -39,36 +50,58 @@ def _limit(dataset: Dataset, n: int | None) -> Dataset:
     return dataset.subset(dataset.ids[:n], name=dataset.name)
 
 
-def _fit(scorer: Any, train: Dataset, val: Dataset | None) -> Any:
-    params = inspect.signature(scorer.fit).parameters
-    views: Any = [VIEW] if getattr(scorer, "name", "") == "embedding" else VIEW
-    if "val" in params and val is not None:
-        return scorer.fit(train, views, val=val)
-    return scorer.fit(train, views)
+def is_prompt_based(scorer_cls: type) -> bool:
+    """Prompt-based (LLM) scorers are those that score labels zero-shot from a prompt."""
+    return Capability.ZERO_SHOT in getattr(scorer_cls, "capabilities", frozenset())
+
+
+def _parse_method(method: Method | str) -> Method:
+    try:
+        return Method(method)
+    except ValueError:
+        raise unknown_name("method", str(method), list(METHODS)) from None
 
 
 class Runner:
     """See the module docstring. ``load(task)`` returns the task's Dataset (default: ``task.load``)."""
 
-    def __init__(self, tasks: Sequence[TaskSpec], scorer: str, method: str, seeds: Sequence[int], out: str | Path,
-                 *, scorer_params: dict[str, Any] | None = None, data_root: str | Path | None = None,
-                 limit: int | None = None, n_boot: int = 1000,
+    def __init__(self, tasks: Sequence[TaskSpec], scorer: str, method: Method | str, seeds: Sequence[int],
+                 out: str | Path, *, scorer_params: dict[str, Any] | None = None,
+                 data_root: str | Path | None = None, limit: int | None = None, n_boot: int = 1000,
                  load: Callable[[TaskSpec], Dataset] | None = None, log: Callable[[str], None] | None = None
                  ) -> None:
-        if method not in METHODS:
-            from ..errors import unknown_name
-
-            raise unknown_name("method", method, list(METHODS))
-        if method == "zero-shot" and scorer not in ZERO_SHOT:
-            raise DataError(f"scorer {scorer!r} needs training; zero-shot works with {sorted(ZERO_SHOT)}",
-                            field="method")
-        self.tasks, self.scorer, self.method = list(tasks), scorer, method
-        self.seeds, self.out = [int(s) for s in seeds], Path(out)
-        self.scorer_params, self.limit, self.n_boot = dict(scorer_params or {}), limit, n_boot
+        self.method = _parse_method(method)
+        self.scorer_cls = scorer_class(scorer)
+        self.scorer, self.scorer_params = scorer, dict(scorer_params or {})
+        check_param_names(self.scorer_cls, self.scorer_params)
+        if "seed" in self.scorer_params:
+            raise DataError("the scorer's seed is set per run by the benchmark's seeds; drop seed=", field="seed")
+        require(self.scorer_cls, NEEDS[self.method], f"bench {self.method.value}")
+        self.tasks = list(tasks)
+        if not self.tasks:
+            raise DataError("no tasks given", field="tasks")
+        self.seeds = [int(s) for s in seeds]
+        if not self.seeds:
+            raise DataError("no seeds given: the benchmark needs at least one", field="seeds")
+        if len(set(self.seeds)) != len(self.seeds):
+            raise DataError(f"seeds repeat: {self.seeds}", field="seeds")
+        if self.method is not Method.ZERO_SHOT:
+            for task in self.tasks:
+                if not task.splits.get("fit"):
+                    raise DataError(f"task {task.name!r} has no training split; method {self.method.value} needs "
+                                    "one (use --method zero-shot)", file=task.file or None, field="split")
+        self.prompt_it = self.method is Method.IT and is_prompt_based(self.scorer_cls)
+        if self.prompt_it and not callable(getattr(self.scorer_cls, "fit_tasks", None)):
+            raise CapabilityError(f"scorer {scorer!r} is prompt-based but has no fit_tasks (training on several "
+                                  "tasks, each with its own prompt), needed for bench it")
+        self._make(self.seeds[0])  # parameter values are checked now, before any work
+        self.out, self.limit, self.n_boot = Path(out), limit, n_boot
         self.load = load or (lambda task: task.load(data_root))
         self.log = log or (lambda msg: None)
         self._data: dict[str, Dataset] = {}
         self.computed: list[tuple[str, int]] = []
+        #: the instruction-tuned model of each seed (this process's runs)
+        self.it_models: dict[int, Scorer] = {}
 
     # -- data -------------------------------------------------------------------------------------
     def data(self, task: TaskSpec) -> Dataset:
@@ -80,14 +113,30 @@ class Runner:
         name = task.splits.get(key)
         return _limit(self.data(task).split(name), self.limit) if name else None
 
+    def task_modalities(self, task: TaskSpec) -> tuple[str, ...] | None:
+        """The modalities the task shows this scorer (None: all): ``prompt_modalities`` for prompt-based
+        scorers when the task names them, else ``modalities``."""
+        if task.prompt_modalities and is_prompt_based(self.scorer_cls):
+            return task.prompt_modalities
+        return task.modalities
+
+    def view(self, scorer: Scorer, task: TaskSpec) -> str:
+        """The scorer's default view of the task's data (restricted to the task's modalities)."""
+        data = self.data(task)
+        modalities = self.task_modalities(task)
+        if modalities:
+            data = data.with_modalities(modalities)
+        return str(scorer.default_view(data))
+
     # -- units ------------------------------------------------------------------------------------
     def unit_path(self, task: TaskSpec, seed: int) -> Path:
-        return self.out / "units" / f"{self.method}__{task.name}__seed{seed}.json"
+        return self.out / "units" / f"{self.method.value}__{task.name}__seed{seed}.json"
 
     def config(self, task: TaskSpec, seed: int) -> str:
-        return fingerprint_of(self.scorer, self.scorer_params, self.method, task.to_dict(), seed, self.limit,
+        extra = [list(task.prompt_modalities)] if task.prompt_modalities and is_prompt_based(self.scorer_cls) else []
+        return fingerprint_of(self.scorer, self.scorer_params, self.method.value, task.to_dict(), seed, self.limit,
                               self.data(task).fingerprint(),
-                              [t.name for t in self.tasks] if self.method == "it" else None)
+                              [t.name for t in self.tasks] if self.method is Method.IT else None, *extra)
 
     def done(self, task: TaskSpec, seed: int) -> UnitResult | None:
         path = self.unit_path(task, seed)
@@ -96,30 +145,47 @@ class Runner:
         unit = UnitResult.from_dict(read_json(path))
         return unit if unit.config == self.config(task, seed) else None
 
-    def _evaluate(self, task: TaskSpec, seed: int, model: Any, fit_s: float, started: float,
+    def _make(self, seed: int) -> Scorer:
+        params = dict(self.scorer_params)
+        if "seed" in self.scorer_cls.param_names():
+            params["seed"] = seed
+        return make_scorer(self.scorer, **params)
+
+    def _fit(self, model: Scorer, train: Dataset, view: str, val: Dataset | None) -> None:
+        model.fit(train, [view], val=val)
+        self._check_fitted(model, train.name)
+
+    def _check_fitted(self, model: Scorer, what: str) -> None:
+        if not model.is_fitted:
+            raise DataError(f"scorer {self.scorer!r} learned nothing from {what!r} (fit recorded no history); "
+                            f"method {self.method.value} needs a trained model", field="scorer")
+
+    def _evaluate(self, task: TaskSpec, seed: int, model: Scorer, view: str, fit_s: float, started: float,
                   it_labels: tuple[str, ...] | None = None) -> UnitResult:
         test = self.split(task, "eval")
+        assert test is not None  # noqa: S101 - splits.eval is required by TaskSpec
         if it_labels is not None:
-            preds = model.predict_proba(_prefixed(task, test, it_labels), VIEW)
+            preds = model.predict_proba(_prefixed(task, test, it_labels, view.split("+")), view)
             columns = [it_labels.index(f"{task.name}:{label}") for label in task.labels]
-            probs = preds.probs[:, columns]
+            probs = preds.align([f"{task.name}/{i}" for i in test.ids]).probs[:, columns]
             with np.errstate(invalid="ignore", divide="ignore"):
                 probs = probs / probs.sum(axis=1, keepdims=True)
         else:
-            probs = model.predict_proba(test, VIEW).align(test.ids).probs
+            preds = model.predict_proba(test, view).align(test.ids)
+            if tuple(preds.labels) != tuple(test.labels):
+                raise DataError(f"scorer {self.scorer!r} returned labels {list(preds.labels)} for task {task.name} "
+                                f"({list(test.labels)})", field="labels")
+            probs = preds.probs
         metrics = task_report(test.y, probs, len(task.labels), n_boot=self.n_boot, seed=seed)
-        unit = UnitResult(task=task.name, seed=seed, method=self.method, scorer=self.scorer,
+        unit = UnitResult(task=task.name, seed=seed, method=self.method.value, scorer=self.scorer,
                           scorer_fingerprint=str(model.fingerprint), data_fingerprint=self.data(task).fingerprint(),
                           evaluation_split=task.evaluation_split, metrics=metrics, config=self.config(task, seed),
                           wall_s=time.perf_counter() - started, fit_s=fit_s)
         write_json(self.unit_path(task, seed), unit.__dict__)
         self.computed.append((task.name, seed))
         self.log(f"{task.name} seed {seed}: acc {metrics['acc']:.4f} macro-F1 {metrics['macro_f1']:.4f} "
-                 f"({unit.wall_s:.0f}s)")
+                 f"({unit.wall_s:.0f}s, view {view})")
         return unit
-
-    def _make(self, seed: int) -> Any:
-        return make_bench_scorer(self.scorer, seed=seed, **self.scorer_params)
 
     def run(self) -> RunResults:
         started = time.perf_counter()
@@ -133,56 +199,82 @@ class Runner:
                     self.log(f"{task.name} seed {seed}: done (resumed)")
                 else:
                     todo.append(task)
-            if not todo:
-                continue
-            if self.method == "it":
-                t0 = time.perf_counter()
-                union, labels = self._union()
-                model = self._make(seed)
-                _fit(model, union, None)
-                fit_s = time.perf_counter() - t0
-                for task in todo:
-                    units[(task.name, seed)] = self._evaluate(task, seed, model, fit_s, time.perf_counter(), labels)
+            if todo and self.method is Method.IT:
+                units.update(self._run_it(seed, todo))
                 continue
             for task in todo:
                 t0 = time.perf_counter()
                 model = self._make(seed)
-                if self.method == "sft":
+                view = self.view(model, task)
+                if self.method is Method.SFT:
                     train = self.split(task, "fit")
-                    if train is None:
-                        raise DataError(f"task {task.name} has no training split; use --method zero-shot",
-                                        file=task.file, field="splits")
-                    _fit(model, train, self.split(task, "val"))
-                units[(task.name, seed)] = self._evaluate(task, seed, model, time.perf_counter() - t0, t0)
+                    assert train is not None  # noqa: S101 - checked in the constructor
+                    self._fit(model, train, view, self.split(task, "val"))
+                units[(task.name, seed)] = self._evaluate(task, seed, model, view, time.perf_counter() - t0, t0)
         summaries = [summarize(task, [units[(task.name, s)] for s in self.seeds]) for task in self.tasks]
         fingerprints = {f"{t.name}/seed{s}": units[(t.name, s)].scorer_fingerprint
                         for t in self.tasks for s in self.seeds}
-        return RunResults(method=self.method, scorer=self.scorer, scorer_params=self.scorer_params,
+        return RunResults(method=self.method.value, scorer=self.scorer, scorer_params=self.scorer_params,
                           scorer_fingerprints=fingerprints, seeds=self.seeds, tasks=summaries,
                           data_fingerprints={t.name: self.data(t).fingerprint() for t in self.tasks},
                           wall_s=time.perf_counter() - started)
 
-    def _union(self) -> tuple[Dataset, tuple[str, ...]]:
-        labels = tuple(f"{t.name}:{label}" for t in self.tasks for label in t.labels)
-        samples = []
-        for task in self.tasks:
-            train = self.split(task, "fit")
-            if train is None:
-                raise DataError(f"task {task.name} has no training split for instruction tuning", field="splits")
-            samples += _prefixed(task, train, labels).samples
-        return Dataset(name="it-union", labels=labels, samples=samples, modalities=("text",),
-                       splits={"train": [s.id for s in samples]}, dimension="mixed"), labels
+    # -- instruction tuning -----------------------------------------------------------------------
+    def _run_it(self, seed: int, todo: list[TaskSpec]) -> dict[tuple[str, int], UnitResult]:
+        t0 = time.perf_counter()
+        model = self._make(seed)
+        view = self._common_view(model)
+        if self.prompt_it:
+            trains = [d for _, d in self._parts("fit")]
+            model.fit_tasks(trains, [view], vals=[d for _, d in self._parts("val")])  # type: ignore[attr-defined]
+            self._check_fitted(model, "+".join(t.name for t in self.tasks))
+            labels = None
+        else:
+            labels = tuple(f"{t.name}:{label}" for t in self.tasks for label in t.labels)
+            train, val = self._prefixed_union("fit", labels, view), self._prefixed_union("val", labels, view)
+            self._fit(model, train, view, val)
+        fit_s = time.perf_counter() - t0
+        self.it_models[seed] = model
+        return {(task.name, seed): self._evaluate(task, seed, model, view, fit_s, time.perf_counter(), labels)
+                for task in todo}
+
+    def _common_view(self, model: Scorer) -> str:
+        """The modalities every task's view has (first task's order): one model reads all tasks."""
+        views = [self.view(model, t).split("+") for t in self.tasks]
+        common = [m for m in views[0] if all(m in v for v in views[1:])]
+        if not common:
+            raise DataError(f"instruction tuning needs a modality shared by every task; the views are "
+                            f"{dict(zip([t.name for t in self.tasks], ['+'.join(v) for v in views], strict=True))}",
+                            field="modalities")
+        return "+".join(common)
+
+    def _parts(self, key: str) -> list[tuple[TaskSpec, Dataset]]:
+        return [(t, d) for t in self.tasks if (d := self.split(t, key)) is not None]
+
+    def _prefixed_union(self, key: str, labels: tuple[str, ...], view: str) -> Dataset | None:
+        parts = self._parts(key)
+        if not parts:
+            return None
+        modalities = view.split("+")
+        samples = [s for t, d in parts for s in _prefixed(t, d, labels, modalities).samples]
+        first = parts[0][1]
+        return Dataset(name=f"it-union/{key}", labels=labels, samples=samples, modalities=tuple(modalities),
+                       splits={}, kinds={m: first.kind(m) for m in modalities})
 
 
-def _prefixed(task: TaskSpec, dataset: Dataset, labels: tuple[str, ...]) -> Dataset:
-    samples = [Sample(f"{task.name}/{s.id}", dict(s.inputs), f"{task.name}:{s.label}" if s.label else None, s.group,
-                      {**s.meta, "task": task.name}) for s in dataset.samples]
-    return Dataset(name=f"{task.name}-it", labels=labels, samples=samples, modalities=("text",), splits={},
-                   dimension=task.dimension)
+def _prefixed(task: TaskSpec, dataset: Dataset, labels: tuple[str, ...],
+              modalities: Sequence[str] | None = None) -> Dataset:
+    """``dataset`` with task-prefixed ids and labels over the shared label set ``labels``."""
+    modalities = list(modalities or dataset.modalities)
+    samples = [Sample(f"{task.name}/{s.id}", {m: s.inputs[m] for m in modalities},
+                      f"{task.name}:{s.label}" if s.label else None, s.group, {**s.meta, "task": task.name})
+               for s in dataset.samples]
+    return Dataset(name=f"{task.name}-it", labels=labels, samples=samples, modalities=tuple(modalities), splits={},
+                   dimension=task.dimension, kinds={m: dataset.kind(m) for m in modalities})
 
 
-def run_benchmark(tasks: Sequence[TaskSpec], scorer: str, method: str, seeds: Sequence[int], out: str | Path,
-                  **kw: Any) -> RunResults:
+def run_benchmark(tasks: Sequence[TaskSpec], scorer: str, method: Method | str, seeds: Sequence[int],
+                  out: str | Path, **kw: Any) -> RunResults:
     """Run (or resume) a benchmark and write ``<out>/results.json``."""
     results = Runner(tasks, scorer, method, seeds, out, **kw).run()
     write_json(Path(out) / "results.json", results.to_dict())

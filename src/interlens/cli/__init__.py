@@ -11,11 +11,13 @@ from . import experts as experts_cmd
 from . import hf as hf_cmd
 from . import interactions as interactions_cmd
 from . import main_cmds
+from . import scorers as scorers_cmd
 
 app = typer.Typer(help="interlens: measure and use multimodal interactions.", no_args_is_help=True,
                   pretty_exceptions_show_locals=False)
 main_cmds.register(app)
 hf_cmd.register(app)
+scorers_cmd.register(app)
 app.add_typer(data_cmd.app, name="data", help="List and inspect datasets.")
 app.add_typer(interactions_cmd.app, name="interactions", help="Categorise, score and group interactions.")
 app.add_typer(experts_cmd.app, name="experts", help="Interaction experts, router and fusion (MMoE).")

@@ -8,8 +8,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from ..bench.methods import Method
 from .common import console, friendly_errors, write_results
-from .options import DataRoot, parse_options
+from .options import DataRoot, DatasetOptions, ScorerName, ScorerOptions, parse_options
 
 app = typer.Typer(no_args_is_help=True, help="MMLA benchmark: list tasks, run, report, compare with the paper.")
 
@@ -31,21 +32,26 @@ def list_tasks() -> None:
 @app.command()
 @friendly_errors
 def run(
-    tasks: Annotated[str, typer.Option(help="Comma-separated task names, a dimension, or 'all'.")] = "mintrec",
-    scorer: Annotated[str, typer.Option(help="minilm-ft (fine-tuned MiniLM), embedding or hf-lm.")] = "minilm-ft",
-    method: Annotated[str, typer.Option(help="zero-shot, sft or it.")] = "sft",
-    seeds: Annotated[int, typer.Option(help="Number of seeds (0..N-1).")] = 3,
+    tasks: Annotated[str, typer.Option(help="Comma-separated task names, a dimension, 'all', or dataset files "
+                                            "(my_task.yaml: splits train/dev/test, evaluated on test).")] = "mintrec",
+    scorer: ScorerName = "minilm-ft",
+    scorer_option: ScorerOptions = None,
+    method: Annotated[Method, typer.Option(help="zero-shot (needs a zero-shot scorer), sft (one model per task) "
+                                                "or it (one model for all tasks).")] = Method.SFT,
+    seeds: Annotated[int, typer.Option(min=1, help="Number of seeds (0..N-1), at least 1.")] = 3,
     out: Annotated[Path, typer.Option(help="Run folder (units/ and results.json); re-running resumes.")] = Path(
         "runs/bench"),
-    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="Scorer parameter KEY=VALUE.")] = None,
-    limit: Annotated[int | None, typer.Option(help="Use the first N samples of each split (smoke tests).")] = None,
-    n_boot: Annotated[int, typer.Option(help="Bootstrap resamples for the 95% CIs.")] = 1000,
+    dataset_option: DatasetOptions = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Use the first N samples of each split (smoke tests).")
+                     ] = None,
+    n_boot: Annotated[int, typer.Option(min=0, help="Bootstrap resamples for the 95% CIs.")] = 1000,
     data_root: DataRoot = None,
 ) -> None:
     """Run (or resume) tasks x seeds with one scorer and method; writes OUT/results.json."""
     from ..bench import Runner, parse_tasks
 
-    runner = Runner(parse_tasks(tasks), scorer, method, range(seeds), out, scorer_params=parse_options(param),
+    specs = parse_tasks(tasks, **parse_options(dataset_option))
+    runner = Runner(specs, scorer, method, range(seeds), out, scorer_params=parse_options(scorer_option),
                     data_root=data_root, limit=limit, n_boot=n_boot, log=console.print)
     results = runner.run()
     write_results(out, results.to_dict())

@@ -9,6 +9,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ..errors import InterlensError
 from ..io import write_json
@@ -24,7 +25,7 @@ def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return func(*args, **kwargs)
         except InterlensError as err:
-            console.print(f"[bold red]error:[/] {err}")
+            console.print(f"[bold red]error:[/] {escape(str(err))}")
             raise typer.Exit(2) from None
 
     return wrapper

@@ -1,4 +1,4 @@
-"""``interlens data list`` and ``interlens data show NAME`` (same as ``list_datasets`` /
+"""``interlens data list`` and ``interlens data show NAME|FILE.yaml`` (same as ``list_datasets`` /
 ``describe_dataset`` in :mod:`interlens.data.adapters`)."""
 
 from __future__ import annotations
@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ..data.adapters import describe_dataset, list_datasets
+from ..data.schema import text_of
 from ..errors import DataError
 from .common import console, friendly_errors, write_results
 
@@ -32,8 +34,13 @@ def parse_options(pairs: list[str] | None) -> dict[str, Any]:
 
 
 def _short(value: Any, width: int = 90) -> str:
-    text = str(value).replace("\n", " | ")
-    return text if len(text) <= width else text[: width - 1] + "…"
+    text = (text_of(value) if isinstance(value, list) else str(value)).replace("\n", " | ")
+    return escape(text if len(text) <= width else text[: width - 1] + "…")
+
+
+def _with_kinds(modalities: list[str], kinds: dict[str, str]) -> str:
+    """``utterance (text), photo (image)``."""
+    return ", ".join(f"{m} ({kinds.get(m, '?')})" for m in modalities)
 
 
 @app.command("list")
@@ -47,7 +54,8 @@ def list_cmd(data_root: Path | None = typer.Option(None, "--data-root", help="Fo
     for column in ("name", "task", "modalities", "#labels", "splits", "description"):
         table.add_column(column, overflow="fold")
     for row in rows:
-        modalities = ", ".join(row["modalities"]) + "".join(f" (+{m})" for m in row["optional_modalities"])
+        modalities = _with_kinds(row["modalities"], row["kinds"]) + "".join(
+            f" (+{m} ({row['kinds'].get(m, '?')}))" for m in row["optional_modalities"])
         if row["splits"]:
             splits = " / ".join(f"{k} {v}" for k, v in row["splits"].items())
         else:
@@ -60,22 +68,28 @@ def list_cmd(data_root: Path | None = typer.Option(None, "--data-root", help="Fo
 
 @app.command("show")
 @friendly_errors
-def show_cmd(name: str = typer.Argument(..., help="Dataset name (see `interlens data list`)."),
+def show_cmd(name: str = typer.Argument(..., help="Dataset name (see `interlens data list`), 'synthetic', or "
+                                                  "a dataset file (YAML, see docs/datasets.md)."),
              data_root: Path | None = typer.Option(None, "--data-root", help="Folder holding the datasets."),
              split: str | None = typer.Option(None, "--split", help="Show one split only."),
              n: int = typer.Option(5, "--n", min=0, help="How many samples to print."),
-             option: list[str] | None = typer.Option(None, "--option", "-o",
+             option: list[str] | None = typer.Option(None, "--option", "-o", "--dataset-option", "-d",
                                                       help="Loader option KEY=VALUE (repeatable)."),
              out: Path | None = typer.Option(None, "--out", help="Write OUT/results.json."),
              ) -> dict[str, Any]:
-    """Summary, label counts and the first samples of a dataset."""
-    summary = describe_dataset(name, data_root, split=split, n=n, **parse_options(option))
-    console.print(f"[bold]{summary['name']}[/] ({summary['dimension']}): {summary['n']} samples, "
-                  f"{summary['groups']} groups, modalities {', '.join(summary['modalities'])}")
+    """Summary, label counts and the first samples of a dataset (registered, synthetic or a YAML file)."""
+    summary = describe_dataset(name, data_root, split=split, n=n, options=parse_options(option))
+    console.print(f"[bold]{escape(summary['name'])}[/] ({summary['dimension']}): {summary['n']} samples, "
+                  f"{summary['groups']} groups, modalities {_with_kinds(summary['modalities'], summary['kinds'])}")
+    made = summary["info"].get("split_made")
+    if made:
+        by = f"group column {made['group_column']!r}" if made.get("group_column") else "sample"
+        shares = " / ".join(f"{k} {v:g}" for k, v in made["fractions"].items())
+        console.print(f"split made (no split column): seed {made['seed']}, {shares} by {by}")
     crossing = summary["groups_in_several_splits"]
     console.print(f"splits: {', '.join(f'{k} {v}' for k, v in summary['splits'].items())}"
                   + (f"  [yellow]({crossing} groups occur in several splits)[/]" if crossing else ""))
-    console.print(f"source: {summary['source']}   fingerprint: {summary['fingerprint']}")
+    console.print(f"source: {escape(str(summary['source']))}   fingerprint: {summary['fingerprint']}")
     counts = Table(title="label counts")
     counts.add_column("label")
     split_names = list(summary["label_counts_by_split"])
@@ -83,14 +97,14 @@ def show_cmd(name: str = typer.Argument(..., help="Dataset name (see `interlens 
         counts.add_column(column, justify="right")
     for label in summary["labels"]:
         by_split = [summary["label_counts_by_split"][s][label] for s in split_names]
-        counts.add_row(label, *map(str, by_split), str(sum(by_split)))
+        counts.add_row(escape(label), *map(str, by_split), str(sum(by_split)))
     console.print(counts)
     if n:
         samples = Table(title=f"first {min(n, len(summary['samples']))} samples")
         for column in ("id", "label", "group", *summary["modalities"]):
             samples.add_column(column, overflow="fold")
         for sample in summary["samples"]:
-            samples.add_row(sample["id"], str(sample["label"]), str(sample["group"]),
+            samples.add_row(escape(sample["id"]), escape(str(sample["label"])), escape(str(sample["group"])),
                             *(_short(sample["inputs"][m]) for m in summary["modalities"]))
         console.print(samples)
     if out is not None:

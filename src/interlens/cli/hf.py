@@ -1,6 +1,6 @@
 """``interlens train``: LoRA SFT of a Hugging Face LM / VLM on one dataset (thin wrapper over
-:func:`interlens.scoring.hf.workflow.train_adapter`). ``interlens predict --scorer hf-lm`` goes through
-:func:`interlens.scoring.hf.make_hf_scorer`."""
+:func:`interlens.scoring.hf.workflow.train_adapter`). Other commands reach ``hf-lm`` / ``hf-vlm`` through
+the scorer registry (``--scorer hf-lm -s model_path=DIR``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import typer
 
 from ..errors import DataError
 from .common import console, friendly_errors, write_results
-from .options import DataRoot, parse_options
+from .options import DataRoot, ScorerOptions, load_data, parse_options
 
 
 def _load_data(dataset: str | None, data: Path | None, data_root: Path | None, options: dict[str, Any],
@@ -20,9 +20,7 @@ def _load_data(dataset: str | None, data: Path | None, data_root: Path | None, o
     if (dataset is None) == (data is None):
         raise DataError("give exactly one of --dataset NAME or --data FILE", field="dataset")
     if dataset is not None:
-        from ..data import load_dataset
-
-        return load_dataset(dataset, data_root, **options)
+        return load_data(dataset, data_root, options)
     from ..data import read_table
 
     columns = dict(pair.split("=", 1) for pair in (modality or ["text=text"]) if "=" in pair)
@@ -36,7 +34,8 @@ def train(
     model: Annotated[Path, typer.Option(help="Local model folder (save_pretrained output); nothing is downloaded.")],
     out: Annotated[Path, typer.Option(help="Output folder: adapters/<name>/, results.json.")] = Path("runs/train"),
     scorer: Annotated[str, typer.Option(help="hf-lm (causal LM) or hf-vlm (vision LM).")] = "hf-lm",
-    dataset: Annotated[str | None, typer.Option(help="Registered dataset name (see `interlens data list`).")] = None,
+    dataset: Annotated[str | None, typer.Option(help="Registered dataset name (see `interlens data list`) or a "
+                                                     "dataset file (YAML).")] = None,
     data: Annotated[Path | None, typer.Option(help="Or a table file (jsonl/json/csv/tsv/parquet).")] = None,
     dataset_option: Annotated[list[str] | None, typer.Option("--dataset-option", "-d",
                                                              help="Dataset option KEY=VALUE.")] = None,
@@ -62,6 +61,7 @@ def train(
     seed: Annotated[int, typer.Option(help="Seed (adapter init and data order).")] = 0,
     dtype: Annotated[str, typer.Option(help="auto, float32 or bfloat16.")] = "auto",
     device: Annotated[str, typer.Option(help="cpu or cuda.")] = "cpu",
+    scorer_option: ScorerOptions = None,
     data_root: DataRoot = None,
 ) -> dict[str, Any]:
     """LoRA-tune a local HF model on a dataset's train split; select by label accuracy/F1 on its dev split."""
@@ -73,9 +73,10 @@ def train(
     config = TrainConfig(epochs=epochs, lr=lr, batch_size=batch_size, grad_accum=grad_accum, max_steps=max_steps,
                          eval_every=eval_every, select_metric=select_metric, seed=seed,
                          lora=LoraSpec(r=lora_r, alpha=lora_alpha, dropout=lora_dropout))
+    extra = {"template": template, "template_vars": parse_options(template_var), "dtype": dtype, "device": device,
+             **parse_options(scorer_option)}
     summary = train_adapter(data_set, scorer=scorer, model_path=model, view=view, adapter=adapter, config=config,
-                            out=out, template=template, template_vars=parse_options(template_var), dtype=dtype,
-                            device=device)
+                            out=out, **extra)
     best = summary["train"]["best_score"]
     losses = summary["train"]["losses"]
     console.print(f"adapter {adapter!r}: {len(losses)} steps, loss {losses[0]:.4f} -> {losses[-1]:.4f}"

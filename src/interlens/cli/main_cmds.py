@@ -8,7 +8,18 @@ from typing import Annotated
 import typer
 
 from .common import console, friendly_errors, write_results
-from .options import CachePath, DataRoot, NoCache, open_cache, parse_options
+from .options import (
+    CachePath,
+    DataRoot,
+    DatasetOptions,
+    DatasetSpec,
+    NoCache,
+    ScorerName,
+    ScorerOptions,
+    build_scorer,
+    load_data,
+    open_cache,
+)
 
 
 def demo(
@@ -38,41 +49,32 @@ def demo(
 
 
 def predict(
-    dataset: Annotated[str, typer.Option(help="Registered dataset name (see `interlens data list`).")],
-    view: Annotated[list[str], typer.Option(help="View(s) to score, e.g. text, image, text+image.")],
+    dataset: DatasetSpec,
+    view: Annotated[list[str] | None, typer.Option(help="View(s) to score, e.g. text, image, text+image "
+                                                        "(default: the scorer's default view).")] = None,
     out: Annotated[Path, typer.Option(help="Output directory.")] = Path("runs/predict"),
-    scorer: Annotated[str, typer.Option(help="Scorer: embedding | precomputed | hf-lm | hf-vlm.")] = "embedding",
-    scorer_option: Annotated[list[str] | None, typer.Option("--scorer-option", "-s",
-                                                            help="Scorer parameter KEY=VALUE (repeatable).")] = None,
-    dataset_option: Annotated[list[str] | None, typer.Option("--dataset-option", "-d",
-                                                             help="Dataset option KEY=VALUE (repeatable).")] = None,
+    scorer: ScorerName = "embedding",
+    scorer_option: ScorerOptions = None,
+    dataset_option: DatasetOptions = None,
     split: Annotated[str, typer.Option(help="Split to score.")] = "test",
     fit_split: Annotated[str, typer.Option(help="Split a trainable scorer is fitted on.")] = "train",
     data_root: DataRoot = None,
     cache: CachePath = None,
     no_cache: NoCache = False,
-    batch_size: Annotated[int, typer.Option(help="Scoring batch size (results do not depend on it).")] = 256,
+    batch_size: Annotated[int, typer.Option(min=1, help="Scoring batch size (results do not depend on it).")] = 256,
 ) -> None:
     """Per-sample class probabilities for each view, cached; writes predictions_<view>.json."""
-    from ..data import load_dataset
-    from ..scoring.registry import fit_and_predict, make_scorer
+    from ..measure import predict_views
 
-    data = load_dataset(dataset, data_root, **parse_options(dataset_option))
-    model = make_scorer(scorer, **parse_options(scorer_option))
+    data = load_data(dataset, data_root, dataset_option)
+    model = build_scorer(scorer, scorer_option)
     with open_cache(cache, no_cache) as store:
-        preds = fit_and_predict(model, data, view, eval_split=split, fit_split=fit_split, cache=store,
-                                progress=True, batch_size=batch_size)
-    summary = {"dataset": data.name, "split": split, "scorer": scorer, "views": {}}
-    from ..metrics import classification_metrics
-
-    for v, p in preds.items():
-        path = p.save(out / f"predictions_{v.replace('+', '_').replace('|', '_')}.json")
-        metrics = classification_metrics(data.split(split).y, p.argmax(), len(data.labels))
-        summary["views"][v] = {"file": str(path), "scorer_fingerprint": p.scorer, "n": len(p),
-                               "from_cache": p.meta.get("cached", 0), "computed": p.meta.get("computed", 0),
-                               "missing": len(p.missing_ids), "metrics": metrics}
-        console.print(f"{v}: acc {metrics['acc']:.3f}, {metrics['f1_average']} F1 {metrics['f1']:.3f} "
-                      f"({p.meta.get('cached', 0)} from cache) -> {path}")
+        summary = predict_views(data, model, view, out, split=split, fit_split=fit_split, cache=store,
+                                batch_size=batch_size, progress=True)
+    for v, info in summary["views"].items():
+        m = info["metrics"]
+        console.print(f"{v}: acc {m['acc']:.3f}, {m['f1_average']} F1 {m['f1']:.3f} "
+                      f"({info['from_cache']} from cache) -> {info['file']}")
     write_results(out, summary)
 
 

@@ -45,6 +45,9 @@ MELD_SENTIMENTS = ("negative", "neutral", "positive")  # ordinal
 ANNOMI_CLIENT = ("neutral", "change", "sustain")  # MMLA order
 ANNOMI_THERAPIST = ("question", "therapist_input", "reflection", "other")  # MMLA order
 
+#: every registered corpus is text here: MMSD2.0's ``image_attributes`` is the text form of the image
+TEXT_KINDS = {"text": "text", "context": "text", "utterance": "text", "image_attributes": "text"}
+
 CONTEXT_START = "[start of dialogue]"
 CONTEXT_GAP = "[...]"
 SPLITS = ("train", "dev", "test")
@@ -202,6 +205,7 @@ def load_mustard(root: Path, *, split: str = "speaker_independent", fold: int | 
     splits = {k: splits[k] for k in SPLITS if k in splits}
     return Dataset(name="mustard" if split_name == "speaker_independent" else f"mustard-{split_name}",
                    labels=SARCASM_LABELS, samples=samples, modalities=("utterance", "context"),
+                   kinds={"utterance": "text", "context": "text"},
                    splits=splits, dimension="sarcasm", source=str(path),
                    info={"split": split_name, "dev": f"{dev_fraction:g} of train by speaker, seed {seed}",
                          "options": {"speaker_prefix": speaker_prefix}})
@@ -228,7 +232,7 @@ def load_mintrec(root: Path) -> Dataset:
                                   f"{season}_{episode}", {"split": split, "record": record.where}))
             splits[split].append(sample_id)
     return Dataset(name="mintrec", labels=MINTREC_LABELS, samples=samples, modalities=("text",),
-                   splits=splits, dimension="intent",
+                   kinds=TEXT_KINDS, splits=splits, dimension="intent",
                    source=str(root / "mintrec" / "Original" / "MIntRec-1" / "{train,dev,test}.tsv"),
                    info={"groups_cross_splits": True})
 
@@ -267,7 +271,7 @@ def load_mintrec2(root: Path, *, context: bool = False, context_turns: int | Non
             splits[split].append(sample_id)
     return Dataset(name="mintrec2", labels=MINTREC2_LABELS, samples=samples,
                    modalities=("text", "context") if context else ("text",), splits=splits,
-                   dimension="intent",
+                   dimension="intent", kinds=TEXT_KINDS,
                    source=str(root / "mintrec" / "Original" / "MIntRec-2" / "{train,dev,test}.tsv"),
                    info={"options": {"context": context, "context_turns": context_turns}})
 
@@ -315,6 +319,7 @@ def load_meld(root: Path, *, task: str = "emotion", context: bool = False,
             splits[split].append(sample_id)
     return Dataset(name="meld" if task == "emotion" else "meld-sentiment", labels=labels, samples=samples,
                    modalities=("text", "context") if context else ("text",), splits=splits, dimension=task,
+                   kinds=TEXT_KINDS,
                    source=str(root / "meld" / "MELD" / "{train,dev,test}_sent_emo.csv"),
                    info={"options": {"task": task, "context": context, "context_turns": context_turns,
                                      "ascii_text": ascii_text}})
@@ -388,6 +393,7 @@ def load_annomi(root: Path, *, task: str = "client", split: str = "group", conte
                                         [s.label or "" for s in samples],
                                         {"train": 0.8, "dev": 0.1, "test": 0.1}, seed=seed)
     return Dataset(name=f"annomi-{task}", labels=labels, samples=samples, modalities=("text", "context"),
+                   kinds=TEXT_KINDS,
                    splits=splits, dimension="communication_behavior", source=", ".join(sources),
                    info={"options": {"task": task, "split": split, "context_turns": context_turns,
                                      "seed": seed}})
@@ -452,6 +458,7 @@ def load_mmsd2(root: Path, *, image_attributes: bool = True) -> Dataset:
             splits[split].append(sample_id)
     return Dataset(name="mmsd2", labels=SARCASM_LABELS, samples=samples,
                    modalities=("text", "image_attributes") if image_attributes else ("text",), splits=splits,
+                   kinds=TEXT_KINDS,
                    dimension="sarcasm",
                    source=str(root / "mmsd2" / "text_json_final" / "{train,valid,test}.json"),
                    info={"options": {"image_attributes": image_attributes}})
@@ -469,6 +476,13 @@ class DatasetCard:
     files: tuple[str, ...]
     optional_modalities: tuple[str, ...] = ()
     notes: dict[str, str] = field(default_factory=dict)
+    #: the kind of every modality (optional ones included), declared, not inferred
+    kinds: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        undeclared = [m for m in (*self.modalities, *self.optional_modalities) if m not in self.kinds]
+        if undeclared:
+            raise ValueError(f"dataset card for {self.loader.__name__} declares no kind for {undeclared}")
 
     @property
     def description(self) -> str:
@@ -482,20 +496,25 @@ class DatasetCard:
 
 REGISTRY: dict[str, DatasetCard] = {
     "mustard": DatasetCard(load_mustard, "sarcasm", ("utterance", "context"), SARCASM_LABELS,
-                           ("mustard/sarcasm_data.json", "mustard/split_indices.json")),
+                           ("mustard/sarcasm_data.json", "mustard/split_indices.json"),
+                           kinds={"utterance": "text", "context": "text"}),
     "mintrec": DatasetCard(load_mintrec, "intent", ("text",), MINTREC_LABELS,
-                           tuple(f"mintrec/Original/MIntRec-1/{s}.tsv" for s in SPLITS)),
+                           tuple(f"mintrec/Original/MIntRec-1/{s}.tsv" for s in SPLITS), kinds={"text": "text"}),
     "mintrec2": DatasetCard(load_mintrec2, "intent", ("text",), MINTREC2_LABELS,
-                            tuple(f"mintrec/Original/MIntRec-2/{s}.tsv" for s in SPLITS), ("context",)),
+                            tuple(f"mintrec/Original/MIntRec-2/{s}.tsv" for s in SPLITS), ("context",),
+                            kinds={"text": "text", "context": "text"}),
     "meld": DatasetCard(load_meld, "emotion", ("text",), MELD_EMOTIONS,
                         tuple(f"meld/MELD/{s}_sent_emo.csv" for s in SPLITS), ("context",),
-                        {"task=sentiment": f"labels {', '.join(MELD_SENTIMENTS)}"}),
+                        {"task=sentiment": f"labels {', '.join(MELD_SENTIMENTS)}"},
+                        kinds={"text": "text", "context": "text"}),
     "annomi": DatasetCard(load_annomi, "communication_behavior", ("text", "context"), ANNOMI_CLIENT,
                           ("annomi/AnnoMI-simple.csv",), (),
-                          {"task=therapist": f"labels {', '.join(ANNOMI_THERAPIST)}"}),
+                          {"task=therapist": f"labels {', '.join(ANNOMI_THERAPIST)}"},
+                          kinds={"text": "text", "context": "text"}),
     "mmsd2": DatasetCard(load_mmsd2, "sarcasm", ("text", "image_attributes"), SARCASM_LABELS,
                          tuple(f"mmsd2/text_json_final/{s}.json" for s in ("train", "valid", "test"))
-                         + ("mmsd/extract/extract_all",)),
+                         + ("mmsd/extract/extract_all",),
+                         kinds={"text": "text", "image_attributes": "text"}),  # attribute words: text form
 }
 
 
@@ -527,6 +546,7 @@ def list_datasets(data_root: str | os.PathLike | None = None, *, sizes: bool = F
         row: dict[str, Any] = {
             "name": name, "description": card.description, "dimension": card.dimension,
             "modalities": list(card.modalities), "optional_modalities": list(card.optional_modalities),
+            "kinds": dict(card.kinds),
             "n_labels": len(card.labels), "labels": list(card.labels), "options": card.options,
             "variants": dict(card.notes), "available": available, "splits": None}
         if sizes and available:
@@ -538,10 +558,24 @@ def list_datasets(data_root: str | os.PathLike | None = None, *, sizes: bool = F
     return out
 
 
+def preview(value: Any) -> Any:
+    """A modality value as JSON can hold it: an array becomes a short description."""
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        return f"<array {tuple(value.shape)} {value.dtype}>"
+    if hasattr(value, "size") and hasattr(value, "mode"):
+        return f"<image {value.size} {value.mode}>"
+    return value
+
+
 def describe_dataset(name: str, data_root: str | os.PathLike | None = None, *, split: str | None = None,
-                     n: int = 5, **options: Any) -> dict[str, Any]:
-    """Summary, label counts (per split) and the first ``n`` samples of a dataset (or of one split)."""
-    dataset = load_dataset(name, data_root, **options)
+                     n: int = 5, options: dict[str, Any] | None = None, **more: Any) -> dict[str, Any]:
+    """Summary, label counts (per split) and the first ``n`` samples of a dataset (or of one split).
+
+    ``name`` is anything ``--dataset`` accepts: a registered name, ``synthetic`` or a dataset file.
+    Loader options go in ``options`` (or as keywords when they do not clash with ``split`` / ``n``)."""
+    from .resolve import resolve_dataset
+
+    dataset = resolve_dataset(name, data_root, **{**more, **(options or {})})
     per_split = {s: Counter(dataset[i].label for i in ids) for s, ids in dataset.splits.items()}
     view = dataset.split(split) if split is not None else dataset
     summary = view.summary()
@@ -552,6 +586,6 @@ def describe_dataset(name: str, data_root: str | os.PathLike | None = None, *, s
     summary["groups"] = len({s.group for s in view if s.group is not None})
     group_of = {s.id: s.group for s in dataset}
     summary["groups_in_several_splits"] = len(crossing_groups(dataset.splits, group_of))
-    summary["samples"] = [{"id": s.id, "label": s.label, "group": s.group, "inputs": s.inputs}
-                          for s in view.samples[:n]]
+    summary["samples"] = [{"id": s.id, "label": s.label, "group": s.group,
+                           "inputs": {m: preview(v) for m, v in s.inputs.items()}} for s in view.samples[:n]]
     return summary

@@ -185,14 +185,16 @@ def read_table(path: str | os.PathLike, *, id: str, label: str | None = None,
                modalities: Mapping[str, str], group: str | None = None, split: str | None = None,
                labels: Sequence[Any] | None = None, splits: Sequence[str] | None = None,
                name: str | None = None, task: str = "classification",
-               dimension: str | None = None) -> Dataset:
+               dimension: str | None = None, kinds: Mapping[str, str] | None = None) -> Dataset:
     """Read a table into a :class:`Dataset` using a column mapping.
 
     ``modalities`` maps modality name -> column (e.g. ``{"text": "utterance"}``). ``labels`` fixes the
     ordered label set (a label outside it is an error); otherwise the sorted unique labels are used.
     With ``split``, each row's value in that column names its split; ``splits`` optionally lists the
     split names expected (an unknown or missing one is an error). Columns not mapped go to
-    ``Sample.meta``. Ids are kept as exact strings.
+    ``Sample.meta``. Ids are kept as exact strings. Values are kept as read: a JSON list (dialogue
+    turns) stays a list, a CSV cell holding ``["a", "b"]`` stays a string. ``kinds`` declares the
+    kind of some modalities (the others are inferred, see :func:`schema.infer_kind`).
     """
     path = Path(path)
     file = str(path)
@@ -255,5 +257,5 @@ def read_table(path: str | os.PathLike, *, id: str, label: str | None = None,
                         field=split or "split")
     return Dataset(name=name or path.stem, labels=tuple(label_set or sorted(found_labels)), samples=samples,
                    modalities=tuple(modalities), splits=split_ids, task=task, dimension=dimension,
-                   source=file, info={"format": kind, "columns": {"id": id, "label": label,
+                   source=file, kinds=dict(kinds or {}), info={"format": kind, "columns": {"id": id, "label": label,
                                       "group": group, "split": split, **dict(modalities)}})

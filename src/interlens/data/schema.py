@@ -39,7 +39,8 @@ VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
 
 def infer_kind(value: Any) -> str:
     """The kind a modality value looks like: a path by suffix, an array by shape, a list of turns
-    (strings that are not image paths) is text, a list of frame paths or arrays is video."""
+    (strings that are not image paths) is text, a list of numbers is features, a list of frame paths
+    or arrays is video."""
     if isinstance(value, str):
         low = value.strip().lower()
         if low.endswith(IMAGE_SUFFIXES):
@@ -52,6 +53,8 @@ def infer_kind(value: Any) -> str:
     if isinstance(value, list | tuple):
         if value and all(isinstance(v, str) for v in value):
             return "video" if all(v.strip().lower().endswith(IMAGE_SUFFIXES) for v in value) else "text"
+        if value and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
+            return "features"  # a vector of numbers (e.g. a JSON list in JSONL)
         return "video" if value else "text"
     if isinstance(value, np.ndarray):
         return "features" if value.ndim == 1 else "image"
@@ -225,7 +228,13 @@ class Dataset:
         return counts
 
     def summary(self) -> dict[str, Any]:
-        return {"name": self.name, "task": self.task, "dimension": self.dimension, "n": len(self),
-                "labels": list(self.labels), "modalities": list(self.modalities),
-                "kinds": dict(self.kinds), "splits": {k: len(v) for k, v in self.splits.items()}, "label_counts": self.label_counts(),
-                "fingerprint": self.fingerprint(), "source": self.source}
+        """Name, sizes, kinds, label counts, fingerprint, source (and ``split_made`` when the split was
+        drawn by :func:`splits.seeded_split`, e.g. for a dataset file without a split column)."""
+        out = {"name": self.name, "task": self.task, "dimension": self.dimension, "n": len(self),
+               "labels": list(self.labels), "modalities": list(self.modalities),
+               "kinds": dict(self.kinds), "splits": {k: len(v) for k, v in self.splits.items()},
+               "label_counts": self.label_counts(),
+               "fingerprint": self.fingerprint(), "source": self.source}
+        if "split_made" in self.info:
+            out["split_made"] = self.info["split_made"]
+        return out

@@ -120,3 +120,44 @@ def crossing_groups(splits: Mapping[str, Sequence[str]], group_of: Mapping[str, 
     for members in groups_by_split(splits, group_of).values():
         seen.update(members)
     return {g for g, c in seen.items() if c > 1}
+
+
+#: the split a dataset file gets when it has no split column (shares of the samples)
+DEFAULT_FRACTIONS = {"train": 0.7, "dev": 0.1, "test": 0.2}
+
+
+def seeded_split(ids: Sequence[str], groups: Sequence[str | None] | None, labels: Sequence[str] | None,
+                 fractions: Mapping[str, float] | None = None, seed: int = 0
+                 ) -> tuple[dict[str, list[str]], dict[str, object]]:
+    """A seeded, group-disjoint split of ``ids`` and the record of how it was made.
+
+    With ``groups`` no group is in two splits (a sample without a group is a group of its own);
+    without, each sample is its own group. With ``labels`` the split is also stratified
+    (:func:`stratified_group_split`). ``fractions`` are shares of the samples (normalised; default
+    70/10/20). The record (``seed``, normalised ``fractions``, ``by``, ``sizes``, ``groups``) goes
+    into ``Dataset.info["split_made"]`` so results can report it.
+    """
+    fractions = dict(fractions or DEFAULT_FRACTIONS)
+    ids = [str(i) for i in ids]
+    ungrouped = 0
+    if groups is None:
+        keys = ids
+    else:
+        keys = []
+        for sample_id, group in zip(ids, groups, strict=True):
+            if group is None:
+                ungrouped += 1
+            keys.append(f"\x00sample:{sample_id}" if group is None else f"group:{group}")
+    if labels is not None:
+        splits = stratified_group_split(ids, keys, [str(y) for y in labels], fractions, seed=seed)
+    else:
+        splits = group_split(ids, keys, fractions, seed=seed)
+    total = float(sum(fractions.values()))
+    group_of = dict(zip(ids, keys, strict=True))
+    record: dict[str, object] = {
+        "seed": seed, "fractions": {k: round(v / total, 6) for k, v in fractions.items()},
+        "by": "group" if groups is not None else "sample", "stratified": labels is not None,
+        "sizes": {k: len(v) for k, v in splits.items()},
+        "groups": {k: len({group_of[i] for i in v}) for k, v in splits.items()},
+        "ungrouped_samples": ungrouped}
+    return splits, record

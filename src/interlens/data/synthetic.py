@@ -124,7 +124,8 @@ def make_synthetic(n: int = 2000, *, n_classes: int = 4, proportions: Mapping[st
             meta={"interaction": kind, "c_text": c_text, "c_image": c_image, "text_style": a, "image_style": b}))
         splits[split].append(sample_id)
     return Dataset(name=f"synthetic-k{n_classes}-n{n}-s{seed}", labels=labels, samples=samples,
-                   modalities=("text", "image"), splits=splits, task="synthetic interactions",
+                   modalities=("text", "image"), kinds={"text": "text", "image": "image"}, splits=splits,
+                   task="synthetic interactions",
                    dimension="synthetic", source="interlens.data.synthetic",
                    info={"proportions": proportions, "seed": seed, "noise": noise})
 

@@ -1,7 +1,8 @@
 """The end-to-end debiasing experiment and its report tables (baseline, MID, MRID, MCTD, MME-JD).
 
-``run_experiment`` trains the baseline EmbeddingScorer on ``train``, builds counterfactuals
-(text: masked relevant words; image: Algorithm 1 with gradient saliency), tunes MID on ``dev``,
+``run_experiment`` trains the baseline scorer (any registered scorer; default ``embedding``) on
+``train``, builds counterfactuals by modality kind (text: masked relevant words; image: Algorithm 1
+with gradient saliency; a text-form image view: masked words), tunes MID on ``dev``,
 trains MCTD and the MME-JD experts + router, and scores everything on ``test``: the main table
 (Acc, P, R, F1, macro/weighted F1), error rate per debias category (Figure 5) and on samples with
 planted cues (``meta["affected"]``), router precision/recall/F0.5 and confusion (Tables 7-8),
@@ -11,6 +12,7 @@ trained vs oracle router (Table 6) and a *measured* relative cost table (Table 1
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +20,9 @@ import numpy as np
 from sklearn.metrics import fbeta_score, precision_score, recall_score
 
 from ..data.schema import Dataset
-from ..errors import DataError
 from ..experts.router import InteractionRouter, router_confusion
 from ..metrics import classification_metrics
-from ..scoring.embedding import EmbeddingScorer
+from ..scoring.base import Scorer
 from .core import (
     ROUTER_CLASSES,
     benefit_targets,
@@ -32,6 +33,8 @@ from .core import (
     router_targets,
 )
 from .counterfactual import (
+    DebiasModalities,
+    image_array,
     image_counterfactuals,
     pixel_relevance,
     replace_inputs,
@@ -47,8 +50,8 @@ from .methods import (
     search_route_weights,
     tune_mid,
 )
-
-FUSED = "text+image"
+from .plan import ALL_METHODS, DebiasMethod, ExpertInputs, Metric, RouterTarget, plan
+from .plan import choice as _choice
 
 
 def main_table(y: np.ndarray, probs: np.ndarray) -> dict[str, float]:
@@ -94,48 +97,71 @@ class _Counter:
         self.seconds[name] = self.seconds.get(name, 0.0) + seconds
 
 
-def _cf_split(scorer: EmbeddingScorer, ds: Dataset, rel_text: dict, rel_pix: np.ndarray | dict, k: int
+def _cf_split(scorer: Any, ds: Dataset, mods: DebiasModalities, rel_text: dict, rel_img: np.ndarray | dict, k: int
               ) -> dict[str, Any]:
+    """Counterfactual inputs of one split (by kind) and the three predictions MID needs."""
     t0 = time.perf_counter()
-    texts = text_counterfactuals(ds.column("text"), rel_text, k=k)
-    if isinstance(rel_pix, dict):  # a text-form image view (e.g. MMSD attribute words): mask words too
-        images, masks = text_counterfactuals(ds.column("image"), rel_pix, k=k), None
+    texts = text_counterfactuals(ds.column(mods.text), rel_text, k=k)
+    if mods.image_is_text:  # a text-form image view (e.g. MMSD attribute words): mask words too
+        images, masks = text_counterfactuals(ds.column(mods.image), rel_img, k=k), None
     else:
-        images, masks = image_counterfactuals(scorer, ds, rel_pix)
-    cf = replace_inputs(replace_inputs(ds, "text", texts, "cf_text"), "image", images, "cf_image")
+        images, masks = image_counterfactuals(scorer, ds, rel_img, modality=mods.image)
+    cf = replace_inputs(replace_inputs(ds, mods.text, texts, "cf_text"), mods.image, images, "cf_image")
     gen = time.perf_counter() - t0
     t0 = time.perf_counter()
-    p0 = scorer.predict_proba(ds, FUSED).probs
+    p0 = scorer.predict_proba(ds, mods.fused).probs
     t_base = time.perf_counter() - t0
     t0 = time.perf_counter()
-    pt = scorer.predict_proba(cf, "text").probs      # Eq. 1: Y(T_spurious, phi)
-    pi = scorer.predict_proba(cf, "image").probs     # Eq. 2: Y(phi, I_spurious)
+    pt = scorer.predict_proba(cf, mods.text).probs      # Eq. 1: Y(T_spurious, phi)
+    pi = scorer.predict_proba(cf, mods.image).probs     # Eq. 2: Y(phi, I_spurious)
     t_cf = time.perf_counter() - t0
     return {"texts": texts, "images": images, "masks": masks, "cf": cf, "p0": p0, "pt": pt, "pi": pi,
             "seconds": {"generate": gen, "base": t_base, "counterfactual_predictions": t_cf}}
 
 
-def run_experiment(dataset: Dataset, *, out: str | Path | None = None, epochs: int = 60, finetune_epochs: int = 20,
+def relevance(scorer: Any, dev: Dataset, mods: DebiasModalities) -> tuple[dict[str, float], np.ndarray | dict]:
+    """Word relevance of the text (App. B.1 substitute) and of the image: word relevance for a
+    text-form image view, the gold-class pixel relevance map for an image (Algorithm 1 gate)."""
+    rel_text = word_relevance(scorer, dev, mods.text)
+    rel_img = (word_relevance(scorer, dev, mods.image) if mods.image_is_text
+               else pixel_relevance(scorer, dev, modality=mods.image))
+    return rel_text, rel_img
+
+
+def run_experiment(dataset: Dataset, *, scorer: Scorer | str = "embedding",
+                   scorer_options: dict[str, Any] | None = None, text_modality: str | None = None,
+                   image_modality: str | None = None,
+                   methods: Iterable[str] = ALL_METHODS, out: str | Path | None = None, finetune_epochs: int = 20,
                    n_trials: int = 50, metric: str = "acc", top_k: int = 1, eps: float = 0.1,
-                   class_balanced: bool = True, fusion: str = "linear", route_weight_max: float = 1.0,
-                   expert_inputs: str = "original", router_target: str = "rule", seed: int = 0) -> dict[str, Any]:
+                   class_balanced: bool = True, route_weight_max: float = 1.0, expert_inputs: str = "original",
+                   router_target: str = "rule", seed: int = 0) -> dict[str, Any]:
+    """Baseline, MID (Sec. 4.1) and, as ``methods`` asks, MCTD (Sec. 4.2.2) and MME-JD + MRID (Sec. 4.3,
+    Eq. 15, 23) with ``scorer`` (a registered name + ``scorer_options``, or an unfitted Scorer) on the
+    ``text_modality`` / ``image_modality`` of ``dataset`` (picked by kind when not given). Every
+    capability the chosen methods need is checked before any work (:func:`plan`)."""
+    plan_ = plan(dataset, scorer, scorer_options, text_modality=text_modality, image_modality=image_modality,
+                 methods=methods, seed=seed)
+    metric = _choice(Metric, metric, "metric").value
+    expert_inputs = _choice(ExpertInputs, expert_inputs, "expert_inputs").value
+    router_target = _choice(RouterTarget, router_target, "router_target").value
+    data, mods, base, methods = plan_.dataset, plan_.modalities, plan_.scorer, plan_.methods
     out = Path(out) if out is not None else None
-    tr, dev, te = dataset.split("train"), dataset.split("dev"), dataset.split("test")
+    tr, dev, te = data.split("train"), data.split("dev"), data.split("test")
     cost = _Counter()
     t0 = time.perf_counter()
-    base = EmbeddingScorer(fusion=fusion, epochs=epochs, seed=seed).fit(tr)
+    if plan_.trains:
+        base.fit(tr, list(mods.views))
     train_seconds = {"baseline": time.perf_counter() - t0}
-    image_is_text = base.kinds_["image"] == "text"
-    rel_text = word_relevance(base, dev)
-    rel_pix = word_relevance(base, dev, "image") if image_is_text else pixel_relevance(base, dev)
-    cfs = {name: _cf_split(base, ds, rel_text, rel_pix, top_k) for name, ds in (("train", tr), ("dev", dev),
-                                                                                 ("test", te))}
+    rel_text, rel_img = relevance(base, dev, mods)
+    cfs = {name: _cf_split(base, ds, mods, rel_text, rel_img, top_k) for name, ds in (("train", tr), ("dev", dev),
+                                                                                       ("test", te))}
     y = {"train": tr.y, "dev": dev.y, "test": te.y}
     n_te = len(te)
     c = cfs["test"]["seconds"]
     cost.add("baseline", n_te, c["base"])
     cost.add("MID", 3 * n_te, c["base"] + c["counterfactual_predictions"] + c["generate"])
     probs: dict[str, np.ndarray] = {"baseline": cfs["test"]["p0"]}
+    fused = mods.fused
 
     # MID (Sec. 4.1)
     d = cfs["dev"]
@@ -145,52 +171,123 @@ def run_experiment(dataset: Dataset, *, out: str | Path | None = None, epochs: i
 
     # debias categories (Sec. 4.2.1) from the base model
     cats = {s: debias_categories(cfs[s]["p0"], cfs[s]["pi"], cfs[s]["pt"], y[s], eps) for s in cfs}
+    extra: dict[str, Any] = {}
 
-    # MCTD (Sec. 4.2.2): fine-tune the fused head on originals + reversed-label counterfactuals
-    t0 = time.perf_counter()
-    mctd_train = counterfactual_training_set(tr, cfs["train"]["texts"], cfs["train"]["images"], seed=seed)
-    mctd = base.finetune(mctd_train, FUSED, epochs=finetune_epochs)
-    train_seconds["MCTD"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    probs["MCTD"] = mctd.predict_proba(te, FUSED).probs
-    cost.add("MCTD", n_te, time.perf_counter() - t0)
+    if DebiasMethod.MCTD in methods:
+        # MCTD (Sec. 4.2.2): fine-tune the fused model on originals + reversed-label counterfactuals
+        t0 = time.perf_counter()
+        mctd_train = counterfactual_training_set(tr, cfs["train"]["texts"], cfs["train"]["images"], mods, seed=seed)
+        mctd = base.finetune(mctd_train, fused, epochs=finetune_epochs)
+        train_seconds["MCTD"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        probs["MCTD"] = mctd.predict_proba(te, fused).probs
+        cost.add("MCTD", n_te, time.perf_counter() - t0)
+        extra["n_counterfactual_train"] = mctd_train.info["n_counterfactual"]
 
-    # MME-JD (Sec. 4.3): GE, IDE, TDE from the baseline; 4-class router on (i, t, i_hat, t_hat)
+    if DebiasMethod.MMEJD in methods:
+        extra.update(_mmejd(base, mods, {"train": tr, "dev": dev, "test": te}, cfs, cats, y, probs, cost,
+                            train_seconds, finetune_epochs=finetune_epochs, expert_inputs=expert_inputs,
+                            router_target=router_target, class_balanced=class_balanced,
+                            route_weight_max=route_weight_max, eps=eps, seed=seed))
+
+    affected = np.array([bool(s.meta.get("affected", False)) for s in te])
+    cue = np.array([str(s.meta.get("cue", "unknown")) for s in te])
+    base_s = cost.seconds["baseline"] or 1e-9
+    results: dict[str, Any] = {
+        "dataset": data.summary(),
+        "scorer": {"name": base.name, "params": _jsonable(base.get_params()), "trained": plan_.trains},
+        "modalities": {"text": mods.text, "image": mods.image, "image_kind": mods.image_kind},
+        "methods": ["baseline", *sorted(m.value for m in methods)],
+        "settings": {"expert_inputs": expert_inputs, "router_target": router_target,
+                     "route_weight_max": route_weight_max, "finetune_epochs": finetune_epochs, "n_trials": n_trials,
+                     "metric": metric, "top_k": top_k, "eps": eps, "class_balanced": class_balanced, "seed": seed},
+        "main": {m: main_table(y["test"], p) for m, p in probs.items()},
+        "affected_error": {m: {"affected": _percent(p.argmax(1) != y["test"], affected),
+                               "unaffected": _percent(p.argmax(1) != y["test"], ~affected),
+                               "n_affected": int(affected.sum())} for m, p in probs.items()},
+        "error_by_category": {m: error_by_group(y["test"], p, cats["test"]) for m, p in probs.items()},
+        "error_by_cue": {m: error_by_group(y["test"], p, cue) for m, p in probs.items()},
+        "category_share": {s: {k: round(float((cats[s] == k).mean()), 4) for k in
+                               ("none", "image", "text", "both", "excluded")} for s in cats},
+        "mid": {"bo": {k: v for k, v in bo.items() if k != "trials"}, "grid_best": grid["best"],
+                "grid_evaluations": grid["n_evaluations"]},
+        "cost": {"inference_forward_passes_per_sample": {m: round(v / n_te, 2) for m, v in cost.passes.items()},
+                 "inference_seconds_relative": {m: round(v / base_s, 1) for m, v in cost.seconds.items()},
+                 "train_seconds": {m: round(v, 2) for m, v in train_seconds.items()},
+                 "note": "MID/MRID/MME-JD seconds include counterfactual generation (saliency + text masking)"},
+        "text_relevance_top": dict(sorted(rel_text.items(), key=lambda kv: -kv[1])[:8]),
+    }
+    if "router" in extra:
+        route, oracle = extra.pop("route_test"), extra.pop("oracle_test")
+        extra["router"]["route_share"] = {name: {c: _share(route == c, mask) for c in ROUTER_CLASSES}
+                                          for name, mask in (("affected", affected), ("unaffected", ~affected))}
+        extra["router"]["oracle_share"] = {name: {c: _share(oracle == c, mask) for c in ROUTER_CLASSES}
+                                           for name, mask in (("affected", affected), ("unaffected", ~affected))}
+    results.update(extra)
+    if mods.image_is_text:
+        results["image_relevance_top"] = dict(sorted(rel_img.items(), key=lambda kv: -kv[1])[:8])
+    if out is not None:
+        figs = out / "figures"
+        plot_mid_contour(grid, figs / "mid_contour.png", bo)
+        sel = list(range(min(8, n_te)))
+        results["figures"] = ["figures/mid_contour.png"]
+        results["examples"] = [{"id": te.samples[i].id, "text": te.text(te.samples[i], mods.text),
+                                "cf_text": cfs["test"]["texts"][i], "label": te.samples[i].label,
+                                **({"image": te.text(te.samples[i], mods.image), "cf_image": cfs["test"]["images"][i]}
+                                   if mods.image_is_text else {})} for i in sel]
+        if not mods.image_is_text:
+            save_image_grid(figs / "counterfactual_images.png",
+                            [("image", [image_array(te.samples[i].inputs[mods.image]) for i in sel]),
+                             ("mask", [cfs["test"]["masks"][i] for i in sel]),
+                             ("cf image", [cfs["test"]["images"][i] for i in sel])],
+                            titles=[str(te.samples[i].meta.get("cue", "")) for i in sel])
+            results["figures"].append("figures/counterfactual_images.png")
+    return results
+
+
+def _mmejd(base: Any, mods: DebiasModalities, splits: dict[str, Dataset], cfs: dict[str, Any],
+           cats: dict[str, np.ndarray], y: dict[str, np.ndarray], probs: dict[str, np.ndarray], cost: _Counter,
+           train_seconds: dict[str, float], *, finetune_epochs: int, expert_inputs: str, router_target: str,
+           class_balanced: bool, route_weight_max: float, eps: float, seed: int) -> dict[str, Any]:
+    """MME-JD (Sec. 4.3): GE, IDE, TDE fine-tuned from the baseline (Eq. 10-12); a 4-class router on the
+    scorer's features of (i, t) and (i_hat, t_hat) (Eq. 13-14); Eq. 15 and MRID (Eq. 23). Adds rows to
+    ``probs`` and returns the router / weights part of the results."""
+    tr, dev, te = splits["train"], splits["dev"], splits["test"]
+    fused, n_te = mods.fused, len(te)
+    c = cfs["test"]["seconds"]
     t0 = time.perf_counter()
-    ge = base.finetune(tr, FUSED, epochs=finetune_epochs)
-    ide = base.finetune(counterfactual_training_set(tr, None, cfs["train"]["images"], seed=seed), FUSED,
+    ge = base.finetune(tr, fused, epochs=finetune_epochs)
+    ide = base.finetune(counterfactual_training_set(tr, None, cfs["train"]["images"], mods, seed=seed), fused,
                         epochs=finetune_epochs)
-    tde = base.finetune(counterfactual_training_set(tr, cfs["train"]["texts"], None, seed=seed), FUSED,
+    tde = base.finetune(counterfactual_training_set(tr, cfs["train"]["texts"], None, mods, seed=seed), fused,
                         epochs=finetune_epochs)
     train_seconds["MME-JD experts"] = time.perf_counter() - t0
 
     def feats(split: str, ds: Dataset) -> np.ndarray:
         return np.hstack([base.features(ds), base.features(cfs[split]["cf"])])
 
-    splits = {"train": tr, "dev": dev, "test": te}
     expert_p: dict[str, dict[str, np.ndarray]] = {}
+    expert_seconds = 0.0
     # expert predictions on train are only needed for the "benefit" router targets
-    for split in ("test", "dev", "train") if router_target == "benefit" else ("test", "dev"):
+    for split in ("test", "dev", "train") if router_target == RouterTarget.BENEFIT else ("test", "dev"):
         ds = splits[split]
         t0 = time.perf_counter()
-        if expert_inputs == "counterfactual":  # each debias expert reads its own counterfactual input
-            only_text, only_image = context_only_inputs(ds, cfs[split]["texts"], cfs[split]["images"])
-            p_ide, p_tde = ide.predict_proba(only_image, FUSED).probs, tde.predict_proba(only_text, FUSED).probs
+        if expert_inputs == ExpertInputs.COUNTERFACTUAL:  # each debias expert reads its own counterfactual input
+            only_text, only_image = context_only_inputs(ds, cfs[split]["texts"], cfs[split]["images"], mods)
+            p_ide, p_tde = ide.predict_proba(only_image, fused).probs, tde.predict_proba(only_text, fused).probs
         else:
-            p_ide, p_tde = ide.predict_proba(ds, FUSED).probs, tde.predict_proba(ds, FUSED).probs
-        expert_p[split] = {"ge": ge.predict_proba(ds, FUSED).probs, "ide": p_ide, "tde": p_tde}
+            p_ide, p_tde = ide.predict_proba(ds, fused).probs, tde.predict_proba(ds, fused).probs
+        expert_p[split] = {"ge": ge.predict_proba(ds, fused).probs, "ide": p_ide, "tde": p_tde}
         if split == "test":
             expert_seconds = time.perf_counter() - t0
 
     # router targets: the paper's Sec. 4.2.1 categories, or (an option beyond the paper) which route
     # corrects the sample; the oracle router of Table 6 uses the same targets on dev/test
-    if router_target == "rule":
+    if router_target == RouterTarget.RULE:
         targets = {s: router_targets(cats[s]) for s in splits}
-    elif router_target == "benefit":
+    else:
         targets = {s: benefit_targets(expert_p[s]["ge"], expert_p[s]["ide"], expert_p[s]["tde"], y[s], eps)
                    for s in splits}
-    else:
-        raise DataError(f"unknown router_target {router_target!r}; use 'rule' or 'benefit'", field="router_target")
     t0 = time.perf_counter()
     router = InteractionRouter("mlp", class_balanced=class_balanced, classes=ROUTER_CLASSES, epochs=200, seed=seed)
     router.fit(feats("train", tr), targets["train"], X_val=feats("dev", dev), y_val=targets["dev"])
@@ -200,6 +297,7 @@ def run_experiment(dataset: Dataset, *, out: str | Path | None = None, epochs: i
     router_seconds = time.perf_counter() - t0
     oracle = {s: targets[s] for s in ("dev", "test")}
     e = expert_p["dev"]
+    d = cfs["dev"]
     wgrid = np.linspace(0.0, route_weight_max, int(round(10 * route_weight_max)) + 1)
     w_mmejd = search_route_weights(e["ge"], e["ide"], e["tde"], y["dev"], route["dev"], mode="mmejd", grid=wgrid)
     w_mrid = search_route_weights(d["p0"], d["pi"], d["pt"], y["dev"], route["dev"], mode="mrid")
@@ -214,57 +312,12 @@ def run_experiment(dataset: Dataset, *, out: str | Path | None = None, epochs: i
                     .sum())
     cost.add("MRID", 3 * n_te, c["base"] + c["counterfactual_predictions"] + c["generate"] + router_seconds)
     cost.add("MME-JD", n_experts + 2 * n_te, c["generate"] + expert_seconds + router_seconds)
+    return {"router": {"trained": router_report(oracle["test"], route["test"]),
+                       "train_counts": router.log_["train_counts"]},
+            "weights": {"MME-JD": w_mmejd, "MRID": w_mrid, "oracle": w_oracle},
+            "route_test": route["test"], "oracle_test": oracle["test"]}
 
-    affected = np.array([bool(s.meta.get("affected", False)) for s in te])
-    cue = np.array([str(s.meta.get("cue", "unknown")) for s in te])
-    base_s = cost.seconds["baseline"] or 1e-9
-    results: dict[str, Any] = {
-        "dataset": dataset.summary(),
-        "settings": {"fusion": fusion, "expert_inputs": expert_inputs, "router_target": router_target,
-                     "route_weight_max": route_weight_max,
-                     "epochs": epochs, "finetune_epochs": finetune_epochs, "n_trials": n_trials, "metric": metric,
-                     "top_k": top_k, "eps": eps, "class_balanced": class_balanced, "seed": seed},
-        "main": {m: main_table(y["test"], p) for m, p in probs.items()},
-        "affected_error": {m: {"affected": _percent(p.argmax(1) != y["test"], affected),
-                               "unaffected": _percent(p.argmax(1) != y["test"], ~affected),
-                               "n_affected": int(affected.sum())} for m, p in probs.items()},
-        "error_by_category": {m: error_by_group(y["test"], p, cats["test"]) for m, p in probs.items()},
-        "error_by_cue": {m: error_by_group(y["test"], p, cue) for m, p in probs.items()},
-        "category_share": {s: {k: round(float((cats[s] == k).mean()), 4) for k in
-                               ("none", "image", "text", "both", "excluded")} for s in cats},
-        "mid": {"bo": {k: v for k, v in bo.items() if k != "trials"}, "grid_best": grid["best"],
-                "grid_evaluations": grid["n_evaluations"]},
-        "router": {"trained": router_report(oracle["test"], route["test"]),
-                   "train_counts": router.log_["train_counts"],
-                   # where the samples a cue misleads go: to "none" = no debiasing at all
-                   "route_share": {name: {c: _share(route["test"] == c, mask) for c in ROUTER_CLASSES}
-                                   for name, mask in (("affected", affected), ("unaffected", ~affected))},
-                   "oracle_share": {name: {c: _share(oracle["test"] == c, mask) for c in ROUTER_CLASSES}
-                                    for name, mask in (("affected", affected), ("unaffected", ~affected))}},
-        "weights": {"MME-JD": w_mmejd, "MRID": w_mrid, "oracle": w_oracle},
-        "cost": {"inference_forward_passes_per_sample": {m: round(v / n_te, 2) for m, v in cost.passes.items()},
-                 "inference_seconds_relative": {m: round(v / base_s, 1) for m, v in cost.seconds.items()},
-                 "train_seconds": {m: round(v, 2) for m, v in train_seconds.items()},
-                 "note": "MID/MRID/MME-JD seconds include counterfactual generation (saliency + text masking)"},
-        "text_relevance_top": dict(sorted(rel_text.items(), key=lambda kv: -kv[1])[:8]),
-        "n_counterfactual_train": mctd_train.info["n_counterfactual"],
-    }
-    if image_is_text:
-        results["image_relevance_top"] = dict(sorted(rel_pix.items(), key=lambda kv: -kv[1])[:8])
-    if out is not None:
-        figs = out / "figures"
-        plot_mid_contour(grid, figs / "mid_contour.png", bo)
-        sel = list(range(min(8, n_te)))
-        results["figures"] = ["figures/mid_contour.png"]
-        results["examples"] = [{"text": te.samples[i].inputs["text"], "cf_text": cfs["test"]["texts"][i],
-                                "label": te.samples[i].label,
-                                **({"image": te.samples[i].inputs["image"], "cf_image": cfs["test"]["images"][i]}
-                                   if image_is_text else {})} for i in sel]
-    if out is not None and not image_is_text:
-        save_image_grid(figs / "counterfactual_images.png",
-                        [("image", [np.asarray(te.samples[i].inputs["image"]) for i in sel]),
-                         ("mask", [cfs["test"]["masks"][i] for i in sel]),
-                         ("cf image", [cfs["test"]["images"][i] for i in sel])],
-                        titles=[str(te.samples[i].meta.get("cue", "")) for i in sel])
-        results["figures"].append("figures/counterfactual_images.png")
-    return results
+
+def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v if isinstance(v, str | int | float | bool | type(None) | list | dict | tuple) else repr(v))
+            for k, v in params.items()}

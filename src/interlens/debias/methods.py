@@ -1,5 +1,5 @@
-"""MID tuning (Eq. 6, Bayesian optimisation + grid), MCTD training data (Eq. 9) and MME-JD experts,
-router and combination weights (Sec. 4.3) on top of an :class:`EmbeddingScorer`."""
+"""MID tuning (Eq. 6, Bayesian optimisation + grid), MCTD training data (Eq. 9) and the MME-JD route
+weights (Sec. 4.3); the data builders address modalities by role (:class:`DebiasModalities`)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from ..data.schema import Dataset, Sample
 from ..errors import DataError
 from ..metrics import classification_metrics
 from .core import ROUTER_CLASSES, mid_correct, mmejd_combine, mrid_correct
-from .counterfactual import blank_like
+from .counterfactual import DebiasModalities, blank_like
 
 METRICS = ("acc", "f1", "macro_f1", "weighted_f1")
 NULL_TEXT = "[MASK]"
@@ -86,48 +86,51 @@ def reversed_label(y: int, k: int, rng: np.random.Generator) -> int:
     return int(rng.choice([c for c in range(k) if c != y]))
 
 
-def context_only_inputs(dataset: Dataset, cf_text: list[str], cf_image: list[np.ndarray]
+def context_only_inputs(dataset: Dataset, cf_text: list[str], cf_image: list[Any], mods: DebiasModalities
                         ) -> tuple[Dataset, Dataset]:
     """The two context-only copies of ``dataset``: ``(t_hat, blank image)`` (Eq. 1, ``Y(T_hat, phi)``)
-    and ``([MASK], i_hat)`` (Eq. 2) -- the inputs a debias expert is trained on with reversed labels."""
+    and ``([MASK], i_hat)`` (Eq. 2) -- the inputs a debias expert is trained on with reversed labels.
+    ``mods`` names the text and image modalities (by kind, :func:`pick_modalities`)."""
+    t, i = mods.text, mods.image
     text_only, image_only = [], []
     for n, s in enumerate(dataset.samples):
-        blank = blank_like(s.inputs["image"])
-        text_only.append(Sample(s.id, {**s.inputs, "text": cf_text[n], "image": blank}, s.label, s.group, s.meta))
-        image_only.append(Sample(s.id, {**s.inputs, "text": NULL_TEXT, "image": cf_image[n]}, s.label, s.group,
-                                 s.meta))
-    return (Dataset(f"{dataset.name}|cf_text_only", dataset.labels, text_only, dataset.modalities),
-            Dataset(f"{dataset.name}|cf_image_only", dataset.labels, image_only, dataset.modalities))
+        blank = blank_like(s.inputs[i], mods.image_kind)
+        text_only.append(Sample(s.id, {**s.inputs, t: cf_text[n], i: blank}, s.label, s.group, s.meta))
+        image_only.append(Sample(s.id, {**s.inputs, t: NULL_TEXT, i: cf_image[n]}, s.label, s.group, s.meta))
+    kinds = dict(dataset.kinds)
+    return (Dataset(f"{dataset.name}|cf_text_only", dataset.labels, text_only, dataset.modalities, kinds=kinds),
+            Dataset(f"{dataset.name}|cf_image_only", dataset.labels, image_only, dataset.modalities, kinds=kinds))
 
 
-def counterfactual_training_set(train: Dataset, cf_text: list[str] | None, cf_image: list[np.ndarray] | None, *,
-                                select: np.ndarray | None = None, categories: np.ndarray | None = None,
-                                seed: int = 0) -> Dataset:
-    """Originals plus context-only samples with reversed labels.
+def counterfactual_training_set(train: Dataset, cf_text: list[str] | None, cf_image: list[Any] | None,
+                                mods: DebiasModalities, *, select: np.ndarray | None = None,
+                                categories: np.ndarray | None = None, seed: int = 0) -> Dataset:
+    """Originals plus context-only samples with reversed labels (Eq. 9, MCTD; Eq. 11-12, experts).
 
     A text counterfactual is ``(t_hat, blank image)`` -- Eq. 1 masks the image -- and an image
-    counterfactual is ``([MASK], i_hat)`` (Eq. 2). ``categories`` (Sec. 4.2.1) restrict text
-    counterfactuals to text/both samples and image ones to image/both; ``select`` is a boolean mask
-    over samples (default all).
+    counterfactual is ``([MASK], i_hat)`` (Eq. 2), in the modalities ``mods`` names. ``categories``
+    (Sec. 4.2.1) restrict text counterfactuals to text/both samples and image ones to image/both;
+    ``select`` is a boolean mask over samples (default all).
     """
     rng = np.random.default_rng(seed)
     k = len(train.labels)
     y = train.y
+    t, i = mods.text, mods.image
     select = np.ones(len(train), bool) if select is None else np.asarray(select, bool)
     extra = []
     for n, s in enumerate(train.samples):
         if not select[n]:
             continue
         cat = categories[n] if categories is not None else "both"
-        blank = blank_like(s.inputs["image"])
+        blank = blank_like(s.inputs[i], mods.image_kind)
         if cf_text is not None and cat in ("text", "both"):
-            extra.append(Sample(f"{s.id}#cf_text", {"text": cf_text[n], "image": blank},
+            extra.append(Sample(f"{s.id}#cf_text", {**s.inputs, t: cf_text[n], i: blank},
                                 train.labels[reversed_label(int(y[n]), k, rng)], s.group, {"counterfactual": "text"}))
         if cf_image is not None and cat in ("image", "both"):
-            extra.append(Sample(f"{s.id}#cf_image", {"text": NULL_TEXT, "image": cf_image[n]},
+            extra.append(Sample(f"{s.id}#cf_image", {**s.inputs, t: NULL_TEXT, i: cf_image[n]},
                                 train.labels[reversed_label(int(y[n]), k, rng)], s.group, {"counterfactual": "image"}))
     return Dataset(f"{train.name}+cf", train.labels, [*train.samples, *extra], train.modalities,
-                   source=train.source, info={"n_counterfactual": len(extra)})
+                   source=train.source, info={"n_counterfactual": len(extra)}, kinds=dict(train.kinds))
 
 
 # -- MME-JD combination weights ------------------------------------------------------------------------------

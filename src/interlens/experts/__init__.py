@@ -2,7 +2,9 @@
 
 See docs/experts.md. Pure array functions live in :mod:`.fusion` and :mod:`.rq4`; :mod:`.router`
 is the focal-loss interaction classifier; :mod:`.train` runs the whole MMoE pipeline with a scorer;
-:mod:`.authors` reads the MMoE authors' stored expert logits.
+:mod:`.pipeline` is the whole study behind ``interlens experts train`` / ``evaluate`` (any scorer
+with the ``trainable``, ``finetune`` and ``features`` capabilities); :mod:`.authors` reads the MMoE
+authors' stored expert logits.
 """
 
 from .fusion import (
@@ -24,9 +26,11 @@ from .rq4 import ce_moe, expert_cross_entropy, random_categories_like
 from .train import (
     ExpertFallbackWarning,
     ExpertSystem,
+    check_experts_scorer,
     evaluate_experts,
     evaluate_inputs,
     group_categories,
+    measured_categories,
     run_experts,
     run_rq4,
     train_experts,
@@ -34,8 +38,8 @@ from .train import (
 
 __all__ = [
     "FUSION_STRATEGIES", "ExpertFallbackWarning", "ExpertSystem", "FusionInputs", "FusionStrategy",
-    "InteractionRouter", "category_prior", "ce_moe", "evaluate_experts", "evaluate_fusion", "evaluate_inputs",
-    "expert_cross_entropy", "focal_loss", "format_table", "fuse_all", "get_fusion", "group_categories",
-    "normalise_router", "random_categories_like", "register_fusion", "router_confusion", "run_experts",
-    "run_rq4", "select_best_expert", "softmax", "train_experts",
+    "InteractionRouter", "category_prior", "ce_moe", "check_experts_scorer", "evaluate_experts", "evaluate_fusion",
+    "evaluate_inputs", "expert_cross_entropy", "focal_loss", "format_table", "fuse_all", "get_fusion",
+    "group_categories", "measured_categories", "normalise_router", "random_categories_like", "register_fusion",
+    "router_confusion", "run_experts", "run_rq4", "select_best_expert", "softmax", "train_experts",
 ]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,15 @@ from .fusion import FusionInputs, category_prior, normalise_router
 
 #: Expert subdirectories under ``mustard_data/expert_inference_output``.
 AUTHOR_MODELS = {"albef": "expert_albef", "qwen2-7b": "expert_qwen/7"}
+
+
+class AuthorsModel(StrEnum):
+    """The model families whose expert logits the authors released (keys of :data:`AUTHOR_MODELS`)."""
+
+    ALBEF = "albef"
+    QWEN2_7B = "qwen2-7b"
+
+
 #: The authors' file tags -> interlens expert names (their "AS" is synergy).
 AUTHOR_TAGS = {"R": "R", "U": "U", "AS": "S", "baseline": "baseline"}
 

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..data.schema import Dataset
+from ..scoring.base import clone
 from .router import InteractionRouter
 from .train import ExpertFallbackWarning, evaluate_experts, measured_categories, train_experts
 
@@ -16,23 +17,19 @@ def demo_experts(dataset: Dataset, scorer: Any, *, progress: bool = False, seed:
     """Categories measured from cross-fitted unimodal predictions (MMoE Sec. 3.1) -> baseline, R/U/S
     experts and router -> every fusion strategy on test, scored against the gold labels.
 
-    ``scorer`` is only used as a template: fresh copies with the same parameters are trained.
-    Returns ``{"fusion": {strategy: metrics}, "experts": full report}``.
+    ``scorer`` is only used as a template: unfitted clones with the same parameters are trained.
+    The demo keeps every training sample (no confidence filter); ``interlens experts train``
+    applies the paper's filter and rebalancing. Returns ``{"fusion": {strategy: metrics}, "experts":
+    full report}``.
     """
-    params = scorer.get_params() if hasattr(scorer, "get_params") else {}
-    factory = type(scorer)
-
-    def make() -> Any:
-        return factory(**params)
-
     if progress:
-        from ..cli.common import console
+        from rich.console import Console
 
-        console.print("experts: measuring categories, training baseline, R/U/S experts and router ...")
-    cats = measured_categories(make, dataset, seed=seed)
+        Console().print("experts: measuring categories, training baseline, R/U/S experts and router ...")
+    cats = measured_categories(scorer, dataset, seed=seed, train_filters=False)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ExpertFallbackWarning)
-        system = train_experts(make(), dataset, cats, cats, router=InteractionRouter(seed=seed))
+        system = train_experts(clone(scorer), dataset, cats, cats, router=InteractionRouter(seed=seed))
     report = evaluate_experts(system, dataset, categories=cats)
     report["warnings"] = [str(w.message) for w in caught]
     if any(s.meta.get("interaction") for s in dataset.samples):

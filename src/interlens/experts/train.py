@@ -14,16 +14,16 @@ Steps (one seed, :func:`train_experts` then :func:`evaluate_experts`):
    of the baseline vs. each expert (RQ1/RQ2), the router's confusion matrix and CE_moe (RQ4).
 
 :func:`run_experts` repeats this over seeds (MMoE App. I.5: three seeds) and reports mean and std.
-Scorers need ``fit(dataset, views, val=...)``, ``finetune(dataset, view, val=...)``,
-``logits(dataset, view)`` and ``features(dataset)`` (e.g. ``EmbeddingScorer``). Precomputed logits
-(such as the authors' files) skip training: build :class:`FusionInputs` and call
-:func:`evaluate_inputs`.
+Any registered scorer works when it declares the capabilities (``scoring.base.Capability``)
+``trainable`` (the baseline's ``fit``), ``finetune`` (the experts) and ``features`` (the default
+router inputs); :func:`check_experts_scorer` refuses one that lacks them in one line, before any
+training. Precomputed logits (such as the authors' files) skip training: build
+:class:`FusionInputs` and call :func:`evaluate_inputs`.
 """
 
 from __future__ import annotations
 
 import copy
-import inspect
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +33,7 @@ import numpy as np
 
 from ..data.schema import Dataset
 from ..errors import DataError
+from ..scoring.base import Capability, Scorer, clone, require
 from .fusion import (
     BASELINE,
     FusionInputs,
@@ -88,11 +89,33 @@ def categories_for(ids: Sequence[str], categories: Mapping[str, str] | Sequence[
     return cats
 
 
-def _accepts(fn: Callable[..., Any], name: str) -> bool:
-    try:
-        return name in inspect.signature(fn).parameters
-    except (TypeError, ValueError):  # pragma: no cover - builtins
-        return False
+PURPOSE = "MMoE experts"
+
+
+def check_experts_scorer(scorer: Any, *, fit_baseline: bool = True, router: Any = True,
+                         router_features: Callable[[Dataset], np.ndarray] | None = None) -> None:
+    """Refuse at once (one-line :class:`~interlens.scoring.base.CapabilityError`) a scorer that cannot
+    train MMoE experts: ``finetune`` (experts, App. G), ``trainable`` (the baseline, unless it is
+    already fitted) and ``features`` (router inputs, Sec. 3.3, unless ``router_features`` is given)."""
+    require(scorer, Capability.FINETUNE, PURPOSE)
+    if fit_baseline:
+        require(scorer, Capability.TRAINABLE, PURPOSE)
+    if router and router_features is None:
+        require(scorer, Capability.FEATURES, f"the {PURPOSE} router (or pass router_features)")
+
+
+def scorer_seed(scorer: Any, default: int = 0) -> int:
+    """The scorer's ``seed`` parameter (``default`` when it has none)."""
+    params = scorer.get_params() if hasattr(scorer, "get_params") else {}
+    seed = params.get("seed", default)
+    return default if seed is None else int(seed)
+
+
+def reseeded(scorer: Scorer, seed: int) -> Scorer:
+    """An unfitted clone of ``scorer`` with ``seed`` (only when ``seed`` is one of its parameters)."""
+    if "seed" in type(scorer).param_names():
+        return clone(scorer, seed=seed)
+    return clone(scorer)
 
 
 @dataclass
@@ -143,24 +166,28 @@ def train_experts(scorer: Any, dataset: Dataset, categories_train: Mapping[str, 
     :class:`InteractionRouter` to fit, ``True`` for the default one, ``False``/``None`` for none.
     ``router_features(dataset) -> X``: the router's inputs (default: the baseline's frozen
     ``features``; MMoE's router is a separate model, BLIP-2, so other features are legitimate).
+    ``view``: the experts' view (default: the scorer's default view, all the modalities it reads).
     """
-    view = view or "+".join(dataset.modalities)
+    check_experts_scorer(scorer, fit_baseline=fit_baseline, router=router, router_features=router_features)
+    view = str(scorer.check_view(dataset, view or scorer.default_view(dataset)))
     experts = GROUPINGS.get(grouping)
     if experts is None:
         raise DataError(f"unknown grouping {grouping!r}; choose one of {sorted(GROUPINGS)}", field="groups")
     train = dataset.split(train_split)
     dev = dataset.split(dev_split) if dev_split in dataset.splits else None
-    groups_train = group_categories(categories_for(train.ids, categories_train, "categories_train"), grouping)
+    cats_train = categories_for(train.ids, categories_train, "categories_train")
+    groups_train = group_categories(cats_train, grouping)
+    if all(g is None for g in groups_train):
+        counts = {str(c): int((cats_train == c).sum()) for c in sorted({str(c) for c in cats_train})}
+        raise DataError(f"no training sample has an interaction category ({counts}): nothing to train experts "
+                        "on; with measured categories lower delta or turn the train filters off",
+                        field="categories")
     groups_dev = None
     if categories_dev is not None and dev is not None:
         groups_dev = group_categories(categories_for(dev.ids, categories_dev, "categories_dev"), grouping)
 
     notes: list[str] = []
-    if fit_baseline:
-        kwargs = {"val": dev} if dev is not None and _accepts(scorer.fit, "val") else {}
-        baseline = scorer.fit(train, views=[view], **kwargs)
-    else:
-        baseline = scorer
+    baseline = scorer.fit(train, [view], val=dev) if fit_baseline else scorer
     if dev is None:
         notes.append("no dev split: the baseline and experts are not selected on validation data")
 
@@ -179,26 +206,23 @@ def train_experts(scorer: Any, dataset: Dataset, categories_train: Mapping[str, 
             fallbacks[expert] = msg
             models[expert] = baseline
             continue
-        kwargs: dict[str, Any] = {}
-        if expert_epochs is not None:
-            kwargs["epochs"] = expert_epochs
-        if expert_lr is not None:
-            kwargs["lr"] = expert_lr
-        if len(dev_ids) >= min_subset and _accepts(baseline.finetune, "val"):
-            kwargs["val"] = dev.subset(dev_ids, name=f"{dev.name}/{expert}")
+        val = None
+        if len(dev_ids) >= min_subset and dev is not None:
+            val = dev.subset(dev_ids, name=f"{dev.name}/{expert}")
         else:
             msg = (f"expert {expert}: {len(dev_ids)} dev samples of this type (< min_subset={min_subset}) "
                    "- no checkpoint selection, the last epoch is kept")
             warnings.warn(msg, ExpertFallbackWarning, stacklevel=2)
             notes.append(msg)
-        models[expert] = baseline.finetune(train.subset(ids, name=f"{train.name}/{expert}"), view, **kwargs)
+        models[expert] = baseline.finetune(train.subset(ids, name=f"{train.name}/{expert}"), view, val=val,
+                                           epochs=expert_epochs, lr=expert_lr)
 
     prior = category_prior([g for g in groups_train if g is not None], experts)
 
     fitted_router, router_dev = None, None
     if router:
         fitted_router = (copy.deepcopy(router) if isinstance(router, InteractionRouter)
-                         else InteractionRouter(seed=getattr(scorer, "seed", 0)))
+                         else InteractionRouter(seed=scorer_seed(scorer)))
         fitted_router.classes = experts
         keep = np.array([g is not None for g in groups_train])
         featurize = router_features or baseline.features
@@ -293,13 +317,6 @@ def evaluate_experts(system: ExpertSystem, dataset: Dataset, *, split: str = "te
     return report
 
 
-def _clone_with_seed(scorer: Any, seed: int) -> Any:
-    clone = copy.deepcopy(scorer)
-    if hasattr(clone, "seed"):
-        clone.seed = seed
-    return clone
-
-
 def aggregate_seeds(reports: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Mean and std (ddof=0) over seeds of every strategy's metrics and per-interaction F1."""
     metrics = ("acc", "precision", "recall", "f1", "macro_f1")
@@ -328,15 +345,16 @@ def run_experts(scorer: Any, dataset: Dataset, categories: Mapping[str, str], *,
 
     ``categories``: ``{id: category}`` covering the train, dev and evaluation splits. The scorer
     (and the default router) are re-seeded per seed; a given router keeps its parameters but
-    takes the seed too.
+    takes the seed too. The scorer is refused before any training when it lacks a capability.
     """
+    check_experts_scorer(scorer, router=router, router_features=train_kwargs.get("router_features"))
     reports = []
     for seed in seeds:
         seeded_router: InteractionRouter | bool = router
         if isinstance(router, InteractionRouter):
             seeded_router = copy.deepcopy(router)
             seeded_router.seed = seed
-        system = train_experts(_clone_with_seed(scorer, seed), dataset, categories, categories,
+        system = train_experts(reseeded(scorer, seed), dataset, categories, categories,
                                router=seeded_router, **train_kwargs)
         report = evaluate_experts(system, dataset, split=split, categories=categories)
         report["seed"] = seed
@@ -351,9 +369,10 @@ def run_rq4(scorer: Any, dataset: Dataset, categories: Mapping[str, str], *, n_r
     Random subsets permute the train (and dev) categories; ``n_random`` draws are averaged. The
     baseline's cross-entropy is reported too. No router is needed (CE_moe is fusion-free).
     """
+    check_experts_scorer(scorer, router=False)
     data = dataset.split(split)
     train_kwargs = {**train_kwargs, "router": False}
-    system = train_experts(_clone_with_seed(scorer, seed), dataset, categories, categories, **train_kwargs)
+    system = train_experts(reseeded(scorer, seed), dataset, categories, categories, **train_kwargs)
     inputs = system.logits_table(data)
     out: dict[str, Any] = {"interaction": ce_moe(inputs.expert_logits(), data.y),
                            "baseline": float(expert_cross_entropy(inputs.model_logits(BASELINE)[:, None, :],
@@ -376,40 +395,49 @@ def run_rq4(scorer: Any, dataset: Dataset, categories: Mapping[str, str], *, n_r
     return out
 
 
-def measured_categories(make_scorer: Callable[[], Any], dataset: Dataset, *, modalities: Sequence[str] | None = None,
+def measured_categories(scorer: Scorer, dataset: Dataset, *, modalities: Sequence[str] | None = None,
                         folds: int = 2, seed: int = 0, train_split: str = "train", dev_split: str = "dev",
-                        train_filters: bool = False) -> dict[str, str]:
+                        train_filters: bool = True, delta: float = 0.1,
+                        report: dict[str, Any] | None = None) -> dict[str, str]:
     """Per-sample R/U1/U2/S from unimodal predictions and gold labels (MMoE Sec. 3.1, Algorithm 1).
 
-    Training samples get *cross-fitted* predictions (unimodal heads fitted on the other ``folds - 1``
-    folds of the training split), so a head never categorises samples it was trained on; every other
-    split is predicted by heads fitted on the whole training split. Heads are selected on ``dev_split``.
-    ``train_filters=True`` applies MMoE's train-only confidence filter (Sec. 6.1, delta = 0.1) and
+    ``scorer`` is a template: an unfitted :func:`~interlens.scoring.base.clone` is fitted per fold on
+    the two unimodal views (``modalities``; default: the first two modalities the scorer reads, by
+    kind) and its ``logits`` give the unimodal predictions. Training samples get *cross-fitted*
+    predictions (fitted on the other ``folds - 1`` folds of the training split), so a model never
+    categorises samples it was trained on; every other split is predicted by models fitted on the
+    whole training split. Models are selected on ``dev_split``. ``train_filters`` (default, the
+    paper's main setting) applies MMoE's train-only confidence filter (Sec. 6.1, ``delta``) and
     rebalancing (App. F.3) via :func:`interlens.interactions.categorize_split`; filtered samples get
-    ``"filtered"`` and train no expert. ``make_scorer()`` returns a fresh scorer with
-    ``fit(dataset, views, val=...)`` and ``logits``.
+    ``"filtered"`` and train no expert. ``report`` (a dict) receives each split's categorisation report.
     """
     from ..interactions import categorize_split
     from .fusion import softmax
 
-    mods = list(modalities or dataset.modalities[:2])
+    require(scorer, Capability.TRAINABLE, "measured interaction categories")
+    usable = scorer.usable_modalities(dataset)
+    mods = list(modalities or usable[:2])
     if len(mods) != 2:
-        raise DataError(f"categorisation needs exactly two modalities, got {mods}", field="modalities")
+        raise DataError(f"categorisation needs exactly two modalities; scorer {scorer.name!r} reads {usable} "
+                        f"of {dict(dataset.kinds)}", file=dataset.source, field="modalities")
+    mods = [str(scorer.check_view(dataset, m)) for m in mods]
+    if folds < 2:
+        raise DataError(f"cross-fitting needs folds >= 2, got {folds}", field="folds")
     train = dataset.split(train_split)
     dev = dataset.split(dev_split) if dev_split in dataset.splits else None
 
-    def fit(part: Dataset) -> Any:
-        scorer = make_scorer()
-        kwargs = {"val": dev} if dev is not None and _accepts(scorer.fit, "val") else {}
-        return scorer.fit(part, views=mods, **kwargs)
+    def fit(part: Dataset) -> Scorer:
+        return clone(scorer).fit(part, mods, val=dev)
 
-    def probs_of(scorer: Any, part: Dataset) -> tuple[np.ndarray, np.ndarray]:
-        return softmax(scorer.logits(part, mods[0])), softmax(scorer.logits(part, mods[1]))
+    def probs_of(fitted: Scorer, part: Dataset) -> tuple[np.ndarray, np.ndarray]:
+        return softmax(fitted.logits(part, mods[0])), softmax(fitted.logits(part, mods[1]))
 
     def categories(p1: np.ndarray, p2: np.ndarray, part: Dataset, split: str) -> dict[str, str]:
         on = train_filters and split == train_split
         result = categorize_split(p1, p2, part.y, split="train" if split == train_split else split,
-                                  apply_filter=on, apply_rebalance=on)
+                                  apply_filter=on, apply_rebalance=on, delta=delta)
+        if report is not None:
+            report[split] = {**result.report, "modalities": mods}
         return dict(zip(part.ids, [str(c) for c in result.categories], strict=True))
 
     k = len(dataset.labels)

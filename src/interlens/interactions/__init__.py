@@ -23,6 +23,8 @@ from .score import (
     PROTOTYPES,
     InteractionScore,
     agreement,
+    align_inputs,
+    check_score_range,
     distance_matrix,
     group_by_clustering,
     group_by_prototype,
@@ -31,8 +33,8 @@ from .score import (
 
 __all__ = [
     "CATEGORIES", "MMOE_GROUPS", "PROTOTYPES", "TRAIN_ONLY", "InteractionScore", "Rebalanced",
-    "SplitCategories", "TrainOnlyError", "agreement", "categorize", "categorize_mmoe_code",
-    "categorize_split", "category_counts", "confidence_mask", "distance_matrix",
+    "SplitCategories", "TrainOnlyError", "agreement", "align_inputs", "categorize", "categorize_mmoe_code",
+    "categorize_split", "category_counts", "check_score_range", "confidence_mask", "distance_matrix",
     "group_by_clustering", "group_by_prototype", "interaction_score", "margin", "missing_mask",
     "rebalance", "to_mmoe_groups",
 ]

@@ -94,27 +94,60 @@ def _prepare(y1: Any, y2: Any, y_ref: Any) -> tuple[np.ndarray, np.ndarray, np.n
     return a, b, r, ma | mb | mr
 
 
-def categorize(y1: Any, y2: Any, y_ref: Any) -> np.ndarray:
+def _from_predictions(values: Sequence[Any], ids: Sequence[str] | None,
+                      labels: Sequence[str] | None) -> list[Any]:
+    """Predictions -> predicted class (aligned by sample id and label name, MMoE Alg. 1 input).
+
+    A Predictions becomes its argmax index in the aligned label order (-1 = no prediction), or the
+    label *name* when another input is given as label names. Other inputs are left as they are.
+    """
+    from ..predictions import Predictions
+    from .score import align_inputs
+
+    if not any(isinstance(v, Predictions) for v in values):
+        return list(values)
+    is_pred = [isinstance(v, Predictions) for v in values]
+    aligned, _, labels = align_inputs(values, ids=ids, labels=labels)
+    names = any(not p and _as_labels(v, "y")[2] == "str" for v, p in zip(values, is_pred, strict=True))
+    out: list[Any] = []
+    for value, pred in zip(aligned, is_pred, strict=True):
+        if not pred:
+            out.append(value)
+            continue
+        nan = np.isnan(value).all(axis=1)
+        idx = np.where(nan, -1, np.argmax(np.where(np.isnan(value), -np.inf, value), axis=1))
+        out.append(np.array([labels[k] if k >= 0 else None for k in idx], dtype=object) if names else idx)
+    return out
+
+
+def categorize(y1: Any, y2: Any, y_ref: Any, *, ids: Sequence[str] | None = None,
+               labels: Sequence[str] | None = None) -> np.ndarray:
     """MMoE Algorithm 1 (App. F.3) for k classes: ``"R"``, ``"U1"``, ``"U2"``, ``"S"`` or ``"missing"``.
 
     ``y1``/``y2``: modality-1/2 predictions; ``y_ref``: the reference (gold, or a multimodal
     model's prediction). R: both equal the reference; U1 (U2): only modality 1 (2) does; S: neither
-    (agreeing or not). Labels may be ints (``-1`` = missing) or strings (``None`` = missing).
+    (agreeing or not). Labels may be ints (``-1`` = missing) or strings (``None`` = missing), or
+    :class:`~interlens.predictions.Predictions`, aligned by sample id (``ids``, default the first
+    one's) and label name (``labels``, default the first one's); plain arrays must follow that order.
     """
+    y1, y2, y_ref = _from_predictions([y1, y2, y_ref], ids, labels)
     a, b, r, missing = _prepare(y1, y2, y_ref)
     code = 2 * (a == r).view(np.uint8) + (b == r).view(np.uint8)  # 3 R, 2 U1, 1 U2, 0 S
     code[missing] = 4
     return _TABLE[code]
 
 
-def categorize_mmoe_code(y1: Any, y2: Any, y_ref: Any) -> np.ndarray:
+def categorize_mmoe_code(y1: Any, y2: Any, y_ref: Any, *, ids: Sequence[str] | None = None,
+                         labels: Sequence[str] | None = None) -> np.ndarray:
     """The MMoE authors' released categoriser: ``"R"``, ``"U"``, ``"AS"`` or ``"missing"``.
 
     Mapping: R = the two predictions agree and equal the reference; AS ("synergy data") = they
     agree and are wrong; U = they disagree. For 2 classes this equals ``to_mmoe_groups(categorize(...))``.
     For k > 2 it differs from Algorithm 1: a disagreement where *both* are wrong is U here but S
     in the paper. (The authors skip missing samples; here they are labelled ``"missing"``.)
+    Predictions inputs are aligned as in :func:`categorize`.
     """
+    y1, y2, y_ref = _from_predictions([y1, y2, y_ref], ids, labels)
     a, b, r, missing = _prepare(y1, y2, y_ref)
     eq1, agree = a == r, a == b
     out = np.full(eq1.shape, "U", dtype=_OUT_DTYPE)

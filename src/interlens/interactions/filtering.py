@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 
 from ..errors import DataError, InterlensError
-from ..predictions import Predictions, check_same_ids
+from ..predictions import Predictions
 from .categorize import CATEGORIES, MISSING, categorize, category_counts, missing_mask, to_mmoe_groups
+from .score import align_inputs
 
 #: Steps that may only ever be applied to a training split.
 TRAIN_ONLY: tuple[str, ...] = ("confidence_mask", "rebalance")
@@ -177,16 +179,6 @@ def _resolve(step: str, requested: bool | None, split: str) -> bool:
     return bool(requested)
 
 
-def _probs_of(p: Predictions | np.ndarray, ids: list[str] | None, labels: tuple[str, ...] | None,
-              name: str) -> np.ndarray:
-    if isinstance(p, Predictions):
-        if labels is not None and tuple(p.labels) != tuple(labels):
-            raise DataError(f"labels {list(p.labels)} differ from {list(labels)}",
-                            file=p.meta.get("source"), field="labels")
-        return p.align(ids).probs if ids is not None else p.probs
-    return np.asarray(p, dtype=np.float64)
-
-
 def categorize_split(
     probs1: Predictions | np.ndarray,
     probs2: Predictions | np.ndarray,
@@ -199,24 +191,22 @@ def categorize_split(
     delta: float = 0.1,
     min_share: float = 0.2,
     scheme: Literal["paper", "mmoe"] = "paper",
+    labels: Sequence[str] | None = None,
 ) -> SplitCategories:
     """Filter (Sec. 6.1), rebalance (App. F.3) and categorise (Algorithm 1) one split.
 
-    ``probs1``/``probs2``: unimodal probabilities (N, K) or :class:`Predictions` (aligned to
-    ``ids``; their id sets must match); ``y_ref``: reference class indices (-1 = missing).
+    ``probs1``/``probs2``: unimodal probabilities (N, K) or :class:`Predictions`. Predictions are
+    aligned BY NAME: rows to ``ids`` (default: probs1's ids; then the id sets must match) and
+    columns to ``labels`` (default: probs1's labels; other names are refused). ``y_ref``: reference
+    class indices into ``labels`` (-1 = missing), in ``ids`` order.
     ``apply_filter``/``apply_rebalance``: ``None`` = apply on ``split == "train"`` only; ``True`` on any
     other split raises :class:`TrainOnlyError`. A sample is filtered when *either* unimodal
     prediction fails :func:`confidence_mask`; its category is ``"filtered"``. ``scheme="mmoe"``
     returns the authors' names R/U/AS (with k=2 identical to the paper's sets).
     """
-    if isinstance(probs1, Predictions) and isinstance(probs2, Predictions):
-        check_same_ids(probs1, probs2)
-        ids = list(ids) if ids is not None else list(probs1.ids)
-        labels: tuple[str, ...] | None = probs1.labels
-    else:
-        labels = None
-    p1 = _probs_of(probs1, ids, labels, "probs1")
-    p2 = _probs_of(probs2, ids, labels, "probs2")
+    (p1, p2), aligned_ids, _ = align_inputs([probs1, probs2], ids=ids, labels=labels)
+    ids = aligned_ids if aligned_ids is not None else ids
+    p1, p2 = np.asarray(p1, dtype=np.float64), np.asarray(p2, dtype=np.float64)
     ref = np.asarray(y_ref)
     if not (p1.shape[0] == p2.shape[0] == ref.shape[0]) or p1.shape[1] != p2.shape[1]:
         raise DataError(f"shapes differ: probs1 {p1.shape}, probs2 {p2.shape}, y_ref {ref.shape}",

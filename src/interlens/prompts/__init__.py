@@ -7,8 +7,9 @@ from .render import (
     list_templates,
     load_template,
     render_prompt,
+    split_continuation,
     verbalize,
 )
 
 __all__ = ["Message", "PromptTemplate", "RenderedPrompt", "list_templates", "load_template", "render_prompt",
-           "verbalize"]
+           "split_continuation", "verbalize"]

@@ -1,7 +1,14 @@
 """Versioned prompt templates (YAML + Jinja) and ``render_prompt``.
 
-A template file ``templates/<id>.v<version>.yaml`` holds variants chosen by the view's modality set:
-a modality outside the view is *absent* from the prompt (its variant never mentions it), never blank.
+A template file ``templates/<id>.v<version>.yaml`` holds variants chosen by the *kinds* of the view's
+modalities (``text``, ``image``, ``video``), never by their names: every text-kind modality is placed
+(one alone as ``{{ text }}``; several as ``name: value`` lines, in view order), image/video kinds become
+the prompt's media. A modality outside the view is *absent* from the prompt, never blank.
+A list-valued text modality (dialogue turns) is joined in order, one turn per line.
+
+When the answer prefix ends in whitespace, that whitespace is moved to the front of every label
+continuation, as lm-evaluation-harness does (``Answer: `` + ``label`` is scored as ``Answer:`` +
+`` label``), so label log-likelihoods match lm-eval's.
 Rendering is pure and deterministic, so snapshot tests pin the exact text; the template key
 (``id@version#sha``) enters every scorer fingerprint, so an edited template never reuses cached scores.
 """
@@ -21,7 +28,7 @@ import yaml
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from ..data.schema import Sample
+from ..data.schema import Sample, infer_kind, text_of
 from ..errors import DataError, unknown_name
 from ..views import View
 
@@ -51,6 +58,7 @@ class RenderedPrompt:
     answer_prefix: str
     label_texts: tuple[str, ...]
     verbalized: tuple[str, ...]
+    media_kinds: tuple[str, ...] = ()
 
     def to_text(self) -> str:
         """A plain, deterministic rendering (for snapshots and logs; not what the model sees)."""
@@ -71,8 +79,7 @@ class PromptTemplate:
     source: str
     sha: str
     required_vars: tuple[str, ...]
-    text_modalities: tuple[str, ...]
-    media_modalities: tuple[str, ...]
+    media_kinds: tuple[str, ...]
     answer_prefix: str
     label_prefix: str
     verbalizer: tuple[str, ...] | None
@@ -104,26 +111,49 @@ class PromptTemplate:
         return cls(id=str(spec["id"]), version=int(spec["version"]), source=str(spec.get("source", "")),
                    sha=hashlib.sha256(raw).hexdigest()[:12],
                    required_vars=tuple(spec.get("required_vars", ())),
-                   text_modalities=tuple(spec.get("text_modalities", ("text",))),
-                   media_modalities=tuple(spec.get("media_modalities", ())),
+                   media_kinds=tuple(spec.get("media_kinds", spec.get("media_modalities", ()))),
                    answer_prefix=str(spec.get("answer_prefix", "")), label_prefix=str(spec.get("label_prefix", "")),
                    verbalizer=tuple(verbalizer) if verbalizer else None, tasks=spec.get("tasks") or {},
                    variants=variants, path=str(path))
 
-    def variant_for(self, view: View) -> Mapping[str, Any]:
-        """The first variant whose ``when`` lists the view's modality set (order-insensitive)."""
-        wanted = frozenset(view.modalities)
-        known = set(self.text_modalities) | set(self.media_modalities)
-        unknown = [m for m in view.modalities if m not in known]
-        if unknown:
-            raise DataError(f"template {self.id}@{self.version} cannot place modality {unknown[0]!r}; "
-                            f"it knows {sorted(known)}", field="view")
+    @property
+    def kinds(self) -> frozenset[str]:
+        """Modality kinds the template can place: text plus its media kinds."""
+        return frozenset({"text", *self.media_kinds})
+
+    def find_variant(self, kinds: frozenset[str] | set[str]) -> Mapping[str, Any] | None:
+        """The first variant whose ``when`` lists this set of kinds (order-insensitive), or None."""
+        wanted = frozenset(kinds)
         for variant in self.variants:
             if any(frozenset(w.split("+")) == wanted for w in variant["when"]):
                 return variant
-        supported = [w for v in self.variants for w in v["when"]]
-        raise DataError(f"template {self.id}@{self.version} has no prompt for view {view}; "
-                        f"supported views: {supported}", field="view")
+        return None
+
+    def variant_for(self, view: View, kinds: Mapping[str, str] | None = None) -> Mapping[str, Any]:
+        """The variant for the kinds of the view's modalities (``kinds``: modality -> kind)."""
+        kinds = dict(kinds or {})
+        unknown = [m for m in view.modalities if kinds.get(m, "text") not in self.kinds]
+        if unknown:
+            raise DataError(f"template {self.id}@{self.version} cannot place modality {unknown[0]!r} "
+                            f"(kind {kinds.get(unknown[0])}); it places kinds {sorted(self.kinds)}", field="view")
+        variant = self.find_variant({kinds.get(m, "text") for m in view.modalities})
+        if variant is None:
+            supported = [w for v in self.variants for w in v["when"]]
+            raise DataError(f"template {self.id}@{self.version} has no prompt for view {view} (kinds "
+                            f"{'+'.join(kinds.get(m, 'text') for m in view.modalities)}); supported kinds: "
+                            f"{supported}", field="view")
+        return variant
+
+
+def split_continuation(context: str, continuations: Sequence[str]) -> tuple[str, tuple[str, ...]]:
+    """lm-evaluation-harness's context/continuation split: trailing whitespace of the context moves to the
+    front of each continuation (``("Answer: ", ["yes"])`` -> ``("Answer:", (" yes",))``); the joined strings
+    are unchanged, only the token boundary moves (a leading-space token, as in pre-training text)."""
+    n = len(context) - len(context.rstrip())
+    if not n:
+        return context, tuple(continuations)
+    moved = context[-n:]
+    return context[:-n], tuple(moved + c for c in continuations)
 
 
 def _template_dir() -> Path:
@@ -202,31 +232,50 @@ def _render(source: str, context: Mapping[str, Any], template: PromptTemplate, w
                         file=template.path or None) from None
 
 
+def _is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, list | tuple):
+        return len(value) == 0
+    return False
+
+
 def render_prompt(template: str | Path | PromptTemplate, sample: Sample, labels: Sequence[str],
                   view: View | str, *, verbalizer: Mapping[str, str] | Sequence[str] | None = None,
-                  **variables: Any) -> RenderedPrompt:
+                  kinds: Mapping[str, str] | None = None, **variables: Any) -> RenderedPrompt:
     """Render ``template`` for one sample under ``view``.
 
-    Only modalities in ``view`` reach the template (text ones as ``inputs.<name>``, media ones as the
-    returned ``media``). ``variables`` fill the template's ``required_vars`` (e.g. ``dimension`` for
-    MMLA, ``task`` for the MMoE prompts).
+    Modalities are placed by kind (``kinds``: modality -> kind, e.g. ``dataset.kinds``; inferred from
+    the values when absent): text kinds become ``text`` (one modality: its value; several: ``name: value``
+    lines), ``texts`` (name/text pairs) and ``inputs.<name>``; image/video kinds become the returned
+    ``media``. ``variables`` fill the template's ``required_vars`` (e.g. ``dimension`` for MMLA,
+    ``task`` for the MMoE prompts).
     """
     tpl = load_template(template)
     view = View.parse(view)
-    variant = tpl.variant_for(view)
+    for modality in view.modalities:
+        if _is_missing(sample.inputs.get(modality)):
+            raise DataError(f"missing modality {modality!r} needed by view {view}", record=sample.id,
+                            field=modality)
+    kinds = {m: (kinds or {}).get(m) or infer_kind(sample.inputs[m]) for m in view.modalities}
+    variant = tpl.variant_for(view, kinds)
     missing = [v for v in tpl.required_vars if variables.get(v) in (None, "")]
     if missing:
         raise DataError(f"template {tpl.id}@{tpl.version} needs variable {missing[0]!r}", field=missing[0])
-    inputs, media = {}, []
+    inputs: dict[str, str] = {}
+    media: list[tuple[str, Any]] = []
     for modality in view.modalities:
-        value = sample.inputs.get(modality)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            raise DataError(f"missing modality {modality!r} needed by view {view}", record=sample.id,
-                            field=modality)
-        if modality in tpl.media_modalities:
-            media.append((modality, value))
+        value = sample.inputs[modality]
+        if kinds[modality] == "text":
+            inputs[modality] = text_of(value).strip()
         else:
-            inputs[modality] = str(value).strip()
+            media.append((modality, value))
+    texts = [{"name": m, "text": t} for m, t in inputs.items()]
+    text = (texts[0]["text"] if len(texts) == 1
+            else "\n".join(f"{t['name']}: {t['text']}" for t in texts))
+    media_kinds = tuple(kinds[m] for m, _ in media)
     words = verbalize(tpl, labels, verbalizer)
     task_data: Mapping[str, Any] = {}
     if tpl.tasks:
@@ -234,10 +283,10 @@ def render_prompt(template: str | Path | PromptTemplate, sample: Sample, labels:
         if task not in tpl.tasks:
             raise unknown_name(f"task of template {tpl.id}", str(task), list(tpl.tasks))
         task_data = tpl.tasks[task]
-    noun = "video" if any(m == "video" for m, _ in media) else "image"
-    context = {**variables, "inputs": inputs, "labels": list(words), "modalities": list(view.modalities),
-               "media_noun": noun, "media_phrase": f"a {noun}" if noun == "video" else f"an {noun}",
-               "task_data": task_data}
+    noun = "video" if "video" in media_kinds else "image"
+    context = {**variables, "inputs": inputs, "text": text, "texts": texts, "labels": list(words),
+               "modalities": list(view.modalities), "media_noun": noun,
+               "media_phrase": f"a {noun}" if noun == "video" else f"an {noun}", "task_data": task_data}
     messages: list[Message] = []
     if variant.get("system"):
         messages.append(Message("system", _render(variant["system"], context, tpl, "system")))
@@ -245,8 +294,8 @@ def render_prompt(template: str | Path | PromptTemplate, sample: Sample, labels:
         messages.append(Message("user", str(example["user"])))
         messages.append(Message("assistant", str(example["assistant"])))
     messages.append(Message("user", _render(variant["user"], context, tpl, "user"), media=bool(media)))
-    prefix = _render(tpl.answer_prefix, context, tpl, "answer_prefix")
+    prefix, label_texts = split_continuation(_render(tpl.answer_prefix, context, tpl, "answer_prefix"),
+                                             [tpl.label_prefix + w for w in words])
     return RenderedPrompt(template=tpl.key, variant=str(variant.get("name", "")), messages=tuple(messages),
                           media=tuple(media), media_position=str(variant.get("media_position", "start")),
-                          answer_prefix=prefix, label_texts=tuple(tpl.label_prefix + w for w in words),
-                          verbalized=words)
+                          answer_prefix=prefix, label_texts=label_texts, verbalized=words, media_kinds=media_kinds)

@@ -115,6 +115,10 @@ class Scorer(ABC):
         """Parameters + learned state: changes after ``fit`` / ``finetune``."""
         return fingerprint_of(self.name, self._hashable_params(), getattr(self, "history_", []))
 
+    def view_fingerprint(self, view: View | str) -> str:
+        """The fingerprint of this scorer's model for one view (differs per view)."""
+        return fingerprint_of(self.fingerprint, str(View.parse(view)))
+
     # -- views ------------------------------------------------------------------------------------
     def usable_modalities(self, dataset: Dataset) -> list[str]:
         """Modalities of ``dataset`` whose kind this scorer reads."""
@@ -172,8 +176,10 @@ class Scorer(ABC):
         """(n, d) per-sample input features (MMoE Sec. 3.3 router inputs)."""
         raise capability_error(self, Capability.FEATURES, "features")
 
-    def input_gradients(self, dataset: Dataset, view: View | str, modality: str) -> list[np.ndarray]:
-        """Per-sample gradient saliency of the predicted label w.r.t. one modality's input."""
+    def input_gradients(self, dataset: Dataset, view: View | str, modality: str, *,
+                        target: Sequence[int] | np.ndarray | None = None) -> list[np.ndarray]:
+        """Per-sample gradient of the ``target`` label's margin (default: the predicted label) w.r.t.
+        one modality's input, as the model reads it (MME-JD Alg. 1 saliency)."""
         raise capability_error(self, Capability.INPUT_GRADIENTS, "input_gradients")
 
     def __repr__(self) -> str:
@@ -231,9 +237,10 @@ def cached_predict(
     """
     if batch_size < 1:
         raise DataError(f"batch_size must be >= 1, got {batch_size}", field="batch_size")
-    view = View.parse(view).check(dataset.modalities, dataset.source)
-    if hasattr(scorer, "check_view"):
+    if hasattr(scorer, "check_view"):  # the scorer decides (precomputed files may name other modalities)
         view = scorer.check_view(dataset, view)
+    else:
+        view = View.parse(view).check(dataset.modalities, dataset.source)
     compute = compute or (lambda sub, v: scorer.predict_proba(sub, v).probs)
     key = (scorer.fingerprint, str(view), dataset.fingerprint())
     ids = dataset.ids

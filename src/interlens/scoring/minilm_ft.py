@@ -1,23 +1,29 @@
 """``minilm-ft``: all-MiniLM-L6-v2 fine-tuned end to end (encoder + linear head), the CPU default.
 
 Mean pooling over the last hidden states (as sentence-transformers) and a linear classifier; AdamW
-with a higher learning rate for the fresh head, linear warm-up/decay, a few epochs, short sequences.
-Conversational context, where the corpus has it (``inputs["context"]``), is the second segment
-(``[CLS] utterance [SEP] context [SEP]``); the utterance is never cut for context and the most
-recent context tokens are kept. Training batches group similar lengths (less padding).
-``class_weight="balanced"`` weights the loss by inverse class frequency. With a validation set the
-epoch with the best validation macro-F1 is kept. Scores are computed in eval mode, independent of
-batch composition (padding is masked out).
+with a higher learning rate for the fresh head, linear warm-up/decay, a few epochs, short sequences
+(the MMLA SFT recipe on a CPU budget, docs/benchmark.md).
 
-Follows the Scorer protocol: ``fit(dataset, view)`` returns self; ``predict_proba(dataset, view)``
-returns :class:`~interlens.predictions.Predictions`; ``fingerprint`` covers params and training data.
+**View-aware**: one fine-tuned model per view. A view's text modalities become the encoder input in
+the view's declared order: the first modality is segment A, the others (joined, one per line) are
+segment B -- ``[CLS] A [SEP] B [SEP]``. Segment A is never cut for B (a too-long A is cut at the end
+and then has no B); of B the *most recent* tokens are kept (context lines are oldest first). So
+``utterance``, ``context`` and ``utterance+context`` are three different models on three different
+inputs. Modalities are chosen by kind (``text``), never by name.
+
+Training batches group similar lengths (less padding). ``class_weight="balanced"`` weights the loss
+by inverse class frequency. With a validation set the epoch with the best validation macro-F1 is
+kept. Scores are computed in eval mode, independent of batch composition (padding is masked out).
+Implements the :class:`~interlens.scoring.base.Scorer` contract with ``finetune`` (MMoE App. G
+experts) and ``features`` (router inputs, MMoE Sec. 3.3).
 """
 
 from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -27,12 +33,15 @@ from torch import nn
 from ..data.schema import Dataset
 from ..errors import DataError
 from ..metrics import classification_metrics
-from ..predictions import Predictions
-from ..scoring.base import fingerprint_of
 from ..views import View
+from .base import Capability, Scorer, fingerprint_of
+from .registry import register_scorer
 
 # bumped when tokenisation/batching changes, so results of older code are not reused
-_ENCODING_VERSION = 2
+# (3: the view's modalities are the segments, one model per view)
+_ENCODING_VERSION = 3
+
+Encoded = list[tuple[list[int], list[int]]]
 
 
 class _Model(nn.Module):
@@ -42,60 +51,84 @@ class _Model(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(encoder.config.hidden_size, n_classes)
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, **extra: torch.Tensor) -> torch.Tensor:
+    def pool(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, **extra: torch.Tensor) -> torch.Tensor:
+        """Mean of the last hidden states over the real (unpadded) tokens."""
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask, **extra).last_hidden_state
         mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-        return self.head(self.dropout(pooled))
+        return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, **extra: torch.Tensor) -> torch.Tensor:
+        return self.head(self.dropout(self.pool(input_ids, attention_mask, **extra)))
 
 
-class MiniLMFineTuneScorer:
-    """Fine-tuned MiniLM text classifier. Parameters: ``epochs``, ``lr`` (encoder), ``head_lr``,
-    ``batch_size``, ``max_length``, ``use_context``, ``class_weight`` (None | "balanced"),
-    ``weight_decay``, ``warmup`` (fraction of steps), ``dropout``, ``max_train`` (cap on training
-    samples, None = all), ``min_steps`` (more epochs for small sets: at least this many optimizer
-    steps), ``threads`` (torch threads while training/scoring), ``seed``."""
+@contextmanager
+def _threads(n: int | None) -> Iterator[None]:
+    before = torch.get_num_threads()
+    if n:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
-    name = "minilm-ft"
+
+@register_scorer("minilm-ft")
+class MiniLMFineTuneScorer(Scorer):
+    """Fine-tuned MiniLM text classifier, one model per view. Parameters: ``epochs``, ``lr`` (encoder),
+    ``head_lr``, ``batch_size``, ``max_length`` (tokens per input, both segments), ``class_weight``
+    (None | "balanced"), ``weight_decay``, ``warmup`` (fraction of steps), ``dropout``, ``max_train``
+    (cap on training samples, None = all), ``min_steps`` (more epochs for small sets: at least this
+    many optimizer steps), ``threads`` (torch threads while training/scoring; not part of the
+    fingerprint), ``seed``."""
+
+    capabilities = frozenset({Capability.TRAINABLE, Capability.FINETUNE, Capability.FEATURES})
+    modality_kinds = frozenset({"text"})
+    _unhashed_params = ("threads",)
 
     def __init__(self, epochs: int = 3, lr: float = 5e-5, head_lr: float = 1e-3, batch_size: int = 32,
-                 max_length: int = 96, use_context: bool = True, class_weight: str | None = None,
-                 weight_decay: float = 0.01, warmup: float = 0.1, dropout: float = 0.1,
-                 max_train: int | None = None, min_steps: int | None = None, threads: int | None = None,
-                 seed: int = 0) -> None:
+                 max_length: int = 96, class_weight: str | None = None, weight_decay: float = 0.01,
+                 warmup: float = 0.1, dropout: float = 0.1, max_train: int | None = None,
+                 min_steps: int | None = None, threads: int | None = None, seed: int = 0) -> None:
         self.epochs, self.lr, self.head_lr, self.batch_size = epochs, lr, head_lr, batch_size
-        self.max_length, self.use_context, self.class_weight = max_length, use_context, class_weight
+        self.max_length, self.class_weight = max_length, class_weight
         self.weight_decay, self.warmup, self.dropout = weight_decay, warmup, dropout
         self.max_train, self.min_steps, self.threads, self.seed = max_train, min_steps, threads, seed
 
-    def get_params(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in ("epochs", "lr", "head_lr", "batch_size", "max_length", "use_context",
-                                              "class_weight", "weight_decay", "warmup", "dropout", "max_train",
-                                              "min_steps", "seed")}
-
     @property
     def fingerprint(self) -> str:
-        return fingerprint_of(self.name, _ENCODING_VERSION, self.get_params(), getattr(self, "history_", []))
+        return fingerprint_of(self.name, _ENCODING_VERSION, self._hashable_params(), getattr(self, "history_", []))
+
+    # -- views ----------------------------------------------------------------------------------
+    def check_view(self, dataset: Dataset, view: View | str) -> View:
+        """As the base class, but any order of a supported combination is accepted: the order decides
+        which modality is segment A (``context+utterance`` is its own model)."""
+        view = View.parse(view).check(dataset.modalities, dataset.source)
+        canonical = View(tuple(m for m in dataset.modalities if m in view.modalities), view.transforms)
+        super().check_view(dataset, canonical)
+        return view
+
+    @staticmethod
+    def _key(view: View | str) -> str:
+        """The model of a view: its modalities in order (transforms change the data, not the model)."""
+        return "+".join(View.parse(view).modalities)
 
     # -- inputs ---------------------------------------------------------------------------------
-    def _texts(self, dataset: Dataset) -> tuple[list[str], list[str] | None]:
-        texts = [str(s.inputs.get("text", "")) for s in dataset.samples]
-        if not self.use_context:
+    def _segments(self, dataset: Dataset, view: View) -> tuple[list[str], list[str] | None]:
+        """Segment A (the view's first modality) and B (the others joined, one per line) per sample."""
+        first, rest = view.modalities[0], view.modalities[1:]
+        texts = [dataset.text(s, first) for s in dataset.samples]
+        if not rest:
             return texts, None
-        contexts = [s.inputs.get("context") for s in dataset.samples]
-        if all(c is None for c in contexts):
-            return texts, None
-        return texts, [str(c or "") for c in contexts]
+        return texts, ["\n".join(dataset.text(s, m) for m in rest) for s in dataset.samples]
 
-    def _tokenize(self, texts: list[str], contexts: list[str] | None) -> list[tuple[list[int], list[int]]]:
-        """Token ids per sample, once: ``[CLS] utterance [SEP] (context [SEP])`` within ``max_length``.
+    def _tokenize(self, texts: list[str], contexts: list[str] | None) -> Encoded:
+        """Token ids per sample, once: ``[CLS] A [SEP] (B [SEP])`` within ``max_length``.
 
-        The utterance is never cut for context; a too-long utterance is cut at the end and then has no
-        context. Of the context the *most recent* tokens are kept (contexts are oldest-first lines).
-        Returns (input_ids, token_type_ids) per sample."""
+        Segment A is never cut for B; a too-long A is cut at the end and then has no B. Of B the
+        *most recent* tokens are kept. Returns (input_ids, token_type_ids) per sample."""
         tok = self.tokenizer_
         cls, sep = tok.cls_token_id, tok.sep_token_id
-        utterances = tok(texts, add_special_tokens=False)["input_ids"]
+        utterances = tok(texts, add_special_tokens=False)["input_ids"] if texts else []
         history = tok(contexts, add_special_tokens=False)["input_ids"] if contexts else [[] for _ in texts]
         out = []
         for utt, ctx in zip(utterances, history, strict=True):
@@ -108,7 +141,10 @@ class MiniLMFineTuneScorer:
             out.append((ids, types))
         return out
 
-    def _collate(self, encoded: list[tuple[list[int], list[int]]], idx: Sequence[int]) -> dict[str, torch.Tensor]:
+    def _encode(self, dataset: Dataset, view: View) -> Encoded:
+        return self._tokenize(*self._segments(dataset, view))
+
+    def _collate(self, encoded: Encoded, idx: Sequence[int]) -> dict[str, torch.Tensor]:
         width = max(len(encoded[i][0]) for i in idx)
         ids = torch.full((len(idx), width), self.tokenizer_.pad_token_id, dtype=torch.long)
         types = torch.zeros((len(idx), width), dtype=torch.long)
@@ -133,106 +169,181 @@ class MiniLMFineTuneScorer:
         return [batches[i] for i in torch.randperm(len(batches), generator=gen).tolist()]
 
     # -- training ---------------------------------------------------------------------------------
-    def fit(self, dataset: Dataset, view: View | str | Sequence[str] | None = None, *,
-            val: Dataset | None = None) -> MiniLMFineTuneScorer:
+    def _check_train(self, dataset: Dataset, what: str) -> None:
         if self.class_weight not in (None, "balanced"):
             raise DataError("class_weight must be None or 'balanced'", field="class_weight")
-        y_all = dataset.y
-        if len(dataset) == 0 or (y_all < 0).any():
-            raise DataError("training data is empty or has unlabeled samples", file=dataset.source, field="label")
-        from ..scoring.encoders import _load_minilm
+        if len(dataset) == 0 or (dataset.y < 0).any():
+            raise DataError(f"{what} data is empty or has unlabeled samples", file=dataset.source, field="label")
 
-        tokenizer, base = _load_minilm()
-        self.tokenizer_ = tokenizer
-        self.labels_ = tuple(dataset.labels)
-        torch.manual_seed(self.seed)
-        self.model_ = _Model(copy.deepcopy(base), len(self.labels_), self.dropout)
-        rng = np.random.default_rng(self.seed)
+    def _fit_views(self, train: Dataset, views: Sequence[View | str] | View | str | None) -> list[View]:
+        """``views`` checked, or every text modality alone plus all of them together (deduplicated)."""
+        if isinstance(views, str | View):
+            views = [views]
+        if not views:
+            mods = self.usable_modalities(train)
+            views = [*mods, "+".join(mods)] if len(mods) > 1 else [self.default_view(train)]
+        out: list[View] = []
+        for v in views:
+            view = self.check_view(train, v)
+            if self._key(view) not in {self._key(o) for o in out}:
+                out.append(View(view.modalities))
+        return out
+
+    @staticmethod
+    def _history(train: Dataset, views: list[View], val: Dataset | None) -> list[tuple]:
+        return [("fit", train.fingerprint(), [str(v) for v in views], val.fingerprint() if val is not None else None)]
+
+    def planned_fingerprint(self, train: Dataset, views: Sequence[View | str] | View | str | None,
+                            val: Dataset | None) -> str:
+        """Exactly the fingerprint ``fit(train, views, val=val)`` will give (lets cached runs skip fitting)."""
+        history = self._history(train, self._fit_views(train, views), val)
+        return fingerprint_of(self.name, _ENCODING_VERSION, self._hashable_params(), history)
+
+    def _train(self, model: _Model, dataset: Dataset, view: View, val: Dataset | None, *, epochs: int,
+               lr: float, head_lr: float, seed: int) -> tuple[list[dict[str, Any]], int]:
+        """Fine-tune ``model`` in place on ``dataset`` under ``view``; returns (epoch log, kept epoch)."""
         keep = np.arange(len(dataset))
         if self.max_train is not None and len(keep) > self.max_train:
-            keep = np.sort(rng.choice(len(keep), self.max_train, replace=False))
-        texts, contexts = self._texts(dataset)
+            keep = np.sort(np.random.default_rng(seed).choice(len(keep), self.max_train, replace=False))
+        texts, contexts = self._segments(dataset, view)
         encoded = self._tokenize([texts[i] for i in keep], [contexts[i] for i in keep] if contexts else None)
         lengths = [len(ids) for ids, _ in encoded]
-        y = torch.tensor(y_all[keep], dtype=torch.long)
+        y = torch.tensor(dataset.y[keep], dtype=torch.long)
         weight = None
         if self.class_weight == "balanced":
             counts = torch.bincount(y, minlength=len(self.labels_)).float().clamp(min=1)
             weight = counts.sum() / (len(counts) * counts)
         loss_fn = nn.CrossEntropyLoss(weight=weight)
-        params = [{"params": self.model_.encoder.parameters(), "lr": self.lr},
-                  {"params": self.model_.head.parameters(), "lr": self.head_lr}]
+        params = [{"params": model.encoder.parameters(), "lr": lr}, {"params": model.head.parameters(), "lr": head_lr}]
         opt = torch.optim.AdamW(params, weight_decay=self.weight_decay)
         per_epoch = -(-len(y) // self.batch_size)
-        epochs = max(self.epochs, -(-(self.min_steps or 0) // per_epoch))
+        epochs = max(epochs, -(-(self.min_steps or 0) // per_epoch))
         steps = max(1, epochs * per_epoch)
         warm = max(1, int(self.warmup * steps))
         sched = torch.optim.lr_scheduler.LambdaLR(
             opt, lambda s: min((s + 1) / warm, max(0.0, (steps - s) / max(1, steps - warm))))
-        gen = torch.Generator().manual_seed(self.seed)
+        gen = torch.Generator().manual_seed(seed)
         best: tuple[float, int, dict[str, torch.Tensor]] | None = None
         log: list[dict[str, Any]] = []
-        with _threads(self.threads):
+        # dropout draws from the global RNG: fork it, seeded, so training is deterministic and side-effect free
+        with _threads(self.threads), torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
             for epoch in range(epochs):
                 start = time.perf_counter()
-                self.model_.train()
+                model.train()
                 total = 0.0
                 for idx in self._train_batches(lengths, gen):
                     opt.zero_grad()
-                    loss = loss_fn(self.model_(**self._collate(encoded, idx)), y[idx])
+                    loss = loss_fn(model(**self._collate(encoded, idx)), y[idx])
                     loss.backward()
-                    torch.nn.utils.clip_grad_norm_(self.model_.parameters(), 1.0)
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
                     opt.step()
                     sched.step()
                     total += float(loss.detach()) * len(idx)
                 entry = {"epoch": epoch, "loss": total / len(y), "seconds": time.perf_counter() - start}
                 if val is not None and len(val):
-                    pred = self._logits(val).argmax(1)
+                    pred = self._run(model, val, view).argmax(1)
                     entry["val_macro_f1"] = classification_metrics(val.y, pred, len(self.labels_))["macro_f1"]
                     if best is None or entry["val_macro_f1"] > best[0]:
-                        best = (entry["val_macro_f1"], epoch, copy.deepcopy(self.model_.state_dict()))
+                        best = (entry["val_macro_f1"], epoch, copy.deepcopy(model.state_dict()))
                 log.append(entry)
         if best is not None:
-            self.model_.load_state_dict(best[2])
-        self.model_.eval()
-        self.train_log_ = log
-        self.best_epoch_ = best[1] if best else epochs - 1
-        self.history_ = [("fit", dataset.fingerprint(), val.fingerprint() if val is not None else None)]
+            model.load_state_dict(best[2])
+        model.eval()
+        return log, best[1] if best else epochs - 1
+
+    def fit(self, train: Dataset, views: Sequence[View | str] | View | str | None = None, *,
+            val: Dataset | None = None) -> MiniLMFineTuneScorer:
+        """Fine-tune one MiniLM per view on ``train`` (epoch selection on ``val``); returns ``self``.
+
+        ``views`` defaults to every text modality alone plus all of them together."""
+        self._check_train(train, "training")
+        views = self._fit_views(train, views)
+        from .encoders import _load_minilm
+
+        tokenizer, base = _load_minilm()
+        self.tokenizer_ = tokenizer
+        self.labels_ = tuple(train.labels)
+        self.modalities_ = tuple(self.usable_modalities(train))
+        self.models_: dict[str, _Model] = {}
+        self.train_log_: dict[str, list[dict[str, Any]]] = {}
+        self.best_epoch_: dict[str, int] = {}
+        for view in views:
+            key = self._key(view)
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(self.seed)  # the same head initialisation for every view
+                model = _Model(copy.deepcopy(base), len(self.labels_), self.dropout)
+            self.train_log_[key], self.best_epoch_[key] = self._train(
+                model, train, view, val, epochs=self.epochs, lr=self.lr, head_lr=self.head_lr, seed=self.seed)
+            self.models_[key] = model
+        self.history_ = self._history(train, views, val)
         return self
 
-    def _logits(self, dataset: Dataset) -> np.ndarray:
-        encoded = self._tokenize(*self._texts(dataset))
-        out = np.zeros((len(dataset), len(self.labels_)))
-        self.model_.eval()
-        # longest first keeps padding small; padding is masked, so scores do not depend on batching
+    def finetune(self, subset: Dataset, view: View | str, *, val: Dataset | None = None,
+                 epochs: int | None = None, lr: float | None = None) -> MiniLMFineTuneScorer:
+        """A copy whose ``view`` model continues training on ``subset`` from its current weights (MMoE
+        App. G: experts start from the baseline trained on all data). ``lr`` replaces the encoder
+        learning rate (the head's is scaled alike); ``epochs`` defaults to the scorer's."""
+        model = self._model(subset, view)
+        self._check_train(subset, "fine-tuning")
+        view = View.parse(view)
+        key, epochs = self._key(view), epochs or self.epochs
+        clone = copy.copy(self)  # shares the tokenizer and the other views' (frozen, eval-mode) models
+        clone.models_ = dict(self.models_)
+        clone.train_log_ = dict(self.train_log_)
+        clone.best_epoch_ = dict(self.best_epoch_)
+        clone.models_[key] = copy.deepcopy(model)
+        enc_lr = lr or self.lr
+        clone.train_log_[key], clone.best_epoch_[key] = clone._train(
+            clone.models_[key], subset, View(view.modalities), val, epochs=epochs, lr=enc_lr,
+            head_lr=self.head_lr * enc_lr / self.lr, seed=self.seed + 1000 * len(self.history_))
+        clone.history_ = [*self.history_, ("finetune", subset.fingerprint(), key, epochs, lr,
+                                           val.fingerprint() if val is not None else None)]
+        return clone
+
+    # -- prediction -------------------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "models_"):
+            raise DataError("minilm-ft scorer is not fitted; call fit() first")
+
+    def _model(self, dataset: Dataset, view: View | str) -> _Model:
+        self._check_fitted()
+        view = self.check_view(dataset, view)
+        if self._key(view) not in self.models_:
+            raise DataError(f"view {view} was not fitted; fitted views: {sorted(self.models_)}",
+                            file=dataset.source, field="view")
+        if tuple(dataset.labels) != self.labels_:
+            raise DataError(f"labels {list(dataset.labels)} differ from the fitted {list(self.labels_)}",
+                            file=dataset.source, field="labels")
+        return self.models_[self._key(view)]
+
+    def _run(self, model: _Model, dataset: Dataset, view: View, *, pooled: bool = False) -> np.ndarray:
+        """Logits (or pooled encoder outputs) per sample, longest first in batches; padding is masked,
+        so scores do not depend on batching."""
+        encoded = self._encode(dataset, View(view.modalities))
+        width = model.encoder.config.hidden_size if pooled else len(self.labels_)
+        out = np.zeros((len(dataset), width))
+        was_training = model.training
+        model.eval()
         order = sorted(range(len(encoded)), key=lambda i: -len(encoded[i][0]))
         with _threads(self.threads), torch.inference_mode():
             for start in range(0, len(order), self.batch_size):
                 idx = order[start:start + self.batch_size]
-                out[idx] = self.model_(**self._collate(encoded, idx)).double().numpy()
+                batch = self._collate(encoded, idx)
+                out[idx] = (model.pool(**batch) if pooled else model(**batch)).double().numpy()
+        model.train(was_training)
         return out
 
-    def predict_proba(self, dataset: Dataset, view: View | str = "text") -> Predictions:
-        if not hasattr(self, "model_"):
-            raise DataError("minilm-ft scorer is not fitted; call fit() first")
-        if tuple(dataset.labels) != self.labels_:
-            raise DataError(f"labels {list(dataset.labels)} differ from the fitted {list(self.labels_)}",
-                            file=dataset.source, field="labels")
-        logits = self._logits(dataset)
-        z = logits - logits.max(axis=1, keepdims=True)
-        probs = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
-        return Predictions(dataset.ids, dataset.labels, probs, str(view), self.fingerprint, dataset.fingerprint(),
-                           meta={"scorer_name": self.name})
+    def logits(self, dataset: Dataset, view: View | str) -> np.ndarray:
+        """(n, K) logits of the ``view`` model, in ``dataset.labels`` order."""
+        model = self._model(dataset, view)
+        return self._run(model, dataset, View.parse(view))
 
-
-class _threads:
-    def __init__(self, n: int | None) -> None:
-        self.n = n
-
-    def __enter__(self) -> None:
-        self.before = torch.get_num_threads()
-        if self.n:
-            torch.set_num_threads(self.n)
-
-    def __exit__(self, *exc: object) -> None:
-        torch.set_num_threads(self.before)
+    def features(self, dataset: Dataset) -> np.ndarray:
+        """(n, 384) mean-pooled encoder outputs of the all-modalities view's model (else the first fitted
+        view's) -- router inputs (MMoE Sec. 3.3)."""
+        self._check_fitted()
+        key = "+".join(self.modalities_)
+        key = key if key in self.models_ else next(iter(self.models_))
+        view = View.parse(key)
+        return self._run(self._model(dataset, view), dataset, view, pooled=True)

@@ -133,8 +133,28 @@ def load_adapters(model: Any, directory: str | os.PathLike, names: list[str] | N
     return model.eval()
 
 
-def adapter_fingerprint(model: Any, name: str | None) -> str | None:
-    """Config + weights hash of one adapter (None for the bare base model)."""
+def copy_adapter(model: Any, source: str, target: str) -> Any:
+    """Add adapter ``target`` with ``source``'s config and a copy of its LoRA weights (MMoE App. G: an
+    expert starts from the baseline adapter). ``source`` is left untouched."""
+    from peft.utils import get_peft_model_state_dict, set_peft_model_state_dict
+
+    if source not in adapter_names(model):
+        raise DataError(f"model has no adapter {source!r}; available: {adapter_names(model)}", field="adapter")
+    if not _NAME.match(target) or target in "lora_" or target == "__base__":
+        raise DataError(f"adapter name {target!r} must use letters, digits, '_' or '-'", field="adapter")
+    if target in model.peft_config:
+        raise DataError(f"adapter {target!r} already exists; existing: {adapter_names(model)}", field="adapter")
+    import copy
+
+    model.add_adapter(target, copy.deepcopy(model.peft_config[source]))
+    state = get_peft_model_state_dict(model, adapter_name=source, save_embedding_layers=False)
+    set_peft_model_state_dict(model, {k: v.detach().clone() for k, v in state.items()}, adapter_name=target)
+    return model
+
+
+def adapter_fingerprint(model: Any, name: str | None, *, with_name: bool = True) -> str | None:
+    """Config + weights hash of one adapter (None for the bare base model); ``with_name=False`` leaves
+    the adapter's name out (two adapters with equal config and weights then share the fingerprint)."""
     if name is None or name == "__base__":
         return None
     if name not in adapter_names(model):
@@ -144,4 +164,4 @@ def adapter_fingerprint(model: Any, name: str | None) -> str | None:
     state = get_peft_model_state_dict(model, adapter_name=name, save_embedding_layers=False)
     config = {k: sorted(v) if isinstance(v, set | frozenset) else v
               for k, v in model.peft_config[name].to_dict().items() if k not in _VOLATILE}
-    return fingerprint_of(name, config, parameters_digest(state))
+    return fingerprint_of(name if with_name else None, config, parameters_digest(state))

@@ -58,11 +58,13 @@ def load_frames(value: Any, *, max_frames: int | None = None, record: str | None
 
 
 def media_images(media: tuple[tuple[str, Any], ...], *, max_frames: int | None = None,
-                 record: str | None = None) -> list:
-    """All images of a rendered prompt's media, in order (a video contributes its frames)."""
+                 record: str | None = None, kinds: tuple[str, ...] = ()) -> list:
+    """All images of a rendered prompt's media, in order (a video-kind modality contributes its frames;
+    ``kinds`` aligns with ``media``, a list value counts as a video when no kind is given)."""
     images = []
-    for modality, value in media:
-        if modality == "video" or isinstance(value, list | tuple):
+    for n, (modality, value) in enumerate(media):
+        kind = kinds[n] if n < len(kinds) else None
+        if kind == "video" or (kind is None and isinstance(value, list | tuple)):
             images.extend(load_frames(value, max_frames=max_frames, record=record, field=modality))
         else:
             images.append(load_image(value, record=record, field=modality))

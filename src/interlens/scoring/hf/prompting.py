@@ -1,5 +1,8 @@
 """Dataset samples -> encoded prompts and the tokenised label set, the same way for scoring,
-generation and LoRA training (so SFT conditions exactly on what the scorer later scores)."""
+generation and LoRA training (so SFT conditions exactly on what the scorer later scores).
+
+Modalities reach the template by kind (``dataset.kinds``), never by name; the template's answer
+prefix / label continuation split follows lm-eval (:func:`interlens.prompts.split_continuation`)."""
 
 from __future__ import annotations
 
@@ -46,11 +49,12 @@ class PromptBuilder:
 
     def render(self, dataset: Dataset, sample: Sample, view: View | str) -> RenderedPrompt:
         return render_prompt(self.template, sample, dataset.labels, view, verbalizer=self.verbalizer,
-                             **self.variables(dataset))
+                             kinds=dataset.kinds, **self.variables(dataset))
 
     def encode_one(self, dataset: Dataset, sample: Sample, view: View | str) -> tuple[EncodedPrompt, RenderedPrompt]:
         rendered = self.render(dataset, sample, view)
-        images = media_images(rendered.media, max_frames=self.max_frames, record=sample.id) if rendered.media else []
+        images = (media_images(rendered.media, max_frames=self.max_frames, record=sample.id,
+                               kinds=rendered.media_kinds) if rendered.media else [])
         if images and self.encoder.family == "text":
             raise DataError(f"view {view} gives media {[m for m, _ in rendered.media]} to a text-only model; "
                             "use the hf-vlm scorer or a text view", record=sample.id, field="view")

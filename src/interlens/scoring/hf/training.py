@@ -9,10 +9,11 @@ each sample is prompted with its own task's labels, and selection averages the m
 
 from __future__ import annotations
 
+import difflib
 import math
 import time
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -53,6 +54,36 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.select_metric not in SELECT_METRICS:
             raise DataError(f"select_metric must be one of {SELECT_METRICS}", field="select_metric")
+
+    @classmethod
+    def coerce(cls, value: TrainConfig | Mapping[str, Any] | None) -> TrainConfig:
+        """A TrainConfig from itself, None (defaults) or a mapping such as ``{"epochs": 1, "lora": {"r": 4}}``
+        (from ``-s train='{...}'``); unknown keys are refused with "did you mean"."""
+        if value is None:
+            return cls()
+        if isinstance(value, cls):
+            return value
+        if not isinstance(value, Mapping):
+            raise DataError(f"train must be a mapping of TrainConfig fields, got {type(value).__name__}",
+                            field="train")
+        known = [f.name for f in fields(cls)]
+        items = dict(value)
+        lora = items.pop("lora", None)
+        _check_keys(items, known, "train")
+        if lora is not None and not isinstance(lora, LoraSpec):
+            if not isinstance(lora, Mapping):
+                raise DataError("train.lora must be a mapping of LoraSpec fields", field="train.lora")
+            _check_keys(lora, [f.name for f in fields(LoraSpec)], "train.lora")
+            lora = LoraSpec(**lora)
+        return cls(**items, **({"lora": lora} if lora is not None else {}))
+
+
+def _check_keys(items: Mapping[str, Any], known: list[str], what: str) -> None:
+    for key in items:
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=1, cutoff=0.5)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise DataError(f"unknown {what} option {key!r}.{hint} Known: {', '.join(known)}", field=what)
 
 
 @dataclass
@@ -127,12 +158,13 @@ def _as_list(data: Dataset | Sequence[Dataset] | None) -> list[Dataset]:
 
 def train_lora(model: Any, builder: PromptBuilder, train: Dataset | Sequence[Dataset],
                val: Dataset | Sequence[Dataset] | None = None, *, adapter: str = "default",
-               view: View | str = "text", config: TrainConfig | None = None,
+               view: View | str | None = None, config: TrainConfig | None = None,
                device: str = "cpu") -> tuple[Any, TrainResult]:
     """Add (or continue) LoRA adapter ``adapter`` on ``model`` and fine-tune it on the label answers.
 
     Returns the PEFT model (with the best validation checkpoint loaded when ``val`` is given) and a
-    :class:`TrainResult`. Other adapters on the same base are left untouched.
+    :class:`TrainResult`. Other adapters on the same base are left untouched. ``view`` defaults to every
+    text-kind modality of the (first) training set.
     """
     from peft.utils import get_peft_model_state_dict, set_peft_model_state_dict
 
@@ -147,6 +179,14 @@ def train_lora(model: Any, builder: PromptBuilder, train: Dataset | Sequence[Dat
     builder.encoder.model = model
     trainable = [p for p in model.parameters() if p.requires_grad]
     train_sets, val_sets = _as_list(train), _as_list(val)
+    if not train_sets:
+        raise DataError("no training data given", field="train")
+    if view is None:
+        text = train_sets[0].modalities_of_kind("text")
+        if not text:
+            raise DataError(f"dataset {train_sets[0].name!r} has no text-kind modality; give view=",
+                            file=train_sets[0].source, field="view")
+        view = "+".join(text)
     examples = build_examples(builder, train_sets, view, config.include_end_token)
     per_epoch = math.ceil(len(examples) / config.batch_size)
     total = config.max_steps or math.ceil(per_epoch * config.epochs / config.grad_accum)

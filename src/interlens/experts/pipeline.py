@@ -1,0 +1,239 @@
+"""The MMoE experts study as one function (what ``interlens experts train`` runs), with any scorer.
+
+:func:`train_experts_study` takes a :class:`~interlens.data.schema.Dataset` with train / dev / test
+splits and an unfitted scorer, and returns a JSON-ready results dict with provenance (dataset,
+scorer name and parameters, every setting). The MMoE paper's main setting is the default:
+categories *measured* on train from cross-fitted unimodal predictions (Sec. 3.1, Algorithm 1)
+with the δ = 0.1 confidence filter (Sec. 6.1) and rebalancing (App. F.3), one expert per
+interaction group fine-tuned from the baseline (App. G), a focal-loss router (App. H), three
+seeds (App. I.5), every fusion strategy (Sec. 6.2) and optionally RQ4 (Sec. 5, Eq. 1).
+:func:`write_experts_results` writes ``results.json`` and the plots. :func:`fuse_stored_logits`
+is ``interlens experts evaluate``: every fusion of precomputed expert logits (no training).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..data.schema import Dataset
+from ..errors import DataError
+from ..io import read_json, write_json
+from .router import ROUTER_KINDS, InteractionRouter
+from .train import GROUPINGS, check_experts_scorer, measured_categories, run_experts, run_rq4
+
+#: the splits an experts study needs
+REQUIRED_SPLITS = ("train", "dev", "test")
+
+
+class CategoriesSource(StrEnum):
+    """Where the per-sample interaction categories come from."""
+
+    AUTO = "auto"          # planted when the dataset has them (synthetic), else measured
+    PLANTED = "planted"    # the generator's ground truth (``meta["interaction"]``)
+    MEASURED = "measured"  # cross-fitted unimodal predictions vs. gold (MMoE Sec. 3.1)
+
+
+class Grouping(StrEnum):
+    """Experts per grouping (:data:`~interlens.experts.train.GROUPINGS`)."""
+
+    MMOE = "mmoe"        # R, U, S: the paper's three experts
+    SPLIT_U = "split_u"  # R, U1, U2, S
+
+
+class RouterKind(StrEnum):
+    """Router model (:data:`~interlens.experts.router.ROUTER_KINDS`)."""
+
+    MLP = "mlp"        # focal loss, MMoE App. H
+    LINEAR = "linear"  # focal loss
+    LOGREG = "logreg"  # scikit-learn logistic regression
+
+
+assert {g.value for g in Grouping} == set(GROUPINGS) and {k.value for k in RouterKind} == set(ROUTER_KINDS)
+
+
+def check_splits(dataset: Dataset) -> None:
+    """Refuse a dataset without train, dev and test splits (experts are selected on dev, scored on test)."""
+    missing = [s for s in REQUIRED_SPLITS if s not in dataset.splits]
+    if missing:
+        raise DataError(f"dataset {dataset.name!r} has splits {sorted(dataset.splits) or 'none'}; MMoE experts "
+                        f"need train, dev and test (missing: {', '.join(missing)})", file=dataset.source,
+                        field="split")
+
+
+def _jsonable_params(scorer: Any) -> dict[str, Any]:
+    params = scorer._hashable_params() if hasattr(scorer, "_hashable_params") else scorer.get_params()
+    return json.loads(json.dumps(params, default=str))
+
+
+def dataset_provenance(dataset: Dataset) -> dict[str, Any]:
+    return {"name": dataset.name, "source": dataset.source, "fingerprint": dataset.fingerprint(),
+            "labels": list(dataset.labels), "modalities": dict(dataset.kinds),
+            "splits": {s: len(ids) for s, ids in dataset.splits.items()}}
+
+
+def train_experts_study(dataset: Dataset, scorer: Any, *, categories: CategoriesSource | str = "auto",
+                        seeds: Sequence[int] = (0, 1, 2), grouping: str = "mmoe", delta: float = 0.1,
+                        train_filters: bool = True, modalities: Sequence[str] | None = None, folds: int = 2,
+                        view: str | None = None, min_subset: int = 8, expert_epochs: int | None = None,
+                        expert_lr: float | None = None, router: str = "mlp", class_balanced: bool = False,
+                        rq4: bool = False, n_random: int = 3, log: Callable[[str], None] | None = None
+                        ) -> dict[str, Any]:
+    """Baseline + one expert per interaction group + router over ``seeds``; every fusion on test.
+
+    ``categories``: ``planted``, ``measured`` (``modalities``: the two unimodal views, default the
+    first two the scorer reads; ``folds`` for cross-fitting; ``train_filters`` / ``delta``: MMoE's
+    train-only filter and rebalancing) or ``auto`` (planted when every sample has one). The scorer
+    is refused at once when it lacks ``finetune``, ``trainable`` or ``features``.
+    """
+    say = log or (lambda _msg: None)
+    source = CategoriesSource(categories)
+    grouping = str(Grouping(grouping))
+    router_kind = str(RouterKind(router))
+    if not 0 <= delta < 1:
+        raise DataError(f"delta must be in [0, 1), got {delta}", field="delta")
+    seeds = [int(s) for s in seeds]
+    if not seeds:
+        raise DataError("give at least one seed", field="seeds")
+    check_experts_scorer(scorer, router=True)
+    check_splits(dataset)
+
+    planted = bool(dataset.samples) and all(s.meta.get("interaction") for s in dataset.samples)
+    if source is CategoriesSource.AUTO:
+        source = CategoriesSource.PLANTED if planted else CategoriesSource.MEASURED
+    categorisation: dict[str, Any] = {}
+    if source is CategoriesSource.PLANTED:
+        if not planted:
+            raise DataError(f"dataset {dataset.name!r} has no planted interaction types; use categories=measured",
+                            field="categories")
+        cats = {s.id: str(s.meta["interaction"]) for s in dataset.samples}
+    else:
+        say(f"measuring categories from cross-fitted unimodal predictions ({scorer.name}) ...")
+        cats = measured_categories(scorer, dataset, modalities=modalities, folds=folds, seed=seeds[0],
+                                   train_filters=train_filters, delta=delta, report=categorisation)
+
+    router_model = InteractionRouter(kind=router_kind, class_balanced=class_balanced, seed=seeds[0])
+    say(f"training baseline, {grouping} experts and router with {scorer.name} for seeds {seeds} ...")
+    result = run_experts(scorer, dataset, cats, seeds=seeds, router=router_model, grouping=grouping,
+                         min_subset=min_subset, expert_epochs=expert_epochs, expert_lr=expert_lr, view=view)
+    results: dict[str, Any] = {
+        "command": "experts train",
+        "dataset": dataset_provenance(dataset),
+        "scorer": {"name": scorer.name, "params": _jsonable_params(scorer)},
+        "settings": {"categories": str(source), "seeds": seeds, "grouping": grouping,
+                     "view": result["seeds"][0]["view"], "train_filters": bool(train_filters),
+                     "delta": delta if train_filters and source is CategoriesSource.MEASURED else None,
+                     "modalities": categorisation.get("train", {}).get("modalities"), "folds": folds,
+                     "min_subset": min_subset, "expert_epochs": expert_epochs, "expert_lr": expert_lr,
+                     "rq4": rq4, "n_random": n_random if rq4 else None},
+        "router": router_model.get_params(),
+        "summary": result["summary"], "per_seed": result["seeds"],
+        "category_counts": {s: {c: sum(1 for i in ids if cats[i] == c) for c in sorted({cats[i] for i in ids})}
+                            for s, ids in dataset.splits.items()},
+    }
+    if categorisation:
+        results["categorisation"] = categorisation
+    if source is CategoriesSource.MEASURED and planted:
+        test_ids = dataset.splits["test"]
+        results["measured_vs_planted_test_acc"] = float(np.mean(
+            [cats[i] == dataset[i].meta["interaction"] for i in test_ids]))
+    if rq4:
+        say("RQ4: experts on interaction subsets vs. random subsets ...")
+        results["rq4"] = run_rq4(scorer, dataset, cats, seed=seeds[0], n_random=n_random, grouping=grouping,
+                                 min_subset=min_subset, expert_epochs=expert_epochs, expert_lr=expert_lr, view=view)
+    return results
+
+
+def _plots(out: Path, report: Mapping[str, Any], tag: str) -> list[str]:
+    from .plots import plot_fusion_table, plot_per_interaction
+
+    files = [str(plot_fusion_table(report, out / f"fusion_{tag}.png", title=f"Fusion strategies ({tag})"))]
+    if report.get("per_interaction"):
+        files.append(str(plot_per_interaction(report["per_interaction"], out / f"per_interaction_{tag}.png",
+                                              title=f"F1 per interaction type ({tag})")))
+    return files
+
+
+def write_experts_results(results: dict[str, Any], out: str | Path) -> Path:
+    """Write the plots and ``out/results.json`` (with ``results["plots"]``); returns the JSON path."""
+    out = Path(out)
+    if "summary" in results:
+        results["plots"] = _plots(out, results["summary"], "test")
+    elif "report" in results:
+        results["plots"] = _plots(out, results["report"], str(results.get("model") or "precomputed"))
+    return write_json(out / "results.json", results)
+
+
+# -- fusion of stored expert logits (``interlens experts evaluate``) ---------------------------------------
+def _read_ids_json(path: Path, what: str) -> dict[str, Any]:
+    data = read_json(path)
+    if not isinstance(data, dict):
+        raise DataError(f"expected a JSON object {{id: {what}}}", file=str(path))
+    return {str(k): v for k, v in data.items()}
+
+
+def fuse_stored_logits(*, mmoe_authors: str | None = None, data_root: str | Path | None = None,
+                       experts: Mapping[str, str | Path] | None = None, baseline: str | Path | None = None,
+                       router: str | Path | None = None, categories: str | Path | None = None,
+                       prior: Mapping[str, float] | None = None) -> dict[str, Any]:
+    """Every fusion strategy on precomputed expert logits (MMoE Table 4 style); no training.
+
+    Either ``mmoe_authors`` = ``albef`` | ``qwen2-7b`` (the authors' MUStARD files under
+    ``<data_root>/mmoe_rus``), or ``experts`` = {name: JSONL in the authors' line format} with an
+    optional ``baseline`` file, ``router`` JSON ``{id: [score per expert]}`` (softmax-normalised),
+    ``categories`` JSON ``{id: category}`` (oracle + breakdown) and fixed ``prior`` weights.
+    """
+    from .authors import load_authors_fusion, read_expert_jsonl
+    from .fusion import FusionInputs, normalise_router
+    from .train import evaluate_inputs
+
+    extra: dict[str, Any] = {}
+    if mmoe_authors:
+        from ..data.paths import data_root as resolve
+
+        root = resolve(data_root) / "mmoe_rus"
+        loaded = load_authors_fusion(root, mmoe_authors)
+        inputs, y = loaded.inputs, loaded.y_true
+        extra = {"source": str(root), "model": mmoe_authors, "router_missing": len(loaded.router_missing),
+                 "stored_pred_equals_argmax": loaded.stored_pred_agreement, "prior_counts": loaded.prior_counts}
+    elif experts:
+        files = {name: read_expert_jsonl(path) for name, path in experts.items()}
+        if baseline is not None:
+            files["baseline"] = read_expert_jsonl(baseline)
+        first = next(iter(files.values()))
+        ids = first.ids
+        for f in files.values():
+            if set(f.ids) != set(ids):
+                raise DataError(f"ids differ from {first.source}", file=f.source, field="image_id")
+        models = tuple(files)
+        logits = np.stack([files[m].logits[[{i: n for n, i in enumerate(files[m].ids)}[i] for i in ids]]
+                           for m in models], axis=1)
+        y = first.target
+        names = tuple(experts)
+        router_w = None
+        if router is not None:
+            scores = _read_ids_json(Path(router), "scores")
+            missing = [i for i in ids if i not in scores]
+            extra["router_missing"] = len(missing)
+            if not missing:
+                router_w = normalise_router(np.asarray([scores[i] for i in ids], dtype=np.float64))
+        cats = None
+        if categories is not None:
+            table = _read_ids_json(Path(categories), "category")
+            absent = [i for i in ids if i not in table]
+            if absent:
+                raise DataError(f"{len(absent)} ids have no category, e.g. {absent[:3]}", file=str(categories))
+            cats = np.asarray([str(table[i]) for i in ids], dtype=object)
+        prior_w = None if not prior else np.asarray([prior.get(e, 0.0) for e in names], dtype=np.float64)
+        inputs = FusionInputs(logits=logits, models=models, experts=names, router=router_w, prior=prior_w,
+                              categories=cats, ids=tuple(ids))
+    else:
+        raise DataError("give --mmoe-authors MODEL or at least one --expert NAME=FILE.jsonl", field="experts")
+    report = evaluate_inputs(inputs, y, inputs.n_classes, categories=inputs.categories)
+    return {"command": "experts evaluate", **extra, "n": int(len(y)), "report": report,
+            "note": "no validation logits: best_single is not chosen (single:<expert> rows list each expert)"}

@@ -1,0 +1,110 @@
+"""Tiny, real configurations of every registered scorer, for the conformance suite and the
+method x scorer matrix (timm habit: tests enumerate the registry, so a scorer registered without an
+entry here fails ``test_every_registered_scorer_has_a_tiny_config``).
+
+The conformance dataset has two text modalities with different signal (``utterance`` carries the label
+word in 5 of 6 samples, ``context`` in 2 of 3), an image-kind modality ``photo`` (RGB arrays whose
+brightness follows the label) and an audio-kind modality ``clip`` that no scorer here reads, so every
+scorer has an unsupported view to refuse. Modality names are deliberately not ``text`` / ``image``.
+"""
+
+from __future__ import annotations
+
+import functools
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from interlens.data.schema import Dataset, Sample
+
+LABELS = ("no", "yes")
+WORDS = "the speaker says that this is a really good point and we should go now because it is late".split()
+
+
+def conformance_dataset(n: int = 24, seed: int = 0, *, audio: bool = True, name: str = "zoo") -> Dataset:
+    """``n`` samples, train / dev / test = 1/2, 1/4, 1/4, modalities utterance, context (text), photo (image),
+    clip (audio paths, never read)."""
+    rng = np.random.default_rng(seed)
+    samples = []
+    for i in range(n):
+        y = i % 2
+        label = LABELS[y]
+        words = list(rng.choice(WORDS, size=6))
+        cue = label if i % 6 else LABELS[1 - y]
+        utterance = " ".join([*words[:3], cue, *words[3:]])
+        context = [" ".join(rng.choice(WORDS, size=4)), "yes indeed" if (y == 1) == (i % 3 != 0) else "no way"]
+        photo = np.full((28, 28, 3), 60 + 120 * y, dtype=np.uint8)
+        photo = (photo + rng.integers(0, 40, size=photo.shape)).astype(np.uint8)
+        inputs: dict[str, Any] = {"utterance": utterance, "context": context, "photo": photo}
+        if audio:
+            inputs["clip"] = f"clips/{i}.wav"
+        samples.append(Sample(f"{name}-{i}", inputs, label, group=f"g{i // 2}"))
+    ids = [s.id for s in samples]
+    half, quarter = n // 2, n // 4
+    mods = ("utterance", "context", "photo", *(("clip",) if audio else ()))
+    kinds = {"utterance": "text", "context": "text", "photo": "image", "clip": "audio"}
+    return Dataset(name, LABELS, samples, mods, splits={"train": ids[:half], "dev": ids[half:half + quarter],
+                                                         "test": ids[half + quarter:]},
+                   dimension="sarcasm", kinds={m: kinds[m] for m in mods})
+
+
+@functools.cache
+def _tmp() -> Path:
+    return Path(tempfile.mkdtemp(prefix="interlens-zoo-"))
+
+
+@functools.cache
+def tiny_lm_path() -> str:
+    from tests.hf_tiny import save_tiny, tiny_qwen2
+
+    model, tok = tiny_qwen2()
+    return str(save_tiny(model, tok, _tmp() / "tiny-qwen2"))
+
+
+@functools.cache
+def tiny_vlm_path() -> str:
+    from tests.hf_tiny import save_tiny, tiny_qwen2_vl
+
+    model, tok, processor = tiny_qwen2_vl()
+    return str(save_tiny(model, tok, _tmp() / "tiny-qwen2-vl", image_processor=processor))
+
+
+@functools.cache
+def precomputed_files(seed: int = 0) -> dict[str, str]:
+    """Deterministic probabilities for three views of :func:`conformance_dataset`, saved as interlens JSON."""
+    from interlens.predictions import Predictions
+
+    data = conformance_dataset()
+    rng = np.random.default_rng(seed)
+    files = {}
+    for n, view in enumerate(("utterance", "context", "utterance+context")):
+        probs = rng.dirichlet([1.0, 1.0], size=len(data))
+        path = _tmp() / f"pre-{n}.json"
+        Predictions(data.ids, data.labels, probs, view, "file", data.fingerprint()).save(path)
+        files[view] = str(path)
+    return files
+
+
+HF_TRAIN = {"epochs": 1, "batch_size": 4, "lr": 5e-3, "eval_batch_size": 8}
+
+#: name -> (params factory, two supported views that must give different outputs)
+ZOO: dict[str, tuple[Callable[[], dict[str, Any]], tuple[str, str]]] = {
+    "embedding": (lambda: {"epochs": 5, "hidden": 16, "rank": 4, "seed": 0}, ("utterance", "photo")),
+    "minilm-ft": (lambda: {"epochs": 1, "max_length": 32, "batch_size": 8, "seed": 0}, ("utterance", "context")),
+    "hf-lm": (lambda: {"model_path": tiny_lm_path(), "train": dict(HF_TRAIN), "batch_size": 4},
+              ("utterance", "context")),
+    "hf-vlm": (lambda: {"model_path": tiny_vlm_path(), "train": dict(HF_TRAIN), "batch_size": 4},
+               ("utterance", "utterance+photo")),
+    "precomputed": (lambda: {"files": precomputed_files()}, ("utterance", "context")),
+}
+
+
+def make(name: str, **overrides: Any):
+    """A fresh tiny scorer of registry ``name``."""
+    from interlens.scoring.registry import make_scorer
+
+    params, _ = ZOO[name]
+    return make_scorer(name, **{**params(), **overrides})
