@@ -5,6 +5,7 @@ import numpy as np
 
 from interlens.data.spurious import make_spurious
 from interlens.debias.core import mid_correct
+from interlens.debias.counterfactual import pick_modalities
 from interlens.debias.methods import counterfactual_training_set, mid_grid, reversed_label, tune_mid
 
 
@@ -37,7 +38,7 @@ def test_counterfactual_training_set_reverses_labels():
     texts = ["x [MASK]"] * len(ds)
     images = [np.zeros((8, 8), np.float32)] * len(ds)
     cats = np.array(["text", "image", "both", "none", "excluded"] * 6)[: len(ds)]
-    aug = counterfactual_training_set(ds, texts, images, categories=cats)
+    aug = counterfactual_training_set(ds, texts, images, pick_modalities(ds), categories=cats)
     extra = aug.samples[len(ds):]
     assert len(extra) == sum({"text": 1, "image": 1, "both": 2}.get(c, 0) for c in cats)
     by_id = {s.id: s for s in ds}

@@ -131,7 +131,7 @@ def test_missing_capability_is_refused_in_one_line_before_any_work(tmp_path):
     assert result.exit_code == 2
     flat = " ".join(result.output.split())  # one message (rich wraps it at the terminal width), no traceback
     assert flat.startswith("error: scorer 'precomputed' lacks capability 'trainable' needed for debiasing")
-    assert flat.endswith("scorers that have it: embedding, hf-lm, hf-vlm, minilm-ft") and flat.count("error") == 1
+    assert "; scorers that have it: " in flat and "embedding" in flat and flat.count("error") == 1
     assert not out.exists()
     # image saliency counterfactuals need input gradients: minilm-ft (text only) is refused on a photo
     (tmp_path / "d").mkdir()

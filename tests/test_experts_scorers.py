@@ -73,17 +73,18 @@ def _check_run(result, out: Path, scorer: str, n_train: int) -> dict:
     sizes = seed0["subset_sizes"]
     assert sum(v["train"] for v in sizes.values()) + saved["category_counts"]["train"].get("filtered", 0) == n_train
     assert seed0["router_confusion"]["n"] == saved["dataset"]["splits"]["test"]
+    assert set(seed0["fallbacks"]) < set(sizes)  # at least one expert was fine-tuned from the baseline
     assert all(Path(p).exists() for p in saved["plots"])
     return saved
 
 
 def test_experts_minilm_ft_two_text_modalities(tmp_path: Path) -> None:
-    spec = _dialogue_file(tmp_path)
+    spec = _dialogue_file(tmp_path, n=24)
     out = tmp_path / "out"
     result = runner.invoke(app, ["train", "--dataset", str(spec), "--scorer", "minilm-ft", "-s", "epochs=1",
-                                 "-s", "max_length=32", "-s", "max_train=18", "-s", "batch_size=8",
+                                 "-s", "max_length=32", "-s", "max_train=12", "-s", "batch_size=8",
                                  "--seed", "0", "--delta", "0", "--min-subset", "2", "--out", str(out)])
-    saved = _check_run(result, out, "minilm-ft", 18)
+    saved = _check_run(result, out, "minilm-ft", 12)
     assert saved["scorer"]["params"]["max_length"] == 32 and saved["scorer"]["params"]["seed"] == 0
 
 

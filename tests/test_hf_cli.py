@@ -64,3 +64,15 @@ def test_train_command_reports_a_missing_model_cleanly(app, tmp_path):
                                       "--dimension", "intent"])
     assert result.exit_code == 2
     assert "model path does not exist" in result.output
+
+
+def test_train_command_refuses_an_unknown_scorer_option(app, tmp_path):
+    model, tok = tiny_qwen2(seed=9)
+    folder = save_tiny(model, tok, tmp_path / "model")
+    data = _write_data(tmp_path / "data.jsonl")
+    result = CliRunner().invoke(app, ["train", "--model", str(folder), "--data", str(data), "--modality",
+                                      "utterance=utterance", "--split-col", "split", "--dimension", "intent",
+                                      "-s", "lenght_norm=true"])
+    assert result.exit_code == 2
+    output = " ".join(result.output.split())  # the console wraps long lines
+    assert "unknown option 'lenght_norm' for scorer 'hf-lm'. Did you mean 'length_norm'?" in output

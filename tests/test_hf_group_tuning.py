@@ -1,4 +1,5 @@
-"""MINT group tuning: one adapter per group vs all tasks vs one per task vs INSTA instruction groups."""
+"""MINT group tuning through the Scorer contract: one adapter per group vs all tasks vs one per task vs INSTA
+instruction groups (hf-lm fast path), the merged-label path for other trainable scorers, capability refusal."""
 
 from __future__ import annotations
 
@@ -7,9 +8,18 @@ import pytest
 from hf_tiny import single_thread, tiny_qwen2, toy_dataset
 
 from interlens.errors import DataError
-from interlens.scoring.hf import TrainConfig
+from interlens.scoring.base import CapabilityError
+from interlens.scoring.hf import HFLMScorer, TrainConfig
 from interlens.scoring.hf.adapters import saved_adapter_names
-from interlens.scoring.hf.group_tuning import check_grouping, insta_grouping, run_group_tuning, task_instruction
+from interlens.scoring.hf.group_tuning import (
+    check_grouping,
+    insta_grouping,
+    merge_tasks,
+    predicted_labels,
+    run_group_tuning,
+    task_instruction,
+)
+from interlens.scoring.registry import make_scorer
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -55,8 +65,9 @@ def test_task_instruction_has_no_sample_content(tasks):
 
 def test_run_group_tuning_compares_strategies(tasks, tmp_path):
     model, tok = tiny_qwen2(seed=7, init_range=0.3)
-    result = run_group_tuning(tasks, {"R": ["sarcasm", "humour"], "S": ["intent"]}, model=model, tokenizer=tok,
-                              config=TrainConfig(epochs=1, lr=1e-2, batch_size=4), adapters_dir=tmp_path / "ad")
+    scorer = HFLMScorer(model=model, tokenizer=tok, train=TrainConfig(epochs=1, lr=1e-2, batch_size=4))
+    result = run_group_tuning(tasks, {"R": ["sarcasm", "humour"], "S": ["intent"]}, scorer=scorer,
+                              adapters_dir=tmp_path / "ad")
     table = result.table
     assert result.eval_split == "test"
     assert set(table["strategy"]) == {"zero-shot", "interaction", "all", "single", "insta"}
@@ -79,11 +90,41 @@ def test_run_group_tuning_compares_strategies(tasks, tmp_path):
 def test_only_some_strategies_and_val_evaluation(tasks):
     model, tok = tiny_qwen2(seed=8)
     two = {name: data[:2] for name, data in tasks.items()}
-    result = run_group_tuning(two, {"R": ["sarcasm", "humour", "intent"]}, model=model, tokenizer=tok,
-                              strategies=["interaction"], zero_shot=False,
-                              config=TrainConfig(epochs=1, lr=1e-2, batch_size=6))
+    scorer = HFLMScorer(model=model, tokenizer=tok, train={"epochs": 1, "lr": 1e-2, "batch_size": 6})
+    result = run_group_tuning(two, {"R": ["sarcasm", "humour", "intent"]}, scorer=scorer,
+                              strategies=["interaction"], zero_shot=False)
     assert result.eval_split == "val" and list(result.groupings) == ["interaction"]
     assert len(result.table) == 3 and set(result.table["adapter"]) == {"interaction-R"}
     with pytest.raises(DataError, match="unknown strategy"):
-        run_group_tuning(two, {"R": list(two)}, model=model, tokenizer=tok, strategies=["random"])
+        run_group_tuning(two, {"R": list(two)}, scorer=scorer, strategies=["random"])
     assert list(result.train_results) == ["interaction-R"]
+
+
+def test_zero_shot_rows_equal_the_unfitted_scorer(tasks):
+    model, tok = tiny_qwen2(seed=9)
+    scorer = HFLMScorer(model=model, tokenizer=tok, train={"max_steps": 1, "batch_size": 4})
+    one = {"intent": tasks["intent"]}
+    result = run_group_tuning(one, {"S": ["intent"]}, scorer=scorer, strategies=["single"])
+    zero = result.table[result.table.strategy == "zero-shot"].iloc[0]
+    test = tasks["intent"][2]
+    expected = (scorer.logits(test, "text").argmax(axis=1) == test.y).mean()
+    assert zero["acc"] == pytest.approx(expected) and zero["n"] == len(test)
+
+
+def test_merged_label_path_for_scorers_without_fit_tasks(tasks):
+    merged = merge_tasks({"sarcasm": tasks["sarcasm"][0], "intent": tasks["intent"][0]}, "text")
+    assert merged.labels == ("sarcasm::sarcastic", "sarcasm::sincere", "intent::complain", "intent::praise",
+                             "intent::ask for help")
+    assert merged.ids[0] == "sarcasm::" + tasks["sarcasm"][0].ids[0] and len(merged) == 8
+    assert merged.samples[0].label == "sarcasm::" + tasks["sarcasm"][0].samples[0].label
+    np.testing.assert_array_equal(predicted_labels(np.array([[0.0, 2.0], [np.nan, np.nan], [1.0, np.nan]])),
+                                  [1, 2, 0])  # an all-NaN row (parse failure) counts as an error
+    scorer = make_scorer("embedding", epochs=5, hidden=8)
+    pair = {"sarcasm": tasks["sarcasm"], "intent": tasks["intent"]}
+    result = run_group_tuning(pair, {"G": ["sarcasm", "intent"]}, scorer=scorer, strategies=["interaction"])
+    assert "zero-shot" not in set(result.table.strategy)  # embedding has no ZERO_SHOT capability
+    assert list(result.table.task) == ["sarcasm", "intent"] and result.table["acc"].between(0, 1).all()
+    with pytest.raises(CapabilityError, match="lacks capability 'zero_shot'.*hf-lm"):
+        run_group_tuning(pair, {"G": list(pair)}, scorer=scorer, zero_shot=True)
+    with pytest.raises(CapabilityError, match="scorer 'precomputed' lacks capability 'trainable'"):
+        run_group_tuning(pair, {"G": list(pair)}, scorer=make_scorer("precomputed"))

@@ -153,7 +153,8 @@ def test_text_modalities_are_placed_by_kind_with_their_names():
         "The speaker's inputs are:\nutterance: oh great, another meeting\n"
         "context: A: the meeting moved to 8am\nB: on a Saturday\n"  # dialogue turns joined in order
         "Based on the text, what is the intent of this speaker?\nThe candidate labels for intent are: "
-        "[Complain, Praise, Ask for help]. Respond in the format: 'intent: [label]'. Only one label should be provided.")
+        "[Complain, Praise, Ask for help]. Respond in the format: 'intent: [label]'. "
+        "Only one label should be provided.")
     assert both.media == ()
 
 

@@ -208,6 +208,7 @@ def test_fit_trains_one_adapter_per_view_and_returns_self():
     scorer = HFLMScorer(model=model, tokenizer=tok, train=TrainConfig(epochs=1, lr=1e-2, batch_size=3))
     zero_shot = {v: scorer.logits(test, v) for v in ("utterance", "utterance+context")}
     before, params = scorer.fingerprint, scorer.get_params()
+    base_print = HFLMScorer(model=model, tokenizer=tok).fingerprint
     assert scorer.fit(train, ["utterance", "utterance+context"], val=dev) is scorer
     assert scorer.is_fitted and scorer.fingerprint != before and scorer.get_params() == params
     assert scorer.adapters_ == {"utterance": "default-utterance", "utterance+context": "default-utterance_context"}
@@ -216,6 +217,10 @@ def test_fit_trains_one_adapter_per_view_and_returns_self():
     assert result.evals[-1]["metric"] == "macro_f1" and "dialogue/dev" in result.evals[-1]["tasks"]
     for view, before_fit in zero_shot.items():
         assert np.abs(scorer.logits(test, view) - before_fit).max() > 1e-3
+    # a zero-shot scorer on the same (now LoRA-wrapped) base still scores the bare base, same identity
+    bare = HFLMScorer(model=model, tokenizer=tok)
+    assert bare.fingerprint == base_print
+    np.testing.assert_allclose(bare.logits(test, "utterance"), zero_shot["utterance"], atol=1e-6)
     with pytest.raises(DataError, match="fitted on views .*not context"):
         scorer.logits(test, "context")
     # cache key: (fingerprint, view); Predictions name the view they were scored under

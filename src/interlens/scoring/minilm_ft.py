@@ -294,9 +294,10 @@ class MiniLMFineTuneScorer(Scorer):
         clone.best_epoch_ = dict(self.best_epoch_)
         clone.models_[key] = copy.deepcopy(model)
         enc_lr = lr or self.lr
+        head_lr = self.head_lr * enc_lr / self.lr if lr and self.lr else self.head_lr
         clone.train_log_[key], clone.best_epoch_[key] = clone._train(
-            clone.models_[key], subset, View(view.modalities), val, epochs=epochs, lr=enc_lr,
-            head_lr=self.head_lr * enc_lr / self.lr, seed=self.seed + 1000 * len(self.history_))
+            clone.models_[key], subset, View(view.modalities), val, epochs=epochs, lr=enc_lr, head_lr=head_lr,
+            seed=self.seed + 1000 * len(self.history_))
         clone.history_ = [*self.history_, ("finetune", subset.fingerprint(), key, epochs, lr,
                                            val.fingerprint() if val is not None else None)]
         return clone

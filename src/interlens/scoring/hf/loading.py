@@ -102,7 +102,8 @@ def model_fingerprint(model: Any, path: str | os.PathLike | None = None) -> str:
         files = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in folder.glob("*.safetensors"))
         files += sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in folder.glob("*.bin"))
         return fingerprint_of("path", str(folder), config, files)
-    params = {n: p for n, p in base.named_parameters() if "lora_" not in n}
+    # LoRA layers injected by PEFT neither add to nor rename the base weights' identity
+    params = {n.replace(".base_layer", ""): p for n, p in base.named_parameters() if "lora_" not in n}
     return fingerprint_of("memory", config, parameters_digest(params))
 
 
