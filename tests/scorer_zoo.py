@@ -108,3 +108,27 @@ def make(name: str, **overrides: Any):
 
     params, _ = ZOO[name]
     return make_scorer(name, **{**params(), **overrides})
+
+
+def write_dataset_file(folder: Path, n: int = 24) -> Path:
+    """:func:`conformance_dataset` (without the audio column) as a JSONL table + PNG files + a YAML
+    dataset file, the way a user brings their own corpus."""
+    import json
+
+    from PIL import Image
+
+    folder = Path(folder)
+    (folder / "photos").mkdir(parents=True, exist_ok=True)
+    data = conformance_dataset(n, audio=False)
+    split_of = {i: s for s, ids in data.splits.items() for i in ids}
+    with open(folder / "table.jsonl", "w", encoding="utf-8") as handle:
+        for s in data.samples:
+            Image.fromarray(s.inputs["photo"]).save(folder / "photos" / f"{s.id}.png")
+            row = {"sid": s.id, "said": s.inputs["utterance"], "before": s.inputs["context"],
+                   "picture": f"photos/{s.id}.png", "gold": s.label, "part": split_of[s.id]}
+            handle.write(json.dumps(row) + "\n")
+    (folder / "zoo.yaml").write_text(
+        "name: zoo-file\npath: table.jsonl\nid: sid\nlabel: gold\nlabels: ['no', 'yes']\n"
+        "modalities:\n  utterance: said\n  context: before\n  photo: {column: picture, kind: image}\n"
+        "split: part\ntask: classification\ndimension: sarcasm\n", encoding="utf-8")
+    return folder / "zoo.yaml"

@@ -14,7 +14,7 @@ from rich.markup import escape
 from ..errors import InterlensError
 from ..io import write_json
 
-console = Console()
+console = Console(soft_wrap=True)
 
 
 def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
