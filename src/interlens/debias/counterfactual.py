@@ -90,7 +90,8 @@ def pick_modalities(dataset: Dataset, text_modality: str | None = None, image_mo
         candidates = [m for m in texts if m != image_modality]
         if len(candidates) != 1:
             raise DataError(f"debiasing needs one text-kind modality; {dataset.name!r} has "
-                            f"{candidates or 'none'} (kinds {dict(dataset.kinds)}): choose with text_modality",
+                            f"{candidates or 'none'} (kinds {dict(dataset.kinds)}): choose with text_modality"
+                            + ("" if images or image_modality else " (and image_modality for a text-form image view)"),
                             file=src, field="text_modality")
         text = candidates[0]
     if image_modality is not None:

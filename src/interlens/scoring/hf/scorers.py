@@ -51,6 +51,7 @@ from .adapters import (
     is_peft,
     load_adapters,
     save_adapters,
+    saved_adapter_names,
 )
 from .batching import _batches, dataset_generations, dataset_logprobs
 from .encoding import make_encoder, unwrap_model
@@ -181,10 +182,13 @@ class HFLMScorer(Scorer):
         model, tokenizer, image_processor, origin = self._load()
         self.base_fingerprint_ = fingerprint_of(model_fingerprint(model, origin), tokenizer_fingerprint(tokenizer))
         model = _current(_register_wrapper(model))
-        if self.adapter_path is not None:
-            wanted = [self.adapter] if self.adapter else None
-            if wanted is None or not set(wanted) <= set(adapter_names(model)):
-                model = _register_wrapper(load_adapters(model, self.adapter_path, wanted))
+        self.loaded_adapter_: str | None = None
+        if self.adapter_path is not None:  # adapters already on a shared base are not loaded twice
+            wanted = [self.adapter] if self.adapter else saved_adapter_names(self.adapter_path)[:1]
+            missing = [n for n in wanted if n not in adapter_names(model)]
+            if missing or not wanted:
+                model = _register_wrapper(load_adapters(model, self.adapter_path, missing or None))
+            self.loaded_adapter_ = wanted[0] if wanted else adapter_names(model)[0]
         tokenizer.padding_side = "left"
         self.model_, self.tokenizer_ = model.eval(), tokenizer
         self.builder_ = PromptBuilder(tokenizer, make_encoder(model, tokenizer, image_processor, vision=self.vision),
@@ -205,7 +209,9 @@ class HFLMScorer(Scorer):
         return "+".join(View.parse(view).modalities)
 
     def _given_adapter(self) -> str | None:
-        return self.adapter if self.adapter not in (None, "__base__") else None
+        """``adapter=`` (or, without it, the adapter loaded from ``adapter_path``); None for the base."""
+        name = self.adapter or getattr(self, "loaded_adapter_", None)
+        return name if name not in (None, "__base__") else None
 
     def _adapter_for(self, view: View | str, *, strict: bool = True) -> str | None:
         """The adapter that scores ``view``: the fitted one, else ``adapter=`` (None: the base model)."""
