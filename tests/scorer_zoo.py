@@ -132,3 +132,10 @@ def write_dataset_file(folder: Path, n: int = 24) -> Path:
         "modalities:\n  utterance: said\n  context: before\n  photo: {column: picture, kind: image}\n"
         "split: part\ntask: classification\ndimension: sarcasm\n", encoding="utf-8")
     return folder / "zoo.yaml"
+
+
+#: the two modalities whose interaction each tiny scorer measures (both readable by that scorer)
+MEASURE_PAIR: dict[str, tuple[str, str]] = {
+    "embedding": ("utterance", "photo"), "minilm-ft": ("utterance", "context"), "hf-lm": ("utterance", "context"),
+    "hf-vlm": ("utterance", "photo"), "precomputed": ("utterance", "context"),
+}

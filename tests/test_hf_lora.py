@@ -149,3 +149,15 @@ def test_vlm_lora_trains_language_model_only():
     assert lora_params and all("language_model" in n for n in lora_params)
     assert not any("visual" in n for n in lora_params)
     assert result.losses[-1] < result.losses[0]
+
+
+def test_adapter_path_without_a_name_scores_with_the_saved_adapter(experts, data, tmp_path):
+    model, tok, base, _, _ = experts
+    save_adapters(model, tmp_path / "one", ["synergy"])
+    fresh, _ = tiny_qwen2(seed=5, init_range=0.3)
+    loaded = HFLMScorer(model=fresh, tokenizer=tok, adapter_path=tmp_path / "one")
+    assert loaded.adapter is None  # parameters are never rewritten
+    np.testing.assert_allclose(loaded.logprobs(data, "text"),
+                               HFLMScorer(model=model, tokenizer=tok, adapter="synergy").logprobs(data, "text"),
+                               atol=1e-6)
+    np.testing.assert_allclose(loaded.with_adapter(None).logprobs(data, "text"), base, atol=1e-6)

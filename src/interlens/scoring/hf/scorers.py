@@ -251,7 +251,7 @@ class HFLMScorer(Scorer):
         if adapter not in (None, "__base__") and adapter not in adapter_names(model):
             raise DataError(f"model has no adapter {adapter!r}; available: {adapter_names(model)}", field="adapter")
         other = copy.copy(self)
-        other.adapter, other.adapter_path = adapter, None
+        other.adapter, other.adapter_path, other.loaded_adapter_ = adapter, None, None
         other.adapters_, other.train_results_, other.history_ = {}, {}, []
         other.generations_ = {}
         return other
