@@ -113,7 +113,7 @@ def test_cache_round_trip(fitted, data, tmp_path) -> None:
         second = cached_predict(scorer, data, view, cache=cache)
     assert first.meta["computed"] == len(data) and second.meta["computed"] == 0
     np.testing.assert_allclose(first.probs, second.probs)
-    np.testing.assert_allclose(first.probs, scorer.predict_proba(data, view).probs, atol=1e-9)
+    np.testing.assert_allclose(first.probs, scorer.predict_proba(data, view).probs, atol=1e-6)  # float32 models
 
 
 def test_clone_keeps_parameters_and_is_unfitted(fitted) -> None:

@@ -113,7 +113,9 @@ class HFLMScorer(Scorer):
                  length_norm: bool = False, adapter: str | None = None, adapter_path: str | os.PathLike | None = None,
                  train: TrainConfig | Mapping[str, Any] | None = None, pooling: str = "mean", batch_size: int = 8,
                  max_new_tokens: int = 16, use_chat_template: bool | None = None, dtype: str | torch.dtype = "auto",
-                 device: str = "cpu", max_frames: int | None = 8, cache: PredictionCache | None = None) -> None:
+                 device: str = "cpu", max_frames: int | None = 8, cache: PredictionCache | None = None,
+                 seed: int | None = None) -> None:
+        self.seed = seed
         self.model_path = model_path
         self.model = model
         self.tokenizer = tokenizer
@@ -318,12 +320,17 @@ class HFLMScorer(Scorer):
             raise DataError("no training tasks given", field="train")
         return self._fit(list(trains), list(vals or []), self._fit_views(trains[0], views))
 
+    def _train_config(self) -> TrainConfig:
+        """The training settings; ``seed`` (when set) overrides ``train.seed`` (LoRA init, shuffling)."""
+        config = TrainConfig.coerce(self.train)
+        return config if self.seed is None else dataclasses.replace(config, seed=int(self.seed))
+
     def _fit(self, trains: list[Dataset], vals: list[Dataset], views: list[View]) -> HFLMScorer:
         self._ensure_loaded()
         for data in trains[1:] + vals:
             for view in views:
                 self.check_view(data, view)
-        config = TrainConfig.coerce(self.train)
+        config = self._train_config()
         model = self._net()
         source = self._given_adapter() if self._given_adapter() in adapter_names(model) else None
         stem = self.adapter or "default"
@@ -356,7 +363,7 @@ class HFLMScorer(Scorer):
             raise DataError("cannot fine-tune on an empty dataset", file=subset.source, field="split")
         key = self._key(view)
         source = self._adapter_for(view)
-        config = TrainConfig.coerce(self.train)
+        config = self._train_config()
         config = dataclasses.replace(config, epochs=epochs or config.epochs, lr=lr or config.lr)
         name = self._fresh_name(f"{source or self.adapter or 'default'}-ft")
         model = self._net()
