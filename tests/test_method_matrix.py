@@ -42,14 +42,42 @@ def run_experts(name: str, tmp: Path) -> dict[str, Any]:
     return results
 
 
+def _debias(methods: tuple[str, ...], image_modality: str) -> Callable[[str, Path], Any]:
+    def run(name: str, tmp: Path) -> Any:
+        from interlens.debias.evaluate import run_experiment
+
+        params, _ = ZOO[name]
+        results = run_experiment(conformance_dataset(audio=False), scorer=name, scorer_options=params(),
+                                 text_modality="utterance", image_modality=image_modality, methods=methods,
+                                 finetune_epochs=1, n_trials=3)
+        assert results
+        return results
+
+    return run
+
+
+def run_mint(name: str, tmp: Path) -> Any:
+    from interlens.scoring.hf.group_tuning import run_group_tuning
+
+    def task(seed: int, labels: tuple[str, str]) -> tuple:
+        data = conformance_dataset(12, seed=seed, audio=False, name=f"t{seed}").with_modalities(["utterance"])
+        return data.split("train"), data.split("dev"), data.split("test")
+
+    tasks = {"a": task(0, ("no", "yes")), "b": task(1, ("no", "yes")), "c": task(2, ("no", "yes"))}
+    result = run_group_tuning(tasks, {"R": ["a", "b"], "S": ["c"]}, scorer=make(name),
+                              strategies=("interaction", "all"), view="utterance", zero_shot=False)
+    assert set(result.table["task"]) == {"a", "b", "c"}
+    return result
+
+
 def _bench(method: str) -> Callable[[str, Path], Any]:
     def run(name: str, tmp: Path) -> Any:
         from interlens.bench.registry import task_from_file
         from interlens.bench.runner import Runner
 
-        params, _ = ZOO[name]
+        params = {k: v for k, v in ZOO[name][0]().items() if k != "seed"}  # the benchmark sets seeds
         task = task_from_file(write_dataset_file(tmp / "task"))
-        runner = Runner([task], name, method, [0], tmp / "out", scorer_params=params(), n_boot=20)
+        runner = Runner([task], name, method, [0], tmp / "out", scorer_params=params, n_boot=20)
         results = runner.run()
         unit = next(iter(results.units.values())) if hasattr(results, "units") else results
         return unit
@@ -60,6 +88,11 @@ def _bench(method: str) -> Callable[[str, Path], Any]:
 RUNNERS: dict[str, Callable[[str, Path], Any]] = {
     "interactions score / categorize": run_measure,
     "experts train (MMoE)": run_experts,
+    "debias MID (text-form views)": _debias(("mid",), "context"),
+    "debias image counterfactuals (saliency)": _debias(("mid",), "photo"),
+    "debias MCTD": _debias(("mctd",), "context"),
+    "debias MME-JD / MRID": _debias(("mmejd",), "context"),
+    "MINT group tuning": run_mint,
     "bench zero-shot": _bench("zero-shot"),
     "bench sft": _bench("sft"),
     "bench it": _bench("it"),

@@ -205,6 +205,14 @@ class Dataset:
                        splits={}, task=self.task, dimension=self.dimension, source=self.source,
                        info=dict(self.info), kinds=dict(self.kinds))
 
+    def derive(self, name: str, samples: list[Sample], *, splits: dict[str, list[str]] | None = None,
+               info: dict[str, Any] | None = None) -> Dataset:
+        """A new dataset of other ``samples`` that keeps this one's labels, modalities, kinds, task,
+        dimension and source (counterfactual copies, task unions, ...)."""
+        return Dataset(name=name, labels=self.labels, samples=samples, modalities=self.modalities,
+                       splits=splits or {}, task=self.task, dimension=self.dimension, source=self.source,
+                       info=dict(self.info if info is None else info), kinds=dict(self.kinds))
+
     def with_modalities(self, modalities: Sequence[str]) -> Dataset:
         """Same samples, other modality names declared (each must be present in every sample)."""
         return Dataset(name=self.name, labels=self.labels, samples=self.samples, modalities=tuple(modalities),

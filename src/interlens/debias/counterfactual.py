@@ -147,7 +147,7 @@ def word_effects(scorer: Any, dataset: Dataset, modality: str) -> list[dict[str,
     out: list[dict[str, float]] = [{} for _ in dataset.samples]
     if not variants:
         return out
-    var_ds = Dataset("loo", dataset.labels, variants, dataset.modalities, kinds=dict(dataset.kinds))
+    var_ds = dataset.derive(f"{dataset.name}|loo", variants)
     probs = scorer.predict_proba(var_ds, modality).probs
     for (n, w), p in zip(owners, probs, strict=True):
         out[n][w] = float(base[n, y[n]] - p[y[n]])

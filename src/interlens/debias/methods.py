@@ -97,9 +97,8 @@ def context_only_inputs(dataset: Dataset, cf_text: list[str], cf_image: list[Any
         blank = blank_like(s.inputs[i], mods.image_kind)
         text_only.append(Sample(s.id, {**s.inputs, t: cf_text[n], i: blank}, s.label, s.group, s.meta))
         image_only.append(Sample(s.id, {**s.inputs, t: NULL_TEXT, i: cf_image[n]}, s.label, s.group, s.meta))
-    kinds = dict(dataset.kinds)
-    return (Dataset(f"{dataset.name}|cf_text_only", dataset.labels, text_only, dataset.modalities, kinds=kinds),
-            Dataset(f"{dataset.name}|cf_image_only", dataset.labels, image_only, dataset.modalities, kinds=kinds))
+    return (dataset.derive(f"{dataset.name}|cf_text_only", text_only),
+            dataset.derive(f"{dataset.name}|cf_image_only", image_only))
 
 
 def counterfactual_training_set(train: Dataset, cf_text: list[str] | None, cf_image: list[Any] | None,
@@ -129,8 +128,7 @@ def counterfactual_training_set(train: Dataset, cf_text: list[str] | None, cf_im
         if cf_image is not None and cat in ("image", "both"):
             extra.append(Sample(f"{s.id}#cf_image", {**s.inputs, t: NULL_TEXT, i: cf_image[n]},
                                 train.labels[reversed_label(int(y[n]), k, rng)], s.group, {"counterfactual": "image"}))
-    return Dataset(f"{train.name}+cf", train.labels, [*train.samples, *extra], train.modalities,
-                   source=train.source, info={"n_counterfactual": len(extra)}, kinds=dict(train.kinds))
+    return train.derive(f"{train.name}+cf", [*train.samples, *extra], info={"n_counterfactual": len(extra)})
 
 
 # -- MME-JD combination weights ------------------------------------------------------------------------------

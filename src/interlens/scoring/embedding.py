@@ -128,6 +128,21 @@ class EmbeddingScorer(Scorer):
         if self.class_weight not in (None, "balanced"):
             raise DataError("class_weight must be None or 'balanced'", field="class_weight")
 
+    #: fusion heads limited to two modalities (low-rank tensor fusion of a pair)
+    _PAIR_FUSIONS = ("tensor",)
+
+    def supported_views(self, dataset: Dataset) -> list[View]:
+        """Every combination of text / image / features modalities (at most two with tensor fusion)."""
+        views = super().supported_views(dataset)
+        if self.fusion in self._PAIR_FUSIONS:
+            views = [v for v in views if len(v.modalities) <= 2]
+        return views
+
+    def default_view(self, dataset: Dataset) -> str:
+        """All readable modalities together (the first two with tensor fusion)."""
+        view = super().default_view(dataset)
+        return "+".join(view.split("+")[:2]) if self.fusion in self._PAIR_FUSIONS else view
+
     # -- features --------------------------------------------------------------------------------
     def _pixels(self, dataset: Dataset, modality: str) -> torch.Tensor:
         arrays = [image_to_array(s.inputs[modality], self.image_size, source=dataset.source, record=s.id).ravel()
@@ -220,7 +235,8 @@ class EmbeddingScorer(Scorer):
             views = [views]
         if not views:
             mods = self.usable_modalities(train)
-            views = [*mods, "+".join(mods)] if mods else [self.default_view(train)]
+            views = [*mods, self.default_view(train)] if mods else [self.default_view(train)]
+            views = list(dict.fromkeys(str(v) for v in views))
         return [self.check_view(train, v) for v in views]
 
     @staticmethod

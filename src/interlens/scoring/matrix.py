@@ -16,8 +16,11 @@ C = Capability
 METHOD_NEEDS: dict[str, tuple[frozenset[Capability], str]] = {
     "interactions score / categorize": (frozenset(), "interlens.measure.measure_interactions"),
     "experts train (MMoE)": (frozenset({C.TRAINABLE, C.FINETUNE, C.FEATURES}), "interlens.experts.pipeline"),
-    "debias evaluate (MID)": (frozenset({C.TRAINABLE}), "interlens.debias.pipeline"),
-    "debias train (MCTD, MME-JD, MRID)": (frozenset({C.TRAINABLE, C.FEATURES}), "interlens.debias.pipeline"),
+    "debias MID (text-form views)": (frozenset({C.TRAINABLE}), "interlens.debias.pipeline"),
+    "debias image counterfactuals (saliency)": (frozenset({C.TRAINABLE, C.INPUT_GRADIENTS}),
+                                                "interlens.debias.counterfactual"),
+    "debias MCTD": (frozenset({C.TRAINABLE, C.FINETUNE}), "interlens.debias.pipeline"),
+    "debias MME-JD / MRID": (frozenset({C.TRAINABLE, C.FINETUNE, C.FEATURES}), "interlens.debias.pipeline"),
     "bench zero-shot": (frozenset({C.ZERO_SHOT}), "interlens.bench.runner"),
     "bench sft": (frozenset({C.TRAINABLE}), "interlens.bench.runner"),
     "bench it": (frozenset({C.TRAINABLE}), "interlens.bench.runner"),
