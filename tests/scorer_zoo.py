@@ -21,7 +21,8 @@ import numpy as np
 from interlens.data.schema import Dataset, Sample
 
 LABELS = ("no", "yes")
-WORDS = ["the", "speaker", "says", "that", "this", "is", "a", "really", "good", "point", "and", "we", "should", "go", "now", "because", "it", "is", "late"]
+WORDS = ('the', 'speaker', 'says', 'that', 'this', 'is', 'a', 'really', 'good', 'point',
+         'and', 'we', 'should', 'go', 'now', 'because', 'it', 'is', 'late')
 
 
 def conformance_dataset(n: int = 24, seed: int = 0, *, audio: bool = True, name: str = "zoo") -> Dataset:
