@@ -215,3 +215,167 @@ def toy_dataset(n: int = 12, labels: tuple[str, ...] = ("sarcastic", "sincere"),
     parts = {"train": ids[:third], "dev": ids[third:2 * third], "test": ids[2 * third:]} if splits else {}
     return Dataset(name, labels, samples, ("text", "image") if images else ("text",), splits=parts,
                    dimension=dimension)
+
+
+# -- further model families (issue 17): BLIP-2, InternVL, LLaVA-OneVision, LLaVA-NeXT-Video, CLIP -------------
+FAMILY_SPECIAL_TOKENS = [*SPECIAL_TOKENS, "<video>", "<IMG_CONTEXT>", "<img>", "</img>"]
+
+
+@functools.cache
+def tiny_family_tokenizer(kind: str = "qwen", vocab_size: int = 400):
+    """:func:`tiny_tokenizer` plus the placeholder tokens of the newer families (``<video>``, InternVL's
+    ``<IMG_CONTEXT>``/``<img>``/``</img>``); a separate vocabulary so the older tiny models keep theirs."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tk = Tokenizer(models.BPE())
+    tk.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tk.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+                                  special_tokens=FAMILY_SPECIAL_TOKENS, show_progress=False)
+    tk.train_from_iterator(corpus(), trainer)
+    tok = PreTrainedTokenizerFast(tokenizer_object=tk, eos_token="<|im_end|>", pad_token="<pad>",
+                                  additional_special_tokens=[t for t in FAMILY_SPECIAL_TOKENS[1:] if t != "<pad>"])
+    tok.chat_template = FAMILY_TEMPLATES[kind]
+    return tok
+
+
+def chatml_template(image_text: str) -> str:
+    """ChatML (:data:`QWEN_CHAT_TEMPLATE`) with ``image_text`` for each image part."""
+    return QWEN_CHAT_TEMPLATE.replace("<|vision_start|><|image_pad|><|vision_end|>", image_text)
+
+
+#: tokenizer kind -> chat template (``plain``: none, as BLIP-2's OPT tokenizer)
+FAMILY_TEMPLATES = {"qwen": QWEN_CHAT_TEMPLATE, "llava": LLAVA_CHAT_TEMPLATE, "plain": None,
+                    "internvl": chatml_template("<IMG_CONTEXT>\n"), "onevision": chatml_template("<image>\n")}
+
+
+def _small_text_config(tok, **extra):
+    """Hidden 32, 2 layers: the families' language models."""
+    return dict(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=True,
+                pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id, bos_token_id=None, **extra)
+
+
+def _clip_vision(image_size: int = 28, **extra):
+    from transformers import CLIPVisionConfig
+
+    return CLIPVisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
+                            image_size=image_size, patch_size=14, projection_dim=32, **extra)
+
+
+def tiny_blip2(seed: int = 0):
+    """Blip2ForConditionalGeneration: 2-layer vision tower (28 px, patch 14), 1-layer Q-Former with 4 query
+    tokens, a 2-layer OPT language model; BLIP's PIL image processor."""
+    from transformers import Blip2Config, Blip2ForConditionalGeneration, BlipImageProcessorPil, OPTConfig
+
+    tok = tiny_family_tokenizer("plain")
+    _seeded(seed)
+    text = OPTConfig(vocab_size=len(tok), hidden_size=32, ffn_dim=64, num_hidden_layers=2, num_attention_heads=4,
+                     word_embed_proj_dim=32, max_position_embeddings=512, pad_token_id=tok.pad_token_id,
+                     eos_token_id=tok.eos_token_id, bos_token_id=tok.eos_token_id, tie_word_embeddings=True)
+    config = Blip2Config(
+        vision_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
+                           image_size=28, patch_size=14),
+        qformer_config=dict(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
+                            encoder_hidden_size=32, vocab_size=len(tok)),
+        text_config=text.to_dict(), num_query_tokens=4, image_token_index=tok.convert_tokens_to_ids("<image>"))
+    model = Blip2ForConditionalGeneration(config).eval()
+    processor = BlipImageProcessorPil(size={"height": 28, "width": 28})
+    return model, tok, processor
+
+
+def tiny_internvl(seed: int = 0):
+    """InternVLForConditionalGeneration: 2-layer InternViT (56 px, patch 14, pixel-shuffle 0.5 -> 4 tokens per
+    tile) + Qwen2; GOT-OCR2's PIL image processor (one tile per image)."""
+    from transformers import GotOcr2ImageProcessorPil, InternVLConfig, InternVLForConditionalGeneration
+
+    tok = tiny_family_tokenizer("internvl")
+    _seeded(seed)
+    config = InternVLConfig(
+        vision_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
+                           image_size=[56, 56], patch_size=[14, 14]),
+        text_config=dict(model_type="qwen2", **_small_text_config(tok)),
+        image_token_id=tok.convert_tokens_to_ids("<IMG_CONTEXT>"), image_seq_length=4, downsample_ratio=0.5,
+        tie_word_embeddings=True)
+    model = InternVLForConditionalGeneration(config).eval()
+    processor = GotOcr2ImageProcessorPil(size={"height": 56, "width": 56}, crop_to_patches=False)
+    return model, tok, processor
+
+
+def tiny_llava_onevision(seed: int = 0):
+    """LlavaOnevisionForConditionalGeneration: SigLIP tower (28 px, patch 14 -> 2x2 grid), any-resolution tiling
+    over pinpoints 28..56, Qwen2 language model; its PIL image processor."""
+    from transformers import (
+        LlavaOnevisionConfig,
+        LlavaOnevisionForConditionalGeneration,
+        LlavaOnevisionImageProcessorPil,
+        Qwen2Config,
+        SiglipVisionConfig,
+    )
+
+    tok = tiny_family_tokenizer("onevision")
+    _seeded(seed)
+    pinpoints = [[28, 28], [28, 56], [56, 28], [56, 56]]
+    vision = SiglipVisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
+                                image_size=28, patch_size=14)
+    config = LlavaOnevisionConfig(
+        vision_config=vision, text_config=Qwen2Config(**_small_text_config(tok)),
+        image_token_index=tok.convert_tokens_to_ids("<image>"), video_token_index=tok.convert_tokens_to_ids("<video>"),
+        vision_feature_select_strategy="full", vision_feature_layer=-1, image_grid_pinpoints=pinpoints,
+        vision_aspect_ratio="anyres_max_9", tie_word_embeddings=True)
+    model = LlavaOnevisionForConditionalGeneration(config).eval()
+    processor = LlavaOnevisionImageProcessorPil(size={"height": 28, "width": 28}, image_grid_pinpoints=pinpoints,
+                                                crop_size={"height": 28, "width": 28})
+    return model, tok, processor
+
+
+def tiny_llava_next_video(seed: int = 0):
+    """LlavaNextVideoForConditionalGeneration: CLIP tower (56 px, patch 14 -> 4x4 grid, pooled 2x2 per frame),
+    any-resolution images over pinpoints 56..112, Qwen2 language model; LLaVA-NeXT's PIL image processor."""
+    from transformers import (
+        LlavaNextImageProcessorPil,
+        LlavaNextVideoConfig,
+        LlavaNextVideoForConditionalGeneration,
+        Qwen2Config,
+    )
+
+    tok = tiny_family_tokenizer("llava")
+    _seeded(seed)
+    pinpoints = [[56, 56], [56, 112], [112, 56]]
+    config = LlavaNextVideoConfig(
+        vision_config=_clip_vision(56), text_config=Qwen2Config(**_small_text_config(tok)),
+        image_token_index=tok.convert_tokens_to_ids("<image>"), video_token_index=tok.convert_tokens_to_ids("<video>"),
+        vision_feature_select_strategy="default", vision_feature_layer=-1, image_grid_pinpoints=pinpoints,
+        spatial_pool_stride=2, tie_word_embeddings=True)
+    model = LlavaNextVideoForConditionalGeneration(config).eval()
+    processor = LlavaNextImageProcessorPil(size={"shortest_edge": 56}, image_grid_pinpoints=pinpoints,
+                                           crop_size={"height": 56, "width": 56})
+    return model, tok, processor
+
+
+def tiny_clip(seed: int = 0):
+    """CLIPModel: 2-layer text and vision towers (hidden 32, 28 px, patch 14), a local BPE tokenizer."""
+    from transformers import CLIPConfig, CLIPImageProcessorPil, CLIPModel
+
+    tok = tiny_family_tokenizer("qwen")
+    _seeded(seed)
+    config = CLIPConfig(
+        text_config=dict(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                         num_attention_heads=2, max_position_embeddings=64, projection_dim=32,
+                         pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id, bos_token_id=0),
+        vision_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
+                           image_size=28, patch_size=14, projection_dim=32),
+        projection_dim=32)
+    model = CLIPModel(config).eval()
+    processor = CLIPImageProcessorPil(size={"shortest_edge": 28}, crop_size={"height": 28, "width": 28})
+    return model, tok, processor
+
+
+def write_frames(folder: Path, n: int = 4, seed: int = 0, size: tuple[int, int] = (28, 28)) -> Path:
+    """A folder of ``n`` PNG frames (a video as the issue's frame folders)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        tiny_image(seed * 100 + i, size).save(folder / f"frame_{i:03d}.png")
+    return folder

@@ -74,6 +74,15 @@ def tiny_vlm_path() -> str:
 
 
 @functools.cache
+def tiny_family_path(builder: str) -> str:
+    """A tiny model of one family (``tests.hf_tiny.<builder>``) saved as a local folder, once per process."""
+    import tests.hf_tiny as tiny
+
+    model, tok, processor = getattr(tiny, builder)()
+    return str(tiny.save_tiny(model, tok, _tmp() / builder, image_processor=processor))
+
+
+@functools.cache
 def precomputed_files(seed: int = 0) -> dict[str, str]:
     """Deterministic probabilities for three views of :func:`conformance_dataset`, saved as interlens JSON."""
     from interlens.predictions import Predictions
@@ -100,6 +109,14 @@ ZOO: dict[str, tuple[Callable[[], dict[str, Any]], tuple[str, str]]] = {
     "hf-vlm": (lambda: {"model_path": tiny_vlm_path(), "train": dict(HF_TRAIN), "batch_size": 4},
                ("utterance", "utterance+photo")),
     "precomputed": (lambda: {"files": precomputed_files()}, ("utterance", "context")),
+    "clip": (lambda: {"model_path": tiny_family_path("tiny_clip"), "epochs": 30, "seed": 0},
+             ("utterance", "photo")),
+    "blip2": (lambda: {"model_path": tiny_family_path("tiny_blip2"), "train": dict(HF_TRAIN), "batch_size": 4},
+              ("utterance", "utterance+photo")),
+    "internvl": (lambda: {"model_path": tiny_family_path("tiny_internvl"), "train": dict(HF_TRAIN), "batch_size": 4},
+                 ("utterance", "utterance+photo")),
+    "llava-onevision": (lambda: {"model_path": tiny_family_path("tiny_llava_onevision"), "train": dict(HF_TRAIN),
+                                 "batch_size": 4}, ("utterance", "utterance+photo")),
 }
 
 
@@ -139,4 +156,6 @@ def write_dataset_file(folder: Path, n: int = 24) -> Path:
 MEASURE_PAIR: dict[str, tuple[str, str]] = {
     "embedding": ("utterance", "photo"), "minilm-ft": ("utterance", "context"), "hf-lm": ("utterance", "context"),
     "hf-vlm": ("utterance", "photo"), "precomputed": ("utterance", "context"),
+    "clip": ("utterance", "photo"), "blip2": ("utterance", "photo"), "internvl": ("utterance", "photo"),
+    "llava-onevision": ("utterance", "photo"),
 }

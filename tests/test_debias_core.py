@@ -66,7 +66,8 @@ def test_mid_correct_and_normalise():
     pt = np.array([[0.5, 0.5]])
     raw = mid_correct(p0, pi, pt, 0.5, 0.2, normalise_how="none")
     assert np.allclose(raw, [[0.6 - 0.45 - 0.1, 0.4 - 0.05 - 0.1]])  # [0.05, 0.25]
-    assert np.allclose(mid_correct(p0, pi, pt, 0.5, 0.2), [[1 / 6, 5 / 6]])
+    assert np.allclose(mid_correct(p0, pi, pt, 0.5, 0.2), raw)  # the literal Eq. 5 is the default
+    assert np.allclose(mid_correct(p0, pi, pt, 0.5, 0.2, normalise_how="clip"), [[1 / 6, 5 / 6]])
     assert np.allclose(mid_correct(p0, pi, pt, 0, 0), p0)
     assert np.allclose(normalise(np.array([[-1.0, -2.0]]), "clip"), [[0.5, 0.5]])
     assert np.allclose(normalise(np.array([[0.0, 0.0]]), "softmax"), [[0.5, 0.5]])

@@ -24,8 +24,8 @@ def _fixed_problem(n=400, seed=0):
 
 def test_bo_reaches_grid_best_with_fewer_evaluations():
     p0, pi, pt, y = _fixed_problem()
-    grid = mid_grid(p0, pi, pt, y, steps=21)
-    bo = tune_mid(p0, pi, pt, y, n_trials=20, seed=0)
+    grid = mid_grid(p0, pi, pt, y, steps=21, metric="acc")
+    bo = tune_mid(p0, pi, pt, y, n_trials=20, seed=0, metric="acc")
     assert bo["n_evaluations"] < grid["n_evaluations"]
     assert bo["value"] >= grid["best"]["value"] - 0.01
     base = float((p0.argmax(1) == y).mean())

@@ -37,3 +37,22 @@ def unknown_name(kind: str, name: str, known: list[str] | tuple[str, ...]) -> Re
     close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.5)
     hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
     return RegistryError(f"unknown {kind} {name!r}.{hint} Known: {', '.join(sorted(known))}.")
+
+
+#: parameters that count or size something: wherever they are given they must be integers >= 1
+SIZE_PARAMS = ("batch_size", "epochs", "hidden", "rank", "image_size", "image_dim", "max_length", "max_new_tokens",
+               "max_frames", "grad_accum", "max_train", "min_steps", "threads")
+
+
+def check_size(value: object, field: str, *, minimum: int = 1, file: str | None = None) -> int:
+    """``value`` as an int >= ``minimum`` (booleans and fractions refused), else a one-line DataError."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or int(value) != value or value < minimum:
+        raise DataError(f"must be an integer >= {minimum}, got {value!r}", file=file, field=field)
+    return int(value)
+
+
+def check_sizes(params: dict[str, object], *, names: tuple[str, ...] = SIZE_PARAMS) -> None:
+    """:func:`check_size` on every size parameter present in ``params`` (None means "not set")."""
+    for key, value in params.items():
+        if key in names and value is not None:
+            check_size(value, key)

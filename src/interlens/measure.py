@@ -156,6 +156,7 @@ def measure_interactions(
     progress: bool = False,
     files: Mapping[str, str | Path | Predictions] | None = None,
     label_map: Mapping[str, str] | None = None,
+    checkpoint_dir: str | Path | None = None,
 ) -> InteractionReport:
     """Categorise every sample of ``split`` and score the dataset.
 
@@ -168,6 +169,7 @@ def measure_interactions(
     prediction table is aligned to the split's sample ids and the dataset's label NAMES (``label_map``
     renames file labels), and its probabilities are validated, before anything is computed.
     Modalities default to the first two the scorer reads (:func:`default_modalities`).
+    ``checkpoint_dir``: save / reuse the fitted scorer there (:mod:`interlens.checkpoints`).
     """
     if sum(x is not None for x in (scorer, predictions, files)) != 1:
         raise DataError("give exactly one of a scorer, predictions or prediction files", field="scorer")
@@ -186,7 +188,8 @@ def measure_interactions(
             scorer.check_view(dataset, views[2])  # refused: the MINT reference needs the pair view
         wanted = views if _honours(scorer, dataset, views[2]) else views[:2]
         predictions = fit_and_predict(scorer, dataset, wanted, eval_split=split, fit_split=fit_split,
-                                      val_split=val_split, cache=cache, progress=progress)
+                                      val_split=val_split, cache=cache, progress=progress,
+                                      checkpoint_dir=checkpoint_dir)
     target = dataset.split(split) if split else dataset
     missing_views = [v for v in views[:2] if v not in predictions]
     if reference == "multimodal" and views[2] not in predictions:
@@ -224,13 +227,14 @@ def measure_interactions(
 
 def write_report(report: InteractionReport, out: str | Path, *, extra: dict[str, Any] | None = None,
                  title: str | None = None) -> dict[str, Path]:
-    """results.json + report.md + PNG plots into ``out`` (each file written atomically)."""
+    """report.md + PNG plots, then results.json (last: it marks a finished run) into ``out``, each
+    file written atomically."""
     from .report import markdown_table
     from .report.plots import bar_counts, grouped_bars, score_with_ci
 
     out = Path(out)
     data = report.to_dict() | (extra or {})
-    paths = {"results": write_json(out / "results.json", data)}
+    paths: dict[str, Path] = {}
     counts = {c: n for c, n in report.counts.items() if c in ("R", "U1", "U2", "S") or n}
     paths["counts_png"] = bar_counts(counts, out / "interaction_counts.png",
                                      title=f"{report.dataset} ({report.split}): samples per interaction")
@@ -261,6 +265,7 @@ def write_report(report: InteractionReport, out: str | Path, *, extra: dict[str,
         if isinstance(value, int | float | str):
             lines.insert(3, f"- **{key}**: {value:.4g}" if isinstance(value, float) else f"- **{key}**: {value}")
     paths["report"] = atomic_write_text(out / "report.md", "\n".join(lines) + "\n")
+    paths["results"] = write_json(out / "results.json", data)
     return paths
 
 
@@ -312,7 +317,8 @@ def predict_views(dataset: Dataset, scorer: Any, views: Sequence[str] | None, ou
                   ) -> dict[str, Any]:
     """Fit (when trainable) and predict each view on ``split``; write ``predictions_<view>.json`` into ``out``.
 
-    Views are checked against the scorer first (default: its :meth:`default_view`). Returns the
+    Views are checked against the scorer first (default: its :meth:`default_view`). The fitted
+    scorer is checkpointed in ``out/checkpoints`` and reused by a rerun (crash safety). Returns the
     summary (per view: file, fingerprint, cache use, missing rows, metrics) without writing it.
     """
     from .scoring.registry import fit_and_predict
@@ -321,7 +327,8 @@ def predict_views(dataset: Dataset, scorer: Any, views: Sequence[str] | None, ou
         raise DataError(f"batch_size must be >= 1, got {batch_size}", field="batch_size")
     views = [str(scorer.check_view(dataset, v)) for v in (views or [scorer.default_view(dataset)])]
     preds = fit_and_predict(scorer, dataset, views, eval_split=split, fit_split=fit_split, val_split=val_split,
-                            cache=cache, progress=progress, batch_size=batch_size)
+                            cache=cache, progress=progress, batch_size=batch_size,
+                            checkpoint_dir=Path(out) / "checkpoints")
     target = dataset.split(split) if split else dataset
     summary: dict[str, Any] = {"dataset": dataset.name, "split": split or "all", "scorer": scorer.name,
                                "views": {}}

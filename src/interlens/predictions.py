@@ -10,10 +10,12 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from .errors import DataError
 from .io import atomic_write, read_json, to_jsonable
@@ -35,6 +37,7 @@ class Predictions:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        import pandas as pd
         self.ids = [str(i) for i in self.ids]
         self.labels = tuple(self.labels)
         self.probs = np.asarray(self.probs, dtype=np.float64)
@@ -141,9 +144,18 @@ class Predictions:
         return self
 
     def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
         frame = pd.DataFrame(self.probs, columns=[f"p_{label}" for label in self.labels])
         frame.insert(0, "id", self.ids)
         frame["pred"] = self.predicted_labels()
+        return frame
+
+    def to_pandas(self) -> pd.DataFrame:
+        """One row per sample: ``id``, ``p_<label>`` per label and ``pred`` (None where there is no
+        prediction); ``frame.attrs`` holds the view, scorer, dataset fingerprint and label order."""
+        frame = self.to_frame()
+        frame.attrs.update({"view": self.view, "scorer": self.scorer, "dataset": self.dataset,
+                            "labels": list(self.labels)})
         return frame
 
     # -- persistence ----------------------------------------------------------------------------
@@ -179,14 +191,15 @@ class Predictions:
             frame = table.to_pandas()
             probs = frame[[f"p_{label}" for label in info["labels"]]].to_numpy(dtype=np.float64)
             return cls(frame["id"].astype(str).tolist(), tuple(info["labels"]), probs, info["view"],
-                       info["scorer"], info.get("dataset"), info.get("meta") or {})
+                       info["scorer"], info.get("dataset"), {**(info.get("meta") or {}), "source": str(path)})
         data = read_json(path)
         for key in ("ids", "labels", "probs", "view"):
             if key not in data:
                 raise DataError(f"missing key {key!r}", file=str(path), field=key)
         probs = np.array([[np.nan if v is None else v for v in row] for row in data["probs"]], dtype=np.float64)
         return cls(data["ids"], tuple(data["labels"]), probs.reshape(len(data["ids"]), len(data["labels"])),
-                   data["view"], data.get("scorer", "unknown"), data.get("dataset"), data.get("meta") or {})
+                   data["view"], data.get("scorer", "unknown"), data.get("dataset"),
+                   {**(data.get("meta") or {}), "source": str(path)})
 
 
 def check_same_ids(*predictions: Predictions, names: Sequence[str] | None = None) -> None:

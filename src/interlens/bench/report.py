@@ -24,7 +24,16 @@ def load_run(path: str | Path) -> RunResults:
     raw = read_json(path)
     if raw.get("kind") != "interlens.bench.run":
         raise DataError("not a bench run results file", file=str(path), field="kind")
-    return RunResults.from_dict(raw)
+    run = RunResults.from_dict(raw)
+    run.limits = {k: v for k, v in ((raw.get("provenance") or {}).get("limits") or {}).items()  # type: ignore
+                  if k in ("limit", "max_samples", "subset") and v is not None}
+    return run
+
+
+def run_limits(run: RunResults) -> dict[str, Any]:
+    """The data limits of a run (``bench run --limit N``, from its provenance); such a run is never
+    comparable with the paper."""
+    return dict(getattr(run, "limits", None) or {})
 
 
 def run_label(run: RunResults) -> str:
@@ -74,8 +83,11 @@ def compare_table(run: RunResults) -> str:
         mean = 100 * t.summary["acc"]["mean"]
         delta = f"{mean - refs[0]:+.2f}" if refs[0] is not None else "-"
         cells = " | ".join(f"{r:.2f}" if r is not None else "-" for r in refs)
+        limits = run_limits(run)
+        why = "yes" if t.comparable_to_paper and not limits else \
+            f"no (--limit {limits.get('limit', limits)})" if limits else "no (different split)"
         lines.append(f"| {t.title} | {t.evaluation_split} | {_pct(t.summary['acc'])} | {cells} | {delta} | "
-                     f"{'yes' if t.comparable_to_paper else 'no (different split)'} |")
+                     f"{why} |")
     return "\n".join(lines) + f"\n\nReference: {CITATION}\n"
 
 
@@ -107,14 +119,24 @@ def dimension_bars(runs: list[RunResults], out: Path, metric: str = "acc") -> li
             ax.bar(xs, means, width, yerr=errs, label=run_label(run))
         ax.set_xticks([j + 0.4 - width / 2 for j in range(len(dim_tasks))], [t[1] for t in dim_tasks])
         ax.set_ylabel(f"{metric} (%)")
+        ax.set_xlabel("task")
         ax.set_title(dim.replace("_", " "))
-        ax.legend(fontsize=7)
-        fig.tight_layout()
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
         path = out / f"bars_{dim}.png"
-        fig.savefig(path, dpi=110)
+        fig.savefig(path, dpi=110, bbox_inches="tight")
         plt.close(fig)
         paths.append(path)
     return paths
+
+
+def radar_values(runs: list[RunResults], metric: str = "acc") -> list[list[float | None]]:
+    """Per run, ``metric`` x100 for each task of :func:`_tasks` (None where the run lacks the task)."""
+    out = []
+    for run in runs:
+        by = {t.task: t.summary.get(metric) for t in run.tasks}
+        means = [(by.get(n) or {}).get("mean") for n, _, _ in _tasks(runs)]
+        out.append([None if m is None or math.isnan(m) else 100 * m for m in means])
+    return out
 
 
 def radar(runs: list[RunResults], out: Path, metric: str = "acc") -> Path | None:
@@ -125,17 +147,21 @@ def radar(runs: list[RunResults], out: Path, metric: str = "acc") -> Path | None
     angles = [2 * math.pi * i / len(tasks) for i in range(len(tasks))]
     fig = plt.figure(figsize=(5.5, 5.5))
     ax = fig.add_subplot(projection="polar")
-    for run in runs:
-        by = {t.task: t.summary.get(metric) for t in run.tasks}
-        vals = [100 * (by.get(n) or {}).get("mean", 0.0) for n, _, _ in tasks]
-        ax.plot([*angles, angles[0]], [*vals, vals[0]], label=run_label(run))
-        ax.fill([*angles, angles[0]], [*vals, vals[0]], alpha=0.1)
+    missing_any = False
+    for run, values in zip(runs, radar_values(runs, metric), strict=True):
+        # a task the run lacks is a gap in its line and an x at the centre, never a 0
+        vals = [float("nan") if v is None else v for v in values]
+        line = ax.plot([*angles, angles[0]], [*vals, vals[0]], marker="o", ms=3, label=run_label(run))[0]
+        gaps = [a for a, v in zip(angles, vals, strict=True) if math.isnan(v)]
+        if gaps:
+            missing_any = True
+            ax.plot(gaps, [0] * len(gaps), ls="none", marker="x", ms=8, color=line.get_color())
     ax.set_xticks(angles, [t[1] for t in tasks], fontsize=8)
     ax.set_ylim(0, 100)
-    ax.legend(loc="lower right", fontsize=7, bbox_to_anchor=(1.1, -0.1))
-    fig.tight_layout()
+    ax.set_title(f"{metric} (%) per task" + ("; x = task missing from that run" if missing_any else ""), fontsize=9)
+    ax.legend(loc="upper left", fontsize=7, bbox_to_anchor=(1.08, 1.0), frameon=False)
     path = out / "radar.png"
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return path
 

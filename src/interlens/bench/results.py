@@ -1,8 +1,9 @@
 """Task metrics and the typed results schema of a benchmark run (one ``results.json`` per run).
 
 Metrics come from :mod:`interlens.metrics` (MMLA's six metrics via scikit-learn over the gold label
-set); this module adds expected calibration error, percentile-bootstrap intervals and a separate count
-of failed predictions (all-NaN probability rows, e.g. an unparsable generation): a failure is scored as
+set); this module adds expected calibration error, percentile-bootstrap intervals (vectorised,
+:func:`~interlens.metrics.bootstrap_metric_ci`: the same resamples and intervals as resampling
+scikit-learn's metrics, in milliseconds) and a separate count of failed predictions (all-NaN probability rows, e.g. an unparsable generation): a failure is scored as
 wrong, never as an extra class.
 """
 
@@ -18,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ..metrics import bootstrap_ci, classification_metrics, expected_calibration_error
+from ..metrics import bootstrap_metric_ci, classification_metrics, expected_calibration_error
 
 SCHEMA_VERSION = 1
 MMLA_METRICS = ("acc", "weighted_f1", "weighted_p", "macro_f1", "macro_r", "macro_p")
@@ -42,11 +43,8 @@ def task_report(y_true: np.ndarray, probs: np.ndarray, n_labels: int, *, n_boot:
     metrics["failure_rate"] = float((~ok).mean()) if len(y_true) else 0.0
     ci = {}
     if n_boot and len(y_true):
-        for name in CI_METRICS:
-            def stat(idx: np.ndarray, name: str = name) -> float:
-                return classification_metrics(y_true[idx], y_pred[idx], n_labels)[name]
-
-            ci[name] = list(bootstrap_ci(stat, len(y_true), n_boot=n_boot, seed=seed))
+        ci = {name: list(bounds) for name, bounds in
+              bootstrap_metric_ci(y_true, y_pred, n_labels, CI_METRICS, n_boot=n_boot, seed=seed).items()}
     metrics["ci95"] = ci
     return metrics
 

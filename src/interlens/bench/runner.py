@@ -20,6 +20,10 @@ The view is the scorer's :meth:`~interlens.scoring.base.Scorer.default_view` of 
 Every finished task x seed unit is written atomically to ``<out>/units/<method>__<task>__seed<k>.json``
 together with a config hash (scorer, params, method, task spec, data fingerprint, limit); a re-run
 skips units whose file exists with the same hash, so a killed run resumes where it stopped.
+
+Units run on an executor (:mod:`interlens.execution`): in this process by default, or as Ray tasks
+(one per task x seed; one per seed for instruction tuning) declaring one CPU (and one GPU for a
+``device=cuda`` scorer); this process writes each unit file as the unit arrives.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import numpy as np
 
 from ..data.schema import Dataset, Sample
 from ..errors import DataError, unknown_name
+from ..execution.base import Executor, current_executor, resources_for
 from ..io import read_json, write_json
 from ..scoring.base import Capability, CapabilityError, Scorer, fingerprint_of, require
 from ..scoring.registry import check_param_names, make_scorer, scorer_class
@@ -161,7 +166,7 @@ class Runner:
                             f"method {self.method.value} needs a trained model", field="scorer")
 
     def _evaluate(self, task: TaskSpec, seed: int, model: Scorer, view: str, fit_s: float, started: float,
-                  it_labels: tuple[str, ...] | None = None) -> UnitResult:
+                  it_labels: tuple[str, ...] | None = None) -> tuple[UnitResult, str]:
         test = self.split(task, "eval")
         assert test is not None  # noqa: S101 - splits.eval is required by TaskSpec
         if it_labels is not None:
@@ -177,19 +182,58 @@ class Runner:
                                 f"({list(test.labels)})", field="labels")
             probs = preds.probs
         metrics = task_report(test.y, probs, len(task.labels), n_boot=self.n_boot, seed=seed)
+        metrics["majority"] = majority_report(test.y, probs, self.split(task, "fit"), task.labels)  # issue 12
         unit = UnitResult(task=task.name, seed=seed, method=self.method.value, scorer=self.scorer,
                           scorer_fingerprint=str(model.fingerprint), data_fingerprint=self.data(task).fingerprint(),
                           evaluation_split=task.evaluation_split, metrics=metrics, config=self.config(task, seed),
                           wall_s=time.perf_counter() - started, fit_s=fit_s)
-        write_json(self.unit_path(task, seed), unit.__dict__)
-        self.computed.append((task.name, seed))
-        self.log(f"{task.name} seed {seed}: acc {metrics['acc']:.4f} macro-F1 {metrics['macro_f1']:.4f} "
+        return unit, view
+
+    def _record(self, unit: UnitResult, view: str) -> UnitResult:
+        """Write one finished unit (in the driver, as soon as it arrives) and log it."""
+        write_json(self.unit_path(self._task(unit.task), unit.seed), unit.__dict__)
+        self.computed.append((unit.task, unit.seed))
+        metrics = unit.metrics
+        self.log(f"{unit.task} seed {unit.seed}: acc {metrics['acc']:.4f} macro-F1 {metrics['macro_f1']:.4f} "
                  f"({unit.wall_s:.0f}s, view {view})")
         return unit
 
-    def run(self) -> RunResults:
+    def _task(self, name: str) -> TaskSpec:
+        return next(t for t in self.tasks if t.name == name)
+
+    def _work(self, item: tuple[int, list[TaskSpec]]) -> list[tuple[UnitResult, str]]:
+        """One executor item: an instruction-tuning seed (all its tasks), or one task x seed unit."""
+        seed, todo = item
+        if self.method is Method.IT:
+            return self._run_it(seed, todo)
+        task = todo[0]
+        t0 = time.perf_counter()
+        model = self._make(seed)
+        view = self.view(model, task)
+        if self.method is Method.SFT:
+            train = self.split(task, "fit")
+            assert train is not None  # noqa: S101 - checked in the constructor
+            self._fit(model, train, view, self.split(task, "val"))
+        return [self._evaluate(task, seed, model, view, time.perf_counter() - t0, t0)]
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What a Ray worker gets: the loaded data, not the driver's logger, loader or models."""
+        state = dict(self.__dict__)
+        state.update(log=None, load=None, it_models={}, computed=[])
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.log = lambda msg: None
+
+    def run(self, executor: Executor | None = None) -> RunResults:
+        """Run the missing units on ``executor`` (default: the current one, see :mod:`interlens.execution`);
+        each finished unit is written by this process as it arrives, so a killed run resumes."""
         started = time.perf_counter()
         units: dict[tuple[str, int], UnitResult] = {}
+        work: list[tuple[int, list[TaskSpec]]] = []
+        for task in self.tasks:  # loaded here, once: remote workers get the data, not the loader
+            self.data(task)
         for seed in self.seeds:
             todo = []
             for task in self.tasks:
@@ -200,17 +244,14 @@ class Runner:
                 else:
                     todo.append(task)
             if todo and self.method is Method.IT:
-                units.update(self._run_it(seed, todo))
-                continue
-            for task in todo:
-                t0 = time.perf_counter()
-                model = self._make(seed)
-                view = self.view(model, task)
-                if self.method is Method.SFT:
-                    train = self.split(task, "fit")
-                    assert train is not None  # noqa: S101 - checked in the constructor
-                    self._fit(model, train, view, self.split(task, "val"))
-                units[(task.name, seed)] = self._evaluate(task, seed, model, view, time.perf_counter() - t0, t0)
+                work.append((seed, todo))
+            else:
+                work += [(seed, [task]) for task in todo]
+        cpus, gpus = resources_for(self.scorer_params.get("device"))
+        for _, finished in (executor or current_executor()).map_unordered(self._work, work, num_cpus=cpus,
+                                                                          num_gpus=gpus):
+            for unit, view in finished:
+                units[(unit.task, unit.seed)] = self._record(unit, view)
         summaries = [summarize(task, [units[(task.name, s)] for s in self.seeds]) for task in self.tasks]
         fingerprints = {f"{t.name}/seed{s}": units[(t.name, s)].scorer_fingerprint
                         for t in self.tasks for s in self.seeds}
@@ -220,7 +261,7 @@ class Runner:
                           wall_s=time.perf_counter() - started)
 
     # -- instruction tuning -----------------------------------------------------------------------
-    def _run_it(self, seed: int, todo: list[TaskSpec]) -> dict[tuple[str, int], UnitResult]:
+    def _run_it(self, seed: int, todo: list[TaskSpec]) -> list[tuple[UnitResult, str]]:
         t0 = time.perf_counter()
         model = self._make(seed)
         view = self._common_view(model)
@@ -235,8 +276,7 @@ class Runner:
             self._fit(model, train, view, val)
         fit_s = time.perf_counter() - t0
         self.it_models[seed] = model
-        return {(task.name, seed): self._evaluate(task, seed, model, view, fit_s, time.perf_counter(), labels)
-                for task in todo}
+        return [self._evaluate(task, seed, model, view, fit_s, time.perf_counter(), labels) for task in todo]
 
     def _common_view(self, model: Scorer) -> str:
         """The modalities every task's view has (first task's order): one model reads all tasks."""
@@ -260,6 +300,19 @@ class Runner:
         first = parts[0][1]
         return Dataset(name=f"it-union/{key}", labels=labels, samples=samples, modalities=tuple(modalities),
                        splits={}, kinds={m: first.kind(m) for m in modalities})
+
+
+def majority_report(y: np.ndarray, probs: np.ndarray, fit: Dataset | None, labels: Sequence[str]) -> dict[str, Any]:
+    """The majority class of the fit split (the evaluation split when there is none, said in ``fit_on``)
+    on the evaluation split, and whether the model is at or below it (exact paired permutation test)."""
+    from ..baselines import comparison_table, majority_class
+
+    fitted = fit is not None and len(fit) > 0
+    label = majority_class(fit.y if fitted else y)
+    pred = np.where(np.isnan(probs).all(axis=1), -1, np.nan_to_num(probs, nan=-np.inf).argmax(axis=1))
+    rows = comparison_table(y, {"model": pred}, None, label, n_labels=len(labels))
+    return {"label": labels[label], "fit_on": "fit" if fitted else "eval", "acc": rows[0]["acc"],
+            "at_or_below_majority": rows[1]["at_or_below_majority"], "p_vs_majority": rows[1]["p_vs_majority"]}
 
 
 def _prefixed(task: TaskSpec, dataset: Dataset, labels: tuple[str, ...],

@@ -10,7 +10,15 @@ from rich.table import Table
 
 from ..bench.methods import Method
 from .common import console, friendly_errors, write_results
-from .options import DataRoot, DatasetOptions, ScorerName, ScorerOptions, parse_options
+from .options import (
+    DataRoot,
+    DatasetOptions,
+    ExecutorOption,
+    RayAddress,
+    ScorerName,
+    ScorerOptions,
+    parse_options,
+)
 
 app = typer.Typer(no_args_is_help=True, help="MMLA benchmark: list tasks, run, report, compare with the paper.")
 
@@ -46,14 +54,18 @@ def run(
                      ] = None,
     n_boot: Annotated[int, typer.Option(min=0, help="Bootstrap resamples for the 95% CIs.")] = 1000,
     data_root: DataRoot = None,
+    executor: ExecutorOption = "local",
+    ray_address: RayAddress = None,
 ) -> None:
     """Run (or resume) tasks x seeds with one scorer and method; writes OUT/results.json."""
     from ..bench import Runner, parse_tasks
+    from ..execution import executor_session
 
     specs = parse_tasks(tasks, **parse_options(dataset_option))
     runner = Runner(specs, scorer, method, range(seeds), out, scorer_params=parse_options(scorer_option),
                     data_root=data_root, limit=limit, n_boot=n_boot, log=console.print)
-    results = runner.run()
+    with executor_session(executor, address=ray_address):
+        results = runner.run()
     write_results(out, results.to_dict())
     for task in results.tasks:
         acc = task.summary["acc"]

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from ..debias.plan import ALL_METHODS, DebiasMethod, Metric
-from .common import console, friendly_errors
+from .common import console, friendly_errors, write_results
 from .options import DataRoot, DatasetOptions, ScorerName, ScorerOptions, parse_options
 
 app = typer.Typer(no_args_is_help=True, help="Counterfactual debiasing: MID, MCTD, MME-JD, MRID.")
@@ -30,9 +30,9 @@ TextModality = Annotated[str | None, typer.Option(help="The text-kind modality w
                                                        "dataset has several).")]
 ImageModality = Annotated[str | None, typer.Option(help="The image-kind modality, or a second text-kind one read as "
                                                         "a text-form image view (e.g. MMSD2.0 image_attributes).")]
-N = Annotated[int, typer.Option(help="Samples of the built-in spurious dataset.")]
+N = Annotated[int, typer.Option(min=1, help="Samples of the built-in spurious dataset.")]
 Seed = Annotated[int, typer.Option(help="Seed for data, models and the optimiser.")]
-MaxTrain = Annotated[int | None, typer.Option(help="Keep a seeded random subset of this many training samples.")]
+MaxTrain = Annotated[int | None, typer.Option(min=1, help="Keep a seeded random subset of this many training samples.")]
 Settings = Annotated[list[str] | None, typer.Option("--setting", help="run_experiment KEY=VALUE, e.g. "
                                                                       "route_weight_max=2, router_target=benefit.")]
 Out = Annotated[Path, typer.Option(help="Output directory.")]
@@ -58,7 +58,8 @@ def _print_rows(results: dict[str, Any], rows: list[str], title: str) -> None:
 def counterfactuals(out: Out = Path("runs/debias-cf"), dataset: Dataset_ = "spurious",
                     scorer: ScorerName = "embedding", scorer_option: ScorerOptions = None,
                     text_modality: TextModality = None, image_modality: ImageModality = None, n: N = 3000,
-                    seed: Seed = 0, top_k: Annotated[int, typer.Option(help="Relevant words masked per text.")] = 1,
+                    seed: Seed = 0,
+                    top_k: Annotated[int, typer.Option(min=1, help="Relevant words masked per text.")] = 1,
                     max_train: MaxTrain = None, dataset_option: DatasetOptions = None,
                     data_root: DataRoot = None) -> None:
     """Build and save counterfactual text and image inputs (MME-JD App. B)."""
@@ -68,7 +69,7 @@ def counterfactuals(out: Out = Path("runs/debias-cf"), dataset: Dataset_ = "spur
                             text_modality=text_modality, image_modality=image_modality, n=n, seed=seed, top_k=top_k,
                             data_root=data_root, options=parse_options(dataset_option), max_train=max_train)
     console.print(f"{r['n_samples']} samples; most relevant words: {', '.join(list(r['text_relevance_top'])[:5])}")
-    console.print(f"results: [bold]{Path(out) / 'results.json'}[/]")
+    write_results(out)  # provenance + report.html
 
 
 @app.command("mid")
@@ -80,8 +81,8 @@ def mid(original: Annotated[Path, typer.Option(help="Predictions on the original
         tune_ids: Annotated[Path | None, typer.Option(help="JSON list of validation ids to tune on "
                                                            "(default: every id with a gold label).")] = None,
         out: Out = Path("runs/debias-mid"),
-        metric: Annotated[Metric, typer.Option(help="Metric MID is tuned for.")] = Metric.ACC,
-        n_trials: Annotated[int, typer.Option(help="Bayesian-optimisation trials (paper: 50).")] = 50,
+        metric: Annotated[Metric, typer.Option(help="Metric MID is tuned for (Sec. 4.1: F1).")] = Metric.F1,
+        n_trials: Annotated[int, typer.Option(min=1, help="Bayesian-optimisation trials (paper: 50).")] = 50,
         seed: Seed = 0) -> None:
     """Tune MID's alpha, beta by Bayesian optimisation and apply it to precomputed predictions (any scorer)."""
     from ..debias.pipeline import run_mid
@@ -93,6 +94,7 @@ def mid(original: Annotated[Path, typer.Option(help="Predictions on the original
     if "held_out" in r:
         h = r["held_out"]
         console.print(f"held out (n={h['n']}): acc {h['original']['acc']:.2f} -> {h['MID']['acc']:.2f}")
+    write_results(out)  # provenance + report.html
 
 
 @app.command("evaluate")
@@ -113,7 +115,7 @@ def evaluate(out: Out = Path("runs/debias"), dataset: Dataset_ = "spurious", sco
                      data_root=data_root, options=parse_options(dataset_option), max_train=max_train,
                      **parse_options(setting))
     _print_rows(r, list(r["main"]), f"{r['dataset']['name']}: test ({r['scorer']['name']})")
-    console.print(f"results: [bold]{Path(out) / 'results.json'}[/]")
+    write_results(out)  # provenance + report.html
 
 
 @app.command("train")
@@ -133,4 +135,4 @@ def train(method: Annotated[TrainMethod, typer.Option(help="mctd (counterfactual
                      image_modality=image_modality, methods=[chosen], n=n, seed=seed, data_root=data_root,
                      options=parse_options(dataset_option), max_train=max_train, **parse_options(setting))
     _print_rows(r, ["baseline", "MID", *ROW_NAMES[chosen]], f"{r['dataset']['name']}: test ({r['scorer']['name']})")
-    console.print(f"results: [bold]{Path(out) / 'results.json'}[/]")
+    write_results(out)  # provenance + report.html

@@ -13,8 +13,18 @@ import typer
 from ..errors import DataError
 from ..experts.authors import AuthorsModel
 from ..experts.pipeline import CategoriesSource, Grouping, RouterKind
-from .common import console, friendly_errors
-from .options import DataRoot, DatasetOptions, DatasetSpec, ScorerName, ScorerOptions, build_scorer, load_data
+from .common import console, friendly_errors, write_results
+from .options import (
+    DataRoot,
+    DatasetOptions,
+    DatasetSpec,
+    ExecutorOption,
+    RayAddress,
+    ScorerName,
+    ScorerOptions,
+    build_scorer,
+    load_data,
+)
 
 app = typer.Typer(no_args_is_help=True, help="MMoE interaction experts: train them, or fuse precomputed logits.")
 
@@ -60,28 +70,32 @@ def train(
                         ] = None,
     view: Annotated[str | None, typer.Option(help="The experts' view, e.g. utterance+context (default: all "
                                                   "modalities the scorer reads).")] = None,
-    folds: Annotated[int, typer.Option(help="Cross-fitting folds for measured categories.")] = 2,
-    min_subset: Annotated[int, typer.Option(help="Smaller training subsets fall back to the baseline.")] = 8,
-    expert_epochs: Annotated[int | None, typer.Option(help="Fine-tuning epochs per expert.")] = None,
+    folds: Annotated[int, typer.Option(min=2, help="Cross-fitting folds for measured categories.")] = 2,
+    min_subset: Annotated[int, typer.Option(min=1, help="Smaller training subsets fall back to the baseline.")] = 8,
+    expert_epochs: Annotated[int | None, typer.Option(min=1, help="Fine-tuning epochs per expert.")] = None,
     expert_lr: Annotated[float | None, typer.Option(help="Fine-tuning learning rate per expert.")] = None,
     router: Annotated[RouterKind, typer.Option(help="Router: mlp | linear (focal loss) | logreg.")] = "mlp",
     class_balanced: Annotated[bool, typer.Option(help="Class-balanced router loss.")] = False,
     rq4: Annotated[bool, typer.Option(help="Also run MMoE RQ4 (CE_moe vs random subsets).")] = False,
-    n_random: Annotated[int, typer.Option(help="RQ4: random-subset draws.")] = 3,
+    n_random: Annotated[int, typer.Option(min=1, help="RQ4: random-subset draws.")] = 3,
     data_root: DataRoot = None,
+    executor: ExecutorOption = "local",
+    ray_address: RayAddress = None,
 ) -> None:
     """Train a baseline, one expert per interaction type and a router; compare every fusion on test."""
+    from ..execution import executor_session
     from ..experts.pipeline import train_experts_study, write_experts_results
     from ..experts.train import check_experts_scorer
 
     model = build_scorer(scorer, scorer_option)
     check_experts_scorer(model, router=True)  # refuse before loading data or training
     data = load_data(dataset, data_root, dataset_option)
-    results = train_experts_study(data, model, categories=categories, seeds=seed or (0, 1, 2), grouping=grouping,
-                                  delta=delta, train_filters=train_filters, modalities=modality, folds=folds,
-                                  view=view, min_subset=min_subset, expert_epochs=expert_epochs,
-                                  expert_lr=expert_lr, router=router, class_balanced=class_balanced, rq4=rq4,
-                                  n_random=n_random, log=console.print)
+    with executor_session(executor, address=ray_address):
+        results = train_experts_study(data, model, categories=categories, seeds=seed or (0, 1, 2),
+                                      grouping=grouping, delta=delta, train_filters=train_filters,
+                                      modalities=modality, folds=folds, view=view, min_subset=min_subset,
+                                      expert_epochs=expert_epochs, expert_lr=expert_lr, router=router,
+                                      class_balanced=class_balanced, rq4=rq4, n_random=n_random, log=console.print)
     path = write_experts_results(results, out)
     settings = results["settings"]
     _print_table(results["summary"], f"{results['dataset']['name']} · {results['scorer']['name']} · "
@@ -91,7 +105,7 @@ def train(
         r = results["rq4"]
         console.print(f"RQ4 CE_moe: interaction subsets {r['interaction']:.4f}, random subsets {r['random']:.4f}, "
                       f"baseline CE {r['baseline']:.4f}")
-    console.print(f"results: [bold]{path}[/]")
+    write_results(path.parent)  # provenance + report.html
 
 
 # -- evaluate (precomputed logits) ---------------------------------------------------------------------
@@ -140,4 +154,4 @@ def evaluate(
     _print_table(results["report"], f"fusion of precomputed logits (n={results['n']})")
     if "router_missing" in results:
         console.print(f"router: {results['router_missing']} samples missing from the router file")
-    console.print(f"results: [bold]{path}[/]")
+    write_results(path.parent)  # provenance + report.html

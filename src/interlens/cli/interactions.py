@@ -15,7 +15,9 @@ from .options import (
     DataRoot,
     DatasetOptions,
     DatasetSpec,
+    ExecutorOption,
     NoCache,
+    RayAddress,
     ScorerName,
     ScorerOptions,
     build_scorer,
@@ -48,7 +50,7 @@ def measure_from_cli(dataset: str, data_root: Path | None, dataset_option: list[
                      modality2: str | None, split: str, reference: str, scorer: str,
                      scorer_option: list[str] | None, pred1: Path | None, pred2: Path | None, predm: Path | None,
                      cache: Path | None, no_cache: bool, S: int = 100, C: int | None = None,
-                     label_map: list[str] | None = None) -> Any:
+                     label_map: list[str] | None = None, checkpoint_dir: Path | None = None) -> Any:
     """Shared body of ``categorize`` and ``score``: parse, then call :func:`interlens.measure.measure_interactions`."""
     from ..measure import measure_interactions
 
@@ -59,7 +61,8 @@ def measure_from_cli(dataset: str, data_root: Path | None, dataset_option: list[
         mods = (modality1, modality2) if modality1 or modality2 else None
         with open_cache(cache, no_cache) as store:
             return measure_interactions(data, model, modalities=mods, split=split, reference=reference,
-                                        cache=store, S=S, C=C, progress=True, label_map=mapping)  # type: ignore[arg-type]
+                                        cache=store, S=S, C=C, progress=True, label_map=mapping,  # type: ignore[arg-type]
+                                        checkpoint_dir=checkpoint_dir)
     if pred1 is None or pred2 is None:
         raise DataError("give both --pred1 and --pred2 (and --predm for a multimodal reference)", field="pred2")
     m1 = modality1 or data.modalities[0]
@@ -100,15 +103,21 @@ def categorize_cmd(
     data_root: DataRoot = None,
     cache: CachePath = None,
     no_cache: NoCache = False,
+    executor: ExecutorOption = "local",
+    ray_address: RayAddress = None,
 ) -> None:
     """Categorise every sample as R / U1 / U2 / S (MMoE Algorithm 1) and write a report."""
+    from ..execution import executor_session
     from ..measure import write_report
 
-    report = measure_from_cli(dataset, data_root, dataset_option, modality1, modality2, split, reference.value,
-                              scorer, scorer_option, pred1, pred2, predm, cache, no_cache, label_map=label_map)
+    with executor_session(executor, address=ray_address):
+        report = measure_from_cli(dataset, data_root, dataset_option, modality1, modality2, split, reference.value,
+                                  scorer, scorer_option, pred1, pred2, predm, cache, no_cache, label_map=label_map,
+                                  checkpoint_dir=out / "checkpoints")
     _print_counts(report)
     paths = write_report(report, out, title="Interaction categories")
-    console.print(f"report: [bold]{paths['report']}[/]; results: [bold]{paths['results']}[/]")
+    console.print(f"report: [bold]{paths['report']}[/]")
+    write_results(out)  # provenance + report.html
 
 
 @app.command("score")
@@ -133,19 +142,23 @@ def score_cmd(
     data_root: DataRoot = None,
     cache: CachePath = None,
     no_cache: NoCache = False,
+    executor: ExecutorOption = "local",
+    ray_address: RayAddress = None,
 ) -> None:
     """Dataset-level interaction score (MINT Eq. 1) with a bootstrap confidence interval."""
+    from ..execution import executor_session
     from ..measure import write_report
     from ..report import rich_table
 
-    report = measure_from_cli(dataset, data_root, dataset_option, modality1, modality2, split, reference.value,
-                              scorer, scorer_option, pred1, pred2, predm, cache, no_cache, S=draws, C=draw_size,
-                              label_map=label_map)
+    with executor_session(executor, address=ray_address):
+        report = measure_from_cli(dataset, data_root, dataset_option, modality1, modality2, split, reference.value,
+                                  scorer, scorer_option, pred1, pred2, predm, cache, no_cache, S=draws, C=draw_size,
+                                  label_map=label_map, checkpoint_dir=out / "checkpoints")
     console.print(rich_table([{"delta": d, "score": s.score, "ci_low": s.ci_low, "ci_high": s.ci_high, "n": s.n}
                               for d, s in report.scores.items()],
                              title=f"{report.dataset}: interaction score (2 = R, 1 = U, 0 = S)"))
     write_report(report, out, title="Interaction score")
-    console.print(f"results: [bold]{out / 'results.json'}[/]")
+    write_results(out)  # provenance + report.html
 
 
 @app.command("group")
@@ -171,3 +184,60 @@ def group_cmd(
                               for i, a in enumerate(names)], title="Distance |score_A - score_B| (MINT Eq. 2)"))
     score_with_ci({n: (summary["scores"][n], *summary["intervals"][n]) for n in names}, out / "scores.png")
     write_results(out, summary)
+
+
+class PIDSource(StrEnum):
+    predictions = "predictions"
+    features = "features"
+
+
+@app.command("pid")
+@friendly_errors
+def pid_cmd(
+    dataset: DatasetSpec,
+    out: Annotated[Path, typer.Option(help="Output directory.")] = Path("runs/pid"),
+    modality1: Modality = None,
+    modality2: Modality = None,
+    split: Annotated[str, typer.Option(help="Split to decompose.")] = "test",
+    source: Annotated[PIDSource, typer.Option(help="x_i = each unimodal model's predicted label, or k-means "
+                                                   "clusters of the scorer's features per modality.")
+                      ] = PIDSource.predictions,
+    k: Annotated[str, typer.Option("--k", help="Clusters per modality for --source features (or 'auto').")] = "8",
+    target: Annotated[Reference, typer.Option(help="y: the gold label or the multimodal prediction.")
+                      ] = Reference.gold,
+    reference: Annotated[Reference, typer.Option(help="Reference of the MINT score / MMoE categories.")
+                         ] = Reference.multimodal,
+    boot: Annotated[int, typer.Option("--boot", min=0, help="Bootstrap resamples for the PID intervals.")] = 200,
+    draws: Annotated[int, typer.Option("--draws", min=1, help="S: draws of the MINT score (Eq. 1).")] = 100,
+    seed: Annotated[int, typer.Option(help="Seed of k-means, bootstrap and MINT draws.")] = 0,
+    scorer: ScorerName = "embedding",
+    scorer_option: ScorerOptions = None,
+    dataset_option: DatasetOptions = None,
+    data_root: DataRoot = None,
+    cache: CachePath = None,
+    no_cache: NoCache = False,
+) -> None:
+    """Partial information decomposition R / U1 / U2 / S in bits (Liang et al. 2023) beside the MINT score."""
+    from ..interactions.pid import TERMS, measure_pid, write_pid_report
+    from ..report import rich_table
+
+    if k != "auto" and not k.isdigit():
+        raise DataError(f"--k must be a positive integer or 'auto', got {k!r}", field="k")
+    data = load_data(dataset, data_root, dataset_option)
+    model = build_scorer(scorer, scorer_option)
+    mods = (modality1, modality2) if modality1 or modality2 else None
+    with open_cache(cache, no_cache) as store:
+        report, result = measure_pid(data, model, modalities=mods, split=split, source=source.value,  # type: ignore[arg-type]
+                                     k="auto" if k == "auto" else int(k), target=target.value,  # type: ignore[arg-type]
+                                     reference=reference.value, n_boot=boot, S=draws, seed=seed,  # type: ignore[arg-type]
+                                     cache=store, progress=True)
+    ci = result.ci or {}
+    rows = [{"term": t, "bits": result[t], "ci_low": ci.get(t, (None, None))[0], "ci_high": ci.get(t, (None, None))[1],
+             "MMoE share": report.counts.get(t, 0) / max(1, len(report.ids))} for t in TERMS]
+    m1, m2 = report.modalities
+    console.print(rich_table(rows, title=f"{report.dataset} ({report.split}): PID of I(X1,X2;Y) = {result.mi:.4f} "
+                                         f"bits ({m1} vs {m2}, x_i from {source.value})"))
+    console.print(rich_table([{"delta": d, "MINT score": s.score, "ci_low": s.ci_low, "ci_high": s.ci_high}
+                              for d, s in report.scores.items()], title="Interaction score (2 = R, 1 = U, 0 = S)"))
+    paths = write_pid_report(report, result, out)
+    console.print(f"report: [bold]{paths['report']}[/]; results: [bold]{paths['results']}[/]")

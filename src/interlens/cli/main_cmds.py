@@ -13,7 +13,9 @@ from .options import (
     DataRoot,
     DatasetOptions,
     DatasetSpec,
+    ExecutorOption,
     NoCache,
+    RayAddress,
     ScorerName,
     ScorerOptions,
     build_scorer,
@@ -24,7 +26,7 @@ from .options import (
 
 def demo(
     out: Annotated[Path, typer.Option(help="Output directory (results.json, report.md, plots).")] = Path("runs/demo"),
-    n: Annotated[int, typer.Option(help="Number of synthetic samples.")] = 2000,
+    n: Annotated[int, typer.Option(min=1, help="Number of synthetic samples.")] = 2000,
     seed: Annotated[int, typer.Option(help="Random seed (data and models).")] = 0,
     cache: CachePath = None,
     no_cache: NoCache = False,
@@ -36,6 +38,7 @@ def demo(
 
     results = run_demo(out, n=n, seed=seed, cache_path=cache, use_cache=not no_cache, experts=experts,
                        progress=True)
+    write_results(out)  # provenance + report.html
     console.print(rich_table([{"type": c, "n": v} for c, v in results["counts"].items()],
                              title="Test samples per interaction type"))
     console.print(f"categorisation accuracy vs planted truth: [bold]{results['categorization_accuracy']:.3f}[/]")
@@ -62,13 +65,16 @@ def predict(
     cache: CachePath = None,
     no_cache: NoCache = False,
     batch_size: Annotated[int, typer.Option(min=1, help="Scoring batch size (results do not depend on it).")] = 256,
+    executor: ExecutorOption = "local",
+    ray_address: RayAddress = None,
 ) -> None:
     """Per-sample class probabilities for each view, cached; writes predictions_<view>.json."""
+    from ..execution import executor_session
     from ..measure import predict_views
 
     data = load_data(dataset, data_root, dataset_option)
     model = build_scorer(scorer, scorer_option)
-    with open_cache(cache, no_cache) as store:
+    with executor_session(executor, address=ray_address), open_cache(cache, no_cache) as store:
         summary = predict_views(data, model, view, out, split=split, fit_split=fit_split, cache=store,
                                 batch_size=batch_size, progress=True)
     for v, info in summary["views"].items():

@@ -12,12 +12,18 @@ import typer
 
 from ..cache import PredictionCache
 from ..errors import DataError
+from ..execution.base import ExecutorKind
 
 DataRoot = Annotated[Path | None, typer.Option(help="Folder holding the datasets (default: $INTERLENS_DATA "
                                                     "or ../shared/data).")]
 CachePath = Annotated[Path | None, typer.Option(help="SQLite prediction cache (default: $INTERLENS_CACHE or "
                                                      "~/.cache/interlens/predictions.sqlite).")]
 NoCache = Annotated[bool, typer.Option("--no-cache", help="Recompute everything; do not read or write the cache.")]
+ExecutorOption = Annotated[ExecutorKind, typer.Option("--executor", help="Where independent work runs: local (this "
+                                                                         "process) or ray (Ray tasks / actors).")]
+RayAddress = Annotated[str | None, typer.Option("--ray-address", help="Ray cluster HOST:PORT for --executor ray "
+                                                                      "(default: $RAY_ADDRESS, else a local Ray "
+                                                                      "runtime sized to this machine).")]
 
 
 def parse_options(items: list[str] | None) -> dict[str, Any]:
@@ -66,12 +72,19 @@ def build_scorer(name: str, options: list[str] | None, **defaults: Any) -> Any:
     for key, value in defaults.items():
         if key in known:
             params.setdefault(key, value)
-    return make_scorer(name, **params)
+    scorer = make_scorer(name, **params)
+    from ..provenance import note_scorer
+
+    note_scorer(scorer)  # recorded in results.json's provenance
+    return scorer
 
 
 def load_data(spec: str, data_root: Path | None, options: list[str] | dict[str, Any] | None) -> Any:
     """The dataset behind ``--dataset`` (a registered name or a dataset file) with ``-d`` options."""
     from ..data import resolve_dataset
+    from ..provenance import note_dataset
 
     opts = options if isinstance(options, dict) else parse_options(options)
-    return resolve_dataset(spec, data_root, **opts)
+    data = resolve_dataset(spec, data_root, **opts)
+    note_dataset(data)  # name + fingerprint recorded in results.json's provenance
+    return data

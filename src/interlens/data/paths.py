@@ -11,13 +11,23 @@ from ..errors import DataError
 DATA_ENV = "INTERLENS_DATA"
 
 
+def _given_root(path: Path, what: str) -> Path:
+    """A folder the user named: it must exist (never a silent fallback to another folder)."""
+    if not path.exists():
+        raise DataError(f"{what} does not exist", file=str(path), field="data_root")
+    if not path.is_dir():
+        raise DataError(f"{what} is a file, not a folder", file=str(path), field="data_root")
+    return path
+
+
 def find_data_root(explicit: str | os.PathLike | None = None) -> Path | None:
-    """The first existing candidate, or None."""
-    candidates = []
-    if explicit is not None:
-        candidates.append(Path(explicit))
+    """The data folder: ``explicit`` (--data-root) or ``$INTERLENS_DATA`` when given -- they must exist,
+    never a silent fallback --, else the first existing default candidate, or None."""
+    if explicit is not None and str(explicit) != "":
+        return _given_root(Path(explicit), "--data-root")
     if os.environ.get(DATA_ENV):
-        candidates.append(Path(os.environ[DATA_ENV]))
+        return _given_root(Path(os.environ[DATA_ENV]), f"${DATA_ENV}")
+    candidates = []
     candidates.append(Path.cwd().parent / "shared" / "data")
     candidates.append(Path(__file__).resolve().parents[3].parent / "shared" / "data")
     for path in candidates:

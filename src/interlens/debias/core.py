@@ -11,7 +11,6 @@ import re
 from collections.abc import Container, Iterable, Mapping, Sequence
 
 import numpy as np
-from scipy import ndimage
 
 from ..errors import DataError
 
@@ -54,6 +53,7 @@ def saliency_to_mask(saliency: np.ndarray, size: tuple[int, int], *, enhance: fl
     smoothing kernel; ``sigma = 0`` skips it); interpolation is bilinear (``scipy.ndimage.zoom``,
     order 1). A constant map normalises to all zeros. Returns a ``size`` array in [0, 1].
     """
+    from scipy import ndimage
     s = np.asarray(saliency, dtype=np.float64)
     if s.ndim != 2 or s.size == 0:
         raise DataError(f"saliency must be a non-empty 2-D array, got shape {s.shape}", field="saliency")
@@ -78,6 +78,7 @@ def alpha_blend(image: np.ndarray, mask: np.ndarray, baseline: np.ndarray | floa
     ``baseline``: an array of the image's shape, a constant, or ``"blur"`` (a gaussian blur of the
     image with ``blur_sigma``).
     """
+    from scipy import ndimage
     image = np.asarray(image, dtype=np.float64)
     mask = np.asarray(mask, dtype=np.float64)
     if mask.shape != image.shape:
@@ -122,12 +123,13 @@ def normalise(scores: np.ndarray, how: str = "clip") -> np.ndarray:
 
 
 def mid_correct(p0: np.ndarray, p_img_cf: np.ndarray, p_txt_cf: np.ndarray, alpha: float, beta: float, *,
-                normalise_how: str = "clip") -> np.ndarray:
+                normalise_how: str = "none") -> np.ndarray:
     """MID, Eq. 5: ``p~ = p0 - alpha * p_i - beta * p_t``, then :func:`normalise`.
 
-    The paper subtracts and takes the argmax (it searches alpha, beta in [0, 1]); it does not
-    renormalise for MID -- Eq. 7 uses a softmax ``norm``. ``"clip"`` keeps the argmax of the raw
-    correction whenever some class stays positive.
+    Default ``"none"``: the literal Eq. 5 scores, decided by their argmax (the paper subtracts and
+    takes the argmax; Eq. 7's ``norm`` is a softmax, which keeps that argmax). ``"clip"`` (an option,
+    the earlier default) clips at 0 and renormalises: a row that is all <= 0 becomes uniform, which
+    changes its argmax.
     """
     p0, pi, pt = _probs(p0, "p0"), _probs(p_img_cf, "p_img_cf"), _probs(p_txt_cf, "p_txt_cf")
     if not (p0.shape == pi.shape == pt.shape):
@@ -226,7 +228,7 @@ def mmejd_combine(p_ge: np.ndarray, p_ide: np.ndarray, p_tde: np.ndarray, route:
 
 
 def mrid_correct(p0: np.ndarray, p_img_cf: np.ndarray, p_txt_cf: np.ndarray, route: Sequence[str],
-                 weights: Mapping[str, tuple[float, float]], *, normalise_how: str = "clip") -> np.ndarray:
+                 weights: Mapping[str, tuple[float, float]], *, normalise_how: str = "none") -> np.ndarray:
     """Eq. 23: MID gated by the router -- ``p0`` (c=0), ``p0 - alpha_1 p_i`` (1), ``p0 - beta_2 p_t``
     (2), ``p0 - alpha_3 p_i - beta_3 p_t`` (3); then :func:`normalise`."""
     p0, pi, pt = _probs(p0, "p0"), _probs(p_img_cf, "p_img_cf"), _probs(p_txt_cf, "p_txt_cf")

@@ -154,13 +154,27 @@ def word_effects(scorer: Any, dataset: Dataset, modality: str) -> list[dict[str,
     return out
 
 
-def word_relevance(scorer: Any, reference: Dataset, modality: str) -> dict[str, float]:
-    """Mean leave-one-word-out effect on the gold label per (lower-case) word over ``reference``."""
+#: words seen in fewer reference texts get no relevance (chosen on the MMSD2.0 dev split, docs/debias.md)
+DEFAULT_MIN_WORD_COUNT = 3
+
+
+def relevance_from_effects(effects: list[dict[str, float]], min_count: int = 1) -> dict[str, float]:
+    """Mean effect per word over the texts that contain it; words in fewer than ``min_count`` texts
+    are dropped (a word seen once would get its single leave-one-out effect as its relevance)."""
+    if min_count < 1:
+        raise DataError(f"min_word_count must be >= 1, got {min_count}", field="min_word_count")
     sums: dict[str, list[float]] = defaultdict(list)
-    for effects in word_effects(scorer, reference, modality):
-        for w, e in effects.items():
+    for per_text in effects:
+        for w, e in per_text.items():
             sums[w].append(e)
-    return {w: float(np.mean(v)) for w, v in sorted(sums.items())}
+    return {w: float(np.mean(v)) for w, v in sorted(sums.items()) if len(v) >= min_count}
+
+
+def word_relevance(scorer: Any, reference: Dataset, modality: str, *, min_count: int = DEFAULT_MIN_WORD_COUNT
+                   ) -> dict[str, float]:
+    """Mean leave-one-word-out effect on the gold label per (lower-case) word over ``reference``,
+    for words in at least ``min_count`` reference texts (:func:`relevance_from_effects`)."""
+    return relevance_from_effects(word_effects(scorer, reference, modality), min_count)
 
 
 def text_counterfactuals(texts: list[Any], relevance: dict[str, float], k: int = 1,

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import fbeta_score, precision_score, recall_score
 
+from ..baselines import baselines_block
 from ..data.schema import Dataset
 from ..experts.router import InteractionRouter, router_confusion
 from ..metrics import classification_metrics
@@ -33,6 +34,7 @@ from .core import (
     router_targets,
 )
 from .counterfactual import (
+    DEFAULT_MIN_WORD_COUNT,
     DebiasModalities,
     image_array,
     image_counterfactuals,
@@ -50,7 +52,18 @@ from .methods import (
     search_route_weights,
     tune_mid,
 )
-from .plan import ALL_METHODS, DebiasMethod, ExpertInputs, Metric, RouterTarget, plan
+from .plan import (
+    ALL_METHODS,
+    CfSelection,
+    DebiasMethod,
+    ExpertInputs,
+    Metric,
+    Normalise,
+    RouterLoss,
+    RouterTarget,
+    WeightSearch,
+    plan,
+)
 from .plan import choice as _choice
 
 
@@ -119,11 +132,13 @@ def _cf_split(scorer: Any, ds: Dataset, mods: DebiasModalities, rel_text: dict, 
             "seconds": {"generate": gen, "base": t_base, "counterfactual_predictions": t_cf}}
 
 
-def relevance(scorer: Any, dev: Dataset, mods: DebiasModalities) -> tuple[dict[str, float], np.ndarray | dict]:
-    """Word relevance of the text (App. B.1 substitute) and of the image: word relevance for a
-    text-form image view, the gold-class pixel relevance map for an image (Algorithm 1 gate)."""
-    rel_text = word_relevance(scorer, dev, mods.text)
-    rel_img = (word_relevance(scorer, dev, mods.image) if mods.image_is_text
+def relevance(scorer: Any, dev: Dataset, mods: DebiasModalities, min_word_count: int = DEFAULT_MIN_WORD_COUNT
+              ) -> tuple[dict[str, float], np.ndarray | dict]:
+    """Word relevance of the text (App. B.1 substitute; words in >= ``min_word_count`` dev texts) and of
+    the image: word relevance for a text-form image view, the gold-class pixel relevance map for an
+    image (Algorithm 1 gate)."""
+    rel_text = word_relevance(scorer, dev, mods.text, min_count=min_word_count)
+    rel_img = (word_relevance(scorer, dev, mods.image, min_count=min_word_count) if mods.image_is_text
                else pixel_relevance(scorer, dev, modality=mods.image))
     return rel_text, rel_img
 
@@ -132,18 +147,32 @@ def run_experiment(dataset: Dataset, *, scorer: Scorer | str = "embedding",
                    scorer_options: dict[str, Any] | None = None, text_modality: str | None = None,
                    image_modality: str | None = None,
                    methods: Iterable[str] = ALL_METHODS, out: str | Path | None = None, finetune_epochs: int = 20,
-                   n_trials: int = 50, metric: str = "acc", top_k: int = 1, eps: float = 0.1,
-                   class_balanced: bool = True, route_weight_max: float = 1.0, expert_inputs: str = "original",
-                   router_target: str = "rule", seed: int = 0) -> dict[str, Any]:
+                   n_trials: int = 50, metric: str = "f1", top_k: int = 1, eps: float = 0.1,
+                   cf_selection: str = "rule", router_loss: str = "ce", mid_normalise: str = "none",
+                   weight_search: str = "bo", route_trials: int | None = None,
+                   min_word_count: int = DEFAULT_MIN_WORD_COUNT, route_weight_max: float = 1.0,
+                   expert_inputs: str = "original", router_target: str = "rule", seed: int = 0) -> dict[str, Any]:
     """Baseline, MID (Sec. 4.1) and, as ``methods`` asks, MCTD (Sec. 4.2.2) and MME-JD + MRID (Sec. 4.3,
     Eq. 15, 23) with ``scorer`` (a registered name + ``scorer_options``, or an unfitted Scorer) on the
     ``text_modality`` / ``image_modality`` of ``dataset`` (picked by kind when not given). Every
-    capability the chosen methods need is checked before any work (:func:`plan`)."""
+    capability the chosen methods need is checked before any work (:func:`plan`).
+
+    The paper's choices are the defaults (docs/debias.md): ``metric="f1"`` for MID and the route
+    weights (Sec. 4.1), ``cf_selection="rule"`` (Sec. 4.2.1 selects the counterfactuals that train MCTD,
+    IDE and TDE), ``router_loss="ce"`` (Eq. 13, no re-weighting, checkpoint by F0.5, App. C.2),
+    ``mid_normalise="none"`` (the literal Eq. 5 / 23 argmax), ``weight_search="bo"`` (alpha_c, beta_c
+    by Bayesian optimisation, ``route_trials`` per class, default ``n_trials``). ``min_word_count``:
+    the offline word relevance ignores rarer words (our App. B.1 substitute)."""
     plan_ = plan(dataset, scorer, scorer_options, text_modality=text_modality, image_modality=image_modality,
                  methods=methods, seed=seed)
     metric = _choice(Metric, metric, "metric").value
     expert_inputs = _choice(ExpertInputs, expert_inputs, "expert_inputs").value
     router_target = _choice(RouterTarget, router_target, "router_target").value
+    cf_selection = _choice(CfSelection, cf_selection, "cf_selection").value
+    router_loss = _choice(RouterLoss, router_loss, "router_loss").value
+    mid_normalise = _choice(Normalise, mid_normalise, "mid_normalise").value
+    weight_search = _choice(WeightSearch, weight_search, "weight_search").value
+    route_trials = n_trials if route_trials is None else int(route_trials)
     data, mods, base, methods = plan_.dataset, plan_.modalities, plan_.scorer, plan_.methods
     out = Path(out) if out is not None else None
     tr, dev, te = data.split("train"), data.split("dev"), data.split("test")
@@ -152,7 +181,7 @@ def run_experiment(dataset: Dataset, *, scorer: Scorer | str = "embedding",
     if plan_.trains:
         base.fit(tr, list(mods.views))
     train_seconds = {"baseline": time.perf_counter() - t0}
-    rel_text, rel_img = relevance(base, dev, mods)
+    rel_text, rel_img = relevance(base, dev, mods, min_word_count)
     cfs = {name: _cf_split(base, ds, mods, rel_text, rel_img, top_k) for name, ds in (("train", tr), ("dev", dev),
                                                                                        ("test", te))}
     y = {"train": tr.y, "dev": dev.y, "test": te.y}
@@ -165,18 +194,23 @@ def run_experiment(dataset: Dataset, *, scorer: Scorer | str = "embedding",
 
     # MID (Sec. 4.1)
     d = cfs["dev"]
-    bo = tune_mid(d["p0"], d["pi"], d["pt"], y["dev"], metric=metric, n_trials=n_trials, seed=seed)
-    grid = mid_grid(d["p0"], d["pi"], d["pt"], y["dev"], metric=metric)
-    probs["MID"] = mid_correct(cfs["test"]["p0"], cfs["test"]["pi"], cfs["test"]["pt"], bo["alpha"], bo["beta"])
+    bo = tune_mid(d["p0"], d["pi"], d["pt"], y["dev"], metric=metric, n_trials=n_trials, seed=seed,
+                  normalise_how=mid_normalise)
+    grid = mid_grid(d["p0"], d["pi"], d["pt"], y["dev"], metric=metric, normalise_how=mid_normalise)
+    probs["MID"] = mid_correct(cfs["test"]["p0"], cfs["test"]["pi"], cfs["test"]["pt"], bo["alpha"], bo["beta"],
+                               normalise_how=mid_normalise)
 
-    # debias categories (Sec. 4.2.1) from the base model
+    # debias categories (Sec. 4.2.1) from the base model; with cf_selection="rule" they select which
+    # counterfactuals train MCTD (text cf: text/both, image cf: image/both) and the experts (Sec. 4.3.1)
     cats = {s: debias_categories(cfs[s]["p0"], cfs[s]["pi"], cfs[s]["pt"], y[s], eps) for s in cfs}
+    select = cats["train"] if cf_selection == CfSelection.RULE else None
     extra: dict[str, Any] = {}
 
     if DebiasMethod.MCTD in methods:
         # MCTD (Sec. 4.2.2): fine-tune the fused model on originals + reversed-label counterfactuals
         t0 = time.perf_counter()
-        mctd_train = counterfactual_training_set(tr, cfs["train"]["texts"], cfs["train"]["images"], mods, seed=seed)
+        mctd_train = counterfactual_training_set(tr, cfs["train"]["texts"], cfs["train"]["images"], mods,
+                                                 categories=select, seed=seed)
         mctd = base.finetune(mctd_train, fused, epochs=finetune_epochs)
         train_seconds["MCTD"] = time.perf_counter() - t0
         t0 = time.perf_counter()
@@ -187,8 +221,10 @@ def run_experiment(dataset: Dataset, *, scorer: Scorer | str = "embedding",
     if DebiasMethod.MMEJD in methods:
         extra.update(_mmejd(base, mods, {"train": tr, "dev": dev, "test": te}, cfs, cats, y, probs, cost,
                             train_seconds, finetune_epochs=finetune_epochs, expert_inputs=expert_inputs,
-                            router_target=router_target, class_balanced=class_balanced,
-                            route_weight_max=route_weight_max, eps=eps, seed=seed))
+                            router_target=router_target, router_loss=router_loss, select=select,
+                            route_weight_max=route_weight_max, weight_search=weight_search,
+                            route_trials=route_trials, metric=metric, mid_normalise=mid_normalise, eps=eps,
+                            seed=seed))
 
     affected = np.array([bool(s.meta.get("affected", False)) for s in te])
     cue = np.array([str(s.meta.get("cue", "unknown")) for s in te])
@@ -200,7 +236,9 @@ def run_experiment(dataset: Dataset, *, scorer: Scorer | str = "embedding",
         "methods": ["baseline", *sorted(m.value for m in methods)],
         "settings": {"expert_inputs": expert_inputs, "router_target": router_target,
                      "route_weight_max": route_weight_max, "finetune_epochs": finetune_epochs, "n_trials": n_trials,
-                     "metric": metric, "top_k": top_k, "eps": eps, "class_balanced": class_balanced, "seed": seed},
+                     "metric": metric, "top_k": top_k, "eps": eps, "cf_selection": cf_selection,
+                     "router_loss": router_loss, "mid_normalise": mid_normalise, "weight_search": weight_search,
+                     "route_trials": route_trials, "min_word_count": min_word_count, "seed": seed},
         "main": {m: main_table(y["test"], p) for m, p in probs.items()},
         "affected_error": {m: {"affected": _percent(p.argmax(1) != y["test"], affected),
                                "unaffected": _percent(p.argmax(1) != y["test"], ~affected),
@@ -224,6 +262,11 @@ def run_experiment(dataset: Dataset, *, scorer: Scorer | str = "embedding",
         extra["router"]["oracle_share"] = {name: {c: _share(oracle == c, mask) for c in ROUTER_CLASSES}
                                            for name, mask in (("affected", affected), ("unaffected", ~affected))}
     results.update(extra)
+    # honest baselines (issue 12): training majority class, each unimodal view, paired tests vs the baseline
+    unimodal = {f"unimodal:{m}": base.predict_proba(te, m).probs.argmax(1) for m in (mods.text, mods.image)}
+    results["baselines"] = baselines_block(y["test"], {**{m: p.argmax(1) for m, p in probs.items()}, **unimodal},
+                                           y_train=y["train"], baseline="baseline", labels=list(data.labels),
+                                           seed=seed)
     if mods.image_is_text:
         results["image_relevance_top"] = dict(sorted(rel_img.items(), key=lambda kv: -kv[1])[:8])
     if out is not None:
@@ -248,7 +291,8 @@ def run_experiment(dataset: Dataset, *, scorer: Scorer | str = "embedding",
 def _mmejd(base: Any, mods: DebiasModalities, splits: dict[str, Dataset], cfs: dict[str, Any],
            cats: dict[str, np.ndarray], y: dict[str, np.ndarray], probs: dict[str, np.ndarray], cost: _Counter,
            train_seconds: dict[str, float], *, finetune_epochs: int, expert_inputs: str, router_target: str,
-           class_balanced: bool, route_weight_max: float, eps: float, seed: int) -> dict[str, Any]:
+           router_loss: str, select: np.ndarray | None, route_weight_max: float, weight_search: str,
+           route_trials: int, metric: str, mid_normalise: str, eps: float, seed: int) -> dict[str, Any]:
     """MME-JD (Sec. 4.3): GE, IDE, TDE fine-tuned from the baseline (Eq. 10-12); a 4-class router on the
     scorer's features of (i, t) and (i_hat, t_hat) (Eq. 13-14); Eq. 15 and MRID (Eq. 23). Adds rows to
     ``probs`` and returns the router / weights part of the results."""
@@ -257,10 +301,12 @@ def _mmejd(base: Any, mods: DebiasModalities, splits: dict[str, Dataset], cfs: d
     c = cfs["test"]["seconds"]
     t0 = time.perf_counter()
     ge = base.finetune(tr, fused, epochs=finetune_epochs)
-    ide = base.finetune(counterfactual_training_set(tr, None, cfs["train"]["images"], mods, seed=seed), fused,
-                        epochs=finetune_epochs)
-    tde = base.finetune(counterfactual_training_set(tr, cfs["train"]["texts"], None, mods, seed=seed), fused,
-                        epochs=finetune_epochs)
+    # Eq. 11-12: IDE on image counterfactuals of samples in image/both (Sec. 4.2.1 criteria b, d), TDE on
+    # text counterfactuals of text/both (``select`` None: every sample's)
+    ide_train = counterfactual_training_set(tr, None, cfs["train"]["images"], mods, categories=select, seed=seed)
+    tde_train = counterfactual_training_set(tr, cfs["train"]["texts"], None, mods, categories=select, seed=seed)
+    ide = base.finetune(ide_train, fused, epochs=finetune_epochs)
+    tde = base.finetune(tde_train, fused, epochs=finetune_epochs)
     train_seconds["MME-JD experts"] = time.perf_counter() - t0
 
     def feats(split: str, ds: Dataset) -> np.ndarray:
@@ -289,7 +335,7 @@ def _mmejd(base: Any, mods: DebiasModalities, splits: dict[str, Dataset], cfs: d
         targets = {s: benefit_targets(expert_p[s]["ge"], expert_p[s]["ide"], expert_p[s]["tde"], y[s], eps)
                    for s in splits}
     t0 = time.perf_counter()
-    router = InteractionRouter("mlp", class_balanced=class_balanced, classes=ROUTER_CLASSES, epochs=200, seed=seed)
+    router = make_router(router_loss, seed=seed)
     router.fit(feats("train", tr), targets["train"], X_val=feats("dev", dev), y_val=targets["dev"])
     train_seconds["router"] = time.perf_counter() - t0
     t0 = time.perf_counter()
@@ -299,11 +345,16 @@ def _mmejd(base: Any, mods: DebiasModalities, splits: dict[str, Dataset], cfs: d
     e = expert_p["dev"]
     d = cfs["dev"]
     wgrid = np.linspace(0.0, route_weight_max, int(round(10 * route_weight_max)) + 1)
-    w_mmejd = search_route_weights(e["ge"], e["ide"], e["tde"], y["dev"], route["dev"], mode="mmejd", grid=wgrid)
-    w_mrid = search_route_weights(d["p0"], d["pi"], d["pt"], y["dev"], route["dev"], mode="mrid")
-    w_oracle = search_route_weights(e["ge"], e["ide"], e["tde"], y["dev"], oracle["dev"], mode="mmejd", grid=wgrid)
+    kw = {"metric": metric, "search": weight_search, "n_trials": route_trials, "seed": seed}
+    w_mmejd = search_route_weights(e["ge"], e["ide"], e["tde"], y["dev"], route["dev"], mode="mmejd", grid=wgrid,
+                                   bounds=(0.0, route_weight_max), **kw)
+    w_mrid = search_route_weights(d["p0"], d["pi"], d["pt"], y["dev"], route["dev"], mode="mrid",
+                                  normalise_how=mid_normalise, **kw)
+    w_oracle = search_route_weights(e["ge"], e["ide"], e["tde"], y["dev"], oracle["dev"], mode="mmejd", grid=wgrid,
+                                    bounds=(0.0, route_weight_max), **kw)
     e = expert_p["test"]
-    probs["MRID"] = mrid_correct(cfs["test"]["p0"], cfs["test"]["pi"], cfs["test"]["pt"], route["test"], w_mrid)
+    probs["MRID"] = mrid_correct(cfs["test"]["p0"], cfs["test"]["pi"], cfs["test"]["pt"], route["test"], w_mrid,
+                                 normalise_how=mid_normalise)
     probs["MME-JD"] = mmejd_combine(e["ge"], e["ide"], e["tde"], route["test"], w_mmejd)
     probs["MME-JD (oracle router)"] = mmejd_combine(e["ge"], e["ide"], e["tde"], oracle["test"], w_oracle)
     for name, key in (("expert GE", "ge"), ("expert IDE", "ide"), ("expert TDE", "tde")):  # ablation rows
@@ -313,9 +364,27 @@ def _mmejd(base: Any, mods: DebiasModalities, splits: dict[str, Dataset], cfs: d
     cost.add("MRID", 3 * n_te, c["base"] + c["counterfactual_predictions"] + c["generate"] + router_seconds)
     cost.add("MME-JD", n_experts + 2 * n_te, c["generate"] + expert_seconds + router_seconds)
     return {"router": {"trained": router_report(oracle["test"], route["test"]),
-                       "train_counts": router.log_["train_counts"]},
+                       "train_counts": router.log_["train_counts"], "params": router.get_params(),
+                       "selected_epoch": router.log_.get("best_epoch"),
+                       "selection_score": router.log_.get("best_val_macro_f1")},
+            "n_counterfactual_experts": {"IDE": ide_train.info["n_counterfactual"],
+                                         "TDE": tde_train.info["n_counterfactual"]},
             "weights": {"MME-JD": w_mmejd, "MRID": w_mrid, "oracle": w_oracle},
             "route_test": route["test"], "oracle_test": oracle["test"]}
+
+
+def make_router(router_loss: str = "ce", *, seed: int = 0) -> InteractionRouter:
+    """The MME-JD router over the 4 route classes (Sec. 4.3.2). ``"ce"`` (the paper): Eq. 13 plain
+    cross-entropy (focal gamma = 0, alpha = 1), no class re-weighting, checkpoint with the best
+    validation F0.5 (App. C.2; macro over the 4 classes -- the paper does not say which average).
+    ``"focal"`` (beyond the paper, the earlier default): focal loss (gamma = 2) with class-balanced
+    weights, checkpoint by validation macro-F1."""
+    router_loss = _choice(RouterLoss, router_loss, "router_loss").value
+    if router_loss == RouterLoss.CE:
+        return InteractionRouter("mlp", gamma=0.0, alpha=1.0, class_balanced=False, select="f0.5",
+                                 classes=ROUTER_CLASSES, epochs=200, seed=seed)
+    return InteractionRouter("mlp", gamma=2.0, alpha=1.0, class_balanced=True, select="macro_f1",
+                             classes=ROUTER_CLASSES, epochs=200, seed=seed)
 
 
 def _jsonable(params: dict[str, Any]) -> dict[str, Any]:

@@ -26,28 +26,40 @@ def _metric(y: np.ndarray, probs: np.ndarray, metric: str) -> float:
 
 
 # -- MID ----------------------------------------------------------------------------------------------------
-def tune_mid(p0: np.ndarray, pi: np.ndarray, pt: np.ndarray, y: np.ndarray, *, metric: str = "acc",
-             n_trials: int = 50, seed: int = 0, bounds: tuple[float, float] = (0.0, 1.0),
-             objective: Callable[[float, float], float] | None = None) -> dict[str, Any]:
-    """Eq. 6 by Bayesian optimisation: Optuna's Gaussian-process sampler over ``alpha, beta`` in
-    ``bounds`` (the paper: skopt GP, 50 evaluations). Returns best alpha, beta, value, trials."""
+def bayes_opt(f: Callable[..., float], names: tuple[str, ...], *, n_trials: int = 50, seed: int = 0,
+              bounds: tuple[float, float] = (0.0, 1.0)) -> tuple[dict[str, float], float, list]:
+    """Maximise ``f(**params)`` over ``names`` in ``bounds`` with Optuna's Gaussian-process sampler
+    (the paper: skopt GP, App. C.2). Returns best params, best value and the trials."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    f = objective or (lambda a, b: _metric(y, mid_correct(p0, pi, pt, a, b), metric))
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.GPSampler(seed=seed))
-    study.optimize(lambda t: f(t.suggest_float("alpha", *bounds), t.suggest_float("beta", *bounds)),
-                   n_trials=n_trials)
-    return {"alpha": study.best_params["alpha"], "beta": study.best_params["beta"], "value": study.best_value,
-            "n_evaluations": len(study.trials), "metric": metric,
-            "trials": [(t.params["alpha"], t.params["beta"], t.value) for t in study.trials]}
+    study.optimize(lambda t: f(**{n: t.suggest_float(n, *bounds) for n in names}), n_trials=n_trials)
+    trials = [(*(t.params[n] for n in names), t.value) for t in study.trials]
+    return dict(study.best_params), float(study.best_value), trials
 
 
-def mid_grid(p0: np.ndarray, pi: np.ndarray, pt: np.ndarray, y: np.ndarray, *, metric: str = "acc",
-             steps: int = 21, bounds: tuple[float, float] = (0.0, 1.0)) -> dict[str, Any]:
+def tune_mid(p0: np.ndarray, pi: np.ndarray, pt: np.ndarray, y: np.ndarray, *, metric: str = "f1",
+             n_trials: int = 50, seed: int = 0, bounds: tuple[float, float] = (0.0, 1.0),
+             objective: Callable[[float, float], float] | None = None, normalise_how: str = "none"
+             ) -> dict[str, Any]:
+    """Eq. 6 by Bayesian optimisation (:func:`bayes_opt`) over ``alpha, beta`` in ``bounds``, for
+    ``metric`` (Sec. 4.1: "We use F1"; ``f1`` = binary F1 of the positive class for K = 2, macro F1
+    otherwise). Returns best alpha, beta, value, trials."""
+    f = objective or (lambda a, b: _metric(y, mid_correct(p0, pi, pt, a, b, normalise_how=normalise_how), metric))
+    best, value, trials = bayes_opt(lambda alpha, beta: f(alpha, beta), ("alpha", "beta"), n_trials=n_trials,
+                                    seed=seed, bounds=bounds)
+    return {"alpha": best["alpha"], "beta": best["beta"], "value": value, "n_evaluations": len(trials),
+            "metric": metric, "trials": trials}
+
+
+def mid_grid(p0: np.ndarray, pi: np.ndarray, pt: np.ndarray, y: np.ndarray, *, metric: str = "f1",
+             steps: int = 21, bounds: tuple[float, float] = (0.0, 1.0), normalise_how: str = "none"
+             ) -> dict[str, Any]:
     """The metric on a ``steps x steps`` grid (Figure 7); ``values[i, j]`` at alpha_i, beta_j."""
     grid = np.linspace(*bounds, steps)
-    values = np.array([[_metric(y, mid_correct(p0, pi, pt, a, b), metric) for b in grid] for a in grid])
+    values = np.array([[_metric(y, mid_correct(p0, pi, pt, a, b, normalise_how=normalise_how), metric)
+                        for b in grid] for a in grid])
     i, j = np.unravel_index(int(values.argmax()), values.shape)
     return {"alphas": grid.tolist(), "betas": grid.tolist(), "values": values.tolist(), "metric": metric,
             "best": {"alpha": float(grid[i]), "beta": float(grid[j]), "value": float(values[i, j])},
@@ -132,12 +144,22 @@ def counterfactual_training_set(train: Dataset, cf_text: list[str] | None, cf_im
 
 
 # -- MME-JD combination weights ------------------------------------------------------------------------------
+WEIGHT_SEARCHES = ("bo", "grid")
+
+
 def search_route_weights(p_a: np.ndarray, p_i: np.ndarray, p_t: np.ndarray, y: np.ndarray, route: np.ndarray, *,
-                         mode: str = "mmejd", metric: str = "acc", grid: np.ndarray | None = None
-                         ) -> dict[str, tuple[float, float]]:
-    """Per route class c, the (alpha_c, beta_c) on ``grid`` maximising ``metric`` over the samples
-    routed to c (Eq. 15 with ``mode="mmejd"``, Eq. 23 with ``mode="mrid"``)."""
-    grid = np.linspace(0.0, 1.0, 11) if grid is None else grid
+                         mode: str = "mmejd", metric: str = "f1", search: str = "bo", grid: np.ndarray | None = None,
+                         n_trials: int = 50, seed: int = 0, bounds: tuple[float, float] = (0.0, 1.0),
+                         normalise_how: str = "none") -> dict[str, tuple[float, float]]:
+    """Per route class c, the (alpha_c, beta_c) maximising ``metric`` over the samples routed to c
+    (Eq. 15 with ``mode="mmejd"``, Eq. 23 with ``mode="mrid"``). ``search="bo"`` (default, Sec. 4.3.2:
+    "searched on validation set as Sec. 4.1"): Bayesian optimisation (:func:`bayes_opt`, ``n_trials``)
+    over the weights class c uses (alpha for image, beta for text, both for both) in ``bounds``;
+    ``"grid"``: every point of ``grid`` (default 0, 0.1, ..., 1). A class nobody is routed to gets (0, 0)."""
+    if search not in WEIGHT_SEARCHES:
+        raise DataError(f"unknown weight search {search!r}; choose one of {WEIGHT_SEARCHES}", field="weight_search")
+    grid = np.linspace(bounds[0], bounds[1], 11) if grid is None else grid
+    extra = {"normalise_how": normalise_how} if mode == "mrid" else {}
     combine = mmejd_combine if mode == "mmejd" else mrid_correct
     weights: dict[str, tuple[float, float]] = {"none": (0.0, 0.0)}
     for c in ROUTER_CLASSES[1:]:
@@ -145,14 +167,21 @@ def search_route_weights(p_a: np.ndarray, p_i: np.ndarray, p_t: np.ndarray, y: n
         if len(idx) == 0:
             weights[c] = (0.0, 0.0)
             continue
-        a_grid = grid if c in ("image", "both") else [0.0]
-        b_grid = grid if c in ("text", "both") else [0.0]
+
+        def value(a: float, b: float, idx: np.ndarray = idx) -> float:
+            w = {cc: (a, b) for cc in ROUTER_CLASSES[1:]}
+            return _metric(y[idx], combine(p_a[idx], p_i[idx], p_t[idx], route[idx], w, **extra), metric)
+
+        uses = tuple(n for n, used in (("alpha", c in ("image", "both")), ("beta", c in ("text", "both"))) if used)
+        if search == "bo":
+            best_params, _, _ = bayes_opt(lambda **kw: value(kw.get("alpha", 0.0), kw.get("beta", 0.0)), uses,
+                                          n_trials=n_trials, seed=seed, bounds=bounds)
+            weights[c] = (float(best_params.get("alpha", 0.0)), float(best_params.get("beta", 0.0)))
+            continue
         best = (-1.0, (0.0, 0.0))
-        for a in a_grid:
-            for b in b_grid:
-                w = {cc: (a, b) for cc in ROUTER_CLASSES[1:]}
-                p = combine(p_a[idx], p_i[idx], p_t[idx], route[idx], w)
-                v = float((p.argmax(1) == y[idx]).mean()) if metric == "acc" else _metric(y[idx], p, metric)
+        for a in (grid if "alpha" in uses else [0.0]):
+            for b in (grid if "beta" in uses else [0.0]):
+                v = value(float(a), float(b))
                 if v > best[0] + 1e-12:
                     best = (v, (float(a), float(b)))
         weights[c] = best[1]

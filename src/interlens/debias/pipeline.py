@@ -119,19 +119,26 @@ def run_counterfactuals(out: str | os.PathLike, *, dataset: str | os.PathLike | 
 # -- MID from prediction files --------------------------------------------------------------------------
 def run_mid(out: str | os.PathLike, *, original: str | os.PathLike, image_cf: str | os.PathLike,
             text_cf: str | os.PathLike, gold: str | os.PathLike, tune_ids: str | os.PathLike | None = None,
-            metric: str | Metric = Metric.ACC, n_trials: int = 50, seed: int = 0) -> dict[str, Any]:
+            metric: str | Metric = Metric.F1, n_trials: int = 50, seed: int = 0,
+            normalise: str = "none") -> dict[str, Any]:
     """MID (Eq. 5-6) on precomputed predictions of any scorer: ``original`` = p0 on (i, t),
     ``image_cf`` = p on the image counterfactual (Eq. 2), ``text_cf`` = p on the text counterfactual
     (Eq. 1) -- :class:`~interlens.predictions.Predictions` files (JSON/Parquet) aligned by id and
     label name. ``gold``: JSON ``{id: label}``; ``tune_ids``: JSON list of the ids alpha, beta are
-    tuned on (validation); the correction is applied to all. Writes ``mid_predictions.json`` + plot."""
+    tuned on (validation, for ``metric``: F1 as Sec. 4.1); the correction is applied to all. Decisions
+    follow ``normalise`` (default ``"none"``: the literal Eq. 5 argmax); a Predictions file holds
+    distributions, so with ``"none"`` it stores the softmax of the Eq. 5 scores (Eq. 7's ``norm``,
+    same argmax). Writes ``mid_predictions.json`` + plot."""
     from ..predictions import Predictions, check_same_ids
     from .core import mid_correct
+    from .core import normalise as normalised
     from .evaluate import main_table
     from .methods import mid_grid, plot_mid_contour, tune_mid
+    from .plan import Normalise
 
     metric = choice(Metric, metric, "metric").value
-    p0, pi, pt = Predictions.load(original), Predictions.load(image_cf), Predictions.load(text_cf)
+    normalise = choice(Normalise, normalise, "normalise").value
+    p0, pi, pt = (Predictions.load(f).check_probs() for f in (original, image_cf, text_cf))  # finite, in [0, 1]
     check_same_ids(p0, pi, pt, names=[str(original), str(image_cf), str(text_cf)])
     pi, pt = pi.align_to(p0.ids, p0.labels), pt.align_to(p0.ids, p0.labels)  # by id and label name
     gold_map = read_json(gold)
@@ -144,22 +151,36 @@ def run_mid(out: str | os.PathLike, *, original: str | os.PathLike, image_cf: st
             if gold_map[i] not in labels:
                 raise DataError(f"label {gold_map[i]!r} not in {labels}", file=str(gold), record=i, field="label")
             y[k] = labels.index(gold_map[i])
-    tune = set(read_json(tune_ids)) if tune_ids is not None else {i for i, v in zip(p0.ids, y, strict=True) if v >= 0}
+    if tune_ids is not None:
+        listed = read_json(tune_ids)
+        if not isinstance(listed, list) or not all(isinstance(i, str | int) for i in listed):
+            raise DataError("expected a JSON list of sample ids", file=str(tune_ids))
+        tune = {str(i) for i in listed}
+    else:
+        tune = {i for i, v in zip(p0.ids, y, strict=True) if v >= 0}
     rows = np.array([i in tune and y[k] >= 0 for k, i in enumerate(p0.ids)])
     if rows.sum() == 0:
         raise DataError("no tuning sample has a gold label", file=str(gold), field="id")
     ok = p0.has_prediction & pi.has_prediction & pt.has_prediction
     fit = rows & ok
-    bo = tune_mid(p0.probs[fit], pi.probs[fit], pt.probs[fit], y[fit], metric=metric, n_trials=n_trials, seed=seed)
-    grid = mid_grid(p0.probs[fit], pi.probs[fit], pt.probs[fit], y[fit], metric=metric)
+    bo = tune_mid(p0.probs[fit], pi.probs[fit], pt.probs[fit], y[fit], metric=metric, n_trials=n_trials, seed=seed,
+                  normalise_how=normalise)
+    grid = mid_grid(p0.probs[fit], pi.probs[fit], pt.probs[fit], y[fit], metric=metric, normalise_how=normalise)
     corrected = np.full_like(p0.probs, np.nan)
-    corrected[ok] = mid_correct(p0.probs[ok], pi.probs[ok], pt.probs[ok], bo["alpha"], bo["beta"])
+    corrected[ok] = mid_correct(p0.probs[ok], pi.probs[ok], pt.probs[ok], bo["alpha"], bo["beta"],
+                                normalise_how=normalise)
+    stored = corrected.copy()
+    if normalise == Normalise.NONE:  # a distribution for the file; the argmax is Eq. 5's
+        stored[ok] = normalised(corrected[ok], "softmax")
     out = Path(out)
-    Predictions(p0.ids, p0.labels, corrected, "mid", f"mid:{p0.scorer}", p0.dataset,
-                meta={"alpha": bo["alpha"], "beta": bo["beta"]}).save(out / "mid_predictions.json")
+    Predictions(p0.ids, p0.labels, stored, "mid", f"mid:{p0.scorer}", p0.dataset,
+                meta={"alpha": bo["alpha"], "beta": bo["beta"], "normalise": normalise,
+                      "stored": "softmax of Eq. 5 scores" if normalise == Normalise.NONE else normalise}
+                ).save(out / "mid_predictions.json")
     plot_mid_contour(grid, out / "mid_contour.png", bo)
     scored = (y >= 0) & ok & ~rows
     results = {"command": "debias mid", "alpha": bo["alpha"], "beta": bo["beta"], "metric": metric,
+               "normalise": normalise,
                "tune_value": bo["value"], "grid_best": grid["best"], "n_tune": int(fit.sum()),
                "files": ["mid_predictions.json", "mid_contour.png"]}
     if scored.any():

@@ -49,6 +49,35 @@ class ExpertInputs(StrEnum):
     COUNTERFACTUAL = "counterfactual"  # IDE reads ([MASK], i_hat), TDE reads (t_hat, phi)
 
 
+class CfSelection(StrEnum):
+    """Which counterfactual samples train MCTD and the image-/text-debias experts."""
+
+    RULE = "rule"  # Sec. 4.2.1 / 4.3.1: text cf for text/both samples, image cf for image/both (the paper)
+    ALL = "all"    # every training sample's counterfactuals (the earlier default)
+
+
+class RouterLoss(StrEnum):
+    """How the MME-JD router is trained and selected."""
+
+    CE = "ce"        # Eq. 13 plain cross-entropy, no re-weighting; checkpoint by validation F0.5 (App. C.2)
+    FOCAL = "focal"  # focal loss + class-balanced weights, checkpoint by macro-F1 (beyond the paper)
+
+
+class Normalise(StrEnum):
+    """How MID / MRID scores become a decision (core.normalise)."""
+
+    NONE = "none"        # the literal Eq. 5 / Eq. 23 scores, argmax (the paper)
+    CLIP = "clip"        # clip at 0 and renormalise (all <= 0 rows become uniform; the earlier default)
+    SOFTMAX = "softmax"  # Eq. 7's norm (same argmax as "none")
+
+
+class WeightSearch(StrEnum):
+    """How MME-JD / MRID route weights alpha_c, beta_c are searched on dev."""
+
+    BO = "bo"      # Bayesian optimisation as Sec. 4.1 (Sec. 4.3.2, App. C.2)
+    GRID = "grid"  # 0, 0.1, ..., route_weight_max (the earlier default)
+
+
 ALL_METHODS: tuple[DebiasMethod, ...] = tuple(DebiasMethod)
 #: parameters the debias experiment gives a scorer unless ``-s`` sets them (only those it has):
 #: a linear fusion head shares weights between originals and counterfactuals (docs/debias.md)

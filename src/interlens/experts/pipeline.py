@@ -9,10 +9,12 @@ interaction group fine-tuned from the baseline (App. G), a focal-loss router (Ap
 seeds (App. I.5), every fusion strategy (Sec. 6.2) and optionally RQ4 (Sec. 5, Eq. 1).
 :func:`write_experts_results` writes ``results.json`` and the plots. :func:`fuse_stored_logits`
 is ``interlens experts evaluate``: every fusion of precomputed expert logits (no training).
+Seeds run on the current executor (:mod:`interlens.execution`): in order here, or as Ray tasks.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
@@ -23,9 +25,10 @@ import numpy as np
 
 from ..data.schema import Dataset
 from ..errors import DataError
+from ..execution.base import Executor, current_executor, resources_for
 from ..io import read_json, write_json
 from .router import ROUTER_KINDS, InteractionRouter
-from .train import GROUPINGS, check_experts_scorer, measured_categories, run_experts, run_rq4
+from .train import GROUPINGS, aggregate_seeds, check_experts_scorer, measured_categories, run_experts, run_rq4
 
 #: the splits an experts study needs
 REQUIRED_SPLITS = ("train", "dev", "test")
@@ -119,8 +122,8 @@ def train_experts_study(dataset: Dataset, scorer: Any, *, categories: Categories
 
     router_model = InteractionRouter(kind=router_kind, class_balanced=class_balanced, seed=seeds[0])
     say(f"training baseline, {grouping} experts and router with {scorer.name} for seeds {seeds} ...")
-    result = run_experts(scorer, dataset, cats, seeds=seeds, router=router_model, grouping=grouping,
-                         min_subset=min_subset, expert_epochs=expert_epochs, expert_lr=expert_lr, view=view)
+    result = run_seeds(scorer, dataset, cats, seeds=seeds, router=router_model, grouping=grouping,
+                       min_subset=min_subset, expert_epochs=expert_epochs, expert_lr=expert_lr, view=view)
     results: dict[str, Any] = {
         "command": "experts train",
         "dataset": dataset_provenance(dataset),
@@ -142,11 +145,31 @@ def train_experts_study(dataset: Dataset, scorer: Any, *, categories: Categories
         test_ids = dataset.splits["test"]
         results["measured_vs_planted_test_acc"] = float(np.mean(
             [cats[i] == dataset[i].meta["interaction"] for i in test_ids]))
+    from ..baselines import experts_baselines  # majority class, unimodal views, paired tests (issue 12)
+
+    results["baselines"] = experts_baselines(results["per_seed"], dataset, scorer, results["settings"]["modalities"]
+                                             or results["settings"]["view"].split("+"))
     if rq4:
         say("RQ4: experts on interaction subsets vs. random subsets ...")
         results["rq4"] = run_rq4(scorer, dataset, cats, seed=seeds[0], n_random=n_random, grouping=grouping,
                                  min_subset=min_subset, expert_epochs=expert_epochs, expert_lr=expert_lr, view=view)
     return results
+
+
+def _one_seed(seed: int, scorer: Any, dataset: Dataset, cats: Mapping[str, str], kwargs: dict[str, Any]
+              ) -> dict[str, Any]:
+    return run_experts(scorer, dataset, cats, seeds=[seed], **kwargs)["seeds"][0]
+
+
+def run_seeds(scorer: Any, dataset: Dataset, cats: Mapping[str, str], *, seeds: Sequence[int],
+              executor: Executor | None = None, **kwargs: Any) -> dict[str, Any]:
+    """:func:`~interlens.experts.train.run_experts`, one seed per executor item (Ray task with one CPU, or
+    one GPU for a ``device=cuda`` scorer; each seed is independent: re-seeded scorer and router)."""
+    cpus, gpus = resources_for(getattr(scorer, "device", None))
+    fn = functools.partial(_one_seed, scorer=scorer, dataset=dataset, cats=dict(cats), kwargs=kwargs)
+    found = dict((executor or current_executor()).map_unordered(fn, list(seeds), num_cpus=cpus, num_gpus=gpus))
+    reports = [found[i] for i in range(len(seeds))]
+    return {"seeds": reports, "summary": aggregate_seeds(reports)}
 
 
 def _plots(out: Path, report: Mapping[str, Any], tag: str) -> list[str]:
@@ -235,5 +258,6 @@ def fuse_stored_logits(*, mmoe_authors: str | None = None, data_root: str | Path
     else:
         raise DataError("give --mmoe-authors MODEL or at least one --expert NAME=FILE.jsonl", field="experts")
     report = evaluate_inputs(inputs, y, inputs.n_classes, categories=inputs.categories)
+    report.pop("predictions", None)
     return {"command": "experts evaluate", **extra, "n": int(len(y)), "report": report,
             "note": "no validation logits: best_single is not chosen (single:<expert> rows list each expert)"}

@@ -13,21 +13,25 @@ from __future__ import annotations
 import contextlib
 import copy
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
-from sklearn.metrics import f1_score
-from torch import nn
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 from ..errors import DataError
 
 ROUTER_KINDS = ("mlp", "linear", "logreg")
+#: validation scores that select the router checkpoint
+ROUTER_SELECT = ("macro_f1", "f0.5")
 
 
 @contextlib.contextmanager
 def _single_thread() -> Iterator[None]:
     """Small full-batch models run fastest on one thread (intra-op threads only add sync overhead)."""
+    import torch
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -44,6 +48,7 @@ def focal_loss(logits: torch.Tensor, target: torch.Tensor, *, alpha: float | tor
     and ``alpha = 1`` this is the cross-entropy. ``reduction``: ``"mean"`` (plain mean over
     samples), ``"sum"`` or ``"none"``.
     """
+    import torch
     log_p = torch.log_softmax(logits, dim=-1)
     log_pt = log_p.gather(-1, target.long().unsqueeze(-1)).squeeze(-1)
     pt = log_pt.exp()
@@ -69,6 +74,7 @@ def balanced_class_weights(y: np.ndarray, n_classes: int) -> np.ndarray:
 
 def router_confusion(y_true: Sequence[str], y_pred: Sequence[str], classes: Sequence[str]) -> dict[str, Any]:
     """Confusion matrix (rows = true type, columns = routed type), accuracy, macro-F1 and recalls."""
+    from sklearn.metrics import f1_score
     classes = [str(c) for c in classes]
     index = {c: i for i, c in enumerate(classes)}
     y_true, y_pred = [str(c) for c in y_true], [str(c) for c in y_pred]
@@ -96,20 +102,24 @@ class InteractionRouter:
     (full-batch Adam), ``weight_decay``, focal ``alpha``/``gamma`` (MMoE App. H: 1 and 2),
     ``class_balanced`` (per-class alpha = n / (K n_c); logreg: ``class_weight="balanced"``),
     ``classes`` (the output columns, e.g. the expert names; default: sorted training types),
-    ``standardize`` the features, ``eval_every`` epochs for validation selection, ``seed``.
+    ``standardize`` the features, ``eval_every`` epochs for validation selection, ``seed``,
+    ``select``: the validation score that picks the checkpoint (``"macro_f1"``, MMoE App. I.3, or
+    ``"f0.5"`` = macro F-0.5, the MME-JD router of App. C.2).
     """
 
     def __init__(self, kind: str = "mlp", *, hidden: int = 64, epochs: int = 300, lr: float = 1e-2,
                  weight_decay: float = 1e-4, alpha: float = 1.0, gamma: float = 2.0, class_balanced: bool = False,
                  classes: Sequence[str] | None = None, standardize: bool = True, eval_every: int = 10,
-                 seed: int = 0) -> None:
+                 seed: int = 0, select: str = "macro_f1") -> None:
         self.kind, self.hidden, self.epochs, self.lr, self.weight_decay = kind, hidden, epochs, lr, weight_decay
         self.alpha, self.gamma, self.class_balanced = alpha, gamma, class_balanced
         self.classes, self.standardize, self.eval_every, self.seed = classes, standardize, eval_every, seed
+        self.select = select
 
     def get_params(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in ("kind", "hidden", "epochs", "lr", "weight_decay", "alpha", "gamma",
-                                              "class_balanced", "classes", "standardize", "eval_every", "seed")}
+                                              "class_balanced", "classes", "standardize", "eval_every", "seed",
+                                              "select")}
 
     # -- helpers -----------------------------------------------------------------------------------
     def _encode(self, y: Sequence[str], what: str) -> np.ndarray:
@@ -127,6 +137,7 @@ class InteractionRouter:
         return (X - self.mean_) / self.scale_
 
     def _build(self, d: int, k: int) -> nn.Module:
+        from torch import nn
         if self.kind == "linear":
             return nn.Linear(d, k).double()
         return nn.Sequential(nn.Linear(d, self.hidden), nn.ReLU(), nn.Linear(self.hidden, k)).double()
@@ -138,6 +149,9 @@ class InteractionRouter:
         checkpoint with the best validation macro-F1 (MMoE App. I.3: 3-class F1)."""
         if self.kind not in ROUTER_KINDS:
             raise DataError(f"unknown router kind {self.kind!r}; choose one of {ROUTER_KINDS}", field="kind")
+        if self.select not in ROUTER_SELECT:
+            raise DataError(f"unknown router selection {self.select!r}; choose one of {ROUTER_SELECT}",
+                            field="select")
         X = np.asarray(X, dtype=np.float64)
         y = [str(c) for c in y]
         if X.ndim != 2 or len(X) != len(y) or len(y) == 0:
@@ -165,6 +179,8 @@ class InteractionRouter:
 
     def _fit_torch(self, Xs: np.ndarray, yi: np.ndarray, weights: np.ndarray | None,
                    val: tuple[np.ndarray, np.ndarray] | None) -> InteractionRouter:
+        import torch
+        from sklearn.metrics import f1_score, fbeta_score
         k = len(self.classes_)
         with torch.random.fork_rng():
             torch.manual_seed(self.seed)
@@ -186,7 +202,9 @@ class InteractionRouter:
                 model.eval()
                 with torch.no_grad():
                     pred = model(torch.tensor(val[0])).argmax(1).numpy()
-                score = f1_score(val[1], pred, labels=list(range(k)), average="macro", zero_division=0)
+                score = (fbeta_score(val[1], pred, beta=0.5, labels=list(range(k)), average="macro", zero_division=0)
+                         if self.select == "f0.5" else
+                         f1_score(val[1], pred, labels=list(range(k)), average="macro", zero_division=0))
                 if best is None or score > best[0]:
                     best = (float(score), epoch, copy.deepcopy(model.state_dict()))
         if best is not None:
@@ -215,6 +233,7 @@ class InteractionRouter:
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """``probs[n, len(classes_)]``: the per-sample expert weights w_i(x) (MMoE Sec. 3.3)."""
+        import torch
         self._check_fitted()
         Xs = self._scale(X)
         k = len(self.classes_)

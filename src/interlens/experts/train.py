@@ -265,6 +265,7 @@ def evaluate_inputs(inputs: FusionInputs, y_true: np.ndarray, n_classes: int, *,
     fused = fuse_all(inputs, singles=singles)
     report = evaluate_fusion(fused, y_true, n_classes, categories=cats)
     report["skipped"] = skipped_strategies(inputs)
+    report["predictions"] = {name: np.asarray(p).argmax(axis=1).tolist() for name, p in fused.items()}  # baselines
     report["experts"] = list(inputs.experts)
     report["best_single"] = inputs.best
     report["prior"] = None if inputs.prior is None else dict(zip(inputs.experts, inputs.prior.tolist(), strict=True))

@@ -1,4 +1,5 @@
-"""Per-sample interaction categories (MMoE) and dataset-level interaction scores (MINT)."""
+"""Per-sample interaction categories (MMoE), dataset-level interaction scores (MINT) and the
+information-theoretic decomposition (PID, Liang et al. 2023)."""
 
 from .categorize import (
     CATEGORIES,
@@ -19,6 +20,15 @@ from .filtering import (
     margin,
     rebalance,
 )
+from .pid import (
+    PIDResult,
+    discretize,
+    joint_distribution,
+    measure_pid,
+    pid,
+    pid_bootstrap,
+    pid_from_distribution,
+)
 from .score import (
     PROTOTYPES,
     InteractionScore,
@@ -37,4 +47,5 @@ __all__ = [
     "categorize_split", "category_counts", "check_score_range", "confidence_mask", "distance_matrix",
     "group_by_clustering", "group_by_prototype", "interaction_score", "margin", "missing_mask",
     "rebalance", "to_mmoe_groups",
+    "PIDResult", "discretize", "joint_distribution", "measure_pid", "pid", "pid_bootstrap", "pid_from_distribution",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -32,27 +33,64 @@ def bar_counts(counts: Mapping[str, int], path: Path, title: str = "Samples per 
     names = list(counts)
     bars = ax.bar(names, [counts[n] for n in names], color=[COLORS.get(n, "#777777") for n in names])
     ax.bar_label(bars)
-    ax.set_ylabel("samples")
+    ax.set_xlabel("interaction type")
+    ax.set_ylabel("samples (count)")
+    ax.set_ylim(0, max([*counts.values(), 1]) * 1.15)
     ax.set_title(title)
     return _save(fig, path)
 
 
-def grouped_bars(values: Mapping[str, Mapping[str, float]], path: Path, title: str, ylabel: str) -> Path:
-    """``values[group][series]`` as grouped bars (e.g. interaction type x metric)."""
+def _missing(value: float | None) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def grouped_bars(values: Mapping[str, Mapping[str, float | None]], path: Path, title: str, ylabel: str) -> Path:
+    """``values[group][series]`` as grouped bars (e.g. interaction type x metric). A missing value (None /
+    NaN) is drawn as a hatched grey outline labelled "n/a", never as 0; the legend sits outside the axes."""
     plt = _figure()
     groups = list(values)
-    series = sorted({s for g in groups for s in values[g]}, key=lambda s: list(values[groups[0]]).index(s)
-                    if s in values[groups[0]] else 99)
-    fig, ax = plt.subplots(figsize=(1.2 + 1.1 * len(groups) * max(1, len(series)) / 2, 3.4))
+    series = list(dict.fromkeys(s for g in groups for s in values[g]))
+    fig, ax = plt.subplots(figsize=(1.6 + 1.1 * len(groups) * max(1, len(series)) / 2, 3.4))
     width = 0.8 / max(1, len(series))
     for i, s in enumerate(series):
         xs = [g + (i - (len(series) - 1) / 2) * width for g in range(len(groups))]
-        ax.bar(xs, [values[g].get(s, 0.0) or 0.0 for g in groups], width=width, label=s)
+        ys = [values[groups[g]].get(s) for g in range(len(groups))]
+        ax.bar([x for x, y in zip(xs, ys, strict=True) if not _missing(y)],
+               [y for y in ys if not _missing(y)], width=width, label=s)
+        for x, y in zip(xs, ys, strict=True):
+            if _missing(y):
+                ax.bar(x, 1.0, width=width, fill=False, hatch="//", edgecolor=COLORS["missing"], lw=0.6)
+                ax.text(x, 0.5, "n/a", ha="center", va="center", rotation=90, fontsize=7, color="#555555")
     ax.set_xticks(range(len(groups)), groups)
     ax.set_ylim(0, 1.05)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    ax.legend(fontsize=8, frameon=False)
+    ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return _save(fig, path)
+
+
+def task_bars(stats: Mapping[str, Mapping[str, float] | None], path: Path,
+              title: str = "Accuracy per task (mean ± std over seeds)") -> Path:
+    """One bar per task (``stats[task] = {"mean", "std"}`` in 0-1, drawn in %); a task without a value is
+    drawn as a hatched outline labelled "missing"."""
+    plt = _figure()
+    names = list(stats)
+    fig, ax = plt.subplots(figsize=(1.6 + 0.9 * len(names), 3.4))
+    for i, name in enumerate(names):
+        stat = stats[name] or {}
+        mean = stat.get("mean")
+        if _missing(mean):
+            ax.bar(i, 100, fill=False, hatch="//", edgecolor=COLORS["missing"], lw=0.6)
+            ax.text(i, 50, "missing", ha="center", va="center", rotation=90, fontsize=8, color="#555555")
+            continue
+        std = stat.get("std")
+        ax.bar(i, 100 * mean, yerr=None if _missing(std) else 100 * std, capsize=4, color="#4C72B0")
+        ax.text(i, 100 * mean + 2, f"{100 * mean:.1f}", ha="center", fontsize=8)
+    ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
+    ax.set_ylim(0, 105)
+    ax.set_ylabel("accuracy (%)")
+    ax.set_xlabel("task")
+    ax.set_title(title)
     return _save(fig, path)
 
 

@@ -37,6 +37,7 @@ import numpy as np
 from ..cache import PredictionCache
 from ..data.schema import Dataset
 from ..errors import DataError, InterlensError
+from ..execution.base import Executor, current_executor, resources_for
 from ..predictions import Predictions
 from ..views import View
 
@@ -227,6 +228,7 @@ def cached_predict(
     batch_size: int = 256,
     compute: Callable[[Dataset, View], np.ndarray] | None = None,
     progress: bool = False,
+    executor: Executor | None = None,
 ) -> Predictions:
     """Probabilities for every sample of ``dataset`` under ``view``, reusing and filling ``cache``.
 
@@ -234,6 +236,9 @@ def cached_predict(
     cached (default: ``scorer.predict_proba(sub, view).probs``). Each batch is committed to the
     cache before the next starts, so an interrupted run resumes from the cache. Results do not
     depend on ``batch_size``: scorers must score each sample independently of its batch.
+    The batches run on ``executor`` (default: :func:`~interlens.execution.current_executor`); with Ray
+    they are sharded over a pool of actors, each holding one copy of the scorer, and this process (the
+    driver) writes each batch to the cache as it arrives.
     """
     if batch_size < 1:
         raise DataError(f"batch_size must be >= 1, got {batch_size}", field="batch_size")
@@ -254,10 +259,14 @@ def cached_predict(
                        TimeRemainingColumn(), transient=True)
         bar.start()
         task = bar.add_task(f"{scorer.name} · {view}", total=len(todo))
+    chunks = [todo[start:start + batch_size] for start in range(0, len(todo), batch_size)]
+    cpus, gpus = resources_for(getattr(scorer, "device", None))
     try:
-        for start in range(0, len(todo), batch_size):
-            chunk = todo[start:start + batch_size]
-            probs = np.asarray(compute(dataset.subset(chunk), view), dtype=np.float64)
+        work = (executor or current_executor()).map_stateful(
+            compute, ((dataset.subset(chunk), view) for chunk in chunks), num_cpus=cpus, num_gpus=gpus)
+        for index, result in work:
+            chunk = chunks[index]
+            probs = np.asarray(result, dtype=np.float64)
             if cache is not None:
                 cache.put(*key, chunk, probs)
             found.update(zip(chunk, probs, strict=True))

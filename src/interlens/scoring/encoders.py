@@ -62,7 +62,8 @@ class TextEncoder:
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         import torch
 
-        todo = sorted({t for t in texts if t not in self._memo}, key=len)
+        # (length, text): a total order, so batches never depend on set order (PYTHONHASHSEED)
+        todo = sorted({t for t in texts if t not in self._memo}, key=lambda t: (len(t), t))
         if todo:
             tokenizer, model = _load_minilm()
             batches = range(0, len(todo), self.batch_size)
@@ -111,8 +112,11 @@ def image_to_array(value: Any, size: int, *, source: str | None = None, record: 
         path = Path(str(value))
         if not path.is_file():
             raise DataError(f"image file not found: {path}", file=source, record=record, field="image")
-        with Image.open(path) as img:
-            array = np.asarray(img.convert("L"), dtype=np.float64) / 255.0
+        try:
+            with Image.open(path) as img:
+                array = np.asarray(img.convert("L"), dtype=np.float64) / 255.0
+        except (OSError, ValueError, Image.DecompressionBombError) as err:  # UnidentifiedImageError is an OSError
+            raise DataError(f"cannot read image {path}: {err}", file=source, record=record, field="image") from None
     if array.shape != (size, size):
         from PIL import Image
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import importlib
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -21,7 +22,8 @@ from typing import Any, TypeVar
 
 from ..cache import PredictionCache
 from ..data.schema import Dataset
-from ..errors import DataError, unknown_name
+from ..errors import DataError, check_sizes, unknown_name
+from ..execution.base import Executor
 from ..predictions import Predictions
 from ..views import View
 from .base import Capability, Scorer, cached_predict, fingerprint_of
@@ -30,6 +32,7 @@ T = TypeVar("T", bound=type)
 
 #: modules whose classes register themselves (imported on first registry access)
 BUILTIN_MODULES = ("interlens.scoring.embedding", "interlens.scoring.minilm_ft", "interlens.scoring.hf.scorers",
+                   "interlens.scoring.clip",
                    "interlens.scoring.precomputed")
 _REGISTRY: dict[str, type[Scorer]] = {}
 _NAME = re.compile(r"^[a-z][a-z0-9-]*$")
@@ -102,6 +105,7 @@ def make_scorer(name: str, **params: Any) -> Scorer:
     """A new scorer by registry name; unknown names and options are refused with "did you mean"."""
     cls = scorer_class(name)
     check_param_names(cls, params)
+    check_sizes(params)  # batch_size=0, epochs=-1, ... refused before any work
     return cls(**params)
 
 
@@ -124,13 +128,18 @@ def planned_fingerprint(scorer: Any, train: Dataset, views: Sequence[str], val: 
 
 def fit_and_predict(scorer: Scorer, dataset: Dataset, views: Sequence[str | View], *, eval_split: str | None,
                     fit_split: str | None = "train", val_split: str | None = "dev",
-                    cache: PredictionCache | None = None, progress: bool = False, batch_size: int = 256
+                    cache: PredictionCache | None = None, progress: bool = False, batch_size: int = 256,
+                    executor: Executor | None = None, checkpoint_dir: str | os.PathLike | None = None
                     ) -> dict[str, Predictions]:
     """Predictions of ``scorer`` for each view on ``eval_split`` (whole dataset if None).
 
     Every view is checked against ``scorer.supported_views`` first (refused, never echoed).
     Trainable scorers are fitted on ``fit_split`` (model selection on ``val_split`` when present);
-    fitting is skipped when the cache already holds every row.
+    fitting is skipped when the cache already holds every row. The fit runs here; scoring is sharded
+    over ``executor`` (default: the current one, see :mod:`interlens.execution`) and cached by this process.
+    With ``checkpoint_dir`` (the run folder's ``checkpoints/``) the fitted scorer is saved there under
+    its fingerprint and restored instead of refitted when the same plan runs again
+    (:mod:`interlens.checkpoints`; crash safety).
     """
     views = [scorer.check_view(dataset, v) for v in views]
     target = dataset.split(eval_split) if eval_split else dataset
@@ -149,11 +158,19 @@ def fit_and_predict(scorer: Scorer, dataset: Dataset, views: Sequence[str | View
 
             status = Console(stderr=True).status(f"fitting {scorer.name} on {train.name} ({len(train)} samples)")
         with status:
-            scorer.fit(train, [str(v) for v in views], val=val)
+            from ..checkpoints import fit_or_restore
+
+            log = None
+            if progress:
+                from rich.console import Console
+
+                log = Console(stderr=True, soft_wrap=True).print
+            fit_or_restore(scorer, train, [str(v) for v in views], val, fingerprint=planned,
+                           directory=checkpoint_dir, log=log)
     elif not scorer.is_fitted:
         scorer.fit(target, [str(v) for v in views])
-    return {str(v): cached_predict(scorer, target, v, cache=cache, progress=progress, batch_size=batch_size)
-            for v in views}
+    return {str(v): cached_predict(scorer, target, v, cache=cache, progress=progress, batch_size=batch_size,
+                                   executor=executor) for v in views}
 
 
 __all__ = ["BUILTIN_MODULES", "check_param_names", "fingerprint_of", "fit_and_predict", "make_scorer",

@@ -8,6 +8,11 @@ Left padding and explicit positions make every row's computation independent of 
   ``grid_thw.prod() // merge**2`` tokens, ``mm_token_type_ids``, 3-D M-RoPE positions from the model's
   own ``get_rope_index`` (ecosystem notes, section 3).
 * ``llava``    LLaVA-1.5 style: each ``<image>`` expanded to one token per vision patch.
+* BLIP-2, InternVL, LLaVA-OneVision: :mod:`interlens.scoring.hf.families`.
+
+A video-kind modality reaches a family with native video input (Qwen2-VL, LLaVA-OneVision) as one video
+(its frames tagged by :func:`~interlens.scoring.hf.media.media_images`); other families see its frames as
+a sequence of images.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ class EncodedPrompt:
     ids: list[int]
     pixel_values: torch.Tensor | None = None
     image_grid_thw: torch.Tensor | None = None
+    extra: dict[str, torch.Tensor] = field(default_factory=dict)  # family tensors (image sizes, videos, ...)
 
 
 @dataclass
@@ -41,6 +47,8 @@ class Batch:
     position_ids: torch.Tensor
     next_position: torch.Tensor
     extra: dict[str, torch.Tensor] = field(default_factory=dict)
+    #: tensors the label continuation (a text-only forward on the prompt's cache) also needs (BLIP-2)
+    continuation: dict[str, torch.Tensor] = field(default_factory=dict)
 
     @property
     def mrope(self) -> bool:
@@ -53,10 +61,12 @@ class Batch:
         return kw
 
     def to(self, device: torch.device | str, dtype: torch.dtype | None = None) -> Batch:
-        extra = {k: (v.to(device, dtype) if k == "pixel_values" and dtype is not None else v.to(device))
-                 for k, v in self.extra.items()}
+        def move(items: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+            return {k: (v.to(device, dtype) if k.startswith("pixel_values") and dtype is not None else v.to(device))
+                    for k, v in items.items()}
+
         return Batch(self.input_ids.to(device), self.attention_mask.to(device), self.position_ids.to(device),
-                     self.next_position.to(device), extra)
+                     self.next_position.to(device), move(self.extra), move(self.continuation))
 
 
 def unwrap_model(model: Any) -> Any:
@@ -65,13 +75,11 @@ def unwrap_model(model: Any) -> Any:
 
 
 def model_family(model: Any) -> str:
-    """``qwen2-vl``, ``llava`` or ``text`` from the model config."""
-    model_type = getattr(unwrap_model(model).config, "model_type", "")
-    if model_type in ("qwen2_vl", "qwen2_5_vl"):
-        return "qwen2-vl"
-    if model_type == "llava":
-        return "llava"
-    return "text"
+    """``qwen2-vl``, ``llava``, ``blip2``, ``internvl``, ``llava-onevision`` (see
+    :data:`~interlens.scoring.hf.families.FAMILIES`) or ``text`` from the model config."""
+    from .families import FAMILIES
+
+    return FAMILIES.get(getattr(unwrap_model(model).config, "model_type", ""), "text")
 
 
 class TextEncoder:
@@ -108,7 +116,7 @@ class TextEncoder:
             mask[i, width - len(row):] = 1
         positions = (mask.cumsum(-1) - 1).clamp(min=0) * mask
         extra = self._extra(prompts, ids, mask)
-        if "image_grid_thw" in extra:
+        if "image_grid_thw" in extra or "video_grid_thw" in extra:
             positions = self._mrope_positions(ids, mask, extra)
             return Batch(ids, mask, positions, positions.amax(dim=(0, 2)) + 1, extra)
         return Batch(ids, mask, positions, mask.sum(-1), extra)
@@ -120,8 +128,25 @@ class TextEncoder:
         raise NotImplementedError
 
 
+def _video_runs(images: Sequence[Any]) -> list[tuple[Any, list[Any]]]:
+    """Consecutive runs of images: (video tag, frames) for a video's frames, (None, [image]) otherwise."""
+    runs: list[tuple[Any, list[Any]]] = []
+    for image in images:
+        tag = getattr(image, "info", {}).get("interlens_video")
+        if tag is not None and runs and runs[-1][0] == tag:
+            runs[-1][1].append(image)
+        else:
+            runs.append((tag, [image]))
+    return runs
+
+
 class _VisionEncoder(TextEncoder):
     image_token = ""
+    #: set by families that take a video natively (one video placeholder + video tensors)
+    video_token_id: int | None = None
+    #: the scorer's ``video_input="native"`` turns it on; ``num_frames``: the fixed frame count of a video
+    native_video: bool = False
+    num_frames: int | None = None
 
     def __init__(self, tokenizer: Any, image_processor: Any, model: Any) -> None:
         super().__init__(tokenizer, model)
@@ -138,7 +163,47 @@ class _VisionEncoder(TextEncoder):
                             "image(s) were given (does the text itself contain the placeholder?)", record=record)
         if not images:
             return EncodedPrompt(ids)
-        return self._expand(ids, list(images))
+        runs = _video_runs(images)
+        if self.video_token_id is None or not self.native_video or all(tag is None for tag, _ in runs):
+            return self._expand(ids, list(images))
+        return self._encode_with_videos(ids, runs)
+
+    def _encode_with_videos(self, ids: list[int], runs: list[tuple[Any, list[Any]]]) -> EncodedPrompt:
+        """Collapse each video's frame placeholders into one video token (dropping the wrapper tokens between
+        them), expand the images as usual, then each video token into the family's video token count."""
+        where = [i for i, t in enumerate(ids) if t == self.image_token_id]
+        out, k, start = [], 0, 0
+        for tag, frames in runs:
+            first, last = where[k], where[k + len(frames) - 1]
+            out += ids[start:first] + [self.video_token_id if tag is not None else self.image_token_id]
+            start, k = last + 1, k + len(frames)
+        out += ids[start:]
+        images = [frames[0] for tag, frames in runs if tag is None]
+        encoded = self._expand(out, images) if images else EncodedPrompt(out)
+        videos = [self.encode_video(self._fixed(frames)) for tag, frames in runs if tag is not None]
+        final, n = [], 0
+        for t in encoded.ids:
+            if t == self.video_token_id:
+                final += [t] * videos[n][0]
+                n += 1
+            else:
+                final.append(t)
+        extra = dict(encoded.extra)
+        for key in videos[0][1]:
+            extra[key] = torch.cat([tensors[key] for _, tensors in videos])
+        return EncodedPrompt(final, encoded.pixel_values, encoded.image_grid_thw, extra)
+
+    def _fixed(self, frames: list[Any]) -> list[Any]:
+        """Exactly ``num_frames`` frames, sampled uniformly (repeating frames of a shorter video), so every
+        video -- in training and at inference -- has the same recorded count."""
+        if not self.num_frames or len(frames) == self.num_frames:
+            return list(frames)
+        picks = torch.linspace(0, len(frames) - 1, self.num_frames).round().long().tolist()
+        return [frames[i] for i in picks]
+
+    def encode_video(self, frames: list[Any]) -> tuple[int, dict[str, torch.Tensor]]:
+        """(number of video tokens, tensors) of one video's frames (native-video families)."""
+        raise NotImplementedError
 
     def _expand(self, ids: list[int], images: list[Any]) -> EncodedPrompt:
         raise NotImplementedError
@@ -168,18 +233,42 @@ class Qwen2VLEncoder(_VisionEncoder):
         counts = [int(g.prod()) // merge ** 2 for g in grid]
         return EncodedPrompt(self._expand_tokens(ids, counts), out["pixel_values"], grid)
 
+    def __init__(self, tokenizer: Any, image_processor: Any, model: Any) -> None:
+        super().__init__(tokenizer, image_processor, model)
+        video = getattr(unwrap_model(model).config, "video_token_id", None)
+        self.video_token_id = int(video) if video is not None else None
+
+    def encode_video(self, frames: list[Any]) -> tuple[int, dict[str, torch.Tensor]]:
+        """Frames in temporal pairs (:func:`~interlens.scoring.hf.families.qwen_video_patches`)."""
+        from .families import qwen_video_patches
+
+        pixels, grid = qwen_video_patches(self.image_processor, frames)
+        merge = int(getattr(self.image_processor, "merge_size", 2))
+        return int(grid.prod()) // merge ** 2, {"pixel_values_videos": pixels, "video_grid_thw": grid}
+
     def _extra(self, prompts: Sequence[EncodedPrompt], ids: torch.Tensor, mask: torch.Tensor) -> Tensors:
         with_images = [p for p in prompts if p.pixel_values is not None]
-        if not with_images:
+        with_videos = [p for p in prompts if "pixel_values_videos" in p.extra]
+        if not with_images and not with_videos:
             return {}
-        return {"pixel_values": torch.cat([p.pixel_values for p in with_images]),
-                "image_grid_thw": torch.cat([p.image_grid_thw for p in with_images]),
-                "mm_token_type_ids": (ids == self.image_token_id).int()}
+        extra: Tensors = {}
+        if with_images:
+            extra["pixel_values"] = torch.cat([p.pixel_values for p in with_images])
+            extra["image_grid_thw"] = torch.cat([p.image_grid_thw for p in with_images])
+        if with_videos:
+            extra["pixel_values_videos"] = torch.cat([p.extra["pixel_values_videos"] for p in with_videos])
+            extra["video_grid_thw"] = torch.cat([p.extra["video_grid_thw"] for p in with_videos])
+        types = (ids == self.image_token_id).int()
+        if self.video_token_id is not None:
+            types = types + 2 * (ids == self.video_token_id).int()
+        extra["mm_token_type_ids"] = types
+        return extra
 
     def _mrope_positions(self, ids: torch.Tensor, mask: torch.Tensor, extra: Tensors) -> torch.Tensor:
         inner = unwrap_model(self.model).model
         positions, _ = inner.get_rope_index(ids, mm_token_type_ids=extra["mm_token_type_ids"],
-                                            image_grid_thw=extra["image_grid_thw"], attention_mask=mask)
+                                            image_grid_thw=extra.get("image_grid_thw"),
+                                            video_grid_thw=extra.get("video_grid_thw"), attention_mask=mask)
         return positions * mask[None]
 
 
@@ -216,5 +305,11 @@ def make_encoder(model: Any, tokenizer: Any, image_processor: Any = None, *, vis
         return Qwen2VLEncoder(tokenizer, image_processor, model)
     if family == "llava":
         return LlavaEncoder(tokenizer, image_processor, model)
-    model_type = getattr(unwrap_model(model).config, "model_type", "?")
-    raise DataError(f"hf-vlm supports Qwen2-VL, Qwen2.5-VL and LLaVA models, not model_type {model_type!r}")
+    from . import families
+
+    encoders = {"blip2": families.Blip2Encoder, "internvl": families.InternVLEncoder,
+                "llava-onevision": families.LlavaOnevisionEncoder}
+    if family in encoders:
+        return encoders[family](tokenizer, image_processor, model)
+    families.family_of_config(unwrap_model(model).config)  # one line naming what is unsupported
+    raise DataError(f"the {family} family is not a vision LM for hf-vlm (use its own scorer)")

@@ -69,8 +69,11 @@ def label_logprobs(model: Any, batch: Batch, labels: LabelSet, *,
     if batch.mrope:
         positions = positions[None].expand(3, -1, -1)
     nodes = labels.node_token.to(device)[None].expand(bsz, -1)
+    cache = getattr(out, "past_key_values", None)
+    if cache is None and getattr(out, "language_model_outputs", None) is not None:  # BLIP-2
+        cache = out.language_model_outputs.past_key_values
     cont = model(input_ids=nodes, attention_mask=_trie_mask(batch, labels, model_dtype(model)),
-                 position_ids=positions, past_key_values=out.past_key_values, use_cache=True, **adapters)
+                 position_ids=positions, past_key_values=cache, use_cache=True, **batch.continuation, **adapters)
     lp = _gather_logprobs(cont.logits, labels).double()
     return scores.index_add_(1, labels.target_label.to(device), lp)
 

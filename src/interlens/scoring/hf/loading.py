@@ -45,11 +45,28 @@ def check_model_dir(path: str | os.PathLike) -> Path:
     return path.resolve()
 
 
+def check_architecture(path: str | os.PathLike, *, vision: bool) -> str:
+    """The folder's family (:mod:`~interlens.scoring.hf.families`); one line for a remote-code or unsupported
+    architecture (vision) and for a remote-code folder (text: any other causal LM is left to transformers)."""
+    from .families import VLM_FAMILIES, family_of_config, read_config
+
+    config = read_config(path)
+    if not vision:
+        if config.get("auto_map") or config.get("model_type") in ("cogvlm2", "cogvlm", "minicpmv"):
+            family_of_config(config, where=str(path))
+        return "text"
+    family = family_of_config(config, where=str(path))
+    if family not in VLM_FAMILIES:
+        raise DataError(f"a {family} model is not a vision LM for hf-vlm (use the {family!r} scorer)", file=str(path))
+    return family
+
+
 def load_causal_lm(path: str | os.PathLike, *, dtype: Any = "auto", device: str = "cpu") -> tuple[Any, Any]:
     """(model, tokenizer) of a causal LM saved with ``save_pretrained``; eval mode."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     path = check_model_dir(path)
+    check_architecture(path, vision=False)
     tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
     model = AutoModelForCausalLM.from_pretrained(path, dtype=resolve_dtype(dtype, device), local_files_only=True)
     return model.to(device).eval(), tokenizer
@@ -61,6 +78,7 @@ def load_vision_lm(path: str | os.PathLike, *, dtype: Any = "auto", device: str 
     from transformers import AutoImageProcessor, AutoModelForImageTextToText, AutoTokenizer
 
     path = check_model_dir(path)
+    check_architecture(path, vision=True)
     tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
     model = AutoModelForImageTextToText.from_pretrained(path, dtype=resolve_dtype(dtype, device),
                                                         local_files_only=True)

@@ -1,5 +1,7 @@
 """Turn a sample's media values into PIL images: an image is a PIL image, an array or a file path;
-a video is a list of frames (each an image) or a folder of frame files, fed as a sequence of images."""
+a video is a list of frames (each an image) or a folder of frame files, sampled uniformly to at most
+``max_frames`` frames; each frame carries ``info["interlens_video"]`` so that families with native video
+input (Qwen2-VL, LLaVA-OneVision) regroup them into one video, the others read them as images."""
 
 from __future__ import annotations
 
@@ -65,7 +67,10 @@ def media_images(media: tuple[tuple[str, Any], ...], *, max_frames: int | None =
     for n, (modality, value) in enumerate(media):
         kind = kinds[n] if n < len(kinds) else None
         if kind == "video" or (kind is None and isinstance(value, list | tuple)):
-            images.extend(load_frames(value, max_frames=max_frames, record=record, field=modality))
+            frames = load_frames(value, max_frames=max_frames, record=record, field=modality)
+            for frame in frames:  # native-video families regroup a video's frames by this tag
+                frame.info["interlens_video"] = n
+            images.extend(frames)
         else:
             images.append(load_image(value, record=record, field=modality))
     return images

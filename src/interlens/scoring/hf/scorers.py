@@ -63,6 +63,9 @@ from .training import TrainConfig, TrainResult, train_lora
 
 METHODS = ("likelihood", "generate")
 POOLINGS = ("mean", "last")
+#: a video-kind modality as its frames (images) or, for Qwen2-VL / LLaVA-OneVision, as one native video of
+#: exactly ``max_frames`` frames
+VIDEO_INPUTS = ("frames", "native")
 VAL_SPLITS = ("validation", "val", "dev", "valid")
 
 #: base models loaded from a folder, shared by every scorer of that (path, vision, dtype, device)
@@ -114,7 +117,7 @@ class HFLMScorer(Scorer):
                  train: TrainConfig | Mapping[str, Any] | None = None, pooling: str = "mean", batch_size: int = 8,
                  max_new_tokens: int = 16, use_chat_template: bool | None = None, dtype: str | torch.dtype = "auto",
                  device: str = "cpu", max_frames: int | None = 8, cache: PredictionCache | None = None,
-                 seed: int | None = None) -> None:
+                 seed: int | None = None, video_input: str = "frames") -> None:
         self.seed = seed
         self.model_path = model_path
         self.model = model
@@ -135,6 +138,7 @@ class HFLMScorer(Scorer):
         self.dtype = dtype
         self.device = device
         self.max_frames = max_frames
+        self.video_input = video_input
         self.cache = cache
 
     # -- parameters and loading -----------------------------------------------------------------
@@ -149,6 +153,8 @@ class HFLMScorer(Scorer):
             raise DataError("an in-memory model needs tokenizer= as well", field="tokenizer")
         if int(self.batch_size) < 1:
             raise DataError("batch_size must be >= 1", field="batch_size")
+        if self.video_input not in VIDEO_INPUTS:
+            raise DataError(f"unknown video_input {self.video_input!r}; use one of {VIDEO_INPUTS}", field="video_input")
         resolve_dtype(self.dtype, self.device)
 
     def _path(self) -> str | os.PathLike | None:
@@ -197,6 +203,16 @@ class HFLMScorer(Scorer):
                                       template=self.template, template_vars=dict(self.template_vars or {}),
                                       verbalizer=self.verbalizer, use_chat_template=self.use_chat_template,
                                       max_frames=self.max_frames)
+        encoder = self.builder_.encoder
+        if self.video_input == "native" and self.vision:
+            if getattr(encoder, "video_token_id", None) is None:
+                raise DataError(f"the {encoder.family} family has no native video input; use video_input='frames'",
+                                field="video_input")
+            encoder.native_video, encoder.num_frames = True, self.max_frames
+        self._check_family(encoder.family)
+
+    def _check_family(self, family: str) -> None:
+        """Scorers registered for one family refuse a model of another."""
 
     def _net(self) -> Any:
         """The model to run: this scorer's, or the PEFT wrapper another scorer has put around it since."""
@@ -276,6 +292,7 @@ class HFLMScorer(Scorer):
                               self.template_vars or {}, self.verbalizer, self.method,
                               self.length_norm if self.method == "likelihood" else self.max_new_tokens,
                               self.use_chat_template, self.max_frames if self.vision else None,
+                              *((self.video_input,) if self.video_input != "frames" else ()),
                               getattr(self, "history_", []))
 
     # -- views --------------------------------------------------------------------------------------
@@ -474,7 +491,10 @@ class HFLMScorer(Scorer):
             batch = self.builder_.encoder.collate([prompts[i] for i in rows]).to(self.device, dtype)
             extra = {"adapter_names": [names[i] for i in rows]} if names is not None else {}
             result = model(**batch.model_kwargs(), output_hidden_states=True, logits_to_keep=1, **extra)
-            hidden = result.hidden_states[-1].float()
+            states = getattr(result, "hidden_states", None)
+            if states is None and getattr(result, "language_model_outputs", None) is not None:  # BLIP-2
+                states = result.language_model_outputs.hidden_states
+            hidden = states[-1].float()
             if self.pooling == "last":
                 pooled = hidden[:, -1]
             else:
@@ -494,6 +514,40 @@ class HFVLMScorer(HFLMScorer):
 
     modality_kinds: ClassVar[frozenset[str]] = frozenset({"text", "image", "video"})
     vision: ClassVar[bool] = True
+
+
+class _FamilyVLMScorer(HFVLMScorer):
+    """hf-vlm restricted to one family (``family``): a model folder of another family is refused."""
+
+    family: ClassVar[str] = ""
+
+    def _check_family(self, family: str) -> None:
+        if family != self.family:
+            raise DataError(f"scorer {self.name!r} reads {self.family} models, but the model is {family}; "
+                            "use hf-vlm (which detects the family) or the matching scorer", field="model_path")
+
+
+@register_scorer("blip2")
+class Blip2Scorer(_FamilyVLMScorer):
+    """BLIP-2 (``Blip2ForConditionalGeneration``, OPT language model): labels scored through the LM head after
+    the Q-Former's query tokens (MMoE's strongest expert); LoRA on the language model only."""
+
+    family: ClassVar[str] = "blip2"
+
+
+@register_scorer("internvl")
+class InternVLScorer(_FamilyVLMScorer):
+    """InternVL2.5 / 3 (``InternVLForConditionalGeneration``; MME-JD's second MLLM); videos as frame tiles."""
+
+    family: ClassVar[str] = "internvl"
+
+
+@register_scorer("llava-onevision")
+class LlavaOnevisionScorer(_FamilyVLMScorer):
+    """LLaVA-OneVision (``LlavaOnevisionForConditionalGeneration``; MMLA): any-resolution images, native video
+    with ``video_input="native"`` (exactly ``max_frames`` frames)."""
+
+    family: ClassVar[str] = "llava-onevision"
 
 
 def make_hf_scorer(name: str, model_path: str | os.PathLike | None = None, **kwargs: Any) -> HFLMScorer:

@@ -156,15 +156,37 @@ def _as_list(data: Dataset | Sequence[Dataset] | None) -> list[Dataset]:
     return [data] if isinstance(data, Dataset) else list(data)
 
 
+def _accelerator(device: str | torch.device, grad_accum: int, mixed_precision: str | None) -> Any:
+    """An :class:`accelerate.Accelerator` for ``device`` (``cuda``: the process's GPU under ``accelerate launch``)."""
+    from accelerate import Accelerator
+
+    return Accelerator(cpu=not str(device).startswith("cuda"), gradient_accumulation_steps=grad_accum,
+                       mixed_precision=mixed_precision)
+
+
+def _shard(batches: Sequence[torch.Tensor], rank: int, world: int) -> Sequence[torch.Tensor]:
+    """This process's batches (every ``world``-th, wrapping round so every process gets as many)."""
+    if world == 1:
+        return batches
+    return [batches[(rank + k * world) % len(batches)] for k in range(math.ceil(len(batches) / world))]
+
+
 def train_lora(model: Any, builder: PromptBuilder, train: Dataset | Sequence[Dataset],
                val: Dataset | Sequence[Dataset] | None = None, *, adapter: str = "default",
                view: View | str | None = None, config: TrainConfig | None = None,
-               device: str = "cpu") -> tuple[Any, TrainResult]:
+               device: str = "cpu", use_accelerate: bool = True,
+               mixed_precision: str | None = None) -> tuple[Any, TrainResult]:
     """Add (or continue) LoRA adapter ``adapter`` on ``model`` and fine-tune it on the label answers.
 
     Returns the PEFT model (with the best validation checkpoint loaded when ``val`` is given) and a
     :class:`TrainResult`. Other adapters on the same base are left untouched. ``view`` defaults to every
     text-kind modality of the (first) training set.
+
+    The loop runs through :class:`accelerate.Accelerator` (``use_accelerate``, default): device placement,
+    mixed precision (``mixed_precision``, default from ``accelerate launch`` / config), gradient
+    accumulation (``config.grad_accum``) and DDP, so ``accelerate launch -m interlens train ...`` trains on
+    several GPUs; each process takes every N-th batch of the shared shuffled order. On one process the
+    updates equal the plain loop (``use_accelerate=False``).
     """
     from peft.utils import get_peft_model_state_dict, set_peft_model_state_dict
 
@@ -188,10 +210,16 @@ def train_lora(model: Any, builder: PromptBuilder, train: Dataset | Sequence[Dat
                             file=train_sets[0].source, field="view")
         view = "+".join(text)
     examples = build_examples(builder, train_sets, view, config.include_end_token)
-    per_epoch = math.ceil(len(examples) / config.batch_size)
+    accelerator = _accelerator(device, config.grad_accum, mixed_precision) if use_accelerate else None
+    rank, world = (accelerator.process_index, accelerator.num_processes) if accelerator else (0, 1)
+    per_epoch = math.ceil(math.ceil(len(examples) / config.batch_size) / world)
     total = config.max_steps or math.ceil(per_epoch * config.epochs / config.grad_accum)
     optimizer = torch.optim.AdamW(trainable, lr=config.lr, weight_decay=config.weight_decay)
     scheduler = _schedule(optimizer, total, config.warmup_ratio)
+    wrapped = model
+    if accelerator is not None:
+        wrapped, optimizer = accelerator.prepare(model, optimizer)  # placement, DDP, mixed precision
+        device = accelerator.device
     generator = torch.Generator().manual_seed(config.seed)
     losses: list[float] = []
     evals: list[dict[str, Any]] = []
@@ -213,20 +241,32 @@ def train_lora(model: Any, builder: PromptBuilder, train: Dataset | Sequence[Dat
     model.train()
     optimizer.zero_grad()
     while step < total:
-        for idx in torch.randperm(len(examples), generator=generator).split(config.batch_size):
+        order = torch.randperm(len(examples), generator=generator).split(config.batch_size)
+        for idx in _shard(order, rank, world):
             rows = [examples[i] for i in idx.tolist()]
             batch = builder.encoder.collate([p for p, _ in rows], [a for _, a in rows]).to(device, dtype)
             labels = torch.full_like(batch.input_ids, -100)
             for r, (_, answer) in enumerate(rows):
                 labels[r, -len(answer):] = torch.tensor(answer)
-            loss = model(**batch.model_kwargs(), labels=labels.to(device)).loss
-            (loss / config.grad_accum).backward()
+            if accelerator is not None:
+                with accelerator.accumulate(wrapped):  # no gradient all-reduce between accumulation steps
+                    loss = wrapped(**batch.model_kwargs(), labels=labels.to(device)).loss
+                    accelerator.backward(loss)  # divides by grad_accum, as below
+            else:
+                loss = model(**batch.model_kwargs(), labels=labels.to(device)).loss
+                (loss / config.grad_accum).backward()
             micro += 1
             if micro % config.grad_accum:
                 continue
-            torch.nn.utils.clip_grad_norm_(trainable, config.max_grad_norm)
-            optimizer.step()
-            scheduler.step()
+            if accelerator is not None:
+                accelerator.clip_grad_norm_(trainable, config.max_grad_norm)
+                optimizer.step()
+                if not accelerator.optimizer_step_was_skipped:  # fp16 overflow skips the step
+                    scheduler.step()
+            else:
+                torch.nn.utils.clip_grad_norm_(trainable, config.max_grad_norm)
+                optimizer.step()
+                scheduler.step()
             optimizer.zero_grad()
             losses.append(float(loss.detach()))
             step += 1

@@ -1,0 +1,64 @@
+"""``interlens mint``: the MINT study (interaction scores, R/U/S groups, group / all / single / INSTA tuning).
+
+The command only parses, calls :func:`interlens.mint.run_mint_study` and prints. See docs/mint.md.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .common import console, friendly_errors
+from .options import DataRoot, DatasetOptions, ScorerName, ScorerOptions, parse_options
+
+app = typer.Typer(no_args_is_help=True, help="MINT: interaction-grouped multi-task tuning.")
+
+
+class Regime(StrEnum):
+    GROUP = "group"    # one model per interaction group (MINT)
+    ALL = "all"        # one model on all tasks
+    SINGLE = "single"  # one model per task
+    INSTA = "insta"    # instruction-similarity groups, same number of groups
+
+
+class GroupingMethod(StrEnum):
+    PROTOTYPE = "prototype"    # nearest of 2 / 1 / 0 -> R / U / S (Sec. 3.3 step 1)
+    CLUSTERING = "clustering"  # agglomerative clustering on the Eq. 2 distances
+
+
+@app.command("run")
+@friendly_errors
+def run(tasks: Annotated[str, typer.Option(help="Comma-separated tasks: registered dataset names or dataset "
+                                               "files (YAML), each with two text-kind modalities.")],
+        out: Annotated[Path, typer.Option(help="Output directory (results.json, table.md, radar.png).")],
+        scorer: ScorerName = "minilm-ft", scorer_option: ScorerOptions = None,
+        regime: Annotated[list[Regime] | None, typer.Option(help="Training regimes (repeatable; default all "
+                                                                  "four).")] = None,
+        grouping: Annotated[GroupingMethod, typer.Option(help="How tasks are grouped by interaction score.")
+                            ] = GroupingMethod.PROTOTYPE,
+        n_groups: Annotated[int, typer.Option(min=1, help="Groups for --grouping clustering.")] = 3,
+        score_split: Annotated[str, typer.Option(help="Split the interaction score is measured on.")] = "dev",
+        eval_split: Annotated[str, typer.Option(help="Split every regime is evaluated on.")] = "test",
+        max_train: Annotated[int | None, typer.Option(help="Seeded random subset of each task's train split.")
+                             ] = None,
+        seed: Annotated[int, typer.Option(help="Seed of the scorer and the subsets.")] = 0,
+        dataset_option: DatasetOptions = None, data_root: DataRoot = None) -> None:
+    """Score every task's utterance-context interaction, group the tasks and compare the training regimes."""
+    from ..mint import run_mint_study
+
+    names = [t.strip() for t in tasks.split(",") if t.strip()]
+    r = run_mint_study(names, scorer, scorer_options=parse_options(scorer_option), data_root=data_root,
+                       dataset_options=parse_options(dataset_option),
+                       regimes=[g.value for g in regime] if regime else ("group", "all", "single", "insta"),
+                       grouping=grouping.value, n_groups=n_groups, score_split=score_split, eval_split=eval_split,
+                       max_train=max_train, seed=seed, out=out)
+    scores = ", ".join(f"{t} {s:.3f}" for t, s in r["interaction"]["scores"].items())
+    console.print(f"interaction scores: {scores}")
+    console.print("groups: " + "; ".join(f"{g}: {', '.join(m)}" for g, m in r["groups"].items()))
+    console.print(Path(out, "table.md").read_text())
+    if r["at_or_below_majority"]:
+        console.print(f"at or below the majority class: {', '.join(r['at_or_below_majority'])}")
+    console.print(f"results: [bold]{Path(out) / 'results.json'}[/]")

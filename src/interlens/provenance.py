@@ -1,0 +1,370 @@
+"""Provenance: one typed envelope that every ``results.json`` carries (docs/results.md).
+
+Every command that writes ``results.json`` adds a ``provenance`` block: interlens's version and
+*its own* source revision (from the build, or from git only when this package sits inside
+interlens's own repository -- never the user's working directory), the time, the command line,
+the settings, seeds, datasets (name + content fingerprint), limits / subsets and the scorer
+(name, parameters, fingerprint). :class:`ResultsEnvelope` validates a whole ``results.json``.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import os
+import platform
+import shlex
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+
+#: command parameters that bound the data a run used (recorded under ``limits``)
+LIMIT_PARAMS = ("limit", "max_train", "max_samples", "n", "draw_size", "subset")
+#: scorer parameters that bound training data (also recorded under ``limits`` as ``scorer.<name>``)
+SCORER_LIMIT_PARAMS = ("max_train",)
+
+#: top-level ``kind`` of each command's results (bench keeps its own ``interlens.bench.run``)
+KINDS = {
+    "demo": "interlens.demo", "predict": "interlens.predict",
+    "interactions categorize": "interlens.interactions.categorize",
+    "interactions score": "interlens.interactions.score", "interactions group": "interlens.interactions.group",
+    "experts train": "interlens.experts.train", "experts evaluate": "interlens.experts.evaluate",
+    "debias counterfactuals": "interlens.debias.counterfactuals", "debias mid": "interlens.debias.mid",
+    "debias evaluate": "interlens.debias.evaluate", "debias train": "interlens.debias.train",
+    "bench run": "interlens.bench.run", "train": "interlens.train",
+}
+
+
+class DatasetRef(BaseModel):
+    """A dataset a run read: its name and content fingerprint (``Dataset.fingerprint()``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    fingerprint: str | None = None
+    source: str | None = None
+    n: int | None = None
+    splits: dict[str, int] | None = None
+
+
+class ScorerRef(BaseModel):
+    """The scorer of a run: registered name, constructor parameters and fingerprint(s)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    fingerprint: str | None = None
+    fitted: dict[str, str] = Field(default_factory=dict)
+
+
+class Provenance(BaseModel):
+    """Where a result came from. Every field is filled by :func:`collect`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int = SCHEMA_VERSION
+    kind: str
+    interlens_version: str
+    interlens_revision: str | None
+    created: str
+    command: str
+    argv: list[str] = Field(default_factory=list)
+    settings: dict[str, Any] = Field(default_factory=dict)
+    seeds: list[int] = Field(default_factory=list)
+    datasets: list[DatasetRef] = Field(default_factory=list)
+    limits: dict[str, Any] = Field(default_factory=dict)
+    scorer: ScorerRef | None = None
+    environment: dict[str, str] = Field(default_factory=dict)
+
+
+class ResultsEnvelope(BaseModel):
+    """A ``results.json``: the command's own fields (kept as they are) plus ``kind`` and ``provenance``."""
+
+    model_config = ConfigDict(extra="allow")
+
+    kind: str
+    provenance: Provenance
+
+
+def validate_results(data: dict[str, Any]) -> ResultsEnvelope:
+    """Check a loaded ``results.json`` against the schema (raises DataError naming the field)."""
+    from pydantic import ValidationError
+
+    from .errors import DataError
+
+    try:
+        return ResultsEnvelope.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        raise DataError(first["msg"], field=".".join(str(x) for x in first["loc"])) from None
+
+
+# -- version and revision -----------------------------------------------------------------------------
+def interlens_version() -> str:
+    """The installed distribution's version (``__version__`` when not installed)."""
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+
+        return version("interlens")
+    except PackageNotFoundError:  # pragma: no cover - running from a bare source tree
+        from . import __version__
+
+        return __version__
+
+
+def _own_repo() -> Path | None:
+    """interlens's repository root when *this package* lives in its ``src/`` (an editable install or a
+    checkout); None for an installed wheel. The user's working directory is never consulted."""
+    package = Path(__file__).resolve().parent
+    root = package.parent.parent
+    if package.parent.name != "src" or not (root / "pyproject.toml").is_file():
+        return None
+    try:
+        text = (root / "pyproject.toml").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    return root if 'name = "interlens"' in text and (root / ".git").exists() else None
+
+
+def _git(root: Path, *args: str) -> str | None:
+    try:
+        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=5,
+                              env={**os.environ, "GIT_DIR": str(root / ".git"), "GIT_WORK_TREE": str(root)})
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+@functools.lru_cache(maxsize=1)
+def interlens_revision() -> str | None:
+    """interlens's own git revision: live from its repository (``+dirty`` when tracked files changed),
+    else the one written into ``interlens/_build.py`` when the wheel was built, else None."""
+    root = _own_repo()
+    if root is not None:
+        rev = _git(root, "rev-parse", "HEAD")
+        if rev:
+            dirty = _git(root, "status", "--porcelain", "--untracked-files=no")
+            return rev + ("+dirty" if dirty else "")
+    try:
+        from . import _build  # type: ignore[attr-defined]  # written by setup.py at build time
+    except ImportError:
+        return None
+    return getattr(_build, "REVISION", None)
+
+
+def environment() -> dict[str, str]:
+    """Python, platform and the versions of the libraries results depend on."""
+    out = {"python": platform.python_version(), "platform": platform.platform(terse=True)}
+    from importlib.metadata import PackageNotFoundError, version
+
+    for dist in ("torch", "transformers", "peft", "scikit-learn", "numpy"):
+        try:
+            out[dist] = version(dist)
+        except PackageNotFoundError:
+            out[dist] = "not installed"
+    return out
+
+
+# -- what the CLI records while a command runs ------------------------------------------------------------
+def _click_modules() -> list[Any]:
+    """typer's vendored click (typer >= 0.2x) and plain click: whichever runs the command."""
+    import importlib
+
+    found = []
+    for name in ("typer._click", "click"):
+        try:
+            found.append(importlib.import_module(name))
+        except ImportError:
+            continue
+    return found
+
+
+def _context() -> Any:
+    """The running command's click context, or None (Python API use)."""
+    import importlib
+
+    for module in _click_modules():
+        ctx = importlib.import_module(module.__name__ + ".globals").get_current_context(silent=True)
+        if ctx is not None:
+            return ctx
+    return None
+
+
+def dataset_ref(dataset: Any) -> DatasetRef:
+    """A :class:`DatasetRef` of a :class:`~interlens.data.schema.Dataset`."""
+    return DatasetRef(name=dataset.name, fingerprint=dataset.fingerprint(), source=dataset.source,
+                      n=len(dataset), splits={k: len(v) for k, v in dataset.splits.items()})
+
+
+def scorer_ref(scorer: Any) -> ScorerRef:
+    """A :class:`ScorerRef` of a scorer: name, parameters and the fingerprint of that configuration
+    (name + parameters, as ``Scorer.fingerprint`` before fitting; computed without loading a model)."""
+    from .scoring.base import fingerprint_of
+
+    params = scorer.get_params() if hasattr(scorer, "get_params") else {}
+    hidden = set(getattr(scorer, "_unhashed_params", ()))
+    kept = {k: v for k, v in params.items() if k not in hidden}
+    name = getattr(scorer, "name", type(scorer).__name__)
+    return ScorerRef(name=name, params=_plain(kept), fingerprint=fingerprint_of(name, kept, []))
+
+
+def note_dataset(dataset: Any) -> None:
+    """Remember a dataset the running command loaded (no-op outside a command)."""
+    ctx = _context()
+    if ctx is not None:
+        ctx.find_root().meta.setdefault("interlens.datasets", []).append(dataset_ref(dataset))
+
+
+def note_scorer(scorer: Any) -> None:
+    """Remember the scorer the running command built (no-op outside a command)."""
+    ctx = _context()
+    if ctx is not None:
+        ctx.find_root().meta["interlens.scorer"] = scorer_ref(scorer)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, os.PathLike):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return repr(value)
+
+
+def _command_line(ctx: Any) -> tuple[str, str, dict[str, Any]]:
+    """(command name, the command line, settings) of the running click command. The line lists the
+    options the user gave (not the defaults), so it reproduces the run."""
+    import importlib
+
+    source = importlib.import_module(type(ctx).__module__).ParameterSource
+    path = ctx.command_path.split()
+    name = " ".join(path[1:])
+    parts = ["interlens", *path[1:]]
+    settings = {k: _plain(v) for k, v in ctx.params.items()}
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name)
+        if param.name is None or ctx.get_parameter_source(param.name) in (source.DEFAULT, None):
+            continue
+        if getattr(param, "param_type_name", "") == "argument":
+            parts += [str(_plain(v)) for v in (value if isinstance(value, list | tuple) else [value])]
+            continue
+        opts = sorted(param.opts, key=lambda o: (not o.startswith("--"), o))
+        if getattr(param, "is_flag", False):
+            if param.secondary_opts and not value:
+                parts.append(sorted(param.secondary_opts, key=lambda o: not o.startswith("--"))[0])
+            elif value:
+                parts.append(opts[0])
+            continue
+        for item in (value if getattr(param, "multiple", False) and value else [value]):
+            parts += [opts[0], str(_plain(item))]
+    return name, shlex.join(parts), settings
+
+
+def _seeds(settings: dict[str, Any], results: dict[str, Any]) -> list[int]:
+    for source in (results.get("seeds"), (results.get("settings") or {}).get("seeds"), settings.get("seed")):
+        if isinstance(source, list) and all(isinstance(s, int) for s in source) and source:
+            return list(source)
+        if isinstance(source, int) and not isinstance(source, bool):
+            return [source]
+    n = settings.get("seeds")
+    return list(range(n)) if isinstance(n, int) and not isinstance(n, bool) else []
+
+
+def _datasets_from_results(results: dict[str, Any]) -> list[DatasetRef]:
+    """Datasets a pipeline recorded itself (experts / debias: ``dataset``; bench: ``data_fingerprints``)."""
+    found = []
+    entry = results.get("dataset")
+    if isinstance(entry, dict) and entry.get("name"):
+        keep = {k: entry[k] for k in ("name", "fingerprint", "source", "n") if k in entry}
+        if isinstance(entry.get("splits"), dict):
+            keep["splits"] = {k: v for k, v in entry["splits"].items() if isinstance(v, int)}
+        found.append(DatasetRef(**keep))
+    elif isinstance(entry, str):
+        found.append(DatasetRef(name=entry))
+    for task, fp in (results.get("data_fingerprints") or {}).items():
+        found.append(DatasetRef(name=str(task), fingerprint=str(fp)))
+    return found
+
+
+def _fitted(results: dict[str, Any]) -> dict[str, str]:
+    """Fingerprints of the fitted scorer(s) the results name (per view or per task/seed)."""
+    out: dict[str, str] = {}
+    for key in ("scorers", "scorer_fingerprints"):
+        entry = results.get(key)
+        if isinstance(entry, dict):
+            out.update({str(k): str(v) for k, v in entry.items() if isinstance(v, str)})
+    scorer = results.get("scorer")
+    if isinstance(scorer, dict) and isinstance(scorer.get("fingerprint"), str):
+        out.setdefault("fitted", scorer["fingerprint"])
+    return out
+
+
+def _run_as_interlens() -> bool:
+    """True when this process is the ``interlens`` command (or ``python -m interlens``)."""
+    if not sys.argv:
+        return False
+    first = Path(sys.argv[0])
+    return first.name == "interlens" or (first.name == "__main__.py" and first.parent.name == "interlens")
+
+
+def collect(results: dict[str, Any], *, command: str | None = None, datasets: list[Any] | None = None,
+            scorer: Any = None, seeds: list[int] | None = None, limits: dict[str, Any] | None = None,
+            settings: dict[str, Any] | None = None) -> Provenance:
+    """The provenance of ``results``: from the running command (its parameters, the datasets and scorer
+    it noted), from what the results already hold, and from the explicit arguments (which win)."""
+    ctx = _context()
+    name, line, ctx_settings = _command_line(ctx) if ctx is not None else ("", "", {})
+    root_meta = ctx.find_root().meta if ctx is not None else {}
+    name = command or name or str(results.get("command") or "python")
+    merged = {**ctx_settings, **_plain(settings or {})}
+    if isinstance(results.get("settings"), dict):
+        merged = {**_plain(results["settings"]), **merged}
+    refs = [d if isinstance(d, DatasetRef) else dataset_ref(d) for d in (datasets or [])]
+    refs = refs or list(root_meta.get("interlens.datasets", [])) or _datasets_from_results(results)
+    seen, unique = set(), []
+    for ref in refs:
+        key = (ref.name, ref.fingerprint)
+        if key not in seen:
+            seen.add(key)
+            unique.append(ref)
+    ref = scorer_ref(scorer) if scorer is not None else root_meta.get("interlens.scorer")
+    if ref is None:
+        entry = results.get("scorer")
+        if isinstance(entry, dict) and entry.get("name"):
+            ref = ScorerRef(name=entry["name"], params=_plain(entry.get("params") or {}))
+        elif isinstance(entry, str):
+            ref = ScorerRef(name=entry, params=_plain(results.get("scorer_params") or {}))
+        elif isinstance(merged.get("scorer"), str):
+            ref = ScorerRef(name=merged["scorer"])
+    if ref is not None:
+        ref = ref.model_copy(update={"fitted": {**ref.fitted, **_fitted(results)}})
+    found_limits = {k: merged[k] for k in LIMIT_PARAMS if merged.get(k) is not None}
+    if ref is not None:
+        found_limits |= {f"scorer.{k}": ref.params[k] for k in SCORER_LIMIT_PARAMS if ref.params.get(k) is not None}
+    found_limits |= _plain(limits or {})
+    argv = ["interlens", *sys.argv[1:]] if _run_as_interlens() else []
+    return Provenance(kind=KINDS.get(name, f"interlens.{name.replace(' ', '.')}" if name else "interlens"),
+                      interlens_version=interlens_version(), interlens_revision=interlens_revision(),
+                      created=datetime.now(UTC).isoformat(timespec="seconds"), command=line or name,
+                      argv=argv, settings=merged, seeds=seeds if seeds is not None else _seeds(merged, results),
+                      datasets=unique, limits=found_limits, scorer=ref, environment=environment())
+
+
+def attach(results: dict[str, Any], provenance: Provenance) -> dict[str, Any]:
+    """``results`` with ``kind`` (kept when the command set one) and ``provenance``."""
+    out = dict(results)
+    out.setdefault("kind", provenance.kind)
+    out["provenance"] = provenance.model_dump(mode="json")
+    return out

@@ -1,0 +1,300 @@
+"""``ClipScorer`` ("clip"): a CLIP dual encoder (``CLIPModel``) under the scorer contract -- the MME-JD
+router's backbone (MME-JD Sec. 3.3) and a zero-shot image/text classifier (Radford et al. 2021, Sec. 3.1.4).
+
+* zero-shot: each label becomes a prompt (``prompt``, default ``"a photo of {label}"``) encoded by the text
+  tower; a sample's embedding is the normalised mean of the normalised embeddings of its view's modalities
+  (text kinds through the text tower, images through the vision tower, a video as the mean of its frames);
+  logits are ``logit_scale * cos(sample, label prompt)``;
+* ``fit(train, views)``: a linear head per view on the concatenated (frozen) modality embeddings, full-batch
+  Adam with a fixed seed, the epoch with the best validation macro-F1 kept when ``val`` is given;
+* ``finetune(subset, view)``: a new scorer whose view head continues training on ``subset`` (MMoE experts);
+* ``features(dataset)``: the concatenated modality embeddings of the default view (routers).
+
+Loaded offline from a local folder (``config.json`` of model_type ``clip``) or given in memory.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+
+from ..data.schema import Dataset
+from ..errors import DataError
+from ..metrics import classification_metrics
+from ..views import View
+from .base import Capability, Scorer, fingerprint_of
+from .registry import register_scorer
+
+_LOADED: dict[str, tuple[Any, Any, Any]] = {}
+
+
+def load_clip(path: str | os.PathLike) -> tuple[Any, Any, Any]:
+    """(CLIPModel, tokenizer, PIL image processor) from a local folder, once per process."""
+    from transformers import AutoImageProcessor, AutoTokenizer, CLIPModel
+
+    from .hf.families import detect_family
+    from .hf.loading import check_model_dir
+
+    folder = check_model_dir(path)
+    family = detect_family(folder)
+    if family != "clip":
+        raise DataError(f"the clip scorer reads CLIP dual encoders, not a {family} model", file=str(folder))
+    key = str(folder)
+    if key not in _LOADED:
+        model = CLIPModel.from_pretrained(folder, local_files_only=True, dtype=torch.float32).eval()
+        tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+        processor = AutoImageProcessor.from_pretrained(folder, backend="pil", local_files_only=True)
+        _LOADED[key] = (model, tokenizer, processor)
+    return _LOADED[key]
+
+
+@register_scorer("clip")
+class ClipScorer(Scorer):
+    """CLIP: zero-shot by label-prompt similarity, a trainable linear head per view, features for routers."""
+
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {Capability.TRAINABLE, Capability.FINETUNE, Capability.FEATURES, Capability.ZERO_SHOT})
+    modality_kinds: ClassVar[frozenset[str]] = frozenset({"text", "image", "video"})
+    _unhashed_params: ClassVar[tuple[str, ...]] = ("model", "tokenizer", "image_processor")
+
+    def __init__(self, model_path: str | os.PathLike | None = None, *, model: Any = None, tokenizer: Any = None,
+                 image_processor: Any = None, prompt: str = "a photo of {label}", epochs: int = 50,
+                 lr: float = 1e-2, weight_decay: float = 0.0, batch_size: int = 32, max_frames: int | None = 8,
+                 seed: int = 0) -> None:
+        self.model_path = model_path
+        self.model = model
+        self.tokenizer = tokenizer
+        self.image_processor = image_processor
+        self.prompt = prompt
+        self.epochs = epochs
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_frames = max_frames
+        self.seed = seed
+
+    # -- loading ------------------------------------------------------------------------------------
+    def _ensure_loaded(self) -> None:
+        if getattr(self, "model_", None) is not None:
+            return
+        if "{label}" not in self.prompt:
+            raise DataError("prompt must contain {label}", field="prompt")
+        if int(self.batch_size) < 1:
+            raise DataError("batch_size must be >= 1", field="batch_size")
+        if self.model is not None:
+            if self.tokenizer is None or self.image_processor is None:
+                raise DataError("an in-memory CLIP model needs tokenizer= and image_processor= as well",
+                                field="tokenizer")
+            from .hf.families import family_of_config
+
+            if family_of_config(self.model.config) != "clip":
+                raise DataError("the clip scorer reads CLIPModel models", field="model")
+            model, tokenizer, processor = self.model.eval(), self.tokenizer, self.image_processor
+            from .hf.loading import model_fingerprint
+            self.base_fingerprint_ = model_fingerprint(model)
+        elif self.model_path is not None:
+            model, tokenizer, processor = load_clip(self.model_path)
+            from .hf.loading import model_fingerprint
+            self.base_fingerprint_ = model_fingerprint(model, Path(self.model_path))
+        else:
+            raise DataError("give model_path (a local CLIP folder) or model=, tokenizer=, image_processor=",
+                            field="model")
+        self.model_, self.tokenizer_, self.processor_ = model, tokenizer, processor
+        self.max_length_ = int(model.config.text_config.max_position_embeddings)
+
+    def load(self) -> ClipScorer:
+        self._ensure_loaded()
+        return self
+
+    # -- encoders -----------------------------------------------------------------------------------
+    def _token_ids(self, text: str) -> list[int]:
+        tok = self.tokenizer_
+        ids = list(tok(text, add_special_tokens=True)["input_ids"])[: self.max_length_]
+        eos = tok.eos_token_id
+        if eos is not None and (not ids or ids[-1] != eos):  # CLIP pools at the end-of-text token
+            ids = ids[: self.max_length_ - 1] + [int(eos)]
+        return ids
+
+    @torch.inference_mode()
+    def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """(n, d) L2-normalised text-tower embeddings (right padding; CLIP pools at the end-of-text token)."""
+        self._ensure_loaded()
+        pad = self.tokenizer_.pad_token_id if self.tokenizer_.pad_token_id is not None else 0
+        out = np.zeros((len(texts), int(self.model_.config.projection_dim)))
+        for s in range(0, len(texts), int(self.batch_size)):
+            rows = [self._token_ids(t) for t in texts[s:s + int(self.batch_size)]]
+            width = max(len(r) for r in rows)
+            ids = torch.full((len(rows), width), int(pad), dtype=torch.long)
+            mask = torch.zeros((len(rows), width), dtype=torch.long)
+            for i, r in enumerate(rows):
+                ids[i, :len(r)] = torch.tensor(r)
+                mask[i, :len(r)] = 1
+            emb = self.model_.get_text_features(input_ids=ids, attention_mask=mask)
+            emb = getattr(emb, "pooler_output", emb)
+            out[s:s + len(rows)] = torch.nn.functional.normalize(emb.float(), dim=-1).numpy()
+        return out
+
+    @torch.inference_mode()
+    def encode_images(self, images: Sequence[Any]) -> np.ndarray:
+        """(n, d) L2-normalised vision-tower embeddings of PIL images."""
+        self._ensure_loaded()
+        out = np.zeros((len(images), int(self.model_.config.projection_dim)))
+        for s in range(0, len(images), int(self.batch_size)):
+            chunk = list(images[s:s + int(self.batch_size)])
+            pixels = self.processor_(images=chunk, return_tensors="pt")["pixel_values"]
+            emb = self.model_.get_image_features(pixel_values=pixels)
+            emb = getattr(emb, "pooler_output", emb)
+            out[s:s + len(chunk)] = torch.nn.functional.normalize(emb.float(), dim=-1).numpy()
+        return out
+
+    def _modality_embeddings(self, dataset: Dataset, modality: str) -> np.ndarray:
+        from .hf.media import load_frames, load_image
+
+        kind = dataset.kind(modality)
+        if kind == "text":
+            return self.encode_texts([dataset.text(s, modality) for s in dataset.samples])
+        if kind == "image":
+            return self.encode_images([load_image(s.inputs.get(modality), record=s.id, field=modality)
+                                       for s in dataset.samples])
+        rows = []
+        for s in dataset.samples:  # video: the normalised mean of its frames
+            frames = self.encode_images(load_frames(s.inputs.get(modality), max_frames=self.max_frames,
+                                                    record=s.id, field=modality))
+            mean = frames.mean(0)
+            rows.append(mean / max(np.linalg.norm(mean), 1e-12))
+        return np.stack(rows) if rows else np.zeros((0, int(self.model_.config.projection_dim)))
+
+    def _view_inputs(self, dataset: Dataset, view: View | str) -> list[np.ndarray]:
+        return [self._modality_embeddings(dataset, m) for m in View.parse(view).modalities]
+
+    # -- zero-shot ----------------------------------------------------------------------------------
+    def label_embeddings(self, labels: Sequence[str]) -> np.ndarray:
+        """(K, d) text-tower embeddings of the label prompts."""
+        return self.encode_texts([self.prompt.format(label=str(label).replace("_", " ")) for label in labels])
+
+    def _zero_shot(self, inputs: list[np.ndarray], labels: Sequence[str]) -> np.ndarray:
+        sample = np.mean(inputs, axis=0)
+        sample = sample / np.clip(np.linalg.norm(sample, axis=1, keepdims=True), 1e-12, None)
+        scale = float(self.model_.logit_scale.exp())
+        return scale * sample @ self.label_embeddings(labels).T
+
+    # -- fit ------------------------------------------------------------------------------------------
+    def _train_head(self, head: torch.nn.Linear, x: np.ndarray, y: np.ndarray, epochs: int, lr: float,
+                    val: tuple[np.ndarray, np.ndarray] | None, seed: int) -> dict[str, Any]:
+        torch.manual_seed(seed)
+        xt, yt = torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.long)
+        opt = torch.optim.Adam(head.parameters(), lr=lr, weight_decay=self.weight_decay)
+        best, best_state, best_epoch = -1.0, copy.deepcopy(head.state_dict()), 0
+        for epoch in range(1, int(epochs) + 1):
+            opt.zero_grad()
+            loss = torch.nn.functional.cross_entropy(head(xt), yt)
+            loss.backward()
+            opt.step()
+            if val is not None:
+                with torch.no_grad():
+                    pred = head(torch.tensor(val[0], dtype=torch.float32)).argmax(-1).numpy()
+                score = classification_metrics(val[1], pred, head.out_features)["macro_f1"]
+                if score > best:
+                    best, best_state, best_epoch = score, copy.deepcopy(head.state_dict()), epoch
+        if val is not None:
+            head.load_state_dict(best_state)
+        return {"epochs": int(epochs), "best_epoch": best_epoch if val is not None else int(epochs),
+                "val_macro_f1": best if val is not None else None, "final_loss": float(loss.detach())}
+
+    def _xy(self, data: Dataset, view: View) -> tuple[np.ndarray, np.ndarray]:
+        x = np.concatenate(self._view_inputs(data, view), axis=1)
+        index = {label: k for k, label in enumerate(data.labels)}
+        return x, np.array([index[s.label] for s in data.samples])
+
+    def fit(self, train: Dataset, views: Sequence[View | str] | View | str | None = None, *,
+            val: Dataset | None = None) -> ClipScorer:
+        """One linear head per view on the frozen CLIP embeddings of ``train`` (selected on ``val``)."""
+        self._ensure_loaded()
+        if isinstance(views, str | View):
+            views = [views]
+        views = [View(self.check_view(train, v).modalities) for v in (views or [self.default_view(train)])]
+        if len(train) == 0:
+            raise DataError("cannot fit on an empty dataset", file=train.source, field="split")
+        self.heads_: dict[str, torch.nn.Linear] = {}
+        self.labels_ = tuple(train.labels)
+        history = []
+        for view in views:
+            x, y = self._xy(train, view)
+            held = self._xy(val, view) if val is not None and len(val) else None
+            head = torch.nn.Linear(x.shape[1], len(train.labels))
+            torch.manual_seed(int(self.seed))
+            head.reset_parameters()
+            result = self._train_head(head, x, y, self.epochs, self.lr, held, int(self.seed))
+            self.heads_[str(view)] = head
+            history.append({"step": "fit", "view": str(view), "train": train.fingerprint(),
+                            "val": val.fingerprint() if val is not None else None, **result})
+        self.history_ = history
+        return self
+
+    def finetune(self, subset: Dataset, view: View | str, *, val: Dataset | None = None,
+                 epochs: int | None = None, lr: float | None = None) -> ClipScorer:
+        """A new scorer whose ``view`` head (this scorer's, else a fresh one) continues on ``subset``."""
+        self._ensure_loaded()
+        view = View(self.check_view(subset, view).modalities)
+        if len(subset) == 0:
+            raise DataError("cannot fine-tune on an empty dataset", file=subset.source, field="split")
+        new = copy.copy(self)
+        new.heads_ = {k: copy.deepcopy(v) for k, v in getattr(self, "heads_", {}).items()}
+        new.labels_ = tuple(subset.labels)
+        x, y = self._xy(subset, view)
+        head = new.heads_.get(str(view))
+        if head is None:
+            head = torch.nn.Linear(x.shape[1], len(subset.labels))
+            torch.manual_seed(int(self.seed))
+            head.reset_parameters()
+        held = self._xy(val, view) if val is not None and len(val) else None
+        result = self._train_head(head, x, y, epochs or self.epochs, lr or self.lr, held, int(self.seed))
+        new.heads_[str(view)] = head
+        new.history_ = [*getattr(self, "history_", []), {"step": "finetune", "view": str(view),
+                                                         "subset": subset.fingerprint(), **result}]
+        return new
+
+    # -- scoring --------------------------------------------------------------------------------------
+    def logits(self, dataset: Dataset, view: View | str) -> np.ndarray:
+        """(n, K): the fitted head's logits for ``view``, or zero-shot prompt similarities when unfitted."""
+        view = self.check_view(dataset, view)
+        self._ensure_loaded()
+        if len(dataset) == 0:
+            return np.zeros((0, len(dataset.labels)))
+        heads = getattr(self, "heads_", None)
+        inputs = self._view_inputs(dataset, view)
+        if not heads:
+            return self._zero_shot(inputs, dataset.labels)
+        key = str(View(view.modalities))
+        if key not in heads:
+            raise DataError(f"{self.name} was fitted on views {sorted(heads)}, not {key}; fit it on that view",
+                            field="view")
+        if tuple(dataset.labels) != tuple(self.labels_):
+            raise DataError(f"{self.name} was fitted on labels {list(self.labels_)}, not {list(dataset.labels)}",
+                            field="labels")
+        with torch.no_grad():
+            return heads[key](torch.tensor(np.concatenate(inputs, axis=1), dtype=torch.float32)).double().numpy()
+
+    def features(self, dataset: Dataset) -> np.ndarray:
+        """(n, d x m): the default view's modality embeddings, concatenated."""
+        self._ensure_loaded()
+        view = View.parse(self.default_view(dataset))
+        if len(dataset) == 0:
+            return np.zeros((0, int(self.model_.config.projection_dim) * len(view.modalities)))
+        return np.concatenate(self._view_inputs(dataset, view), axis=1)
+
+    @property
+    def fingerprint(self) -> str:
+        """Parameters + base model + head weights + history."""
+        self._ensure_loaded()
+        from .hf.loading import parameters_digest
+
+        heads = {k: parameters_digest(h.state_dict()) for k, h in sorted(getattr(self, "heads_", {}).items())}
+        return fingerprint_of(self.name, self._hashable_params(), self.base_fingerprint_, heads,
+                              getattr(self, "history_", []))

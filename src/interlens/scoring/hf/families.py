@@ -1,0 +1,260 @@
+"""Model families beyond Qwen2-VL / LLaVA-1.5 (issue 17): detection from a folder's ``config.json`` and the
+prompt encoders that expand each family's media placeholders exactly as its own processor does.
+
+* ``blip2``           BLIP-2 (``Blip2ForConditionalGeneration``, MMoE's strongest expert): each image becomes
+  ``num_query_tokens`` ``<image>`` tokens filled by the Q-Former; labels are scored through the OPT/T5 head.
+* ``internvl``        InternVL2.5 / 3 (``InternVLForConditionalGeneration``, MME-JD): each image is
+  ``<img>`` + ``image_seq_length`` x ``<IMG_CONTEXT>`` per tile + ``</img>``; a video is its frames as tiles.
+* ``llava-onevision`` LLaVA-OneVision (MMLA): any-resolution tiling, one ``<image>`` token per feature
+  (base grid + unpadded tiles + row newlines, the processor's arithmetic); videos natively
+  (``<video>``, pooled frames, ``pixel_values_videos``).
+* ``qwen2-vl`` video  Qwen2-VL / Qwen2.5-VL video kind: frames patchified in temporal pairs
+  (``<|video_pad|>``, ``pixel_values_videos``, ``video_grid_thw``, M-RoPE with the video grid).
+
+A folder of another architecture -- notably remote-code models (CogVLM2, MiniCPM-V, VideoLLaMA2), which
+interlens never executes -- is refused with one line naming what it found.
+
+Video frames are sampled by :func:`interlens.scoring.hf.media.load_frames` (uniform, a fixed count
+``max_frames``, recorded in the scorer's fingerprint), identical for training and inference.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ...errors import DataError
+from .encoding import Batch, EncodedPrompt, Tensors, _VisionEncoder, unwrap_model
+
+#: config ``model_type`` -> interlens family (the encoder that feeds it)
+FAMILIES: dict[str, str] = {
+    "qwen2_vl": "qwen2-vl", "qwen2_5_vl": "qwen2-vl", "llava": "llava", "blip-2": "blip2", "internvl": "internvl",
+    "llava_onevision": "llava-onevision", "clip": "clip",
+}
+#: families a vision-LM scorer reads
+VLM_FAMILIES = ("qwen2-vl", "llava", "blip2", "internvl", "llava-onevision")
+#: known unsupported architectures and why (the one line a user sees)
+UNSUPPORTED: dict[str, str] = {
+    "cogvlm2": "CogVLM2 needs trust_remote_code (interlens never runs remote code)",
+    "cogvlm": "CogVLM needs trust_remote_code (interlens never runs remote code)",
+    "minicpmv": "MiniCPM-V needs trust_remote_code (interlens never runs remote code)",
+    "videollama2_qwen2": "VideoLLaMA2 needs trust_remote_code (interlens never runs remote code)",
+    "videollama2_mistral": "VideoLLaMA2 needs trust_remote_code (interlens never runs remote code)",
+    "llava_next_video": "LLaVA-NeXT-Video is not wired yet (use llava-onevision, which MMLA also evaluates)",
+    "qwen2_audio": "Qwen2-Audio is not wired yet (its feature extractor is not used offline here)",
+    "albef": "ALBEF has no transformers class",
+}
+
+
+def read_config(path: str | os.PathLike) -> dict[str, Any]:
+    """The folder's ``config.json`` as a dict (a DataError naming the file when absent or broken)."""
+    file = Path(path).expanduser() / "config.json"
+    if not file.is_file():
+        raise DataError("not a model folder: expected a directory with config.json (from save_pretrained)",
+                        file=str(Path(path)))
+    try:
+        return json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise DataError(f"cannot read config.json: {err}", file=str(file)) from None
+
+
+def family_of_config(config: Mapping[str, Any] | Any, *, where: str | None = None) -> str:
+    """The interlens family of a config (dict or ``PretrainedConfig``); one clear line when unsupported."""
+    if not isinstance(config, Mapping):
+        config = {"model_type": getattr(config, "model_type", ""),
+                  "architectures": getattr(config, "architectures", None) or [],
+                  "auto_map": getattr(config, "auto_map", None)}
+    model_type = str(config.get("model_type", "") or "")
+    arch = ", ".join(config.get("architectures") or []) or "?"
+    if model_type in FAMILIES:
+        return FAMILIES[model_type]
+    if model_type in UNSUPPORTED:
+        reason = UNSUPPORTED[model_type]
+    elif config.get("auto_map"):
+        reason = "it is a remote-code model (auto_map in config.json; interlens never runs remote code)"
+    else:
+        reason = "no interlens family reads it"
+    raise DataError(f"unsupported architecture {arch} (model_type {model_type!r}): {reason}; supported families: "
+                    f"{', '.join(sorted(set(FAMILIES.values())))}", file=where)
+
+
+def detect_family(path: str | os.PathLike) -> str:
+    """The family of a local model folder, from its config's ``model_type`` / ``architectures``."""
+    return family_of_config(read_config(path), where=str(path))
+
+
+def _cat(prompts: Sequence[EncodedPrompt], key: str) -> torch.Tensor | None:
+    parts = [p.extra[key] for p in prompts if key in p.extra]
+    return torch.cat(parts) if parts else None
+
+
+class Blip2Encoder(_VisionEncoder):
+    """BLIP-2: ``num_query_tokens`` ``<image>`` tokens per image (Blip2Processor's expansion). The model
+    always runs its vision tower, so a batch without images (and the label continuation) gets one
+    blank image whose query outputs fill no token."""
+
+    family = "blip2"
+    image_token = "<image>"
+    image_placeholder = "<image>"
+
+    def __init__(self, tokenizer: Any, image_processor: Any, model: Any) -> None:
+        config = unwrap_model(model).config
+        if not config.use_decoder_only_language_model:
+            raise DataError("BLIP-2 with an encoder-decoder (T5) language model is not supported for label scoring "
+                            "yet; use an OPT-based BLIP-2")
+        self.image_token = tokenizer.convert_ids_to_tokens(int(config.image_token_index))
+        super().__init__(tokenizer, image_processor, model)
+        self.n_query = int(config.num_query_tokens)
+        size = int(config.vision_config.image_size)
+        self.blank = torch.zeros((1, 3, size, size))
+
+    def _expand(self, ids: list[int], images: list[Any]) -> EncodedPrompt:
+        pixels = self.image_processor(images=images, return_tensors="pt")["pixel_values"]
+        return EncodedPrompt(self._expand_tokens(ids, [self.n_query] * len(images)), pixels)
+
+    def _extra(self, prompts: Sequence[EncodedPrompt], ids: torch.Tensor, mask: torch.Tensor) -> Tensors:
+        with_images = [p.pixel_values for p in prompts if p.pixel_values is not None]
+        return {"pixel_values": torch.cat(with_images) if with_images else self.blank}
+
+    def collate(self, prompts: Sequence[EncodedPrompt], continuations: Sequence[Sequence[int]] | None = None) -> Batch:
+        batch = super().collate(prompts, continuations)
+        batch.continuation = {"pixel_values": self.blank}
+        return batch
+
+
+class InternVLEncoder(_VisionEncoder):
+    """InternVL: the text holds one ``<IMG_CONTEXT>`` per image, expanded to ``<img>`` + ``image_seq_length`` x
+    ``<IMG_CONTEXT>`` per tile + ``</img>`` (InternVLProcessor.replace_image_token)."""
+
+    family = "internvl"
+    image_token = "<IMG_CONTEXT>"
+    image_placeholder = "<IMG_CONTEXT>\n"
+
+    def __init__(self, tokenizer: Any, image_processor: Any, model: Any) -> None:
+        config = unwrap_model(model).config
+        self.image_token = tokenizer.convert_ids_to_tokens(int(config.image_token_id))
+        super().__init__(tokenizer, image_processor, model)
+        self.seq = int(config.image_seq_length)
+        self.start_id = int(tokenizer.convert_tokens_to_ids("<img>"))
+        self.end_id = int(tokenizer.convert_tokens_to_ids("</img>"))
+        unk = getattr(tokenizer, "unk_token_id", None)
+        if unk is not None and unk in (self.start_id, self.end_id):
+            raise DataError("the InternVL tokenizer lacks the <img> / </img> tokens")
+
+    def _expand(self, ids: list[int], images: list[Any]) -> EncodedPrompt:
+        out = self.image_processor(images=images, return_tensors="pt")
+        tiles = [int(n) for n in out["num_patches"]] if "num_patches" in out else [1] * len(images)
+        expanded, n = [], 0
+        for t in ids:
+            if t == self.image_token_id:
+                expanded += [self.start_id] + [t] * (self.seq * tiles[n]) + [self.end_id]
+                n += 1
+            else:
+                expanded.append(t)
+        return EncodedPrompt(expanded, out["pixel_values"])
+
+    def _extra(self, prompts: Sequence[EncodedPrompt], ids: torch.Tensor, mask: torch.Tensor) -> Tensors:
+        with_images = [p.pixel_values for p in prompts if p.pixel_values is not None]
+        return {"pixel_values": torch.cat(with_images)} if with_images else {}
+
+
+class LlavaOnevisionEncoder(_VisionEncoder):
+    """LLaVA-OneVision: any-resolution images (token count by LlavaOnevisionProcessor's arithmetic: base grid +
+    unpadded tiles + one newline per row, capped by ``anyres_max_N``; several images in one prompt use the
+    base grid + 1 each) and native videos (``<video>``: frames at the base size, 2x2-pooled, + 1 newline)."""
+
+    family = "llava-onevision"
+    image_token = "<image>"
+    image_placeholder = "<image>\n"
+    video_token = "<video>"
+
+    def __init__(self, tokenizer: Any, image_processor: Any, model: Any) -> None:
+        from transformers import LlavaOnevisionProcessor
+
+        config = unwrap_model(model).config
+        self.image_token = tokenizer.convert_ids_to_tokens(int(config.image_token_index))
+        super().__init__(tokenizer, image_processor, model)
+        self.video_token = tokenizer.convert_ids_to_tokens(int(config.video_token_index))
+        self.video_token_id = int(config.video_token_index)
+        vision = config.vision_config
+        grid = int(vision.image_size) // int(vision.patch_size)
+        # the processor's own token arithmetic, without its video processor (which needs torchvision)
+        counter = LlavaOnevisionProcessor.__new__(LlavaOnevisionProcessor)
+        counter.image_processor = image_processor
+        counter.num_image_tokens = grid * grid
+        counter.vision_feature_select_strategy = config.vision_feature_select_strategy
+        counter.vision_aspect_ratio = config.vision_aspect_ratio
+        self.counter = counter
+        self.base_tokens = grid * grid
+        self.drop = 1 if config.vision_feature_select_strategy == "default" else 0
+
+    def _image_tokens(self, sizes: torch.Tensor, patch: torch.Tensor, several: bool) -> list[int]:
+        height, width = patch.shape[-2:]
+        if several:
+            return [self.base_tokens + 1 - self.drop] * len(sizes)
+        return [self.counter._get_number_of_features(int(h), int(w), height, width) - self.drop for h, w in sizes]
+
+    def _expand(self, ids: list[int], images: list[Any]) -> EncodedPrompt:
+        out = self.image_processor(images=images, return_tensors="pt")
+        counts = self._image_tokens(out["image_sizes"], out["pixel_values"][0][0], len(images) > 1)
+        return EncodedPrompt(self._expand_tokens(ids, counts), out["pixel_values"],
+                             extra={"image_sizes": out["image_sizes"], "batch_num_images": torch.tensor([len(images)])})
+
+    def encode_video(self, frames: list[Any]) -> tuple[int, dict[str, torch.Tensor]]:
+        """(token count, tensors) of one video: each frame resized to the base size (the first anyres patch)."""
+        pixels = torch.stack([self.image_processor(images=[f], return_tensors="pt")["pixel_values"][0][0]
+                              for f in frames])
+        pooled = math.ceil(math.sqrt(self.base_tokens) / 2)
+        return len(frames) * pooled * pooled + 1, {"pixel_values_videos": pixels[None]}
+
+    def _extra(self, prompts: Sequence[EncodedPrompt], ids: torch.Tensor, mask: torch.Tensor) -> Tensors:
+        extra: Tensors = {}
+        pixels = [p.pixel_values for p in prompts if p.pixel_values is not None]
+        if pixels:
+            most = max(x.shape[1] for x in pixels)
+            extra["pixel_values"] = torch.cat([torch.nn.functional.pad(x, (0, 0, 0, 0, 0, 0, 0, most - x.shape[1]))
+                                               for x in pixels])
+            extra["image_sizes"] = _cat(prompts, "image_sizes")
+            extra["batch_num_images"] = torch.cat([p.extra.get("batch_num_images", torch.tensor([0]))
+                                                   for p in prompts])
+        videos = _cat(prompts, "pixel_values_videos")
+        if videos is not None:
+            extra["pixel_values_videos"] = videos
+        return extra
+
+
+def qwen_video_patches(image_processor: Any, frames: list[Any]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Qwen2-VL video input from PIL frames without its (torchvision) video processor: each frame is resized
+    and normalised by the PIL image processor (all to the first frame's size), then the frames are patchified
+    in temporal pairs (the last frame repeated to fill a pair) exactly as Qwen2VLVideoProcessor lays them out.
+    Returns (pixel_values_videos (T'*H'*W', C*tp*p*p), video_grid_thw (1, 3))."""
+    patch = int(image_processor.patch_size)
+    merge = int(getattr(image_processor, "merge_size", 2))
+    tp = int(getattr(image_processor, "temporal_patch_size", 2))
+    size = frames[0].size
+    planes = []
+    grid_h = grid_w = 0
+    for frame in frames:
+        out = image_processor(images=[frame.resize(size)], return_tensors="np")
+        flat = np.asarray(out["pixel_values"])
+        _, grid_h, grid_w = (int(v) for v in out["image_grid_thw"][0])
+        channels = flat.shape[1] // (tp * patch * patch)
+        # undo the processor's patchify: (gh/m, gw/m, m, m, C, tp, p, p) -> (C, H, W), first temporal copy
+        cube = flat.reshape(grid_h // merge, grid_w // merge, merge, merge, channels, tp, patch, patch)[..., 0, :, :]
+        planes.append(cube.transpose(4, 0, 2, 5, 1, 3, 6).reshape(channels, grid_h * patch, grid_w * patch))
+    while len(planes) % tp:
+        planes.append(planes[-1])
+    video = np.stack(planes)  # (T, C, H, W)
+    grid_t = video.shape[0] // tp
+    channels = video.shape[1]
+    patches = video.reshape(grid_t, tp, channels, grid_h // merge, merge, patch, grid_w // merge, merge, patch)
+    patches = patches.transpose(0, 3, 6, 4, 7, 2, 1, 5, 8)
+    flat = patches.reshape(grid_t * grid_h * grid_w, channels * tp * patch * patch)
+    return torch.from_numpy(np.ascontiguousarray(flat)), torch.tensor([[grid_t, grid_h, grid_w]])

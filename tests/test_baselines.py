@@ -1,0 +1,102 @@
+"""Honest baselines (interlens.baselines): majority class fitted on train, exact values of the paired
+tests on hand-made cases, agreement with scipy's permutation test, and the at-or-below-majority flag."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from interlens.baselines import (
+    baselines_block,
+    comparison_table,
+    majority_class,
+    metric_value,
+    paired_bootstrap,
+    permutation_test,
+)
+from interlens.errors import DataError
+from interlens.metrics import classification_metrics
+
+
+def test_majority_class_is_fitted_on_train_labels():
+    assert majority_class([0, 1, 1, 2, 1]) == 1
+    assert majority_class([2, 0, 2, 0]) == 0  # tie: smallest index
+    with pytest.raises(DataError, match="non-empty"):
+        majority_class([])
+
+
+def test_exact_permutation_p_value_by_hand():
+    # 4 samples, a right on all, b wrong on 3: discordant m = 3, S = 3 -> p = P(|2B - 3| >= 3) = 2 / 8
+    y = [0, 1, 1, 0]
+    r = permutation_test(y, [0, 1, 1, 0], [1, 0, 0, 0])
+    assert r["p_value"] == pytest.approx(0.25) and r["delta"] == pytest.approx(0.75) and r["discordant"] == 3
+    # one better, one worse: S = 0 -> p = 1
+    assert permutation_test([0, 1, 0], [0, 0, 0], [1, 1, 0])["p_value"] == pytest.approx(1.0)
+    assert permutation_test([0, 1], [0, 1], [0, 1]) == {"p_value": 1.0, "delta": 0.0, "discordant": 0,
+                                                       "test": "exact permutation (sign-flip)"}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_permutation_p_value_agrees_with_scipy(seed):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, 14)
+    a = np.where(rng.random(14) < 0.75, y, (y + 1) % 3)
+    b = np.where(rng.random(14) < 0.45, y, (y + 2) % 3)
+    ca, cb = (a == y).astype(float), (b == y).astype(float)
+    ref = stats.permutation_test((ca, cb), lambda u, v, axis: np.mean(u - v, axis=axis),
+                                 permutation_type="samples", n_resamples=np.inf, alternative="two-sided")
+    assert permutation_test(y, a, b)["p_value"] == pytest.approx(ref.pvalue, abs=1e-12)
+    approx = permutation_test(y, a, b, n_resamples=20000, seed=seed)["p_value"]
+    assert approx == pytest.approx(ref.pvalue, abs=0.02)
+
+
+def test_vectorised_metrics_match_classification_metrics():
+    rng = np.random.default_rng(3)
+    y, p = rng.integers(0, 3, 50), rng.integers(-1, 3, 50)  # -1: a failed prediction counts as wrong
+    ref = classification_metrics(y, p, 3)
+    for m in ("acc", "macro_f1", "f1", "weighted_f1"):
+        assert metric_value(y, p, m, 3) == pytest.approx(ref[m])
+    y2, p2 = rng.integers(0, 2, 40), rng.integers(0, 2, 40)
+    assert metric_value(y2, p2, "f1", 2) == pytest.approx(classification_metrics(y2, p2, 2)["f1"])
+
+
+def test_paired_bootstrap_by_hand():
+    y = np.array([0, 1] * 10)
+    same = paired_bootstrap(y, y, y, metric="macro_f1", n_boot=200)
+    assert same["delta"] == 0.0 and same["p_value"] == 1.0 and same["ci95"] == [0.0, 0.0]
+    better = paired_bootstrap(y, y, np.zeros(20, int), metric="macro_f1", n_boot=500, seed=1)
+    # macro-F1 1.0 vs 1/3 (class 0: P = 0.5, R = 1 -> F1 2/3; class 1: 0); every resample favours a
+    assert better["delta"] == pytest.approx(1 - 1 / 3) and better["p_value"] == 0.0
+    assert better["ci95"][0] > 0.4
+
+
+def test_comparison_table_rows_and_majority_flag():
+    y = np.array([0, 0, 0, 0, 0, 0, 1, 1, 1, 1])
+    preds = {"baseline": np.array([0, 0, 0, 0, 0, 1, 1, 1, 0, 0]),   # acc 0.7
+             "method": np.array([0, 0, 0, 0, 0, 0, 1, 1, 1, 0]),     # acc 0.9
+             "weak": np.array([1, 0, 0, 0, 0, 0, 1, 0, 0, 0])}       # acc 0.6 = majority's
+    rows = comparison_table(y, preds, "baseline", majority=0)
+    by = {r["name"]: r for r in rows}
+    assert [r["name"] for r in rows] == ["majority class", "baseline", "method", "weak"]
+    assert by["majority class"]["acc"] == pytest.approx(0.6) and by["majority class"]["p_value"] is not None
+    assert by["method"]["delta"] == pytest.approx(0.2)
+    # method vs baseline: discordant samples 5 (method right), 8 (method right) -> m = 2, S = 2 -> p = 0.5
+    assert by["method"]["p_value"] == pytest.approx(0.5) and by["method"]["test"].startswith("exact")
+    assert by["baseline"]["delta"] is None and by["baseline"]["is_baseline"]
+    assert [r["name"] for r in rows if r["at_or_below_majority"]] == ["weak"]
+    assert by["weak"]["p_vs_majority"] == pytest.approx(1.0)  # 1 better, 1 worse... as accurate as majority
+    f1_rows = {r["name"]: r for r in comparison_table(y, preds, "baseline", 0, metric="macro_f1", n_boot=300)}
+    assert f1_rows["majority class"]["value"] == pytest.approx(0.375)  # class 0 F1 0.75, class 1 F1 0
+    assert f1_rows["method"]["test"].startswith("paired bootstrap")
+    with pytest.raises(DataError, match="baseline 'x'"):
+        comparison_table(y, preds, "x")
+    with pytest.raises(DataError, match="3 predictions for 10"):
+        comparison_table(y, {"a": [0, 1, 0]}, None)
+
+
+def test_baselines_block_flags_models_at_or_below_majority():
+    y_train = [1, 1, 1, 0]
+    y = np.array([1, 1, 1, 0, 0])
+    block = baselines_block(y, {"model": [0, 0, 1, 0, 0], "text": [1, 1, 1, 1, 0]}, y_train=y_train,
+                            baseline="model", labels=["no", "yes"])
+    assert block["majority"] == {"label": "yes", "index": 1, "fit_on": "train", "acc": pytest.approx(0.6)}
+    assert block["at_or_below_majority"] == ["model"] and set(block["tables"]) == {"acc", "macro_f1"}

@@ -1,0 +1,185 @@
+"""Model families of issue 17 (BLIP-2, InternVL, LLaVA-OneVision, Qwen2-VL video, CLIP) on tiny random-weight
+models: one-pass label scores equal K naive forwards, batch size does not change scores, videos reach the
+family's native video input with a fixed frame count, folders are detected by their config, and an
+unsupported architecture is refused in one line."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from hf_tiny import (
+    save_tiny,
+    single_thread,
+    tiny_blip2,
+    tiny_clip,
+    tiny_image,
+    tiny_internvl,
+    tiny_llava_onevision,
+    tiny_qwen2_vl,
+    toy_dataset,
+    write_frames,
+)
+
+from interlens.data.schema import Dataset, Sample
+from interlens.errors import DataError
+from interlens.scoring.clip import ClipScorer
+from interlens.scoring.hf import HFVLMScorer
+from interlens.scoring.hf.families import detect_family, family_of_config
+from interlens.scoring.registry import make_scorer
+
+LABELS = ("sarcastic", "sincere", "ask for help")
+BUILDERS = {"blip2": tiny_blip2, "internvl": tiny_internvl, "llava-onevision": tiny_llava_onevision,
+            "qwen2-vl": tiny_qwen2_vl}
+NATIVE_VIDEO = ("llava-onevision", "qwen2-vl")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    with single_thread():
+        yield
+
+
+@pytest.fixture(scope="module")
+def data() -> Dataset:
+    return toy_dataset(5, LABELS, images=True, splits=False)
+
+
+@pytest.fixture(scope="module")
+def videos(tmp_path_factory, data) -> Dataset:
+    """Frame folders of 3 and 5 frames (a fixed 4 are sampled) beside each sample's text."""
+    root = tmp_path_factory.mktemp("videos")
+    samples = [Sample(s.id, {"text": s.inputs["text"], "clip": str(write_frames(root / s.id, n=3 + 2 * (i % 2),
+                                                                                   seed=i))}, s.label)
+               for i, s in enumerate(data.samples)]
+    return Dataset("videos", LABELS, samples, ("text", "clip"), dimension="intent",
+                   kinds={"text": "text", "clip": "video"})
+
+
+@pytest.fixture(scope="module", params=list(BUILDERS))
+def family(request):
+    model, tok, processor = BUILDERS[request.param](seed=1)
+    video = "native" if request.param in NATIVE_VIDEO else "frames"
+    return request.param, HFVLMScorer(model=model, tokenizer=tok, image_processor=processor, batch_size=5,
+                                      max_frames=4, video_input=video)
+
+
+def test_one_pass_equals_naive_and_is_batch_size_free(family, data, videos):
+    name, scorer = family
+    for dataset, view in ((data, "text+image"), (data, "text"), (videos, "text+clip")):
+        fast = scorer.logprobs(dataset, view)
+        np.testing.assert_allclose(fast, scorer.logprobs(dataset, view, naive=True), atol=1e-4, err_msg=name)
+        scorer.batch_size = 2
+        try:
+            np.testing.assert_allclose(scorer.logprobs(dataset, view), fast, atol=1e-5, err_msg=name)
+        finally:
+            scorer.batch_size = 5
+    assert scorer.builder_.encoder.family == name
+    assert not np.allclose(scorer.logprobs(data, "text+image"), scorer.logprobs(data, "text"))
+
+
+def test_video_reaches_native_input_with_a_fixed_frame_count(family, videos):
+    name, scorer = family
+    prompts, _, _ = scorer.builder_.encode(videos, "text+clip")
+    if name == "qwen2-vl":  # 4 frames in temporal pairs -> t = 2; 28 px frames upscaled to the 56 px minimum
+        assert all(p.extra["video_grid_thw"].tolist() == [[2, 4, 4]] for p in prompts)
+        assert all(p.pixel_values is None for p in prompts)
+    elif name == "llava-onevision":  # 4 frames x pooled 1x1 + 1 newline = 5 <video> tokens
+        assert all(p.extra["pixel_values_videos"].shape[:2] == (1, 4) for p in prompts)
+        video_id = scorer.builder_.encoder.video_token_id
+        assert all(p.ids.count(video_id) == 5 for p in prompts)
+    else:  # frames as images: <= max_frames images
+        assert all(0 < p.pixel_values.shape[0] <= 4 for p in prompts)
+
+
+def test_blip2_expands_each_image_to_its_query_tokens(data):
+    model, tok, processor = tiny_blip2(seed=1)
+    scorer = HFVLMScorer(model=model, tokenizer=tok, image_processor=processor).load()
+    prompts, _, _ = scorer.builder_.encode(data, "text+image")
+    image_id = model.config.image_token_index
+    assert all(p.ids.count(image_id) == 4 for p in prompts)  # num_query_tokens
+    text_only, _, _ = scorer.builder_.encode(data, "text")
+    assert all(image_id not in p.ids for p in text_only)
+
+
+def test_internvl_wraps_tiles_in_img_tokens(data):
+    model, tok, processor = tiny_internvl(seed=1)
+    scorer = HFVLMScorer(model=model, tokenizer=tok, image_processor=processor).load()
+    prompts, _, _ = scorer.builder_.encode(data, "text+image")
+    ctx, start, end = (tok.convert_tokens_to_ids(t) for t in ("<IMG_CONTEXT>", "<img>", "</img>"))
+    for p in prompts:
+        i = p.ids.index(start)
+        assert p.ids[i + 1:i + 5] == [ctx] * 4 and p.ids[i + 5] == end
+
+
+def test_llava_onevision_counts_anyres_tokens_like_its_processor(data):
+    model, tok, processor = tiny_llava_onevision(seed=1)
+    scorer = HFVLMScorer(model=model, tokenizer=tok, image_processor=processor).load()
+    prompts, _, _ = scorer.builder_.encode(data, "text+image")
+    image_id = model.config.image_token_index
+    # 56x56 -> pinpoint 56x56: base 2x2 + unpadded 4x4 + 4 newlines = 24; 84 wide x 56 -> pinpoint 56x56 with
+    # padding rows removed: base 4 + 4x2 unpadded + 2 newlines = 14 (the processor's arithmetic)
+    counter = scorer.builder_.encoder.counter
+    for p, s in zip(prompts, data.samples, strict=True):
+        w, h = s.inputs["image"].size
+        assert p.ids.count(image_id) == counter._get_number_of_features(h, w, 28, 28)
+    assert {p.ids.count(image_id) for p in prompts} == {24, 14}
+
+
+def test_folders_are_detected_and_family_scorers_refuse_other_families(tmp_path):
+    model, tok, processor = tiny_internvl(seed=1)
+    folder = save_tiny(model, tok, tmp_path / "internvl", image_processor=processor)
+    assert detect_family(folder) == "internvl"
+    scorer = make_scorer("internvl", model_path=str(folder)).load()
+    assert scorer.builder_.encoder.family == "internvl"
+    assert make_scorer("hf-vlm", model_path=str(folder)).load().builder_.encoder.family == "internvl"
+    with pytest.raises(DataError, match="scorer 'blip2' reads blip2 models, but the model is internvl"):
+        make_scorer("blip2", model_path=str(folder)).load()
+
+
+def test_unsupported_architecture_is_one_line(tmp_path):
+    folder = tmp_path / "cogvlm2"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({"model_type": "cogvlm2", "architectures": ["CogVLMForCausalLM"],
+                                                    "auto_map": {"AutoModelForCausalLM": "modeling_cogvlm.X"}}))
+    with pytest.raises(DataError) as err:
+        make_scorer("hf-vlm", model_path=str(folder)).load()
+    text = str(err.value)
+    assert "\n" not in text and "unsupported architecture CogVLMForCausalLM (model_type 'cogvlm2')" in text
+    assert "trust_remote_code" in text
+    with pytest.raises(DataError, match="remote-code model"):
+        family_of_config({"model_type": "minicpm_x", "auto_map": {"AutoModel": "m.M"}})
+    with pytest.raises(DataError, match="CogVLM2 needs trust_remote_code"):
+        make_scorer("hf-lm", model_path=str(folder)).load()
+
+
+def test_clip_zero_shot_is_cosine_of_label_prompts(data):
+    model, tok, processor = tiny_clip(seed=1)
+    scorer = ClipScorer(model=model, tokenizer=tok, image_processor=processor, batch_size=2)
+    logits = scorer.logits(data, "image")
+    img = scorer.encode_images([s.inputs["image"] for s in data.samples])
+    lab = scorer.encode_texts([f"a photo of {label}" for label in LABELS])
+    np.testing.assert_allclose(logits, model.logit_scale.exp().item() * img @ lab.T, atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(img, axis=1), 1.0, atol=1e-6)
+    scorer.batch_size = 5
+    np.testing.assert_allclose(scorer.logits(data, "image"), logits, atol=1e-5)
+    both = scorer.logits(data, "text+image")
+    assert both.shape == (5, 3) and not np.allclose(both, logits)
+
+
+def test_clip_fit_head_learns_a_separable_task():
+    model, tok, processor = tiny_clip(seed=1)
+    labels = ("dark", "bright")
+    samples = [Sample(f"s{i}", {"image": np.full((28, 28, 3), 20 if i % 2 == 0 else 230, dtype=np.uint8)},
+                      labels[i % 2]) for i in range(12)]
+    data = Dataset("bright", labels, samples, ("image",), kinds={"image": "image"})
+    scorer = ClipScorer(model=model, tokenizer=tok, image_processor=processor, epochs=60, lr=5e-2)
+    before = scorer.fingerprint
+    assert scorer.fit(data, ["image"]) is scorer and scorer.fingerprint != before
+    assert (scorer.predict_proba(data, "image").probs.argmax(1) == np.arange(12) % 2).all()
+    other = Dataset("t", labels, [Sample("t", {"image": tiny_image(0, (28, 28)), "text": "x"}, "dark")],
+                    ("image", "text"), kinds={"image": "image", "text": "text"})
+    with pytest.raises(DataError, match="fitted on views"):
+        scorer.logits(other, "text")
+    assert scorer.features(data).shape == (12, 32)

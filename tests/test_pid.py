@@ -1,0 +1,201 @@
+"""PID (Liang et al. NeurIPS 2023, CVX estimator with BROJA definitions): exact toy cases, identities,
+planted synthetic types, continuous inputs, the CLI and bad input."""
+
+import itertools
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from interlens.cli import app
+from interlens.data.synthetic import make_synthetic
+from interlens.errors import DataError
+from interlens.interactions import (
+    discretize,
+    joint_distribution,
+    measure_pid,
+    pid,
+    pid_bootstrap,
+    pid_from_distribution,
+)
+from interlens.interactions.pid import TERMS, mutual_information, solve_q
+from interlens.scoring.embedding import EmbeddingScorer
+
+TOL = 1e-3
+X1 = np.array([0, 0, 1, 1])
+X2 = np.array([0, 1, 0, 1])
+
+
+def _close(result, **expected):
+    for term in TERMS:
+        assert result[term] == pytest.approx(expected.get(term, 0.0), abs=TOL), (term, result.terms)
+
+
+def test_xor_is_one_bit_of_synergy():
+    result = pid(X1, X2, X1 ^ X2)
+    _close(result, S=1.0)
+    assert result.mi == pytest.approx(1.0) and result.dominant == "S" and result.solver["status"] == "Solved"
+
+
+def test_copy_is_one_bit_of_redundancy():
+    _close(pid(X1, X1, X1), R=1.0)
+    _close(pid(["a", "b", "a", "b"], ["u", "v", "u", "v"], [1, 2, 1, 2]), R=1.0)  # any labels, bijective copies
+
+
+def test_y_equal_x1_with_independent_x2_is_unique_to_x1_and_symmetric():
+    _close(pid(X1, X2, X1), U1=1.0)
+    _close(pid(X1, X2, X2), U2=1.0)
+
+
+def test_and_gate_matches_the_known_broja_values():
+    # Bertschinger et al. 2014 / Griffith & Koch: AND has R = 0.311, S = 0.5, U = 0
+    h_y = -(0.25 * np.log2(0.25) + 0.75 * np.log2(0.75))
+    _close(pid(X1, X2, X1 & X2), R=h_y - 0.5, S=0.5)
+
+
+def _bits(n):
+    """All 2**n combinations of n independent uniform bits, one row per bit."""
+    return np.array(list(itertools.product([0, 1], repeat=n))).T
+
+
+def test_mixtures_give_the_expected_sums():
+    c, u, s1, s2 = _bits(4)  # copy bit, bit only x1 sees, xor bits
+    # y = (x1 xor x2, shared copy bit) -> R = 1, S = 1
+    _close(pid(s1 * 2 + c, s2 * 2 + c, (s1 ^ s2) * 2 + c), R=1.0, S=1.0)
+    # y = (x1's bit, x2's bit) -> U1 = U2 = 1
+    _close(pid(u, s2, u * 2 + s2), U1=1.0, U2=1.0)
+    # y = (copy bit, x1-only bit, xor bit) -> R = U1 = S = 1, total 3 bits
+    result = pid(c * 4 + u * 2 + s1, c * 2 + s2, c * 4 + u * 2 + (s1 ^ s2))
+    _close(result, R=1.0, U1=1.0, S=1.0)
+    assert result.mi == pytest.approx(3.0)
+
+
+def test_terms_sum_to_the_mutual_information_and_are_non_negative_on_random_tables():
+    rng = np.random.default_rng(1)
+    for shape in [(2, 2, 2), (3, 4, 2), (5, 3, 4), (6, 6, 3)]:
+        for alpha in (0.3, 1.0):
+            p = rng.dirichlet(np.full(int(np.prod(shape)), alpha)).reshape(shape)
+            result = pid_from_distribution(p)
+            assert sum(result.terms.values()) == pytest.approx(result.mi, abs=1e-9)
+            assert min(result.terms.values()) >= -TOL, result.terms
+            assert result.mi == pytest.approx(mutual_information(p.reshape(-1, shape[2])))
+            assert result.mi_x1 == pytest.approx(result.R + result.U1, abs=1e-9)
+            assert result.mi_x2 == pytest.approx(result.R + result.U2, abs=1e-9)
+
+
+def test_the_optimum_keeps_the_marginals_and_beats_other_feasible_points():
+    rng = np.random.default_rng(2)
+    p = rng.dirichlet(np.ones(3 * 3 * 2)).reshape(3, 3, 2)
+    q, info = solve_q(p)
+    assert np.allclose(q.sum(1), p.sum(1), atol=1e-7) and np.allclose(q.sum(0), p.sum(0), atol=1e-7)
+    iq = mutual_information(q.reshape(-1, 2))
+    # p itself, and p moved along a direction that keeps both marginals, are feasible and no better
+    direction = np.zeros_like(p)
+    direction[0, 0, 0] = direction[1, 1, 0] = 1.0
+    direction[0, 1, 0] = direction[1, 0, 0] = -1.0
+    step = 0.9 * min(p[0, 1, 0], p[1, 0, 0])
+    for other in (p, p + step * direction, p - 0.9 * min(p[0, 0, 0], p[1, 1, 0]) * direction):
+        assert iq <= mutual_information(other.reshape(-1, 2)) + 1e-8
+    assert info["cells"] == 18 and info["solver"] == "clarabel"
+
+
+def test_counts_and_probabilities_give_the_same_result_and_zeros_are_handled():
+    counts = np.zeros((3, 3, 3))
+    counts[0, 0, 0], counts[1, 1, 1], counts[2, 2, 2] = 5, 3, 2  # sparse support: pure copy of a 3-letter y
+    result = pid_from_distribution(counts)
+    assert pytest.approx(result.h_y, abs=TOL) == result.R and result.support == 3
+    assert pid_from_distribution(counts / 10).terms == pytest.approx(result.terms)
+
+
+def test_planted_types_on_the_synthetic_data_are_the_dominant_term():
+    """Pure R / U1 / U2 / S settings of make_synthetic; x_i = the content each modality carries (meta)."""
+    for kind in TERMS:
+        data = make_synthetic(n=600, proportions={kind: 1.0}, seed=3)
+        x1 = [s.meta["c_text"] for s in data.samples]
+        x2 = [s.meta["c_image"] for s in data.samples]
+        result = pid(x1, x2, data.y)
+        assert result.dominant == kind, (kind, result.terms)
+        assert result.mi == pytest.approx(2.0, abs=0.05)  # y is fully determined by the pair, H(Y) ~ 2 bits
+
+
+def test_bootstrap_intervals_are_seeded_and_cover_the_estimate():
+    rng = np.random.default_rng(4)
+    x1, x2 = rng.integers(0, 2, 300), rng.integers(0, 2, 300)
+    y = np.where(rng.random(300) < 0.9, x1 ^ x2, rng.integers(0, 2, 300))
+    a = pid_bootstrap(x1, x2, y, n_boot=30, seed=7)
+    b = pid_bootstrap(x1, x2, y, n_boot=30, seed=7)
+    assert a.ci == b.ci and a.dominant == "S"
+    assert a.ci["S"][0] <= a.S <= a.ci["S"][1] and a.ci["S"][0] > 0.3
+    saved = a.to_dict()
+    assert saved["unit"] == "bits" and saved["bootstrap"]["n_boot"] == 30 and set(saved["ci"]) == set(TERMS)
+    assert pid_bootstrap(x1, x2, y, n_boot=0).ci is None
+
+
+def test_discretize_is_seeded_and_records_k():
+    rng = np.random.default_rng(5)
+    centres = np.array([[0, 0], [10, 0], [0, 10]])
+    feats = centres[rng.integers(0, 3, 90)] + rng.normal(0, 0.1, (90, 2))
+    codes, k = discretize(feats, 3, seed=0)
+    again, _ = discretize(feats, 3, seed=0)
+    assert k == 3 and np.array_equal(codes, again)
+    assert len(set(zip(codes, np.argmin(((feats[:, None] - centres) ** 2).sum(-1), 1), strict=True))) == 3
+    assert discretize(feats, "auto", seed=0)[1] in (2, 4)  # silhouette over k in (2, 4, 8, 16)
+    assert discretize(np.ones((5, 2)), 8)[1] == 1  # capped at the number of distinct rows
+
+
+def test_joint_distribution_counts_cells():
+    p = joint_distribution([0, 0, 1], ["a", "b", "b"], [1, 1, 0])
+    assert p.shape == (2, 2, 2) and p[0, 0, 1] == pytest.approx(1 / 3) and p.sum() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (([0, 1], [0, 1, 1], [0, 1]), "equal lengths"),
+    (([], [], []), "empty"),
+    (([0.5, 1.0], [0, 1], [0, 1]), "must be discrete"),
+    (([np.nan, 1.0], [0, 1], [0, 1]), "must be discrete"),
+    ((np.zeros((2, 2)), [0, 1], [0, 1]), "1-D array"),
+])
+def test_bad_input_is_a_one_line_data_error(args, message):
+    with pytest.raises(DataError, match=message) as err:
+        pid(*args)
+    assert "\n" not in str(err.value)
+    assert pid([0.0, 1.0], [0, 1], [0, 1]).R > 1 - TOL  # integral floats are discrete
+
+
+def test_bad_tables_are_refused():
+    for bad in (np.zeros((2, 2, 2)), -np.ones((2, 2, 2)), np.ones((2, 2))):
+        with pytest.raises(DataError):
+            pid_from_distribution(bad)
+
+
+def test_measure_pid_on_features_records_k_and_sits_beside_the_mint_score():
+    data = make_synthetic(n=150, seed=1)
+    report, result = measure_pid(data, EmbeddingScorer(epochs=2, seed=0), source="features", k=3, n_boot=5, S=5)
+    assert result.extra["k"] == {"text": 3, "image": 3} and result.extra["source"] == "features"
+    assert result.shape[:2] == (3, 3) and result.n == len(data.split("test"))
+    saved = report.to_dict()
+    assert saved["pid"]["unit"] == "bits" and "exact" in saved["interaction_score"]
+    assert sum(saved["pid"][t] for t in TERMS) == pytest.approx(saved["pid"]["I(X1,X2;Y)"], abs=1e-9)
+
+
+def test_cli_pid_smoke_on_synthetic(tmp_path):
+    out = tmp_path / "pid"
+    result = CliRunner().invoke(app, ["interactions", "pid", "--dataset", "synthetic", "-d", "n=150",
+                                      "-s", "epochs=2", "--boot", "5", "--draws", "5", "--out", str(out),
+                                      "--no-cache"])
+    assert result.exit_code == 0, result.output
+    saved = json.loads((out / "results.json").read_text())
+    assert set(TERMS) <= set(saved["pid"]) and saved["pid"]["source"] == "predictions"
+    assert saved["pid"]["k"] == {"text": 4, "image": 4} and "interaction_score" in saved
+    assert "Partial information decomposition" in (out / "report.md").read_text()
+    assert "PID of I(X1,X2;Y)" in result.output and "MINT score" in result.output
+
+
+def test_cli_pid_bad_input_exits_2_with_one_line(tmp_path):
+    bad_k = CliRunner().invoke(app, ["interactions", "pid", "--dataset", "synthetic", "--k", "many",
+                                     "--out", str(tmp_path)])
+    assert bad_k.exit_code == 2 and "--k must be a positive integer or 'auto'" in bad_k.output
+    assert len(bad_k.output.strip().splitlines()) == 1
+    bad_source = CliRunner().invoke(app, ["interactions", "pid", "--dataset", "synthetic", "--source", "pixels"])
+    assert bad_source.exit_code == 2 and "pixels" in bad_source.output
