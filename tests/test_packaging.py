@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import sysconfig
 import venv
 from pathlib import Path
@@ -27,7 +28,7 @@ def _run(args: list[str], cwd: Path, env: dict[str, str]) -> str:
 @pytest.mark.slow
 def test_pip_install_in_fresh_venv_then_run_outside_repo(tmp_path):
     target = tmp_path / "venv"
-    venv.EnvBuilder(with_pip=True, symlinks=True).create(target)
+    venv.EnvBuilder(with_pip=False, symlinks=True).create(target)  # no old setuptools of its own
     py = target / "bin" / "python"
     site = Path(_run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], tmp_path,
                      dict(os.environ)).strip())
@@ -38,7 +39,8 @@ def test_pip_install_in_fresh_venv_then_run_outside_repo(tmp_path):
     if not (ROOT / ".git").exists():
         pytest.skip("not a git checkout")
     # pip builds in the tree (build/ and *.egg-info are git-ignored); setup.py records the revision
-    _run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", str(ROOT)], tmp_path, env)
+    _run([sys.executable, "-m", "pip", "--python", str(py), "install", "-q", "--no-deps", "--no-build-isolation",
+          str(ROOT)], tmp_path, env)
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     subprocess.run(["git", "init", "-q", str(outside)], check=True)  # the user's own repository: never recorded

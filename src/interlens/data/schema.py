@@ -134,6 +134,22 @@ class Dataset:
         """A text modality's value of ``sample`` as one string (dialogue turns joined in order)."""
         return text_of(sample.inputs.get(modality))
 
+    # -- in-memory tables (data/frames.py: the column mapping of dataset files) ----------------------------
+    @classmethod
+    def from_pandas(cls, frame: Any, **mapping: Any) -> Dataset:
+        """A Dataset from a pandas DataFrame: ``Dataset.from_pandas(df, id="id", label="label",
+        modalities={"utterance": "text", "photo": {"column": "image", "kind": "image"}}, split="split")``."""
+        from .frames import from_pandas
+
+        return from_pandas(frame, **mapping)
+
+    @classmethod
+    def from_hf(cls, data: Any, **mapping: Any) -> Dataset:
+        """A Dataset from a Hugging Face ``datasets.Dataset`` / ``DatasetDict`` (same mapping as ``from_pandas``)."""
+        from .frames import from_hf
+
+        return from_hf(data, **mapping)
+
     # -- validation -------------------------------------------------------------------------
     def _validate(self) -> None:
         if len(set(self.labels)) != len(self.labels):

@@ -181,7 +181,7 @@ class ClipScorer(Scorer):
     def _zero_shot(self, inputs: list[np.ndarray], labels: Sequence[str]) -> np.ndarray:
         sample = np.mean(inputs, axis=0)
         sample = sample / np.clip(np.linalg.norm(sample, axis=1, keepdims=True), 1e-12, None)
-        scale = float(self.model_.logit_scale.exp())
+        scale = float(self.model_.logit_scale.detach().exp())
         return scale * sample @ self.label_embeddings(labels).T
 
     # -- fit ------------------------------------------------------------------------------------------

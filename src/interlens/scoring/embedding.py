@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import os
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -356,3 +357,10 @@ class EmbeddingScorer(Scorer):
             return np.zeros((0, len(self.labels_)))
         with torch.no_grad():
             return head(self._inputs(dataset, View(view.modalities))).numpy()
+
+    def save_pretrained(self, directory: str | os.PathLike) -> dict[str, Any]:
+        """Every head and image encoder as safetensors plus ``interlens.json`` (labels, kinds, dims,
+        parameters); see :mod:`interlens.scoring.saving`. Returns ``{head: file}``."""
+        from .saving import save_embedding
+
+        return save_embedding(self, directory)

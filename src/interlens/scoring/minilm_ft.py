@@ -31,6 +31,7 @@ experts) and ``features`` (router inputs, MMoE Sec. 3.3).
 from __future__ import annotations
 
 import copy
+import os
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -386,3 +387,12 @@ class MiniLMFineTuneScorer(Scorer):
         key = key if key in self.models_ else next(iter(self.models_))
         view = View.parse(key)
         return self._run(self._model(dataset, view), dataset, view, pooled=True)
+
+    # -- saving ---------------------------------------------------------------------------------------
+    def save_pretrained(self, directory: str | os.PathLike) -> dict[str, Any]:
+        """Each fitted view's encoder (``transformers.AutoModel.from_pretrained(dir/<view>)``, safetensors),
+        tokenizer, head (``head.safetensors``) and label map (``interlens.json``); see
+        :mod:`interlens.scoring.saving`. Returns ``{view: folder}``."""
+        from .saving import save_minilm
+
+        return save_minilm(self, directory)

@@ -281,6 +281,13 @@ class HFLMScorer(Scorer):
             raise DataError(f"{self.name} has no adapter to save (fit it first)")
         return save_adapters(self._net(), directory, names)
 
+    def save_pretrained(self, directory: str | os.PathLike) -> dict[str, Any]:
+        """The LoRA adapters in PEFT format (``peft.PeftModel.from_pretrained(base, dir/<adapter>)``) plus
+        ``interlens.json`` (view -> adapter); see :mod:`interlens.scoring.saving`."""
+        from ..saving import save_hf
+
+        return save_hf(self, directory)
+
     # -- identity ---------------------------------------------------------------------------------
     @property
     def fingerprint(self) -> str:

@@ -1,0 +1,98 @@
+"""Saved models in the ecosystem's formats (``save_pretrained`` of the scorers).
+
+* ``minilm-ft``: one folder per fitted view holding the fine-tuned encoder as ``transformers`` saves it
+  (``config.json`` + ``model.safetensors``, loadable with ``AutoModel.from_pretrained``), its tokenizer,
+  the classifier head (``head.safetensors``: ``weight``, ``bias``) and ``interlens.json`` (labels in head
+  order, the view's modalities, mean pooling, ``max_length``, the scorer's parameters and fingerprint).
+  Logits = ``head(mean of last_hidden_state over non-padding tokens)``.
+* ``embedding``: each head's and image encoder's state dict as safetensors plus ``interlens.json``.
+* ``hf-lm`` / ``hf-vlm``: the LoRA adapters in PEFT format (``<dir>/<adapter>/adapter_config.json`` +
+  ``adapter_model.safetensors``, loadable with ``peft.PeftModel.from_pretrained``) plus ``interlens.json``
+  (the view -> adapter map and the label set).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from ..errors import DataError
+from ..io import atomic_write, atomic_write_text, to_jsonable
+
+
+def _slug(key: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", key) or "view"
+
+
+def _write_meta(path: Path, meta: dict[str, Any]) -> Path:
+    return atomic_write_text(path, json.dumps(to_jsonable(meta), indent=2, ensure_ascii=False) + "\n")
+
+
+def _save_tensors(tensors: dict[str, Any], path: Path) -> Path:
+    from safetensors.torch import save_file
+
+    state = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
+    return atomic_write(path, lambda p: save_file(state, str(p)))
+
+
+def _fitted(scorer: Any, attribute: str) -> dict[str, Any]:
+    models = getattr(scorer, attribute, None)
+    if not models:
+        raise DataError(f"{scorer.name} scorer is not fitted; call fit() before save_pretrained()")
+    return models
+
+
+def save_minilm(scorer: Any, directory: str | os.PathLike) -> dict[str, Path]:
+    """Save every fitted view of a ``minilm-ft`` scorer; returns ``{view: folder}``."""
+    root = Path(directory)
+    folders = {}
+    for key, model in _fitted(scorer, "models_").items():
+        folder = root / _slug(key)
+        model.encoder.save_pretrained(str(folder), safe_serialization=True)
+        scorer.tokenizer_.save_pretrained(str(folder))
+        _save_tensors({"weight": model.head.weight, "bias": model.head.bias}, folder / "head.safetensors")
+        _write_meta(folder / "interlens.json", {
+            "scorer": scorer.name, "view": key, "modalities": key.split("+"), "labels": list(scorer.labels_),
+            "label2id": {label: i for i, label in enumerate(scorer.labels_)}, "pooling": "mean",
+            "max_length": scorer.max_length, "segments": "first modality = segment A, the others joined by "
+                                                         "newlines = segment B (most recent tokens kept)",
+            "params": scorer.get_params(), "fingerprint": scorer.fingerprint,
+            "best_epoch": scorer.best_epoch_.get(key)})
+        folders[key] = folder
+    _write_meta(root / "interlens.json", {"scorer": scorer.name, "views": {k: str(p.name) for k, p in folders.items()},
+                                          "labels": list(scorer.labels_), "fingerprint": scorer.fingerprint})
+    return folders
+
+
+def save_embedding(scorer: Any, directory: str | os.PathLike) -> dict[str, Path]:
+    """Save the heads (and image encoders) of an ``embedding`` scorer; returns ``{name: file}``."""
+    root = Path(directory)
+    files = {}
+    for key, head in _fitted(scorer, "heads_").items():
+        files[key] = _save_tensors(head.state_dict(), root / f"head_{_slug(key)}.safetensors")
+    for modality, encoder in getattr(scorer, "image_encoders_", {}).items():
+        files[f"image_encoder:{modality}"] = _save_tensors(encoder.state_dict(),
+                                                           root / f"image_encoder_{_slug(modality)}.safetensors")
+    _write_meta(root / "interlens.json", {
+        "scorer": scorer.name, "labels": list(scorer.labels_),
+        "label2id": {label: i for i, label in enumerate(scorer.labels_)}, "modalities": list(scorer.modalities_),
+        "kinds": scorer.kinds_, "dims": scorer.dims_, "params": scorer.get_params(),
+        "fingerprint": scorer.fingerprint, "files": {k: p.name for k, p in files.items()},
+        "text_encoder": "all-MiniLM-L6-v2 (frozen, mean pooling, normalised)"})
+    return files
+
+
+def save_hf(scorer: Any, directory: str | os.PathLike) -> dict[str, Path]:
+    """Save an ``hf-lm`` / ``hf-vlm`` scorer's LoRA adapters (PEFT format); returns ``{adapter: folder}``."""
+    root = Path(directory)
+    info = scorer.save_adapters(root)
+    views = {key: name for key, name in scorer._adapters().items()}
+    _write_meta(root / "interlens.json", {
+        "scorer": scorer.name, "adapters": {name: str(Path(p).name) for name, p in info.folders.items()},
+        "views": views, "labels": list(getattr(scorer, "labels_", []) or []),
+        "base_model": str(scorer.model_path) if getattr(scorer, "model_path", None) else None,
+        "fingerprint": scorer.fingerprint})
+    return dict(info.folders)
