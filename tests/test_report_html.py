@@ -64,7 +64,7 @@ def open_page(driver, page: Path) -> dict:
     return {"errors": errors, "images": images, "main_rows": len(main), "provenance": prov[0].text if prov else ""}
 
 
-def check_report(driver, out: Path, command: str, shot: str, *, min_images: int = 1) -> dict:
+def check_report(driver, out: Path, command: str, shot: str | None, *, min_images: int = 1) -> dict:
     """The assertions of the issue on ``out/report.html``; returns results.json."""
     results = json.loads((out / "results.json").read_text())
     validate_results(results)
@@ -78,7 +78,7 @@ def check_report(driver, out: Path, command: str, shot: str, *, min_images: int 
     assert f"interlens version {interlens_version()}" in page["provenance"]
     assert command in page["provenance"]
     target = os.environ.get("INTERLENS_SCREENSHOTS")
-    if target:
+    if target and shot:
         height = driver.execute_script("return document.body.scrollHeight")
         driver.set_window_size(1200, min(max(900, height + 40), 6000))
         Path(target).mkdir(parents=True, exist_ok=True)
@@ -117,7 +117,7 @@ def test_score_group_and_predict_reports(browser, tmp_path):
     assert prov["datasets"][0]["fingerprint"] == resolve_dataset("synthetic", n=40).fingerprint()
     assert prov["scorer"]["name"] == "embedding" and prov["scorer"]["params"]["epochs"] == 1
     assert set(prov["scorer"]["fitted"]) == {"text", "image", "text+image"}
-    assert prov["settings"]["draws"] == 20 and prov["limits"] == {}
+    assert prov["settings"]["draws"] == 20 and prov["limits"] == {"dataset.n": "40"}
     assert prov["interlens_revision"] == interlens_revision()
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     if head:  # a checkout: the revision is interlens's own commit (this repository's HEAD)
@@ -138,8 +138,7 @@ def test_score_group_and_predict_reports(browser, tmp_path):
         png.unlink()
     (tmp_path / "score" / "report.html").unlink()
     _invoke(["report", str(tmp_path / "score")])
-    check_report(browser, tmp_path / "score", "interlens interactions score", "interactions-score-rebuilt",
-                 min_images=3)
+    check_report(browser, tmp_path / "score", "interlens interactions score", None, min_images=3)
 
 
 def _umask() -> int:
@@ -203,3 +202,15 @@ def test_demo_report(browser, tmp_path):
     assert results["kind"] == "interlens.demo" and results["provenance"]["seeds"] == [0]
     html = (tmp_path / "demo" / "report.html").read_text()
     assert "categorization confusion" in html and "interaction score" in html
+
+
+def test_report_command_and_schema_refuse_bad_input(tmp_path):
+    from interlens.errors import DataError
+
+    result = runner.invoke(app, ["report", str(tmp_path)])
+    assert result.exit_code == 2 and "no results.json here" in " ".join(result.output.split())
+    with pytest.raises(DataError, match="field 'provenance'"):
+        validate_results({"kind": "interlens.demo"})
+    with pytest.raises(DataError, match="field 'provenance.command'"):
+        validate_results({"kind": "x", "provenance": {"kind": "x", "interlens_version": "0", "interlens_revision": None,
+                                                      "created": "now"}})

@@ -353,6 +353,10 @@ def collect(results: dict[str, Any], *, command: str | None = None, datasets: li
     found_limits = {k: merged[k] for k in LIMIT_PARAMS if merged.get(k) is not None}
     if ref is not None:
         found_limits |= {f"scorer.{k}": ref.params[k] for k in SCORER_LIMIT_PARAMS if ref.params.get(k) is not None}
+    for item in merged.get("dataset_option") or []:  # -d n=300, -d limit=50: sizes of the data read
+        key, sep, value = str(item).partition("=")
+        if sep and key.strip().replace("-", "_") in LIMIT_PARAMS:
+            found_limits[f"dataset.{key.strip().replace('-', '_')}"] = value
     found_limits |= _plain(limits or {})
     argv = ["interlens", *sys.argv[1:]] if _run_as_interlens() else []
     return Provenance(kind=KINDS.get(name, f"interlens.{name.replace(' ', '.')}" if name else "interlens"),

@@ -250,9 +250,18 @@ def figures(run_dir: Path, kind: str, results: Mapping[str, Any]) -> list[str]:
         used.add(name)
         if data:
             out.append(_img(data, name, caption))
-    for path in sorted(run_dir.glob("*.png")):
-        if path.name not in used:
-            out.append(_img(path.read_bytes(), path.name, path.stem.replace("_", " ")))
+    listed = [str(p) for key in ("figures", "plots", "files") for p in (results.get(key) or [])
+              if isinstance(results.get(key), list) and str(p).lower().endswith(".png")]
+    candidates = [*sorted(run_dir.glob("*.png")), *sorted(run_dir.glob("figures/*.png"))]
+    candidates += [run_dir / p if not Path(p).is_absolute() else Path(p) for p in listed]
+    for path in candidates:
+        try:
+            rel = path.resolve().relative_to(run_dir.resolve()).as_posix()
+        except ValueError:
+            rel = path.name  # a listed absolute path outside the run folder
+        if rel not in used and path.name not in used and path.is_file():
+            used.add(rel)
+            out.append(_img(path.read_bytes(), rel, path.stem.replace("_", " ")))
     return out
 
 
