@@ -290,7 +290,9 @@ def bench_lm_eval(model: Any, tok: Any, contexts: list[str], label_texts: tuple[
         return {"available": False, "reason": f"lm-eval not installed ({exc}); pip install lm-eval"}
     import importlib.metadata
 
-    lm = HFLM(pretrained=model, tokenizer=tok, batch_size=args.n, device=args.device, dtype=model.dtype)
+    # log-softmax in float32, as one-pass does (lm-eval's default keeps the model dtype)
+    lm = HFLM(pretrained=model, tokenizer=tok, batch_size=args.n, device=args.device, dtype=model.dtype,
+              softmax_dtype=torch.float32)
     requests = [Instance(request_type="loglikelihood", doc={}, arguments=(ctx, cont), idx=j)
                 for ctx in contexts for j, cont in enumerate(label_texts)]
     walls, cpus, out = [], [], None

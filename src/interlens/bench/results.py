@@ -3,8 +3,8 @@
 Metrics come from :mod:`interlens.metrics` (MMLA's six metrics via scikit-learn over the gold label
 set); this module adds expected calibration error, percentile-bootstrap intervals (vectorised,
 :func:`~interlens.metrics.bootstrap_metric_ci`: the same resamples and intervals as resampling
-scikit-learn's metrics, in milliseconds) and a separate count of failed predictions (all-NaN probability rows, e.g. an unparsable generation): a failure is scored as
-wrong, never as an extra class.
+scikit-learn's metrics, in milliseconds) and a separate count of failed predictions (all-NaN
+probability rows, e.g. an unparsable generation): a failure is scored as wrong, never as an extra class.
 """
 
 from __future__ import annotations
