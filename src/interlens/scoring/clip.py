@@ -237,6 +237,26 @@ class ClipScorer(Scorer):
         self.history_ = history
         return self
 
+    def fit_tasks(self, trains: Sequence[Dataset], views: Sequence[View | str] | View | str | None = None, *,
+                  vals: Sequence[Dataset] | None = None) -> ClipScorer:
+        """Several tasks (bench ``it``): one head per (view, task label set), each on that task's data."""
+        if not trains:
+            raise DataError("no training tasks given", field="train")
+        vals = list(vals or [])
+        heads: dict[str, torch.nn.Linear] = {}
+        history = []
+        for n, train in enumerate(trains):
+            self.fit(train, views, val=vals[n] if n < len(vals) else None)
+            for key, head in self.heads_.items():
+                heads[self._task_key(key, train.labels)] = head
+            history += self.history_
+        self.heads_, self.history_, self.labels_ = heads, history, None
+        return self
+
+    @staticmethod
+    def _task_key(view: str, labels: Sequence[str]) -> str:
+        return f"{view}|{'|'.join(labels)}"
+
     def finetune(self, subset: Dataset, view: View | str, *, val: Dataset | None = None,
                  epochs: int | None = None, lr: float | None = None) -> ClipScorer:
         """A new scorer whose ``view`` head (this scorer's, else a fresh one) continues on ``subset``."""
@@ -272,6 +292,14 @@ class ClipScorer(Scorer):
         if not heads:
             return self._zero_shot(inputs, dataset.labels)
         key = str(View(view.modalities))
+        if self.labels_ is None:  # fitted on several tasks: the head of this dataset's label set
+            key = self._task_key(key, dataset.labels)
+            if key not in heads:
+                raise DataError(f"{self.name} has no head for view {view} with labels {list(dataset.labels)}",
+                                field="view")
+            with torch.no_grad():
+                x = torch.tensor(np.concatenate(inputs, axis=1), dtype=torch.float32)
+                return heads[key](x).double().numpy()
         if key not in heads:
             raise DataError(f"{self.name} was fitted on views {sorted(heads)}, not {key}; fit it on that view",
                             field="view")
