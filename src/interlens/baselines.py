@@ -125,15 +125,17 @@ def permutation_test(y_true: Sequence[int], pred_a: Sequence[int], pred_b: Seque
 def paired_bootstrap(y_true: Sequence[int], pred_a: Sequence[int], pred_b: Sequence[int], *, metric: str = "macro_f1",
                      n_labels: int | None = None, n_boot: int = 2000, seed: int = 0) -> dict[str, Any]:
     """Paired bootstrap over test samples of ``metric(a) - metric(b)``: the same resampled indices for
-    both models. Two-sided p = ``min(1, 2 * min(P*(delta <= 0), P*(delta >= 0)))``; 95 % percentile
-    interval of the difference."""
+    both models. Two-sided p = ``min(1, 2 * min(P*(delta <= 0), P*(delta >= 0)))`` with the +1
+    correction of Davison & Hinkley (1997, Sec. 4.2) so a finite resample never reports p = 0; 95 %
+    percentile interval of the difference."""
     y, a, b = _pair(y_true, pred_a, pred_b)
     k = int(n_labels or max(y.max(), a.max(), b.max()) + 1)
     idx = np.random.default_rng(seed).integers(0, len(y), size=(int(n_boot), len(y)))
     deltas = _metric_from_confusion(_confusions(y, a, k, idx), metric) - _metric_from_confusion(
         _confusions(y, b, k, idx), metric)
     delta = metric_value(y, a, metric, k) - metric_value(y, b, metric, k)
-    p = min(1.0, 2 * min(float((deltas <= 0).mean()), float((deltas >= 0).mean())))
+    n = len(deltas)
+    p = min(1.0, 2 * min((float((deltas <= 0).sum()) + 1) / (n + 1), (float((deltas >= 0).sum()) + 1) / (n + 1)))
     return {"p_value": p, "delta": float(delta), "ci95": [float(np.quantile(deltas, 0.025)),
                                                           float(np.quantile(deltas, 0.975))],
             "test": f"paired bootstrap ({int(n_boot)} resamples)"}
