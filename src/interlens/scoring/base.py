@@ -138,6 +138,19 @@ class Scorer(ABC):
                             f"dataset {dataset.name!r} has {dataset.kinds}", file=dataset.source, field="view")
         return "+".join(mods)
 
+    def fit_views(self, train: Dataset, views: Sequence[View | str] | View | str | None) -> list[View]:
+        """The views ``fit`` trains, checked and deduplicated: ``views`` as given, or by default every
+        readable modality alone plus :meth:`default_view` (the unimodal and fused models MMoE Sec. 3.1 needs)."""
+        if isinstance(views, str | View):
+            views = [views]
+        if not views:
+            views = [*self.usable_modalities(train), self.default_view(train)]
+        out: dict[str, View] = {}
+        for v in views:
+            view = self.check_view(train, v)
+            out.setdefault(str(view), view)
+        return list(out.values())
+
     def check_view(self, dataset: Dataset, view: View | str) -> View:
         """``view`` parsed and checked against the dataset and :meth:`supported_views` (refused if not)."""
         view = View.parse(view).check(dataset.modalities, dataset.source)

@@ -231,14 +231,7 @@ class EmbeddingScorer(Scorer):
                             n_classes=len(self.labels_))
 
     def _fit_views(self, train: Dataset, views: Sequence[View | str] | View | str | None) -> list[View]:
-        """The views ``fit`` trains, checked: ``views`` or every usable modality plus all of them together."""
-        if isinstance(views, str | View):
-            views = [views]
-        if not views:
-            mods = self.usable_modalities(train)
-            views = [*mods, self.default_view(train)] if mods else [self.default_view(train)]
-            views = list(dict.fromkeys(str(v) for v in views))
-        return [self.check_view(train, v) for v in views]
+        return self.fit_views(train, views)
 
     @staticmethod
     def _history(train: Dataset, views: list[View], val: Dataset | None) -> list[tuple]:
