@@ -140,14 +140,15 @@ class Scorer(ABC):
 
     def fit_views(self, train: Dataset, views: Sequence[View | str] | View | str | None) -> list[View]:
         """The views ``fit`` trains, checked and deduplicated: ``views`` as given, or by default every
-        readable modality alone plus :meth:`default_view` (the unimodal and fused models MMoE Sec. 3.1 needs)."""
+        readable modality alone plus :meth:`default_view` (the unimodal and fused models MMoE Sec. 3.1 needs).
+        Transforms are dropped: they change the data a model sees, not which model it is."""
         if isinstance(views, str | View):
             views = [views]
         if not views:
             views = [*self.usable_modalities(train), self.default_view(train)]
         out: dict[str, View] = {}
         for v in views:
-            view = self.check_view(train, v)
+            view = View(self.check_view(train, v).modalities)
             out.setdefault(str(view), view)
         return list(out.values())
 

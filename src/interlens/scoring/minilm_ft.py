@@ -197,18 +197,7 @@ class MiniLMFineTuneScorer(Scorer):
             raise DataError(f"{what} data is empty or has unlabeled samples", file=dataset.source, field="label")
 
     def _fit_views(self, train: Dataset, views: Sequence[View | str] | View | str | None) -> list[View]:
-        """``views`` checked, or every text modality alone plus all of them together (deduplicated)."""
-        if isinstance(views, str | View):
-            views = [views]
-        if not views:
-            mods = self.usable_modalities(train)
-            views = [*mods, "+".join(mods)] if len(mods) > 1 else [self.default_view(train)]
-        out: list[View] = []
-        for v in views:
-            view = self.check_view(train, v)
-            if self._key(view) not in {self._key(o) for o in out}:
-                out.append(View(view.modalities))
-        return out
+        return self.fit_views(train, views)
 
     @staticmethod
     def _history(train: Dataset, views: list[View], val: Dataset | None) -> list[tuple]:
