@@ -23,7 +23,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -31,7 +31,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from ..errors import DataError
-from .readers import read_table, table_format
+from .readers import _media, confined, read_table, table_format  # noqa: F401 - re-exported: files' path rules
 from .schema import Dataset, Sample, infer_kind
 from .splits import DEFAULT_FRACTIONS, seeded_split
 
@@ -145,20 +145,6 @@ def load_spec(path: str | os.PathLike) -> DatasetFile:
         raise DataError(_explain(err), file=str(path)) from None
 
 
-def confined(folder: Path, value: str, *, file: str, record: str | None = None, field: str = "path") -> Path:
-    """``folder / value`` for a relative path that stays inside ``folder`` (checked without following
-    links); an absolute path or one that climbs out with ``..`` is refused."""
-    pure = PurePath(value)
-    if pure.is_absolute() or pure.drive:
-        raise DataError(f"absolute path {value!r} not allowed; paths are relative to the dataset file's folder "
-                        f"{folder}", file=file, record=record, field=field)
-    normal = os.path.normpath(value)
-    if normal == ".." or normal.startswith(".." + os.sep) or normal.startswith("../"):
-        raise DataError(f"path {value!r} leaves the dataset file's folder {folder}", file=file, record=record,
-                        field=field)
-    return folder / normal
-
-
 def _fractions(value: Any, file: str) -> dict[str, float]:
     if isinstance(value, list | tuple):
         if len(value) != 3:
@@ -195,20 +181,6 @@ def _as_features(value: Any, file: str, record: str, column: str) -> np.ndarray:
         raise DataError(f"a features value must be a non-empty flat list of numbers, got shape {array.shape}",
                         file=file, record=record, field=column)
     return array
-
-
-def _media(value: Any, kind: str, folder: Path, file: str, record: str, column: str) -> Any:
-    """A path value (or a list of frame paths for video) resolved against ``folder`` and checked."""
-    if isinstance(value, list | tuple) and kind == "video":
-        return [_media(v, "image", folder, file, record, column) for v in value]
-    if not isinstance(value, str):
-        raise DataError(f"an {kind} value must be a file path relative to the dataset file, got "
-                        f"{type(value).__name__}", file=file, record=record, field=column)
-    path = confined(folder, value.strip(), file=file, record=record, field=column)
-    if not path.exists():
-        raise DataError(f"{kind} file not found: {value} (relative to {folder})", file=file, record=record,
-                        field=column)
-    return str(path.resolve())
 
 
 def _splits(dataset: Dataset, column: str, file: str) -> tuple[dict[str, list[str]], dict[str, str]]:
@@ -263,7 +235,7 @@ def read_dataset_file(path: str | os.PathLike, **options: Any) -> Dataset:
     try:
         base = read_table(table, id=spec.id, label=spec.label, modalities=columns, group=spec.group,
                           split=spec.split, labels=spec.labels, name=spec.name or path.stem,
-                          kinds=declared)
+                          kinds=declared, media_root=None)  # media resolve against the YAML's folder below
     except DataError as err:
         raise DataError(f"{err.reason} (dataset file {file})", file=err.file, record=err.record,
                         field=err.field) from None

@@ -16,7 +16,7 @@ import math
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from ..errors import DataError
@@ -181,11 +181,42 @@ def get_field(record: Record, column: str, file: str, *, required: bool = True, 
     return value
 
 
+def confined(folder: Path, value: str, *, file: str, record: str | None = None, field: str = "path") -> Path:
+    """``folder / value`` for a relative path that stays inside ``folder`` (checked without following
+    links); an absolute path or one that climbs out with ``..`` is refused."""
+    pure = PurePath(value)
+    if pure.is_absolute() or pure.drive:
+        raise DataError(f"absolute path {value!r} not allowed; paths are relative to the dataset file's folder "
+                        f"{folder}", file=file, record=record, field=field)
+    normal = os.path.normpath(value)
+    if normal == ".." or normal.startswith(".." + os.sep) or normal.startswith("../"):
+        raise DataError(f"path {value!r} leaves the dataset file's folder {folder}", file=file, record=record,
+                        field=field)
+    return folder / normal
+
+
+def _media(value: Any, kind: str, folder: Path, file: str, record: str, column: str, *,
+           allow_outside: bool = False) -> Any:
+    """A path value (or a list of frame paths for video) resolved against ``folder`` and checked."""
+    if isinstance(value, list | tuple) and kind == "video":
+        return [_media(v, "image", folder, file, record, column, allow_outside=allow_outside) for v in value]
+    if not isinstance(value, str):
+        raise DataError(f"an {kind} value must be a file path relative to the dataset file, got "
+                        f"{type(value).__name__}", file=file, record=record, field=column)
+    path = (folder / value.strip() if allow_outside else
+            confined(folder, value.strip(), file=file, record=record, field=column))
+    if not path.exists():
+        raise DataError(f"{kind} file not found: {value} (relative to {folder})", file=file, record=record,
+                        field=column)
+    return str(path.resolve())
+
+
 def read_table(path: str | os.PathLike, *, id: str, label: str | None = None,
                modalities: Mapping[str, str], group: str | None = None, split: str | None = None,
                labels: Sequence[Any] | None = None, splits: Sequence[str] | None = None,
                name: str | None = None, task: str = "classification",
-               dimension: str | None = None, kinds: Mapping[str, str] | None = None) -> Dataset:
+               dimension: str | None = None, kinds: Mapping[str, str] | None = None,
+               media_root: str | os.PathLike | None = "table", allow_outside: bool = False) -> Dataset:
     """Read a table into a :class:`Dataset` using a column mapping.
 
     ``modalities`` maps modality name -> column (e.g. ``{"text": "utterance"}``). ``labels`` fixes the
@@ -195,6 +226,9 @@ def read_table(path: str | os.PathLike, *, id: str, label: str | None = None,
     ``Sample.meta``. Ids are kept as exact strings. Values are kept as read: a JSON list (dialogue
     turns) stays a list, a CSV cell holding ``["a", "b"]`` stays a string. ``kinds`` declares the
     kind of some modalities (the others are inferred, see :func:`schema.infer_kind`).
+    Image / audio / video values are file paths resolved against ``media_root`` (default: the table's
+    folder, never the current directory) and must stay inside it -- ``..`` escapes and absolute paths are
+    refused unless ``allow_outside=True``; ``media_root=None`` keeps them as read.
     """
     path = Path(path)
     file = str(path)
@@ -255,6 +289,16 @@ def read_table(path: str | os.PathLike, *, id: str, label: str | None = None,
     if empty:
         raise DataError(f"split {empty[0]!r} is empty (no row has {split}={empty[0]!r})", file=file,
                         field=split or "split")
+    if media_root is not None and samples:
+        from .schema import infer_kind
+
+        root = path.resolve().parent if media_root == "table" else Path(media_root).resolve()
+        for m in modalities:
+            kind = (kinds or {}).get(m) or infer_kind(samples[0].inputs[m])
+            if kind in ("image", "audio", "video"):
+                for sample in samples:
+                    sample.inputs[m] = _media(sample.inputs[m], kind, root, file, sample.meta["record"],
+                                              modalities[m], allow_outside=allow_outside)
     return Dataset(name=name or path.stem, labels=tuple(label_set or sorted(found_labels)), samples=samples,
                    modalities=tuple(modalities), splits=split_ids, task=task, dimension=dimension,
                    source=file, kinds=dict(kinds or {}), info={"format": kind, "columns": {"id": id, "label": label,
