@@ -219,6 +219,8 @@ def toy_dataset(n: int = 12, labels: tuple[str, ...] = ("sarcastic", "sincere"),
 
 # -- further model families (issue 17): BLIP-2, InternVL, LLaVA-OneVision, LLaVA-NeXT-Video, CLIP -------------
 FAMILY_SPECIAL_TOKENS = [*SPECIAL_TOKENS, "<video>", "<IMG_CONTEXT>", "<img>", "</img>"]
+#: Qwen2-Audio's placeholders (only in the ``audio`` tokenizer, so the other families keep their vocabulary)
+AUDIO_SPECIAL_TOKENS = ["<|audio_bos|>", "<|AUDIO|>", "<|audio_eos|>"]
 
 
 @functools.cache
@@ -231,11 +233,12 @@ def tiny_family_tokenizer(kind: str = "qwen", vocab_size: int = 400):
     tk = Tokenizer(models.BPE())
     tk.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tk.decoder = decoders.ByteLevel()
+    specials = FAMILY_SPECIAL_TOKENS + (AUDIO_SPECIAL_TOKENS if kind == "audio" else [])
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-                                  special_tokens=FAMILY_SPECIAL_TOKENS, show_progress=False)
+                                  special_tokens=specials, show_progress=False)
     tk.train_from_iterator(corpus(), trainer)
     tok = PreTrainedTokenizerFast(tokenizer_object=tk, eos_token="<|im_end|>", pad_token="<pad>",
-                                  additional_special_tokens=[t for t in FAMILY_SPECIAL_TOKENS[1:] if t != "<pad>"])
+                                  additional_special_tokens=[t for t in specials[1:] if t != "<pad>"])
     tok.chat_template = FAMILY_TEMPLATES[kind]
     return tok
 
@@ -247,7 +250,10 @@ def chatml_template(image_text: str) -> str:
 
 #: tokenizer kind -> chat template (``plain``: none, as BLIP-2's OPT tokenizer)
 FAMILY_TEMPLATES = {"qwen": QWEN_CHAT_TEMPLATE, "llava": LLAVA_CHAT_TEMPLATE, "plain": None,
-                    "internvl": chatml_template("<IMG_CONTEXT>\n"), "onevision": chatml_template("<image>\n")}
+                    "internvl": chatml_template("<IMG_CONTEXT>\n"), "onevision": chatml_template("<image>\n"),
+                    "audio": QWEN_CHAT_TEMPLATE.replace(
+                        "{%- if part['type'] == 'image' -%}{{- '<|vision_start|><|image_pad|><|vision_end|>' -}}",
+                        "{%- if part['type'] == 'audio' -%}{{- 'Audio 1: <|audio_bos|><|AUDIO|><|audio_eos|>\n' -}}")}
 
 
 def _small_text_config(tok, **extra):
@@ -352,6 +358,41 @@ def tiny_llava_next_video(seed: int = 0):
     processor = LlavaNextImageProcessorPil(size={"shortest_edge": 56}, image_grid_pinpoints=pinpoints,
                                            crop_size={"height": 56, "width": 56})
     return model, tok, processor
+
+
+def tiny_qwen2_audio(seed: int = 0):
+    """Qwen2AudioForConditionalGeneration: 2-layer Whisper-style encoder (16 mel bins, 1 s windows: 100 frames,
+    ``max_source_positions`` 50) + Qwen2; a WhisperFeatureExtractor built locally (16 kHz, hop 160)."""
+    from transformers import Qwen2AudioConfig, Qwen2AudioForConditionalGeneration, WhisperFeatureExtractor
+
+    tok = tiny_family_tokenizer("audio")
+    _seeded(seed)
+    config = Qwen2AudioConfig(
+        audio_config=dict(num_mel_bins=16, encoder_layers=2, encoder_attention_heads=2, encoder_ffn_dim=64,
+                          d_model=32, max_source_positions=50),
+        text_config=dict(model_type="qwen2", **_small_text_config(tok)),
+        audio_token_index=tok.convert_tokens_to_ids("<|AUDIO|>"), tie_word_embeddings=True)
+    model = Qwen2AudioForConditionalGeneration(config).eval()
+    extractor = WhisperFeatureExtractor(feature_size=16, sampling_rate=16000, hop_length=160, chunk_length=1,
+                                        n_fft=400, return_attention_mask=True)
+    return model, tok, extractor
+
+
+def write_wav(path: Path, seconds: float = 0.5, rate: int = 8000, freq: float = 440.0, seed: int = 0) -> Path:
+    """A 16-bit mono WAV: a sine at ``freq`` plus a little noise (``rate`` differs from 16 kHz on purpose)."""
+    import wave
+
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * rate)) / rate
+    wav = 0.5 * np.sin(2 * np.pi * freq * t) + 0.05 * rng.standard_normal(t.size)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as handle:
+        handle.setnchannels(1)
+        handle.setsampwidth(2)
+        handle.setframerate(rate)
+        handle.writeframes((np.clip(wav, -1, 1) * 32767).astype("<i2").tobytes())
+    return path
 
 
 def tiny_clip(seed: int = 0):

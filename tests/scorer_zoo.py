@@ -117,6 +117,8 @@ ZOO: dict[str, tuple[Callable[[], dict[str, Any]], tuple[str, str]]] = {
                  ("utterance", "utterance+photo")),
     "llava-onevision": (lambda: {"model_path": tiny_family_path("tiny_llava_onevision"), "train": dict(HF_TRAIN),
                                  "batch_size": 4}, ("utterance", "utterance+photo")),
+    "llava-next-video": (lambda: {"model_path": tiny_family_path("tiny_llava_next_video"), "train": dict(HF_TRAIN),
+                                  "batch_size": 4}, ("utterance", "utterance+photo")),
 }
 
 
@@ -157,5 +159,5 @@ MEASURE_PAIR: dict[str, tuple[str, str]] = {
     "embedding": ("utterance", "photo"), "minilm-ft": ("utterance", "context"), "hf-lm": ("utterance", "context"),
     "hf-vlm": ("utterance", "photo"), "precomputed": ("utterance", "context"),
     "clip": ("utterance", "photo"), "blip2": ("utterance", "photo"), "internvl": ("utterance", "photo"),
-    "llava-onevision": ("utterance", "photo"),
+    "llava-onevision": ("utterance", "photo"), "llava-next-video": ("utterance", "photo"),
 }

@@ -1,5 +1,5 @@
-"""Model families of issue 17 (BLIP-2, InternVL, LLaVA-OneVision, Qwen2-VL video, CLIP) on tiny random-weight
-models: one-pass label scores equal K naive forwards, batch size does not change scores, videos reach the
+"""Model families of issue 17 (BLIP-2, InternVL, LLaVA-OneVision, LLaVA-NeXT-Video, Qwen2-VL video, CLIP) on tiny
+random-weight models: one-pass label scores equal K naive forwards, batch size does not change scores, videos reach the
 family's native video input with a fixed frame count, folders are detected by their config, and an
 unsupported architecture is refused in one line."""
 
@@ -16,6 +16,7 @@ from hf_tiny import (
     tiny_clip,
     tiny_image,
     tiny_internvl,
+    tiny_llava_next_video,
     tiny_llava_onevision,
     tiny_qwen2_vl,
     toy_dataset,
@@ -31,8 +32,8 @@ from interlens.scoring.registry import make_scorer
 
 LABELS = ("sarcastic", "sincere", "ask for help")
 BUILDERS = {"blip2": tiny_blip2, "internvl": tiny_internvl, "llava-onevision": tiny_llava_onevision,
-            "qwen2-vl": tiny_qwen2_vl}
-NATIVE_VIDEO = ("llava-onevision", "qwen2-vl")
+            "llava-next-video": tiny_llava_next_video, "qwen2-vl": tiny_qwen2_vl}
+NATIVE_VIDEO = ("llava-onevision", "llava-next-video", "qwen2-vl")
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -89,6 +90,11 @@ def test_video_reaches_native_input_with_a_fixed_frame_count(family, videos):
         assert all(p.extra["pixel_values_videos"].shape[:2] == (1, 4) for p in prompts)
         video_id = scorer.builder_.encoder.video_token_id
         assert all(p.ids.count(video_id) == 5 for p in prompts)
+    elif name == "llava-next-video":  # 4 frames x (4x4 grid pooled by stride 2 -> 2x2), no newline = 16 tokens
+        assert all(p.extra["pixel_values_videos"].shape == (1, 4, 3, 56, 56) for p in prompts)
+        video_id = scorer.builder_.encoder.video_token_id
+        assert all(p.ids.count(video_id) == 16 for p in prompts)
+        assert all(scorer.builder_.encoder.image_token_id not in p.ids for p in prompts)
     else:  # frames as images: <= max_frames images
         assert all(0 < p.pixel_values.shape[0] <= 4 for p in prompts)
 
@@ -125,6 +131,20 @@ def test_llava_onevision_counts_anyres_tokens_like_its_processor(data):
         w, h = s.inputs["image"].size
         assert p.ids.count(image_id) == counter._get_number_of_features(h, w, 28, 28)
     assert {p.ids.count(image_id) for p in prompts} == {24, 14}
+
+
+def test_llava_next_video_counts_anyres_tokens_like_its_processor(data):
+    model, tok, processor = tiny_llava_next_video(seed=1)
+    scorer = HFVLMScorer(model=model, tokenizer=tok, image_processor=processor).load()
+    prompts, _, _ = scorer.builder_.encode(data, "text+image")
+    image_id = model.config.image_token_index
+    # 56x56 -> pinpoint 56x56: base 4x4 + unpadded 4x4 + 4 newlines = 36 (CLS dropped by "default"); 84 wide x 56
+    # high -> pinpoint 56 high x 112 wide, unpadded, + newlines: 44 (LlavaNextVideoProcessor's arithmetic)
+    counts = {p.ids.count(image_id) for p in prompts}
+    assert counts == {36, 44}
+    for p, s in zip(prompts, data.samples, strict=True):
+        w, h = s.inputs["image"].size
+        assert p.ids.count(image_id) == scorer.builder_.encoder.counter._get_number_of_features(h, w, 56, 56)
 
 
 def test_folders_are_detected_and_family_scorers_refuse_other_families(tmp_path):

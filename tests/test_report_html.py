@@ -214,3 +214,15 @@ def test_report_command_and_schema_refuse_bad_input(tmp_path):
     with pytest.raises(DataError, match="field 'provenance.command'"):
         validate_results({"kind": "x", "provenance": {"kind": "x", "interlens_version": "0", "interlens_revision": None,
                                                       "created": "now"}})
+
+
+def test_experts_train_and_debias_evaluate_reports(browser, tmp_path):
+    _invoke(["experts", "train", "--dataset", "synthetic", "-d", "n=300", "--seed", "0", "--categories", "planted",
+             "-s", "epochs=3", "--no-save-models", "--out", str(tmp_path / "experts")])
+    experts = check_report(browser, tmp_path / "experts", "interlens experts train", "experts-train")
+    assert experts["kind"] == "interlens.experts.train" and "models" not in experts
+    assert experts["provenance"]["seeds"] == [0] and not (tmp_path / "experts" / "models").exists()
+    _invoke(["debias", "evaluate", "--n", "400", "--method", "mid", "--setting", "n_trials=5",
+             "--out", str(tmp_path / "debias")])
+    debias = check_report(browser, tmp_path / "debias", "interlens debias evaluate", "debias-evaluate")
+    assert debias["kind"] == "interlens.debias.evaluate" and "MID" in debias["main"]

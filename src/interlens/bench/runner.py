@@ -20,6 +20,10 @@ The view is the scorer's :meth:`~interlens.scoring.base.Scorer.default_view` of 
 Every finished task x seed unit is written atomically to ``<out>/units/<method>__<task>__seed<k>.json``
 together with a config hash (scorer, params, method, task spec, data fingerprint, limit); a re-run
 skips units whose file exists with the same hash, so a killed run resumes where it stopped.
+Each unit's per-sample predictions (id, gold, predicted label, probabilities; like lm-eval's
+``--log_samples``) go to ``<out>/samples/<unit>.jsonl``; with ``save_models`` every trained model is
+saved with its ``save_pretrained`` under ``<out>/models/<unit>/`` (instruction tuning: ``it__seed<k>``).
+:meth:`Runner.artifacts` lists both (relative to ``out``) for ``results.json``.
 
 Units run on an executor (:mod:`interlens.execution`): in this process by default, or as Ray tasks
 (one per task x seed; one per seed for instruction tuning) declaring one CPU (and one GPU for a
@@ -28,6 +32,8 @@ Units run on an executor (:mod:`interlens.execution`): in this process by defaul
 
 from __future__ import annotations
 
+import json
+import logging
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -38,7 +44,7 @@ import numpy as np
 from ..data.schema import Dataset, Sample
 from ..errors import DataError, unknown_name
 from ..execution.base import Executor, current_executor, resources_for
-from ..io import read_json, write_json
+from ..io import atomic_write_text, read_json, to_jsonable, write_json
 from ..scoring.base import Capability, CapabilityError, Scorer, fingerprint_of, require
 from ..scoring.registry import check_param_names, make_scorer, scorer_class
 from .methods import METHODS, Method
@@ -47,6 +53,8 @@ from .results import RunResults, UnitResult, summarize, task_report
 
 #: the capability each method needs from the scorer class
 NEEDS = {Method.ZERO_SHOT: Capability.ZERO_SHOT, Method.SFT: Capability.TRAINABLE, Method.IT: Capability.TRAINABLE}
+
+logger = logging.getLogger(__name__)
 
 
 def _limit(dataset: Dataset, n: int | None) -> Dataset:
@@ -73,8 +81,8 @@ class Runner:
     def __init__(self, tasks: Sequence[TaskSpec], scorer: str, method: Method | str, seeds: Sequence[int],
                  out: str | Path, *, scorer_params: dict[str, Any] | None = None,
                  data_root: str | Path | None = None, limit: int | None = None, n_boot: int = 1000,
-                 load: Callable[[TaskSpec], Dataset] | None = None, log: Callable[[str], None] | None = None
-                 ) -> None:
+                 load: Callable[[TaskSpec], Dataset] | None = None, log: Callable[[str], None] | None = None,
+                 save_models: bool = False) -> None:
         self.method = _parse_method(method)
         self.scorer_cls = scorer_class(scorer)
         self.scorer, self.scorer_params = scorer, dict(scorer_params or {})
@@ -101,6 +109,7 @@ class Runner:
                                   "tasks, each with its own prompt), needed for bench it")
         self._make(self.seeds[0])  # parameter values are checked now, before any work
         self.out, self.limit, self.n_boot = Path(out), limit, n_boot
+        self.save_models = save_models
         self.load = load or (lambda task: task.load(data_root))
         self.log = log or (lambda msg: None)
         self._data: dict[str, Dataset] = {}
@@ -137,6 +146,42 @@ class Runner:
     def unit_path(self, task: TaskSpec, seed: int) -> Path:
         return self.out / "units" / f"{self.method.value}__{task.name}__seed{seed}.json"
 
+    def unit_name(self, task: TaskSpec | str, seed: int) -> str:
+        return f"{self.method.value}__{getattr(task, 'name', task)}__seed{seed}"
+
+    def samples_path(self, task: TaskSpec | str, seed: int) -> Path:
+        return self.out / "samples" / f"{self.unit_name(task, seed)}.jsonl"
+
+    def model_dir(self, task: TaskSpec | None, seed: int) -> Path:
+        """Where a unit's model is saved (``task=None``: the seed's instruction-tuned model)."""
+        return self.out / "models" / (f"{self.method.value}__seed{seed}" if task is None
+                                      else self.unit_name(task, seed))
+
+    def _save_model(self, model: Scorer, task: TaskSpec | None, seed: int) -> None:
+        """``model.save_pretrained`` into :meth:`model_dir` (when asked and the scorer can save)."""
+        if not self.save_models or self.method is Method.ZERO_SHOT:
+            return
+        if not callable(getattr(model, "save_pretrained", None)):
+            logger.warning("scorer %s has no save_pretrained; its models are not saved", self.scorer)
+            return
+        model.save_pretrained(self.model_dir(task, seed))
+        logger.info("saved model: %s", self.model_dir(task, seed))
+
+    def artifacts(self) -> dict[str, dict[str, str]]:
+        """The saved models and per-sample files of this run's units that exist, relative to ``out``."""
+        models: dict[str, str] = {}
+        samples: dict[str, str] = {}
+        for seed in self.seeds:
+            if self.method is Method.IT and (folder := self.model_dir(None, seed)).is_dir():
+                models[folder.name] = folder.relative_to(self.out).as_posix()
+            for task in self.tasks:
+                name = self.unit_name(task, seed)
+                if (folder := self.model_dir(task, seed)).is_dir():
+                    models[name] = folder.relative_to(self.out).as_posix()
+                if (path := self.samples_path(task, seed)).is_file():
+                    samples[name] = path.relative_to(self.out).as_posix()
+        return {"models": models, "samples": samples}
+
     def config(self, task: TaskSpec, seed: int) -> str:
         extra = [list(task.prompt_modalities)] if task.prompt_modalities and is_prompt_based(self.scorer_cls) else []
         return fingerprint_of(self.scorer, self.scorer_params, self.method.value, task.to_dict(), seed, self.limit,
@@ -166,7 +211,7 @@ class Runner:
                             f"method {self.method.value} needs a trained model", field="scorer")
 
     def _evaluate(self, task: TaskSpec, seed: int, model: Scorer, view: str, fit_s: float, started: float,
-                  it_labels: tuple[str, ...] | None = None) -> tuple[UnitResult, str]:
+                  it_labels: tuple[str, ...] | None = None) -> tuple[UnitResult, str, list[dict[str, Any]]]:
         test = self.split(task, "eval")
         assert test is not None  # noqa: S101 - splits.eval is required by TaskSpec
         if it_labels is not None:
@@ -187,10 +232,13 @@ class Runner:
                           scorer_fingerprint=str(model.fingerprint), data_fingerprint=self.data(task).fingerprint(),
                           evaluation_split=task.evaluation_split, metrics=metrics, config=self.config(task, seed),
                           wall_s=time.perf_counter() - started, fit_s=fit_s)
-        return unit, view
+        return unit, view, sample_rows(test, probs, task.labels)
 
-    def _record(self, unit: UnitResult, view: str) -> UnitResult:
-        """Write one finished unit (in the driver, as soon as it arrives) and log it."""
+    def _record(self, unit: UnitResult, view: str, samples: list[dict[str, Any]]) -> UnitResult:
+        """Write one finished unit and its per-sample predictions (in the driver, as soon as it arrives)
+        and log it."""
+        atomic_write_text(self.samples_path(unit.task, unit.seed),
+                          "".join(json.dumps(to_jsonable(row), ensure_ascii=False) + "\n" for row in samples))
         write_json(self.unit_path(self._task(unit.task), unit.seed), unit.__dict__)
         self.computed.append((unit.task, unit.seed))
         metrics = unit.metrics
@@ -201,7 +249,7 @@ class Runner:
     def _task(self, name: str) -> TaskSpec:
         return next(t for t in self.tasks if t.name == name)
 
-    def _work(self, item: tuple[int, list[TaskSpec]]) -> list[tuple[UnitResult, str]]:
+    def _work(self, item: tuple[int, list[TaskSpec]]) -> list[tuple[UnitResult, str, list[dict[str, Any]]]]:
         """One executor item: an instruction-tuning seed (all its tasks), or one task x seed unit."""
         seed, todo = item
         if self.method is Method.IT:
@@ -210,10 +258,12 @@ class Runner:
         t0 = time.perf_counter()
         model = self._make(seed)
         view = self.view(model, task)
+        logger.debug("unit %s: %s on view %s", self.unit_name(task, seed), self.scorer, view)
         if self.method is Method.SFT:
             train = self.split(task, "fit")
             assert train is not None  # noqa: S101 - checked in the constructor
             self._fit(model, train, view, self.split(task, "val"))
+            self._save_model(model, task, seed)
         return [self._evaluate(task, seed, model, view, time.perf_counter() - t0, t0)]
 
     def __getstate__(self) -> dict[str, Any]:
@@ -250,8 +300,8 @@ class Runner:
         cpus, gpus = resources_for(self.scorer_params.get("device"))
         for _, finished in (executor or current_executor()).map_unordered(self._work, work, num_cpus=cpus,
                                                                           num_gpus=gpus):
-            for unit, view in finished:
-                units[(unit.task, unit.seed)] = self._record(unit, view)
+            for unit, view, samples in finished:
+                units[(unit.task, unit.seed)] = self._record(unit, view, samples)
         summaries = [summarize(task, [units[(task.name, s)] for s in self.seeds]) for task in self.tasks]
         fingerprints = {f"{t.name}/seed{s}": units[(t.name, s)].scorer_fingerprint
                         for t in self.tasks for s in self.seeds}
@@ -261,7 +311,7 @@ class Runner:
                           wall_s=time.perf_counter() - started)
 
     # -- instruction tuning -----------------------------------------------------------------------
-    def _run_it(self, seed: int, todo: list[TaskSpec]) -> list[tuple[UnitResult, str]]:
+    def _run_it(self, seed: int, todo: list[TaskSpec]) -> list[tuple[UnitResult, str, list[dict[str, Any]]]]:
         t0 = time.perf_counter()
         model = self._make(seed)
         view = self._common_view(model)
@@ -276,6 +326,7 @@ class Runner:
             self._fit(model, train, view, val)
         fit_s = time.perf_counter() - t0
         self.it_models[seed] = model
+        self._save_model(model, None, seed)
         return [self._evaluate(task, seed, model, view, fit_s, time.perf_counter(), labels) for task in todo]
 
     def _common_view(self, model: Scorer) -> str:
@@ -300,6 +351,18 @@ class Runner:
         first = parts[0][1]
         return Dataset(name=f"it-union/{key}", labels=labels, samples=samples, modalities=tuple(modalities),
                        splits={}, kinds={m: first.kind(m) for m in modalities})
+
+
+def sample_rows(test: Dataset, probs: np.ndarray, labels: Sequence[str]) -> list[dict[str, Any]]:
+    """Per-sample predictions of one unit: id, gold and predicted label, probabilities by label
+    (a sample the scorer could not score has ``pred`` and ``probs`` null)."""
+    rows = []
+    for sample, p in zip(test.samples, probs, strict=True):
+        scored = not np.isnan(p).all()
+        rows.append({"id": sample.id, "gold": sample.label,
+                     "pred": labels[int(np.nanargmax(p))] if scored else None,
+                     "probs": dict(zip(labels, (float(v) for v in p), strict=True)) if scored else None})
+    return rows
 
 
 def majority_report(y: np.ndarray, probs: np.ndarray, fit: Dataset | None, labels: Sequence[str]) -> dict[str, Any]:
@@ -329,6 +392,7 @@ def _prefixed(task: TaskSpec, dataset: Dataset, labels: tuple[str, ...],
 def run_benchmark(tasks: Sequence[TaskSpec], scorer: str, method: Method | str, seeds: Sequence[int],
                   out: str | Path, **kw: Any) -> RunResults:
     """Run (or resume) a benchmark and write ``<out>/results.json``."""
-    results = Runner(tasks, scorer, method, seeds, out, **kw).run()
-    write_json(Path(out) / "results.json", results.to_dict())
+    runner = Runner(tasks, scorer, method, seeds, out, **kw)
+    results = runner.run()
+    write_json(Path(out) / "results.json", {**results.to_dict(), **runner.artifacts()})
     return results

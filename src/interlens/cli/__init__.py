@@ -42,9 +42,16 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                        help="Print interlens's version (and source revision) and exit."),
-          debug: bool = DEBUG_OPTION) -> None:
+          debug: bool = DEBUG_OPTION,
+          verbose: int = typer.Option(0, "--verbose", "-v", count=True,
+                                      help="More log output (debug messages of the library)."),
+          quiet: bool = typer.Option(False, "--quiet", "-q", help="Only warnings and errors; no progress bars.")
+          ) -> None:
     """interlens: measure and use multimodal interactions."""
+    from ..logs import configure
+
     set_debug(debug)  # --debug: the traceback instead of the one-line error
+    configure(verbose=verbose, quiet=quiet)  # the `interlens` logger's level, progress bars on/off
 
 
 def main() -> None:

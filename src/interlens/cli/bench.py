@@ -56,17 +56,22 @@ def run(
     data_root: DataRoot = None,
     executor: ExecutorOption = "local",
     ray_address: RayAddress = None,
+    save_models: Annotated[bool, typer.Option("--save-models/--no-save-models",
+                                              help="Save each trained model (save_pretrained) under "
+                                                   "OUT/models/<unit>/.")] = True,
 ) -> None:
-    """Run (or resume) tasks x seeds with one scorer and method; writes OUT/results.json."""
+    """Run (or resume) tasks x seeds with one scorer and method; writes OUT/results.json, per-sample
+    predictions OUT/samples/<unit>.jsonl and (--save-models) the trained models OUT/models/<unit>/."""
     from ..bench import Runner, parse_tasks
     from ..execution import executor_session
 
     specs = parse_tasks(tasks, **parse_options(dataset_option))
     runner = Runner(specs, scorer, method, range(seeds), out, scorer_params=parse_options(scorer_option),
-                    data_root=data_root, limit=limit, n_boot=n_boot, log=console.print)
+                    data_root=data_root, limit=limit, n_boot=n_boot, log=console.print,
+                    save_models=save_models)
     with executor_session(executor, address=ray_address):
         results = runner.run()
-    write_results(out, results.to_dict())
+    write_results(out, {**results.to_dict(), **runner.artifacts()})
     for task in results.tasks:
         acc = task.summary["acc"]
         console.print(f"{task.title}: ACC {100 * acc['mean']:.2f} ± {100 * acc['std']:.2f} ({task.evaluation_split})")

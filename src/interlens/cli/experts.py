@@ -81,6 +81,9 @@ def train(
     data_root: DataRoot = None,
     executor: ExecutorOption = "local",
     ray_address: RayAddress = None,
+    save_models: Annotated[bool, typer.Option("--save-models/--no-save-models",
+                                              help="Save each seed's baseline, experts and router under "
+                                                   "OUT/models/seed<k>/.")] = True,
 ) -> None:
     """Train a baseline, one expert per interaction type and a router; compare every fusion on test."""
     from ..execution import executor_session
@@ -95,7 +98,8 @@ def train(
                                       grouping=grouping, delta=delta, train_filters=train_filters,
                                       modalities=modality, folds=folds, view=view, min_subset=min_subset,
                                       expert_epochs=expert_epochs, expert_lr=expert_lr, router=router,
-                                      class_balanced=class_balanced, rq4=rq4, n_random=n_random, log=console.print)
+                                      class_balanced=class_balanced, rq4=rq4, n_random=n_random, log=console.print,
+                                      save_models=out / "models" if save_models else None)
     path = write_experts_results(results, out)
     settings = results["settings"]
     _print_table(results["summary"], f"{results['dataset']['name']} · {results['scorer']['name']} · "

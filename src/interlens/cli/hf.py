@@ -63,6 +63,9 @@ def train(
     device: Annotated[str, typer.Option(help="cpu or cuda.")] = "cpu",
     scorer_option: ScorerOptions = None,
     data_root: DataRoot = None,
+    save_models: Annotated[bool, typer.Option("--save-models/--no-save-models",
+                                              help="Save the trained adapter (PEFT format) under "
+                                                   "OUT/adapters/<name>/.")] = True,
 ) -> dict[str, Any]:
     """LoRA-tune a local HF model on a dataset's train split; select by label accuracy/F1 on its dev split."""
     from ..scoring.hf import LoraSpec, TrainConfig
@@ -76,12 +79,14 @@ def train(
     extra = {"template": template, "template_vars": parse_options(template_var), "dtype": dtype, "device": device,
              **parse_options(scorer_option)}
     summary = train_adapter(data_set, scorer=scorer, model_path=model, view=view, adapter=adapter, config=config,
-                            out=out, **extra)
+                            out=out if save_models else None, **extra)
+    if "adapter_dir" in summary:
+        summary["models"] = {adapter: summary["adapter_dir"]}
     best = summary["train"]["best_score"]
     losses = summary["train"]["losses"]
     console.print(f"adapter {adapter!r}: {len(losses)} steps, loss {losses[0]:.4f} -> {losses[-1]:.4f}"
                   + (f", best val {select_metric} {best:.4f}" if best is not None else "")
-                  + f"; saved to {summary['adapter_dir']}")
+                  + (f"; saved to {summary['adapter_dir']}" if "adapter_dir" in summary else "; not saved"))
     write_results(out, summary)
     return summary
 

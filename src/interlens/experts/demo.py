@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import warnings
 from typing import Any
 
@@ -23,9 +24,8 @@ def demo_experts(dataset: Dataset, scorer: Any, *, progress: bool = False, seed:
     full report}``.
     """
     if progress:
-        from rich.console import Console
-
-        Console().print("experts: measuring categories, training baseline, R/U/S experts and router ...")
+        logging.getLogger(__name__).info("experts: measuring categories, training baseline, R/U/S experts and "
+                                         "router ...")
     cats = measured_categories(scorer, dataset, seed=seed, train_filters=False)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ExpertFallbackWarning)

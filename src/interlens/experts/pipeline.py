@@ -10,12 +10,18 @@ seeds (App. I.5), every fusion strategy (Sec. 6.2) and optionally RQ4 (Sec. 5, E
 :func:`write_experts_results` writes ``results.json`` and the plots. :func:`fuse_stored_logits`
 is ``interlens experts evaluate``: every fusion of precomputed expert logits (no training).
 Seeds run on the current executor (:mod:`interlens.execution`): in order here, or as Ray tasks.
+With ``save_models`` (a folder) each seed's trained parts are saved under ``<folder>/seed<k>/``:
+``baseline/`` and ``expert_<name>/`` (the scorer's ``save_pretrained``) and ``router/`` (see
+:func:`save_router`); ``results["models"]`` lists them.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
+import logging
+import os
 from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
 from pathlib import Path
@@ -26,9 +32,22 @@ import numpy as np
 from ..data.schema import Dataset
 from ..errors import DataError
 from ..execution.base import Executor, current_executor, resources_for
-from ..io import read_json, write_json
+from ..io import atomic_write, read_json, to_jsonable, write_json
 from .router import ROUTER_KINDS, InteractionRouter
-from .train import GROUPINGS, aggregate_seeds, check_experts_scorer, measured_categories, run_experts, run_rq4
+from .train import (
+    GROUPINGS,
+    ExpertSystem,
+    aggregate_seeds,
+    check_experts_scorer,
+    evaluate_experts,
+    measured_categories,
+    reseeded,
+    run_experts,
+    run_rq4,
+    train_experts,
+)
+
+logger = logging.getLogger(__name__)
 
 #: the splits an experts study needs
 REQUIRED_SPLITS = ("train", "dev", "test")
@@ -85,14 +104,15 @@ def train_experts_study(dataset: Dataset, scorer: Any, *, categories: Categories
                         train_filters: bool = True, modalities: Sequence[str] | None = None, folds: int = 2,
                         view: str | None = None, min_subset: int = 8, expert_epochs: int | None = None,
                         expert_lr: float | None = None, router: str = "mlp", class_balanced: bool = False,
-                        rq4: bool = False, n_random: int = 3, log: Callable[[str], None] | None = None
-                        ) -> dict[str, Any]:
+                        rq4: bool = False, n_random: int = 3, log: Callable[[str], None] | None = None,
+                        save_models: str | os.PathLike | None = None) -> dict[str, Any]:
     """Baseline + one expert per interaction group + router over ``seeds``; every fusion on test.
 
     ``categories``: ``planted``, ``measured`` (``modalities``: the two unimodal views, default the
     first two the scorer reads; ``folds`` for cross-fitting; ``train_filters`` / ``delta``: MMoE's
     train-only filter and rebalancing) or ``auto`` (planted when every sample has one). The scorer
-    is refused at once when it lacks ``finetune``, ``trainable`` or ``features``.
+    is refused at once when it lacks ``finetune``, ``trainable`` or ``features``. ``save_models``: a
+    folder for each seed's baseline, experts and router (module docstring).
     """
     say = log or (lambda _msg: None)
     source = CategoriesSource(categories)
@@ -123,7 +143,8 @@ def train_experts_study(dataset: Dataset, scorer: Any, *, categories: Categories
     router_model = InteractionRouter(kind=router_kind, class_balanced=class_balanced, seed=seeds[0])
     say(f"training baseline, {grouping} experts and router with {scorer.name} for seeds {seeds} ...")
     result = run_seeds(scorer, dataset, cats, seeds=seeds, router=router_model, grouping=grouping,
-                       min_subset=min_subset, expert_epochs=expert_epochs, expert_lr=expert_lr, view=view)
+                       min_subset=min_subset, expert_epochs=expert_epochs, expert_lr=expert_lr, view=view,
+                       save_models=save_models)
     results: dict[str, Any] = {
         "command": "experts train",
         "dataset": dataset_provenance(dataset),
@@ -139,6 +160,8 @@ def train_experts_study(dataset: Dataset, scorer: Any, *, categories: Categories
         "category_counts": {s: {c: sum(1 for i in ids if cats[i] == c) for c in sorted({cats[i] for i in ids})}
                             for s, ids in dataset.splits.items()},
     }
+    if result.get("models"):
+        results["models"] = result["models"]
     if categorisation:
         results["categorisation"] = categorisation
     if source is CategoriesSource.MEASURED and planted:
@@ -156,20 +179,91 @@ def train_experts_study(dataset: Dataset, scorer: Any, *, categories: Categories
     return results
 
 
-def _one_seed(seed: int, scorer: Any, dataset: Dataset, cats: Mapping[str, str], kwargs: dict[str, Any]
-              ) -> dict[str, Any]:
-    return run_experts(scorer, dataset, cats, seeds=[seed], **kwargs)["seeds"][0]
+def _one_seed(seed: int, scorer: Any, dataset: Dataset, cats: Mapping[str, str], kwargs: dict[str, Any],
+              save_models: str | os.PathLike | None = None) -> dict[str, Any]:
+    if save_models is None:
+        return run_experts(scorer, dataset, cats, seeds=[seed], **kwargs)["seeds"][0]
+    # run_experts for one seed, keeping the trained system to save it
+    kwargs = dict(kwargs)
+    router = kwargs.pop("router", True)
+    check_experts_scorer(scorer, router=router, router_features=kwargs.get("router_features"))
+    if isinstance(router, InteractionRouter):
+        router = copy.deepcopy(router)
+        router.seed = seed
+    system = train_experts(reseeded(scorer, seed), dataset, cats, cats, router=router, **kwargs)
+    report = evaluate_experts(system, dataset, split="test", categories=cats)
+    report["seed"] = seed
+    report["models"] = save_expert_system(system, Path(save_models) / f"seed{seed}")
+    return report
 
 
 def run_seeds(scorer: Any, dataset: Dataset, cats: Mapping[str, str], *, seeds: Sequence[int],
-              executor: Executor | None = None, **kwargs: Any) -> dict[str, Any]:
+              executor: Executor | None = None, save_models: str | os.PathLike | None = None,
+              **kwargs: Any) -> dict[str, Any]:
     """:func:`~interlens.experts.train.run_experts`, one seed per executor item (Ray task with one CPU, or
-    one GPU for a ``device=cuda`` scorer; each seed is independent: re-seeded scorer and router)."""
+    one GPU for a ``device=cuda`` scorer; each seed is independent: re-seeded scorer and router). With
+    ``save_models`` the result has ``models``: ``{"seed<k>": {part: folder}}``."""
     cpus, gpus = resources_for(getattr(scorer, "device", None))
-    fn = functools.partial(_one_seed, scorer=scorer, dataset=dataset, cats=dict(cats), kwargs=kwargs)
+    fn = functools.partial(_one_seed, scorer=scorer, dataset=dataset, cats=dict(cats), kwargs=kwargs,
+                           save_models=save_models)
     found = dict((executor or current_executor()).map_unordered(fn, list(seeds), num_cpus=cpus, num_gpus=gpus))
     reports = [found[i] for i in range(len(seeds))]
-    return {"seeds": reports, "summary": aggregate_seeds(reports)}
+    models = {f"seed{r['seed']}": r.pop("models") for r in reports if "models" in r}
+    out = {"seeds": reports, "summary": aggregate_seeds(reports)}
+    if models:
+        out["models"] = models
+    return out
+
+
+def save_router(router: InteractionRouter, folder: str | os.PathLike) -> Path:
+    """A fitted router: ``router.json`` (kind, parameters, label map ``classes``/``label2id``, feature
+    standardisation ``mean``/``scale``) plus its weights: ``router.safetensors`` (mlp / linear: the
+    torch state dict, float64) or ``router.joblib`` (logreg: the scikit-learn model); a router that saw
+    one class stores ``constant`` (the class index) only. Returns the folder."""
+    folder = Path(folder)
+    model = getattr(router, "model_", None)
+    if model is None:
+        raise DataError("the router is not fitted; nothing to save", field="router")
+    meta: dict[str, Any] = {"kind": router.kind, "params": router.get_params(), "classes": list(router.classes_),
+                            "label2id": {c: i for i, c in enumerate(router.classes_)},
+                            "n_features": int(router.n_features_), "mean": router.mean_, "scale": router.scale_,
+                            "input": "(features - mean) / scale"}
+    if isinstance(model, tuple):
+        meta["constant"] = int(model[1])
+    elif hasattr(model, "state_dict"):
+        from safetensors.torch import save_file
+
+        state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+        atomic_write(folder / "router.safetensors", lambda p: save_file(state, str(p)))
+        meta.update(weights="router.safetensors", architecture=str(model))
+    else:
+        import joblib
+
+        atomic_write(folder / "router.joblib", lambda p: joblib.dump(model, p))
+        meta["weights"] = "router.joblib"
+    write_json(folder / "router.json", to_jsonable(meta))
+    return folder
+
+
+def save_expert_system(system: ExpertSystem, folder: str | os.PathLike) -> dict[str, str]:
+    """Save one seed's baseline, experts (an expert that fell back to the baseline points to it) and
+    router under ``folder``; returns ``{part: folder}``."""
+    folder = Path(folder)
+    saved: dict[str, str] = {}
+    if callable(getattr(system.baseline, "save_pretrained", None)):
+        system.baseline.save_pretrained(folder / "baseline")
+        saved["baseline"] = str(folder / "baseline")
+    else:
+        logger.warning("scorer %s has no save_pretrained; only the router is saved", system.baseline.name)
+    for name, model in system.models.items() if saved else ():
+        if model is system.baseline:
+            saved[name] = saved["baseline"]
+            continue
+        model.save_pretrained(folder / f"expert_{name}")
+        saved[name] = str(folder / f"expert_{name}")
+    if system.router is not None:
+        saved["router"] = str(save_router(system.router, folder / "router"))
+    return saved
 
 
 def _plots(out: Path, report: Mapping[str, Any], tag: str) -> list[str]:

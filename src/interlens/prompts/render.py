@@ -283,7 +283,7 @@ def render_prompt(template: str | Path | PromptTemplate, sample: Sample, labels:
         if task not in tpl.tasks:
             raise unknown_name(f"task of template {tpl.id}", str(task), list(tpl.tasks))
         task_data = tpl.tasks[task]
-    noun = "video" if "video" in media_kinds else "image"
+    noun = "video" if "video" in media_kinds else "image" if "image" in media_kinds or not media_kinds else "audio clip"
     context = {**variables, "inputs": inputs, "text": text, "texts": texts, "labels": list(words),
                "modalities": list(view.modalities), "media_noun": noun,
                "media_phrase": f"a {noun}" if noun == "video" else f"an {noun}", "task_data": task_data}

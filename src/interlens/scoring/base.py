@@ -266,7 +266,9 @@ def cached_predict(
     found = cache.get(*key, ids) if cache is not None else {}
     todo = [i for i in ids if i not in found]
     bar = None
-    if progress and todo:
+    from ..logs import progress_enabled
+
+    if progress and todo and progress_enabled():
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
         bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),

@@ -67,7 +67,9 @@ class TextEncoder:
         if todo:
             tokenizer, model = _load_minilm()
             batches = range(0, len(todo), self.batch_size)
-            if progress:
+            from ..logs import progress_enabled
+
+            if progress and progress_enabled():
                 from rich.progress import track
 
                 batches = track(batches, description="encoding text (MiniLM)", transient=True)

@@ -275,7 +275,9 @@ class MiniLMFineTuneScorer(Scorer):
 
     def _show_progress(self) -> bool:
         """A bar only when asked for and stderr is a terminal (never in logs, CI or tests)."""
-        return bool(self.progress) and sys.stderr.isatty()
+        from ..logs import progress_enabled
+
+        return bool(self.progress) and sys.stderr.isatty() and progress_enabled()
 
     def fit(self, train: Dataset, views: Sequence[View | str] | View | str | None = None, *,
             val: Dataset | None = None) -> MiniLMFineTuneScorer:

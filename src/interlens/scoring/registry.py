@@ -152,6 +152,9 @@ def fit_and_predict(scorer: Scorer, dataset: Dataset, views: Sequence[str | View
                 len(cache.get(planned, str(v), target.fingerprint(), target.ids)) == len(target) for v in views):
             stand_in = _Planned(scorer.name, planned)
             return {str(v): cached_predict(stand_in, target, v, cache=cache) for v in views}
+        from ..logs import progress_enabled
+
+        progress = progress and progress_enabled()
         status = contextlib.nullcontext()
         if progress:
             from rich.console import Console

@@ -8,10 +8,10 @@ Left padding and explicit positions make every row's computation independent of 
   ``grid_thw.prod() // merge**2`` tokens, ``mm_token_type_ids``, 3-D M-RoPE positions from the model's
   own ``get_rope_index`` (ecosystem notes, section 3).
 * ``llava``    LLaVA-1.5 style: each ``<image>`` expanded to one token per vision patch.
-* BLIP-2, InternVL, LLaVA-OneVision: :mod:`interlens.scoring.hf.families`.
+* BLIP-2, InternVL, LLaVA-OneVision, LLaVA-NeXT-Video: :mod:`interlens.scoring.hf.families`.
 
-A video-kind modality reaches a family with native video input (Qwen2-VL, LLaVA-OneVision) as one video
-(its frames tagged by :func:`~interlens.scoring.hf.media.media_images`); other families see its frames as
+A video-kind modality reaches a family with native video input (Qwen2-VL, LLaVA-OneVision, LLaVA-NeXT-Video) as one
+video (its frames tagged by :func:`~interlens.scoring.hf.media.media_images`); other families see its frames as
 a sequence of images.
 """
 
@@ -75,7 +75,7 @@ def unwrap_model(model: Any) -> Any:
 
 
 def model_family(model: Any) -> str:
-    """``qwen2-vl``, ``llava``, ``blip2``, ``internvl``, ``llava-onevision`` (see
+    """``qwen2-vl``, ``llava``, ``blip2``, ``internvl``, ``llava-onevision``, ``llava-next-video``, ``qwen2-audio`` (see
     :data:`~interlens.scoring.hf.families.FAMILIES`) or ``text`` from the model config."""
     from .families import FAMILIES
 
@@ -308,7 +308,8 @@ def make_encoder(model: Any, tokenizer: Any, image_processor: Any = None, *, vis
     from . import families
 
     encoders = {"blip2": families.Blip2Encoder, "internvl": families.InternVLEncoder,
-                "llava-onevision": families.LlavaOnevisionEncoder}
+                "llava-onevision": families.LlavaOnevisionEncoder,
+                "llava-next-video": families.LlavaNextVideoEncoder, "qwen2-audio": families.Qwen2AudioEncoder}
     if family in encoders:
         return encoders[family](tokenizer, image_processor, model)
     families.family_of_config(unwrap_model(model).config)  # one line naming what is unsupported

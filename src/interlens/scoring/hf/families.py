@@ -8,6 +8,11 @@ prompt encoders that expand each family's media placeholders exactly as its own 
 * ``llava-onevision`` LLaVA-OneVision (MMLA): any-resolution tiling, one ``<image>`` token per feature
   (base grid + unpadded tiles + row newlines, the processor's arithmetic); videos natively
   (``<video>``, pooled frames, ``pixel_values_videos``).
+* ``llava-next-video`` LLaVA-NeXT-Video (MMLA): LLaVA-NeXT any-resolution images (base grid + unpadded tiles +
+  row newlines) and native videos (``<video>``: each frame's grid pooled by ``spatial_pool_stride``).
+* ``qwen2-audio``     Qwen2-Audio (``Qwen2AudioForConditionalGeneration``): each audio clip is
+  ``<|audio_bos|>`` + one ``<|AUDIO|>`` per encoder frame + ``<|audio_eos|>``; log-mel features from the
+  folder's WhisperFeatureExtractor (``input_features``, ``feature_attention_mask``).
 * ``qwen2-vl`` video  Qwen2-VL / Qwen2.5-VL video kind: frames patchified in temporal pairs
   (``<|video_pad|>``, ``pixel_values_videos``, ``video_grid_thw``, M-RoPE with the video grid).
 
@@ -31,15 +36,16 @@ import numpy as np
 import torch
 
 from ...errors import DataError
-from .encoding import Batch, EncodedPrompt, Tensors, _VisionEncoder, unwrap_model
+from .encoding import Batch, EncodedPrompt, Tensors, TextEncoder, _VisionEncoder, unwrap_model
 
 #: config ``model_type`` -> interlens family (the encoder that feeds it)
 FAMILIES: dict[str, str] = {
     "qwen2_vl": "qwen2-vl", "qwen2_5_vl": "qwen2-vl", "llava": "llava", "blip-2": "blip2", "internvl": "internvl",
-    "llava_onevision": "llava-onevision", "clip": "clip",
+    "llava_onevision": "llava-onevision", "llava_next_video": "llava-next-video", "qwen2_audio": "qwen2-audio",
+    "clip": "clip",
 }
 #: families a vision-LM scorer reads
-VLM_FAMILIES = ("qwen2-vl", "llava", "blip2", "internvl", "llava-onevision")
+VLM_FAMILIES = ("qwen2-vl", "llava", "blip2", "internvl", "llava-onevision", "llava-next-video", "qwen2-audio")
 #: known unsupported architectures and why (the one line a user sees)
 UNSUPPORTED: dict[str, str] = {
     "cogvlm2": "CogVLM2 needs trust_remote_code (interlens never runs remote code)",
@@ -47,8 +53,6 @@ UNSUPPORTED: dict[str, str] = {
     "minicpmv": "MiniCPM-V needs trust_remote_code (interlens never runs remote code)",
     "videollama2_qwen2": "VideoLLaMA2 needs trust_remote_code (interlens never runs remote code)",
     "videollama2_mistral": "VideoLLaMA2 needs trust_remote_code (interlens never runs remote code)",
-    "llava_next_video": "LLaVA-NeXT-Video is not wired yet (use llava-onevision, which MMLA also evaluates)",
-    "qwen2_audio": "Qwen2-Audio is not wired yet (its feature extractor is not used offline here)",
     "albef": "ALBEF has no transformers class",
 }
 
@@ -228,6 +232,114 @@ class LlavaOnevisionEncoder(_VisionEncoder):
         if videos is not None:
             extra["pixel_values_videos"] = videos
         return extra
+
+
+class LlavaNextVideoEncoder(LlavaOnevisionEncoder):
+    """LLaVA-NeXT-Video: images by LlavaNextVideoProcessor's arithmetic (base grid + unpadded tiles + one newline
+    per row, every image of a prompt tiled; the CLS feature dropped by the "default" strategy) and native videos
+    (``<video>``: each frame at the base size, its grid pooled by ``spatial_pool_stride``, no newline)."""
+
+    family = "llava-next-video"
+
+    def __init__(self, tokenizer: Any, image_processor: Any, model: Any) -> None:
+        from transformers import LlavaNextVideoProcessor
+
+        config = unwrap_model(model).config
+        if config.vision_feature_select_strategy != "default":
+            raise DataError("LLaVA-NeXT-Video is read with vision_feature_select_strategy='default' only (as its "
+                            f"released checkpoints); this config has {config.vision_feature_select_strategy!r}")
+        self.image_token = tokenizer.convert_ids_to_tokens(int(config.image_token_index))
+        _VisionEncoder.__init__(self, tokenizer, image_processor, model)
+        self.video_token = tokenizer.convert_ids_to_tokens(int(config.video_token_index))
+        self.video_token_id = int(config.video_token_index)
+        vision = config.vision_config
+        self.patch_size = int(vision.patch_size)
+        grid = int(vision.image_size) // self.patch_size
+        # the processor's own token arithmetic, without its video processor (which needs torchvision)
+        counter = LlavaNextVideoProcessor.__new__(LlavaNextVideoProcessor)
+        counter.image_processor = image_processor
+        counter.patch_size = self.patch_size
+        counter.num_additional_image_tokens = 0  # "default" drops the CLS feature
+        counter.vision_feature_select_strategy = "default"
+        self.counter = counter
+        self.base_tokens = grid * grid
+        self.drop = 0
+        self.pooled = grid // int(config.spatial_pool_stride)
+
+    def _image_tokens(self, sizes: torch.Tensor, patch: torch.Tensor, several: bool) -> list[int]:
+        height, width = patch.shape[-2:]
+        return [self.counter._get_number_of_features(int(h), int(w), height, width) for h, w in sizes]
+
+    def _expand(self, ids: list[int], images: list[Any]) -> EncodedPrompt:
+        out = self.image_processor(images=images, return_tensors="pt")
+        counts = self._image_tokens(out["image_sizes"], out["pixel_values"][0][0], len(images) > 1)
+        return EncodedPrompt(self._expand_tokens(ids, counts), out["pixel_values"],
+                             extra={"image_sizes": out["image_sizes"]})
+
+    def encode_video(self, frames: list[Any]) -> tuple[int, dict[str, torch.Tensor]]:
+        """(token count, tensors) of one video: each frame at the base size, ``(grid // stride)**2`` tokens."""
+        pixels = torch.stack([self.image_processor(images=[f], return_tensors="pt")["pixel_values"][0][0]
+                              for f in frames])
+        return len(frames) * self.pooled * self.pooled, {"pixel_values_videos": pixels[None]}
+
+    def _extra(self, prompts: Sequence[EncodedPrompt], ids: torch.Tensor, mask: torch.Tensor) -> Tensors:
+        extra = super()._extra(prompts, ids, mask)
+        extra.pop("batch_num_images", None)
+        return extra
+
+
+class Qwen2AudioEncoder(TextEncoder):
+    """Qwen2-Audio: the text holds ``<|audio_bos|><|AUDIO|><|audio_eos|>`` per clip; ``<|AUDIO|>`` is expanded to
+    the encoder's frame count of the clip, ``((L - 1) // 2 + 1 - 2) // 2 + 1`` for ``L`` unpadded mel frames
+    (Qwen2AudioProcessor's arithmetic). The waveform (already at the extractor's rate) is padded / cut to the
+    extractor's window (``chunk_length`` seconds), as the model's encoder requires."""
+
+    family = "qwen2-audio"
+    audio_placeholder = "<|audio_bos|><|AUDIO|><|audio_eos|>"
+
+    def __init__(self, tokenizer: Any, feature_extractor: Any, model: Any) -> None:
+        super().__init__(tokenizer, model)
+        if feature_extractor is None or not hasattr(feature_extractor, "sampling_rate"):
+            raise DataError("the qwen2-audio scorer needs an audio feature extractor (WhisperFeatureExtractor saved "
+                            "beside the model as preprocessor_config.json)")
+        self.feature_extractor = feature_extractor
+        self.sampling_rate = int(feature_extractor.sampling_rate)
+        self.audio_token_id = int(unwrap_model(model).config.audio_token_index)
+
+    def encode(self, text: str, images: Sequence[Any] = (), *, audios: Sequence[np.ndarray] = (),
+               record: str | None = None) -> EncodedPrompt:
+        if images:
+            raise DataError(f"Qwen2-Audio reads no images ({len(images)} given); use a view of text and audio",
+                            record=record, field="view")
+        ids = self._tokenize(text)
+        found = ids.count(self.audio_token_id)
+        if found != len(audios):
+            raise DataError(f"the prompt holds {found} audio placeholder(s) but {len(audios)} clip(s) were given",
+                            record=record)
+        if not audios:
+            return EncodedPrompt(ids)
+        out = self.feature_extractor(list(audios), sampling_rate=self.sampling_rate, return_attention_mask=True,
+                                     padding="max_length", return_tensors="pt")
+        frames = out["attention_mask"].sum(-1)
+        counts = [int(((n - 1) // 2 + 1 - 2) // 2 + 1) for n in frames.tolist()]
+        if min(counts) < 2:
+            raise DataError(f"audio clip too short ({int(frames.min())} mel frames); it needs at least 7",
+                            record=record)
+        expanded, n = [], 0
+        for t in ids:
+            if t == self.audio_token_id:
+                expanded += [t] * counts[n]
+                n += 1
+            else:
+                expanded.append(t)
+        return EncodedPrompt(expanded, extra={"input_features": out["input_features"],
+                                              "feature_attention_mask": out["attention_mask"]})
+
+    def _extra(self, prompts: Sequence[EncodedPrompt], ids: torch.Tensor, mask: torch.Tensor) -> Tensors:
+        features = _cat(prompts, "input_features")
+        if features is None:
+            return {}
+        return {"input_features": features, "feature_attention_mask": _cat(prompts, "feature_attention_mask")}
 
 
 def qwen_video_patches(image_processor: Any, frames: list[Any]) -> tuple[torch.Tensor, torch.Tensor]:

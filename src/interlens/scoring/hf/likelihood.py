@@ -87,7 +87,8 @@ def naive_label_logprobs(model: Any, encoder: TextEncoder, prompts: Sequence[Enc
     for ids in labels.token_ids:
         batch = encoder.collate(prompts, [ids] * len(prompts)).to(device, dtype)
         out = model(**batch.model_kwargs(), logits_to_keep=len(ids) + 1, **_adapter_kwargs(adapter_names))
-        logp = torch.log_softmax(out.logits[:, :-1].float(), dim=-1)
+        # the last len(ids) + 1 positions (Qwen2-Audio ignores logits_to_keep and returns them all)
+        logp = torch.log_softmax(out.logits[:, -(len(ids) + 1):-1].float(), dim=-1)
         target = torch.tensor(ids, device=logp.device)[None, :, None].expand(len(prompts), -1, 1)
         columns.append(logp.gather(-1, target).squeeze(-1).double().sum(-1))
     return torch.stack(columns, dim=1)

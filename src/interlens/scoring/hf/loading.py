@@ -78,13 +78,20 @@ def load_vision_lm(path: str | os.PathLike, *, dtype: Any = "auto", device: str 
     from transformers import AutoImageProcessor, AutoModelForImageTextToText, AutoTokenizer
 
     path = check_model_dir(path)
-    check_architecture(path, vision=True)
+    family = check_architecture(path, vision=True)
     tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-    model = AutoModelForImageTextToText.from_pretrained(path, dtype=resolve_dtype(dtype, device),
-                                                        local_files_only=True)
+    if family == "qwen2-audio":  # not an image-text-to-text class; its "processor" is a feature extractor
+        from transformers import Qwen2AudioForConditionalGeneration as model_class
+    else:
+        model_class = AutoModelForImageTextToText
+    model = model_class.from_pretrained(path, dtype=resolve_dtype(dtype, device), local_files_only=True)
     if not (path / "preprocessor_config.json").is_file():
-        raise DataError("no preprocessor_config.json beside the model: save the image processor with "
-                        "image_processor.save_pretrained(path) or pass image_processor=", file=str(path))
+        raise DataError("no preprocessor_config.json beside the model: save the image processor (or audio feature "
+                        "extractor) with .save_pretrained(path) or pass image_processor=", file=str(path))
+    if family == "qwen2-audio":
+        from transformers import AutoFeatureExtractor
+
+        return model.to(device).eval(), tokenizer, AutoFeatureExtractor.from_pretrained(path, local_files_only=True)
     image_processor = AutoImageProcessor.from_pretrained(path, backend="pil", local_files_only=True)
     return model.to(device).eval(), tokenizer, image_processor
 

@@ -1,7 +1,9 @@
 """Turn a sample's media values into PIL images: an image is a PIL image, an array or a file path;
 a video is a list of frames (each an image) or a folder of frame files, sampled uniformly to at most
 ``max_frames`` frames; each frame carries ``info["interlens_video"]`` so that families with native video
-input (Qwen2-VL, LLaVA-OneVision) regroup them into one video, the others read them as images."""
+input (Qwen2-VL, LLaVA-OneVision, LLaVA-NeXT-Video) regroup them into one video, the others read them as
+images. An audio value (a WAV file or an array) becomes a mono waveform at the feature extractor's rate
+(:func:`load_audio`: stdlib ``wave`` + ``numpy`` resampling; no audio library needed)."""
 
 from __future__ import annotations
 
@@ -74,3 +76,50 @@ def media_images(media: tuple[tuple[str, Any], ...], *, max_frames: int | None =
         else:
             images.append(load_image(value, record=record, field=modality))
     return images
+
+
+def load_audio(value: Any, rate: int, *, record: str | None = None, field: str = "audio") -> np.ndarray:
+    """A mono float32 waveform at ``rate`` Hz from a WAV file (stdlib ``wave``: 8/16/32-bit PCM), an
+    ``(array, rate)`` pair or an array already at ``rate``; other rates are resampled by linear interpolation
+    (``numpy.interp``), channels are averaged."""
+    import wave
+
+    source_rate = rate
+    if isinstance(value, tuple) and len(value) == 2:
+        value, source_rate = value
+    if isinstance(value, str | Path):
+        path = Path(value)
+        if not path.is_file():
+            raise DataError(f"audio file not found: {path}", record=record, field=field)
+        try:
+            with wave.open(str(path), "rb") as handle:
+                width, channels = handle.getsampwidth(), handle.getnchannels()
+                source_rate = handle.getframerate()
+                raw = handle.readframes(handle.getnframes())
+        except (OSError, EOFError, wave.Error) as err:
+            raise DataError(f"cannot read audio {path} (WAV PCM only): {err}", record=record, field=field) from None
+        if width not in (1, 2, 4):
+            raise DataError(f"audio {path} has {8 * width}-bit samples; 8, 16 or 32-bit PCM is read", record=record,
+                            field=field)
+        if width == 1:
+            samples = (np.frombuffer(raw, np.uint8).astype(np.float32) - 128.0) / 128.0
+        else:
+            dtype = np.int16 if width == 2 else np.int32
+            samples = np.frombuffer(raw, dtype).astype(np.float32) / float(np.iinfo(dtype).max)
+        wav = samples.reshape(-1, channels).mean(axis=1)
+    elif isinstance(value, np.ndarray | list):
+        wav = np.asarray(value, dtype=np.float32)
+        if wav.ndim == 2:
+            wav = wav.mean(axis=0 if wav.shape[0] < wav.shape[1] else 1)
+        if wav.ndim != 1:
+            raise DataError(f"audio array has shape {wav.shape}; expected (samples,) or (channels, samples)",
+                            record=record, field=field)
+    else:
+        raise DataError(f"cannot use a {type(value).__name__} as audio (a .wav path or an array)", record=record,
+                        field=field)
+    if wav.size == 0:
+        raise DataError("audio has no samples", record=record, field=field)
+    if int(source_rate) != int(rate):
+        n = max(1, round(wav.size * int(rate) / int(source_rate)))
+        wav = np.interp(np.arange(n) * (int(source_rate) / int(rate)), np.arange(wav.size), wav).astype(np.float32)
+    return wav

@@ -17,7 +17,7 @@ from ...views import View
 from .chat import prompt_string
 from .encoding import EncodedPrompt, TextEncoder
 from .labels import LabelSet, build_label_set
-from .media import media_images
+from .media import load_audio, media_images
 
 
 @dataclass
@@ -53,13 +53,25 @@ class PromptBuilder:
 
     def encode_one(self, dataset: Dataset, sample: Sample, view: View | str) -> tuple[EncodedPrompt, RenderedPrompt]:
         rendered = self.render(dataset, sample, view)
-        images = (media_images(rendered.media, max_frames=self.max_frames, record=sample.id,
-                               kinds=rendered.media_kinds) if rendered.media else [])
-        if images and self.encoder.family == "text":
+        kinds = rendered.media_kinds or ("",) * len(rendered.media)
+        visual = tuple(m for m, k in zip(rendered.media, kinds, strict=True) if k != "audio")
+        sounds = [(m, v) for (m, v), k in zip(rendered.media, kinds, strict=True) if k == "audio"]
+        images = (media_images(visual, max_frames=self.max_frames, record=sample.id,
+                               kinds=tuple(k for k in kinds if k != "audio")) if visual else [])
+        if (images or sounds) and self.encoder.family == "text":
             raise DataError(f"view {view} gives media {[m for m, _ in rendered.media]} to a text-only model; "
                             "use the hf-vlm scorer or a text view", record=sample.id, field="view")
+        rate = getattr(self.encoder, "sampling_rate", None)
+        if sounds and rate is None:
+            raise DataError(f"view {view} gives audio {[m for m, _ in sounds]} to the {self.encoder.family} family, "
+                            "which reads no audio (use an audio family such as qwen2-audio)", record=sample.id,
+                            field="view")
+        audios = [load_audio(v, rate, record=sample.id, field=m) for m, v in sounds]
         text = prompt_string(self.tokenizer, rendered, len(images), use_chat_template=self.use_chat_template,
-                             image_placeholder=self.encoder.image_placeholder)
+                             image_placeholder=self.encoder.image_placeholder, n_audios=len(audios),
+                             audio_placeholder=getattr(self.encoder, "audio_placeholder", ""))
+        if audios:
+            return self.encoder.encode(text, images, audios=audios, record=sample.id), rendered
         return self.encoder.encode(text, images, record=sample.id), rendered
 
     def encode(self, dataset: Dataset, view: View | str,

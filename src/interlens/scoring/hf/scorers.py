@@ -63,8 +63,8 @@ from .training import TrainConfig, TrainResult, train_lora
 
 METHODS = ("likelihood", "generate")
 POOLINGS = ("mean", "last")
-#: a video-kind modality as its frames (images) or, for Qwen2-VL / LLaVA-OneVision, as one native video of
-#: exactly ``max_frames`` frames
+#: a video-kind modality as its frames (images) or, for Qwen2-VL / LLaVA-OneVision / LLaVA-NeXT-Video, as one native
+#: video of exactly ``max_frames`` frames
 VIDEO_INPUTS = ("frames", "native")
 VAL_SPLITS = ("validation", "val", "dev", "valid")
 
@@ -555,6 +555,24 @@ class LlavaOnevisionScorer(_FamilyVLMScorer):
     with ``video_input="native"`` (exactly ``max_frames`` frames)."""
 
     family: ClassVar[str] = "llava-onevision"
+
+
+@register_scorer("llava-next-video")
+class LlavaNextVideoScorer(_FamilyVLMScorer):
+    """LLaVA-NeXT-Video (``LlavaNextVideoForConditionalGeneration``; MMLA): any-resolution images, native video
+    with ``video_input="native"`` (exactly ``max_frames`` frames, each pooled by ``spatial_pool_stride``)."""
+
+    family: ClassVar[str] = "llava-next-video"
+
+
+@register_scorer("qwen2-audio")
+class Qwen2AudioScorer(_FamilyVLMScorer):
+    """Qwen2-Audio (``Qwen2AudioForConditionalGeneration``; beyond MMLA's text+video, which names missing audio as
+    a limit): text and audio-kind modalities (WAV files or arrays, resampled to the feature extractor's rate);
+    ``image_processor`` is its WhisperFeatureExtractor."""
+
+    family: ClassVar[str] = "qwen2-audio"
+    modality_kinds: ClassVar[frozenset[str]] = frozenset({"text", "audio"})
 
 
 def make_hf_scorer(name: str, model_path: str | os.PathLike | None = None, **kwargs: Any) -> HFLMScorer:
