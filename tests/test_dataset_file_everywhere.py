@@ -105,6 +105,7 @@ def test_bad_dataset_file_one_line_exit_2(corpus: Path, tmp_path: Path, command:
      "cannot honour view image"),
     (["bench", "run", "--tasks", "mintrec", "--scorer", "embedding", "--method", "zero-shot"], "lacks capability"),
     (["debias", "evaluate", "--dataset", "spurious", "--scorer", "minilm-ft"], "lacks capability"),
+    (["debias", "evaluate", "--dataset", "spurious", "--setting", "mid_trials=5"], "Did you mean 'n_trials'"),
 ])
 def test_bad_scorer_input_one_line_exit_2(args: list[str], expected: str, tmp_path: Path) -> None:
     result = runner.invoke(app, [*args, "--out", str(tmp_path / "o")])

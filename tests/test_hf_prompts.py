@@ -132,8 +132,9 @@ def test_prompt_errors_are_clear():
         render_prompt("mmoe-yesno", SAMPLE, ["a", "b", "c"], "text", task="mmsd")
     with pytest.raises(RegistryError, match="Did you mean 'mustard'"):
         render_prompt("mmoe-yesno", SAMPLE, ["a", "b"], "text", task="mustrad")
-    with pytest.raises(DataError, match="cannot place modality 'audio'"):
-        render_prompt("mmla", Sample("a", {"audio": "x.wav"}), INTENTS, "audio", dimension="intent")
+    with pytest.raises(DataError, match="cannot place modality 'vec'"):  # mmla places text, image, video, audio
+        render_prompt("mmla", Sample("a", {"vec": "x.npy"}), INTENTS, "vec", kinds={"vec": "features"},
+                      dimension="intent")
     with pytest.raises(DataError, match="missing modality 'text'"):
         render_prompt("mmla", Sample("b", {"text": "  "}), INTENTS, "text", dimension="intent")
 
@@ -168,8 +169,13 @@ def test_media_kind_and_list_of_turns_is_text_not_an_image():
     assert inferred.media == () and "B: on a Saturday" in inferred.messages[-1].text
     yesno = render_prompt("mmoe-yesno", DIALOGUE, ["no", "yes"], "utterance", kinds=KINDS, task="mustard")
     assert yesno.messages[-1].text == "TEXT: oh great, another meeting"
-    with pytest.raises(DataError, match="cannot place modality 'sound' \\(kind audio\\)"):
-        render_prompt("mmla", Sample("a", {"sound": "x.wav"}), INTENTS, "sound", dimension="intent")
+    with pytest.raises(DataError, match="cannot place modality 'sound' \\(kind features\\)"):
+        render_prompt("mmla", Sample("a", {"sound": "x.npy"}), INTENTS, "sound", kinds={"sound": "features"},
+                      dimension="intent")
+    audio = render_prompt("mmla", Sample("a", {"said": "fine", "sound": "x.wav"}), INTENTS, "said+sound",
+                          kinds={"said": "text", "sound": "audio"}, dimension="intent")
+    assert audio.media_kinds == ("audio",) and audio.messages[-1].text.startswith(
+        "You are presented with an audio clip in which the speaker says: fine.\nBased on the textual and audio")
 
 
 # -- lm-eval context / continuation split ------------------------------------------------------------

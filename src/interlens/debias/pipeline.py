@@ -191,6 +191,19 @@ def run_mid(out: str | os.PathLike, *, original: str | os.PathLike, image_cf: st
 
 
 # -- the experiment -------------------------------------------------------------------------------------
+def check_settings(fn: Any, settings: dict[str, Any], *, given_here: Iterable[str] = ()) -> None:
+    """Refuse a ``--setting`` key that ``fn`` does not take, before any work ("did you mean")."""
+    import difflib
+    import inspect
+
+    known = [p for p in inspect.signature(fn).parameters if p not in set(given_here)]
+    for key in settings:
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=1, cutoff=0.5)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise DataError(f"unknown setting {key!r}.{hint} Known: {', '.join(known)}", field="setting")
+
+
 def run_evaluate(out: str | os.PathLike, *, dataset: str | os.PathLike | Dataset = "spurious",
                  scorer: Scorer | str = "embedding", scorer_options: dict[str, Any] | None = None,
                  text_modality: str | None = None, image_modality: str | None = None,
@@ -202,6 +215,8 @@ def run_evaluate(out: str | os.PathLike, *, dataset: str | os.PathLike | Dataset
     writes results.json + figures. ``settings``: the other keyword options of ``run_experiment``."""
     from .evaluate import run_experiment
 
+    check_settings(run_experiment, settings, given_here=("dataset", "scorer", "scorer_options", "text_modality",
+                                                         "image_modality", "methods", "out", "seed"))
     data, scorer = _prepare(dataset, scorer, scorer_options, methods, n=n, seed=seed, data_root=data_root,
                             options=options, max_train=max_train)
     results = run_experiment(data, scorer=scorer, text_modality=text_modality, image_modality=image_modality,
