@@ -4,8 +4,9 @@ entry here fails ``test_every_registered_scorer_has_a_tiny_config``).
 
 The conformance dataset has two text modalities with different signal (``utterance`` carries the label
 word in 5 of 6 samples, ``context`` in 2 of 3), an image-kind modality ``photo`` (RGB arrays whose
-brightness follows the label) and an audio-kind modality ``clip`` that no scorer here reads, so every
-scorer has an unsupported view to refuse. Modality names are deliberately not ``text`` / ``image``.
+brightness follows the label) and an audio-kind modality ``clip`` (16-bit WAV files whose pitch follows the
+label) that only ``qwen2-audio`` reads, so every scorer has an unsupported view to refuse (``clip``, or
+``photo`` for the audio scorer: :data:`UNSUPPORTED_VIEW`). Modality names are deliberately not ``text`` / ``image``.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ WORDS = ('the', 'speaker', 'says', 'that', 'this', 'is', 'a', 'really', 'good', 
 
 def conformance_dataset(n: int = 24, seed: int = 0, *, audio: bool = True, name: str = "zoo") -> Dataset:
     """``n`` samples, train / dev / test = 1/2, 1/4, 1/4, modalities utterance, context (text), photo (image),
-    clip (audio paths, never read)."""
+    clip (WAV files written once per process; read by audio scorers only)."""
     rng = np.random.default_rng(seed)
     samples = []
     for i in range(n):
@@ -41,7 +42,7 @@ def conformance_dataset(n: int = 24, seed: int = 0, *, audio: bool = True, name:
         photo = (photo + rng.integers(0, 40, size=photo.shape)).astype(np.uint8)
         inputs: dict[str, Any] = {"utterance": utterance, "context": context, "photo": photo}
         if audio:
-            inputs["clip"] = f"clips/{i}.wav"
+            inputs["clip"] = _wav(seed, i, 300.0 if y == 0 else 900.0, 0.25 + 0.05 * (i % 4))
         samples.append(Sample(f"{name}-{i}", inputs, label, group=f"g{i // 2}"))
     ids = [s.id for s in samples]
     half, quarter = n // 2, n // 4
@@ -55,6 +56,24 @@ def conformance_dataset(n: int = 24, seed: int = 0, *, audio: bool = True, name:
 @functools.cache
 def _tmp() -> Path:
     return Path(tempfile.mkdtemp(prefix="interlens-zoo-"))
+
+
+@functools.cache
+def _wav(seed: int, i: int, freq: float, seconds: float, rate: int = 8000) -> str:
+    """A mono 16-bit WAV (a sine at ``freq`` + noise) at 8 kHz, so audio scorers resample it."""
+    import wave
+
+    rng = np.random.default_rng(seed * 1000 + i)
+    t = np.arange(int(seconds * rate)) / rate
+    wav = 0.5 * np.sin(2 * np.pi * freq * t) + 0.05 * rng.standard_normal(t.size)
+    path = _tmp() / f"clips-{seed}" / f"{i}.wav"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as handle:
+        handle.setnchannels(1)
+        handle.setsampwidth(2)
+        handle.setframerate(rate)
+        handle.writeframes((np.clip(wav, -1, 1) * 32767).astype("<i2").tobytes())
+    return str(path)
 
 
 @functools.cache
@@ -119,7 +138,12 @@ ZOO: dict[str, tuple[Callable[[], dict[str, Any]], tuple[str, str]]] = {
                                  "batch_size": 4}, ("utterance", "utterance+photo")),
     "llava-next-video": (lambda: {"model_path": tiny_family_path("tiny_llava_next_video"), "train": dict(HF_TRAIN),
                                   "batch_size": 4}, ("utterance", "utterance+photo")),
+    "qwen2-audio": (lambda: {"model_path": tiny_family_path("tiny_qwen2_audio"), "train": dict(HF_TRAIN),
+                             "batch_size": 4}, ("utterance", "utterance+clip")),
 }
+
+#: a view each scorer must refuse on :func:`conformance_dataset` (default ``clip``: audio)
+UNSUPPORTED_VIEW: dict[str, str] = {"qwen2-audio": "photo"}
 
 
 def make(name: str, **overrides: Any):
@@ -160,4 +184,5 @@ MEASURE_PAIR: dict[str, tuple[str, str]] = {
     "hf-vlm": ("utterance", "photo"), "precomputed": ("utterance", "context"),
     "clip": ("utterance", "photo"), "blip2": ("utterance", "photo"), "internvl": ("utterance", "photo"),
     "llava-onevision": ("utterance", "photo"), "llava-next-video": ("utterance", "photo"),
+    "qwen2-audio": ("utterance", "clip"),
 }

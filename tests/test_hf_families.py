@@ -18,9 +18,11 @@ from hf_tiny import (
     tiny_internvl,
     tiny_llava_next_video,
     tiny_llava_onevision,
+    tiny_qwen2_audio,
     tiny_qwen2_vl,
     toy_dataset,
     write_frames,
+    write_wav,
 )
 
 from interlens.data.schema import Dataset, Sample
@@ -28,6 +30,8 @@ from interlens.errors import DataError
 from interlens.scoring.clip import ClipScorer
 from interlens.scoring.hf import HFVLMScorer
 from interlens.scoring.hf.families import detect_family, family_of_config
+from interlens.scoring.hf.media import load_audio
+from interlens.scoring.hf.scorers import Qwen2AudioScorer
 from interlens.scoring.registry import make_scorer
 
 LABELS = ("sarcastic", "sincere", "ask for help")
@@ -203,3 +207,72 @@ def test_clip_fit_head_learns_a_separable_task():
     with pytest.raises(DataError, match="fitted on views"):
         scorer.logits(other, "text")
     assert scorer.features(data).shape == (12, 32)
+
+
+# -- audio: Qwen2-Audio ------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def sounds(tmp_path_factory, data) -> Dataset:
+    """8 kHz WAV clips of 0.3 / 0.5 / 0.7 s beside each sample's text (resampled to the extractor's 16 kHz)."""
+    root = tmp_path_factory.mktemp("sounds")
+    samples = [Sample(s.id, {"text": s.inputs["text"], "voice": str(write_wav(root / f"{s.id}.wav", 0.3 + 0.2 * (i % 3),
+                                                                                 freq=200.0 + 100 * i, seed=i))},
+                      s.label) for i, s in enumerate(data.samples)]
+    return Dataset("sounds", LABELS, samples, ("text", "voice"), dimension="intent",
+                   kinds={"text": "text", "voice": "audio"})
+
+
+def test_qwen2_audio_one_pass_equals_naive_and_is_batch_size_free(sounds):
+    model, tok, extractor = tiny_qwen2_audio(seed=1)
+    scorer = Qwen2AudioScorer(model=model, tokenizer=tok, image_processor=extractor, batch_size=5)
+    assert [str(v) for v in scorer.supported_views(sounds)] == ["text", "voice", "text+voice"]
+    for view in ("text+voice", "voice", "text"):
+        fast = scorer.logprobs(sounds, view)
+        np.testing.assert_allclose(fast, scorer.logprobs(sounds, view, naive=True), atol=1e-4, err_msg=view)
+        scorer.batch_size = 2
+        try:
+            np.testing.assert_allclose(scorer.logprobs(sounds, view), fast, atol=1e-5, err_msg=view)
+        finally:
+            scorer.batch_size = 5
+    assert not np.allclose(scorer.logprobs(sounds, "text+voice"), scorer.logprobs(sounds, "text"))
+    # 0.3 / 0.5 / 0.7 s at 16 kHz, hop 160 -> 30 / 50 / 70 mel frames -> ((L-1)//2+1-2)//2+1 = 7 / 12 / 17 tokens
+    prompts, _, _ = scorer.builder_.encode(sounds, "text+voice")
+    audio_id = model.config.audio_token_index
+    assert [p.ids.count(audio_id) for p in prompts] == [7, 12, 17, 7, 12]
+    assert all(p.extra["input_features"].shape == (1, 16, 100) for p in prompts)
+    rendered = scorer.builder_.render(sounds, sounds.samples[0], "text+voice")
+    assert "presented with an audio clip" in rendered.messages[-1].text
+
+
+def test_load_audio_reads_wav_and_resamples(tmp_path):
+    path = tmp_path / "a.wav"
+    import wave
+
+    with wave.open(str(path), "wb") as handle:  # 4 samples at 4 Hz: 0, 0.5, -0.5, 1 (16-bit)
+        handle.setnchannels(1)
+        handle.setsampwidth(2)
+        handle.setframerate(4)
+        handle.writeframes(np.array([0, 16384, -16384, 32767], dtype="<i2").tobytes())
+    np.testing.assert_allclose(load_audio(path, 4), [0, 16384 / 32767, -16384 / 32767, 1.0], atol=1e-6)
+    # 8 Hz: linear interpolation at 0, 0.5, 1, ... source samples (the last value held)
+    np.testing.assert_allclose(load_audio(path, 8)[:4], [0, 0.25, 0.5, 0.0], atol=1e-4)
+    assert load_audio(path, 8).shape == (8,)
+    np.testing.assert_allclose(load_audio((np.array([[0.0, 1.0], [1.0, 0.0]]), 2), 2), [0.5, 0.5])
+    with pytest.raises(DataError, match="audio file not found"):
+        load_audio(tmp_path / "missing.wav", 16000, record="r1", field="voice")
+    (tmp_path / "bad.wav").write_bytes(b"RIFF")
+    with pytest.raises(DataError, match="cannot read audio"):
+        load_audio(tmp_path / "bad.wav", 16000)
+
+
+def test_qwen2_audio_folder_loads_its_feature_extractor_and_others_refuse_audio(tmp_path, sounds):
+    model, tok, extractor = tiny_qwen2_audio(seed=1)
+    folder = save_tiny(model, tok, tmp_path / "qwen2-audio", image_processor=extractor)
+    assert detect_family(folder) == "qwen2-audio"
+    scorer = make_scorer("qwen2-audio", model_path=str(folder)).load()
+    assert scorer.builder_.encoder.sampling_rate == 16000
+    assert scorer.logits(sounds, "voice").shape == (5, 3)
+    vlm, vtok, processor = tiny_llava_next_video(seed=1)
+    other = HFVLMScorer(model=vlm, tokenizer=vtok, image_processor=processor)
+    assert "voice" not in {str(v) for v in other.supported_views(sounds)}
+    with pytest.raises(DataError, match="cannot honour view text\\+voice"):
+        other.logits(sounds, "text+voice")

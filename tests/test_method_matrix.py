@@ -122,7 +122,7 @@ def test_every_method_has_a_runner() -> None:
 #: conformance suite runs fit, finetune, features and zero-shot on each of them; here they run the
 #: methods that exercise the encoder on new inputs, and the training-heavy methods (the same hf-vlm
 #: code path, 2-3 min each on 2 cores) run for hf-vlm itself. Every cell still checks the declared support.
-ENCODER_ONLY_FAMILIES = {"blip2", "internvl", "llava-onevision", "llava-next-video"}
+ENCODER_ONLY_FAMILIES = {"blip2", "internvl", "llava-onevision", "llava-next-video", "qwen2-audio"}
 ENCODER_METHODS = {"interactions score / categorize", "interactions pid (predictions)", "bench zero-shot"}
 
 

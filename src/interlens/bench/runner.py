@@ -45,6 +45,7 @@ from ..data.schema import Dataset, Sample
 from ..errors import DataError, unknown_name
 from ..execution.base import Executor, current_executor, resources_for
 from ..io import atomic_write_text, read_json, to_jsonable, write_json
+from ..logs import progress_bar
 from ..scoring.base import Capability, CapabilityError, Scorer, fingerprint_of, require
 from ..scoring.registry import check_param_names, make_scorer, scorer_class
 from .methods import METHODS, Method
@@ -298,10 +299,13 @@ class Runner:
             else:
                 work += [(seed, [task]) for task in todo]
         cpus, gpus = resources_for(self.scorer_params.get("device"))
-        for _, finished in (executor or current_executor()).map_unordered(self._work, work, num_cpus=cpus,
-                                                                          num_gpus=gpus):
-            for unit, view, samples in finished:
-                units[(unit.task, unit.seed)] = self._record(unit, view, samples)
+        label = f"bench {self.method.value} {self.scorer}: units"
+        with progress_bar(sum(len(todo) for _, todo in work), label) as bar:
+            for _, finished in (executor or current_executor()).map_unordered(self._work, work, num_cpus=cpus,
+                                                                              num_gpus=gpus):
+                for unit, view, samples in finished:
+                    units[(unit.task, unit.seed)] = self._record(unit, view, samples)
+                bar.advance(len(finished))
         summaries = [summarize(task, [units[(task.name, s)] for s in self.seeds]) for task in self.tasks]
         fingerprints = {f"{t.name}/seed{s}": units[(t.name, s)].scorer_fingerprint
                         for t in self.tasks for s in self.seeds}

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..data.schema import Dataset, Sample
 from ..errors import DataError
+from ..logs import progress_bar
 from ..metrics import classification_metrics
 from .core import ROUTER_CLASSES, mid_correct, mmejd_combine, mrid_correct
 from .counterfactual import DebiasModalities, blank_like
@@ -34,7 +35,9 @@ def bayes_opt(f: Callable[..., float], names: tuple[str, ...], *, n_trials: int 
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.GPSampler(seed=seed))
-    study.optimize(lambda t: f(**{n: t.suggest_float(n, *bounds) for n in names}), n_trials=n_trials)
+    with progress_bar(n_trials, f"Bayesian optimisation of {', '.join(names)}: trials") as bar:
+        study.optimize(lambda t: f(**{n: t.suggest_float(n, *bounds) for n in names}), n_trials=n_trials,
+                       callbacks=[lambda _study, _trial: bar.advance()])
     trials = [(*(t.params[n] for n in names), t.value) for t in study.trials]
     return dict(study.best_params), float(study.best_value), trials
 

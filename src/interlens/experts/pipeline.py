@@ -33,8 +33,10 @@ from ..data.schema import Dataset
 from ..errors import DataError
 from ..execution.base import Executor, current_executor, resources_for
 from ..io import atomic_write, read_json, to_jsonable, write_json
+from ..logs import progress_bar
 from .router import ROUTER_KINDS, InteractionRouter
 from .train import (
+    EXPERTS_PROGRESS,
     GROUPINGS,
     ExpertSystem,
     aggregate_seeds,
@@ -206,7 +208,15 @@ def run_seeds(scorer: Any, dataset: Dataset, cats: Mapping[str, str], *, seeds: 
     cpus, gpus = resources_for(getattr(scorer, "device", None))
     fn = functools.partial(_one_seed, scorer=scorer, dataset=dataset, cats=dict(cats), kwargs=kwargs,
                            save_models=save_models)
-    found = dict((executor or current_executor()).map_unordered(fn, list(seeds), num_cpus=cpus, num_gpus=gpus))
+    # one bar over seeds x parts (baseline, experts, router); train_experts advances it part by part here,
+    # a seed run elsewhere (Ray) advances it when it arrives
+    parts = 1 + len(GROUPINGS.get(kwargs.get("grouping", "mmoe"), ())) + (1 if kwargs.get("router", True) else 0)
+    found: dict[int, dict[str, Any]] = {}
+    with progress_bar(len(seeds) * parts, "experts: seeds x parts", name=EXPERTS_PROGRESS) as bar:
+        for index, report in (executor or current_executor()).map_unordered(fn, list(seeds), num_cpus=cpus,
+                                                                             num_gpus=gpus):
+            found[index] = report
+            bar.advance(len(found) * parts - bar.completed)
     reports = [found[i] for i in range(len(seeds))]
     models = {f"seed{r['seed']}": r.pop("models") for r in reports if "models" in r}
     out = {"seeds": reports, "summary": aggregate_seeds(reports)}

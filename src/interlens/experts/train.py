@@ -33,6 +33,7 @@ import numpy as np
 
 from ..data.schema import Dataset
 from ..errors import DataError
+from ..logs import current_progress
 from ..scoring.base import Capability, Scorer, clone, require
 from .fusion import (
     BASELINE,
@@ -48,6 +49,9 @@ from .router import InteractionRouter
 from .rq4 import ce_moe, expert_cross_entropy, random_categories_like
 
 #: Expert names per grouping. "mmoe": the paper's three experts; "split_u": U1 and U2 apart.
+#: name of the seeds x parts progress bar that :func:`train_experts` advances (opened by the experts pipeline)
+EXPERTS_PROGRESS = "experts"
+
 GROUPINGS: dict[str, tuple[str, ...]] = {"mmoe": ("R", "U", "S"), "split_u": ("R", "U1", "U2", "S")}
 #: Categories that never train an expert or the router.
 EXCLUDED = ("missing", "filtered")
@@ -187,7 +191,10 @@ def train_experts(scorer: Any, dataset: Dataset, categories_train: Mapping[str, 
         groups_dev = group_categories(categories_for(dev.ids, categories_dev, "categories_dev"), grouping)
 
     notes: list[str] = []
+    bar = current_progress(EXPERTS_PROGRESS)
+    bar.update(f"experts seed {scorer_seed(scorer)}: baseline")
     baseline = scorer.fit(train, [view], val=dev) if fit_baseline else scorer
+    bar.advance()
     if dev is None:
         notes.append("no dev split: the baseline and experts are not selected on validation data")
 
@@ -195,6 +202,7 @@ def train_experts(scorer: Any, dataset: Dataset, categories_train: Mapping[str, 
     fallbacks: dict[str, str] = {}
     sizes: dict[str, dict[str, int]] = {}
     for expert in experts:
+        bar.update(f"experts seed {scorer_seed(scorer)}: expert {expert}")
         ids = [i for i, g in zip(train.ids, groups_train, strict=True) if g == expert]
         dev_ids = ([i for i, g in zip(dev.ids, groups_dev, strict=True) if g == expert]
                    if groups_dev is not None and dev is not None else [])
@@ -205,6 +213,7 @@ def train_experts(scorer: Any, dataset: Dataset, categories_train: Mapping[str, 
             warnings.warn(msg, ExpertFallbackWarning, stacklevel=2)
             fallbacks[expert] = msg
             models[expert] = baseline
+            bar.advance()
             continue
         val = None
         if len(dev_ids) >= min_subset and dev is not None:
@@ -216,6 +225,7 @@ def train_experts(scorer: Any, dataset: Dataset, categories_train: Mapping[str, 
             notes.append(msg)
         models[expert] = baseline.finetune(train.subset(ids, name=f"{train.name}/{expert}"), view, val=val,
                                            epochs=expert_epochs, lr=expert_lr)
+        bar.advance()
 
     prior = category_prior([g for g in groups_train if g is not None], experts)
 
@@ -235,6 +245,7 @@ def train_experts(scorer: Any, dataset: Dataset, categories_train: Mapping[str, 
         fitted_router.fit(X, list(groups_train[keep]), **fit_kwargs)
         if fit_kwargs:
             router_dev = fitted_router.confusion_matrix(fit_kwargs["X_val"], fit_kwargs["y_val"])
+        bar.advance()
 
     system = ExpertSystem(view=view, experts=experts, baseline=baseline, models=models, router=fitted_router,
                           prior=prior, best=None, grouping=grouping, notes=notes, fallbacks=fallbacks,

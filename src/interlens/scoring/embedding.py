@@ -23,6 +23,7 @@ from torch import nn
 
 from ..data.schema import Dataset
 from ..errors import DataError
+from ..logs import progress_bar
 from ..metrics import classification_metrics
 from ..views import View
 from .base import Capability, Scorer, fingerprint_of
@@ -64,25 +65,27 @@ def _train_module(module: nn.Module, inputs: list[torch.Tensor], y: torch.Tensor
     n = y.shape[0]
     best: tuple[float, int, dict[str, torch.Tensor]] | None = None
     losses = []
-    for epoch in range(epochs):
-        module.train()
-        order = torch.randperm(n, generator=gen)
-        total = 0.0
-        for start in range(0, n, batch_size):
-            idx = order[start:start + batch_size]
-            opt.zero_grad()
-            loss = loss_fn(module([x[idx] for x in inputs]), y[idx])
-            loss.backward()
-            opt.step()
-            total += float(loss.detach()) * len(idx)
-        losses.append(total / max(n, 1))
-        if val is not None and (epoch % 5 == 4 or epoch == epochs - 1):
-            module.eval()
-            with torch.no_grad():
-                pred = module(val[0]).argmax(1).numpy()
-            score = classification_metrics(val[1], pred, n_classes or int(pred.max()) + 1)["macro_f1"]
-            if best is None or score > best[0]:
-                best = (score, epoch, copy.deepcopy(module.state_dict()))
+    with progress_bar(epochs, f"training {type(module).__name__}: epochs") as bar:
+        for epoch in range(epochs):
+            module.train()
+            order = torch.randperm(n, generator=gen)
+            total = 0.0
+            for start in range(0, n, batch_size):
+                idx = order[start:start + batch_size]
+                opt.zero_grad()
+                loss = loss_fn(module([x[idx] for x in inputs]), y[idx])
+                loss.backward()
+                opt.step()
+                total += float(loss.detach()) * len(idx)
+            losses.append(total / max(n, 1))
+            if val is not None and (epoch % 5 == 4 or epoch == epochs - 1):
+                module.eval()
+                with torch.no_grad():
+                    pred = module(val[0]).argmax(1).numpy()
+                score = classification_metrics(val[1], pred, n_classes or int(pred.max()) + 1)["macro_f1"]
+                if best is None or score > best[0]:
+                    best = (score, epoch, copy.deepcopy(module.state_dict()))
+            bar.advance()
     if best is not None:
         module.load_state_dict(best[2])
     module.eval()

@@ -21,6 +21,7 @@ import torch
 
 from ...data.schema import Dataset
 from ...errors import DataError
+from ...logs import progress_bar
 from ...metrics import classification_metrics
 from ...views import View
 from .adapters import LoraSpec, adapter_names, add_lora_adapter, is_peft
@@ -227,6 +228,7 @@ def train_lora(model: Any, builder: PromptBuilder, train: Dataset | Sequence[Dat
 
     def evaluate(step: int) -> None:
         nonlocal best
+        bar.update(f"LoRA {adapter}: validating at step {step}")
         metrics = evaluate_labels(model, builder, val_sets, view, adapter=adapter, batch_size=config.eval_batch_size,
                                   device=device)
         score = float(np.mean([m[config.select_metric] for m in metrics.values()]))
@@ -235,49 +237,52 @@ def train_lora(model: Any, builder: PromptBuilder, train: Dataset | Sequence[Dat
             state = get_peft_model_state_dict(model, adapter_name=adapter, save_embedding_layers=False)
             best = (score, step, {k: v.detach().clone() for k, v in state.items()})
         model.train()
+        bar.update(f"LoRA {adapter}")
 
     step, micro = 0, 0
     dtype = model_dtype(model)
     model.train()
     optimizer.zero_grad()
-    while step < total:
-        order = torch.randperm(len(examples), generator=generator).split(config.batch_size)
-        for idx in _shard(order, rank, world):
-            rows = [examples[i] for i in idx.tolist()]
-            batch = builder.encoder.collate([p for p, _ in rows], [a for _, a in rows]).to(device, dtype)
-            labels = torch.full_like(batch.input_ids, -100)
-            for r, (_, answer) in enumerate(rows):
-                labels[r, -len(answer):] = torch.tensor(answer)
-            if accelerator is not None:
-                with accelerator.accumulate(wrapped):  # no gradient all-reduce between accumulation steps
-                    loss = wrapped(**batch.model_kwargs(), labels=labels.to(device)).loss
-                    accelerator.backward(loss)  # divides by grad_accum, as below
-            else:
-                loss = model(**batch.model_kwargs(), labels=labels.to(device)).loss
-                (loss / config.grad_accum).backward()
-            micro += 1
-            if micro % config.grad_accum:
-                continue
-            if accelerator is not None:
-                accelerator.clip_grad_norm_(trainable, config.max_grad_norm)
-                optimizer.step()
-                if not accelerator.optimizer_step_was_skipped:  # fp16 overflow skips the step
+    with progress_bar(total, f"LoRA {adapter}", enabled=rank == 0) as bar:
+        while step < total:
+            order = torch.randperm(len(examples), generator=generator).split(config.batch_size)
+            for idx in _shard(order, rank, world):
+                rows = [examples[i] for i in idx.tolist()]
+                batch = builder.encoder.collate([p for p, _ in rows], [a for _, a in rows]).to(device, dtype)
+                labels = torch.full_like(batch.input_ids, -100)
+                for r, (_, answer) in enumerate(rows):
+                    labels[r, -len(answer):] = torch.tensor(answer)
+                if accelerator is not None:
+                    with accelerator.accumulate(wrapped):  # no gradient all-reduce between accumulation steps
+                        loss = wrapped(**batch.model_kwargs(), labels=labels.to(device)).loss
+                        accelerator.backward(loss)  # divides by grad_accum, as below
+                else:
+                    loss = model(**batch.model_kwargs(), labels=labels.to(device)).loss
+                    (loss / config.grad_accum).backward()
+                micro += 1
+                if micro % config.grad_accum:
+                    continue
+                if accelerator is not None:
+                    accelerator.clip_grad_norm_(trainable, config.max_grad_norm)
+                    optimizer.step()
+                    if not accelerator.optimizer_step_was_skipped:  # fp16 overflow skips the step
+                        scheduler.step()
+                else:
+                    torch.nn.utils.clip_grad_norm_(trainable, config.max_grad_norm)
+                    optimizer.step()
                     scheduler.step()
-            else:
-                torch.nn.utils.clip_grad_norm_(trainable, config.max_grad_norm)
-                optimizer.step()
-                scheduler.step()
-            optimizer.zero_grad()
-            losses.append(float(loss.detach()))
-            step += 1
-            if val_sets and config.eval_every and step % config.eval_every == 0:
+                optimizer.zero_grad()
+                losses.append(float(loss.detach()))
+                step += 1
+                bar.advance()
+                if val_sets and config.eval_every and step % config.eval_every == 0:
+                    evaluate(step)
+                if step >= total:
+                    break
+            if val_sets and not config.eval_every:
                 evaluate(step)
-            if step >= total:
-                break
-        if val_sets and not config.eval_every:
+        if val_sets and (not evals or evals[-1]["step"] != step):
             evaluate(step)
-    if val_sets and (not evals or evals[-1]["step"] != step):
-        evaluate(step)
     if best is not None:
         set_peft_model_state_dict(model, best[2], adapter_name=adapter)
     model.eval()
