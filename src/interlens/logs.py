@@ -108,7 +108,8 @@ def progress_bar(total: float | None, description: str, *, name: str | None = No
             if console.is_terminal:
                 progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                     TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-                                    console=console, transient=True)
+                                    console=console, transient=True,
+                                    redirect_stdout=sys.stdout.isatty())  # piped stdout stays on stdout
                 own = True
     bar = ProgressBar(progress, None, total, description, name)
     token = _ACTIVE.set((*stack, bar))
@@ -120,10 +121,10 @@ def progress_bar(total: float | None, description: str, *, name: str | None = No
         yield bar
     finally:
         _ACTIVE.reset(token)
-        if progress is not None and bar._task is not None:
-            progress.remove_task(bar._task)
         if own:
-            progress.stop()
+            progress.stop()  # a last render, then the bar is cleared (transient)
+        elif progress is not None and bar._task is not None:
+            progress.remove_task(bar._task)  # a row of an enclosing bar's display
 
 
 def current_progress(name: str) -> ProgressBar:

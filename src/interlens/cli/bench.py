@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from ..bench.methods import Method
+from ..io import read_json
 from .common import console, friendly_errors, write_results
 from .options import (
     DataRoot,
@@ -17,6 +18,7 @@ from .options import (
     RayAddress,
     ScorerName,
     ScorerOptions,
+    TrackerOption,
     parse_options,
 )
 
@@ -59,19 +61,24 @@ def run(
     save_models: Annotated[bool, typer.Option("--save-models/--no-save-models",
                                               help="Save each trained model (save_pretrained) under "
                                                    "OUT/models/<unit>/.")] = True,
+    tracker: TrackerOption = None,
 ) -> None:
     """Run (or resume) tasks x seeds with one scorer and method; writes OUT/results.json, per-sample
     predictions OUT/samples/<unit>.jsonl and (--save-models) the trained models OUT/models/<unit>/."""
     from ..bench import Runner, parse_tasks
     from ..execution import executor_session
+    from ..tracking import check_tracker, log_run
 
+    check_tracker(tracker)  # a missing package is refused before any work
     specs = parse_tasks(tasks, **parse_options(dataset_option))
     runner = Runner(specs, scorer, method, range(seeds), out, scorer_params=parse_options(scorer_option),
                     data_root=data_root, limit=limit, n_boot=n_boot, log=console.print,
                     save_models=save_models)
     with executor_session(executor, address=ray_address):
         results = runner.run()
-    write_results(out, {**results.to_dict(), **runner.artifacts()})
+    path = write_results(out, {**results.to_dict(), **runner.artifacts()})
+    if tracker is not None:
+        console.print(f"tracked ({tracker.value}): [bold]{log_run(tracker, out, read_json(path))}[/]")
     for task in results.tasks:
         acc = task.summary["acc"]
         console.print(f"{task.title}: ACC {100 * acc['mean']:.2f} ± {100 * acc['std']:.2f} ({task.evaluation_split})")

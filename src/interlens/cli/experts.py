@@ -22,6 +22,7 @@ from .options import (
     RayAddress,
     ScorerName,
     ScorerOptions,
+    TrackerOption,
     build_scorer,
     load_data,
 )
@@ -84,12 +85,15 @@ def train(
     save_models: Annotated[bool, typer.Option("--save-models/--no-save-models",
                                               help="Save each seed's baseline, experts and router under "
                                                    "OUT/models/seed<k>/.")] = True,
+    tracker: TrackerOption = None,
 ) -> None:
     """Train a baseline, one expert per interaction type and a router; compare every fusion on test."""
     from ..execution import executor_session
     from ..experts.pipeline import train_experts_study, write_experts_results
     from ..experts.train import check_experts_scorer
+    from ..tracking import check_tracker
 
+    check_tracker(tracker)  # a missing package is refused before any work
     model = build_scorer(scorer, scorer_option)
     check_experts_scorer(model, router=True)  # refuse before loading data or training
     data = load_data(dataset, data_root, dataset_option)
@@ -109,7 +113,12 @@ def train(
         r = results["rq4"]
         console.print(f"RQ4 CE_moe: interaction subsets {r['interaction']:.4f}, random subsets {r['random']:.4f}, "
                       f"baseline CE {r['baseline']:.4f}")
-    write_results(path.parent)  # provenance + report.html
+    path = write_results(path.parent)  # provenance + report.html
+    if tracker is not None:
+        from ..io import read_json
+        from ..tracking import log_run
+
+        console.print(f"tracked ({tracker.value}): [bold]{log_run(tracker, out, read_json(path))}[/]")
 
 
 # -- evaluate (precomputed logits) ---------------------------------------------------------------------

@@ -11,7 +11,7 @@ import typer
 
 from ..errors import DataError
 from .common import console, friendly_errors, write_results
-from .options import DataRoot, ScorerOptions, load_data, parse_options
+from .options import DataRoot, ScorerOptions, TrackerOption, load_data, parse_options
 
 
 def _load_data(dataset: str | None, data: Path | None, data_root: Path | None, options: dict[str, Any],
@@ -66,11 +66,14 @@ def train(
     save_models: Annotated[bool, typer.Option("--save-models/--no-save-models",
                                               help="Save the trained adapter (PEFT format) under "
                                                    "OUT/adapters/<name>/.")] = True,
+    tracker: TrackerOption = None,
 ) -> dict[str, Any]:
     """LoRA-tune a local HF model on a dataset's train split; select by label accuracy/F1 on its dev split."""
     from ..scoring.hf import LoraSpec, TrainConfig
     from ..scoring.hf.workflow import train_adapter
+    from ..tracking import check_tracker, log_run
 
+    check_tracker(tracker)  # a missing package is refused before any work
     data_set = _load_data(dataset, data, data_root, parse_options(dataset_option), id_col, label_col, modality,
                           split_col, dimension)
     config = TrainConfig(epochs=epochs, lr=lr, batch_size=batch_size, grad_accum=grad_accum, max_steps=max_steps,
@@ -87,7 +90,11 @@ def train(
     console.print(f"adapter {adapter!r}: {len(losses)} steps, loss {losses[0]:.4f} -> {losses[-1]:.4f}"
                   + (f", best val {select_metric} {best:.4f}" if best is not None else "")
                   + (f"; saved to {summary['adapter_dir']}" if "adapter_dir" in summary else "; not saved"))
-    write_results(out, summary)
+    path = write_results(out, summary)
+    if tracker is not None:
+        from ..io import read_json
+
+        console.print(f"tracked ({tracker.value}): [bold]{log_run(tracker, out, read_json(path))}[/]")
     return summary
 
 

@@ -13,6 +13,7 @@ import typer
 from ..cache import PredictionCache
 from ..errors import DataError
 from ..execution.base import ExecutorKind
+from ..tracking import Tracker
 
 DataRoot = Annotated[Path | None, typer.Option(help="Folder holding the datasets (default: $INTERLENS_DATA "
                                                     "or ../shared/data).")]
@@ -21,6 +22,9 @@ CachePath = Annotated[Path | None, typer.Option(help="SQLite prediction cache (d
 NoCache = Annotated[bool, typer.Option("--no-cache", help="Recompute everything; do not read or write the cache.")]
 ExecutorOption = Annotated[ExecutorKind, typer.Option("--executor", help="Where independent work runs: local (this "
                                                                          "process) or ray (Ray tasks / actors).")]
+TrackerOption = Annotated[Tracker | None, typer.Option("--tracker", help="Also log settings and final metrics to "
+                                                                        "wandb (offline, OUT/wandb) or mlflow (local "
+                                                                        "file store, OUT/mlruns); needs the package.")]
 RayAddress = Annotated[str | None, typer.Option("--ray-address", help="Ray cluster HOST:PORT for --executor ray "
                                                                       "(default: $RAY_ADDRESS, else a local Ray "
                                                                       "runtime sized to this machine).")]
