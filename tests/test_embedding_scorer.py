@@ -204,6 +204,6 @@ def test_fingerprints_per_view_after_fit_and_finetune_and_planned(kinds_fitted, 
 def test_default_views_are_each_usable_modality_and_all_together(kinds_data):
     scorer = EmbeddingScorer(epochs=1, hidden=4, fusion="late")
     data = kinds_data.with_modalities(["turns", "vec", "clip"])
-    assert [str(v) for v in scorer._fit_views(data, None)] == ["turns", "vec", "turns+vec"]
+    assert [str(v) for v in scorer.fit_views(data, None)] == ["turns", "vec", "turns+vec"]
     scorer.fit(data)
     assert sorted(scorer.heads_) == ["turns", "turns+vec", "vec"]

@@ -82,6 +82,10 @@ class Scorer(ABC):
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
     #: modality kinds the scorer can read (a view with another kind is unsupported)
     modality_kinds: ClassVar[frozenset[str]] = frozenset({"text"})
+    #: ``fit`` records exactly :meth:`_fit_history`, so :meth:`planned_fingerprint` can predict the fingerprint
+    records_fit_history: ClassVar[bool] = False
+    #: bumped by a scorer when its input encoding changes, so older cached results are not reused
+    fingerprint_version: ClassVar[int | None] = None
     #: parameters left out of ``get_params`` (in-memory objects that are not hyper-parameters)
     _unhashed_params: ClassVar[tuple[str, ...]] = ()
 
@@ -114,7 +118,25 @@ class Scorer(ABC):
     @property
     def fingerprint(self) -> str:
         """Parameters + learned state: changes after ``fit`` / ``finetune``."""
-        return fingerprint_of(self.name, self._hashable_params(), getattr(self, "history_", []))
+        return self._fingerprint_with(getattr(self, "history_", []))
+
+    def _fingerprint_with(self, history: Any) -> str:
+        version = () if self.fingerprint_version is None else (self.fingerprint_version,)
+        return fingerprint_of(self.name, *version, self._hashable_params(), history)
+
+    @staticmethod
+    def _fit_history(train: Dataset, views: Sequence[View], val: Dataset | None) -> list[tuple]:
+        """The ``history_`` entry a ``fit`` on ``train`` / ``views`` / ``val`` records."""
+        return [("fit", train.fingerprint(), [str(v) for v in views], val.fingerprint() if val is not None else None)]
+
+    def planned_fingerprint(self, train: Dataset, views: Sequence[View | str] | View | str | None,
+                            val: Dataset | None) -> str | None:
+        """Exactly the fingerprint ``fit(train, views, val=val)`` will give, for scorers whose ``fit`` records
+        :meth:`_fit_history` (``records_fit_history = True``; lets cached runs skip fitting), else None.
+        json round trip makes tuples hash as lists."""
+        if not self.records_fit_history:
+            return None
+        return self._fingerprint_with(self._fit_history(train, self.fit_views(train, views), val))
 
     def view_fingerprint(self, view: View | str) -> str:
         """The fingerprint of this scorer's model for one view (differs per view)."""

@@ -26,7 +26,7 @@ from ..errors import DataError
 from ..logs import progress_bar
 from ..metrics import classification_metrics
 from ..views import View
-from .base import Capability, Scorer, fingerprint_of
+from .base import Capability, Scorer
 from .encoders import image_to_array, shared_text_encoder
 from .heads import FUSIONS, ImageEncoder, make_head
 from .registry import register_scorer
@@ -117,6 +117,7 @@ class EmbeddingScorer(Scorer):
 
     capabilities = frozenset({Capability.TRAINABLE, Capability.FINETUNE, Capability.FEATURES,
                               Capability.INPUT_GRADIENTS})
+    records_fit_history = True
     modality_kinds = frozenset({"text", "image", "features"})
 
     def __init__(self, fusion: str = "tensor", hidden: int = 64, rank: int = 16, epochs: int = 60,
@@ -233,20 +234,6 @@ class EmbeddingScorer(Scorer):
                             seed=self.seed * 1000 + offset, class_weight=self._class_weight(y), val=val_pack,
                             n_classes=len(self.labels_))
 
-    def _fit_views(self, train: Dataset, views: Sequence[View | str] | View | str | None) -> list[View]:
-        return self.fit_views(train, views)
-
-    @staticmethod
-    def _history(train: Dataset, views: list[View], val: Dataset | None) -> list[tuple]:
-        return [("fit", train.fingerprint(), [str(v) for v in views], val.fingerprint() if val is not None else None)]
-
-    def planned_fingerprint(self, train: Dataset, views: Sequence[View | str] | View | str | None,
-                            val: Dataset | None) -> str:
-        """Exactly the fingerprint ``fit(train, views, val=val)`` will give (lets cached runs skip fitting)."""
-        history = self._history(train, self._fit_views(train, views), val)
-        # json round trip: the tuples of ``history_`` hash as these lists do
-        return fingerprint_of(self.name, self._hashable_params(), history)
-
     def fit(self, train: Dataset, views: Sequence[View | str] | View | str | None = None, *,
             val: Dataset | None = None) -> EmbeddingScorer:
         """Train the image encoders (through the image-only heads) and one head per view.
@@ -257,7 +244,7 @@ class EmbeddingScorer(Scorer):
         self._check_params()
         if len(train) == 0:
             raise DataError("cannot fit on an empty dataset", file=train.source, field="split")
-        views = self._fit_views(train, views)
+        views = self.fit_views(train, views)
         self.labels_ = train.labels
         self.modalities_ = tuple(self.usable_modalities(train))
         self.kinds_ = dict(train.kinds)
@@ -265,7 +252,7 @@ class EmbeddingScorer(Scorer):
         self.image_encoders_: dict[str, nn.Module] = {}
         self.train_log_: dict[str, Any] = {}
         self.dims_: dict[str, int] = {}
-        self.history_ = self._history(train, views, val)
+        self.history_ = self._fit_history(train, views, val)
         for n_mod, m in enumerate(train.modalities):
             if m not in self.modalities_:
                 continue

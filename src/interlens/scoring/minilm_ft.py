@@ -47,7 +47,7 @@ from ..data.schema import Dataset
 from ..errors import DataError
 from ..metrics import classification_metrics
 from ..views import View
-from .base import Capability, Scorer, fingerprint_of
+from .base import Capability, Scorer
 from .registry import register_scorer
 
 # bumped when tokenisation/batching changes, so results of older code are not reused
@@ -98,7 +98,9 @@ class MiniLMFineTuneScorer(Scorer):
     not part of the fingerprint."""
 
     capabilities = frozenset({Capability.TRAINABLE, Capability.FINETUNE, Capability.FEATURES})
+    records_fit_history = True
     modality_kinds = frozenset({"text"})
+    fingerprint_version = _ENCODING_VERSION
     _unhashed_params = ("threads", "progress")
 
     def __init__(self, epochs: int = 3, lr: float = 5e-5, head_lr: float = 1e-3, batch_size: int = 32,
@@ -111,10 +113,6 @@ class MiniLMFineTuneScorer(Scorer):
         self.weight_decay, self.warmup, self.dropout = weight_decay, warmup, dropout
         self.max_train, self.min_steps, self.precision = max_train, min_steps, precision
         self.threads, self.progress, self.seed = threads, progress, seed
-
-    @property
-    def fingerprint(self) -> str:
-        return fingerprint_of(self.name, _ENCODING_VERSION, self._hashable_params(), getattr(self, "history_", []))
 
     # -- views ----------------------------------------------------------------------------------
     def check_view(self, dataset: Dataset, view: View | str) -> View:
@@ -196,19 +194,6 @@ class MiniLMFineTuneScorer(Scorer):
         if len(dataset) == 0 or (dataset.y < 0).any():
             raise DataError(f"{what} data is empty or has unlabeled samples", file=dataset.source, field="label")
 
-    def _fit_views(self, train: Dataset, views: Sequence[View | str] | View | str | None) -> list[View]:
-        return self.fit_views(train, views)
-
-    @staticmethod
-    def _history(train: Dataset, views: list[View], val: Dataset | None) -> list[tuple]:
-        return [("fit", train.fingerprint(), [str(v) for v in views], val.fingerprint() if val is not None else None)]
-
-    def planned_fingerprint(self, train: Dataset, views: Sequence[View | str] | View | str | None,
-                            val: Dataset | None) -> str:
-        """Exactly the fingerprint ``fit(train, views, val=val)`` will give (lets cached runs skip fitting)."""
-        history = self._history(train, self._fit_views(train, views), val)
-        return fingerprint_of(self.name, _ENCODING_VERSION, self._hashable_params(), history)
-
     def _train(self, model: _Model, dataset: Dataset, view: View, val: Dataset | None, *, epochs: int,
                lr: float, head_lr: float, seed: int) -> tuple[list[dict[str, Any]], int]:
         """Fine-tune ``model`` in place on ``dataset`` under ``view``; returns (epoch log, kept epoch)."""
@@ -285,7 +270,7 @@ class MiniLMFineTuneScorer(Scorer):
 
         ``views`` defaults to every text modality alone plus all of them together."""
         self._check_train(train, "training")
-        views = self._fit_views(train, views)
+        views = self.fit_views(train, views)
         from .encoders import _load_minilm
 
         tokenizer, base = _load_minilm()
@@ -303,7 +288,7 @@ class MiniLMFineTuneScorer(Scorer):
             self.train_log_[key], self.best_epoch_[key] = self._train(
                 model, train, view, val, epochs=self.epochs, lr=self.lr, head_lr=self.head_lr, seed=self.seed)
             self.models_[key] = model
-        self.history_ = self._history(train, views, val)
+        self.history_ = self._fit_history(train, views, val)
         return self
 
     def finetune(self, subset: Dataset, view: View | str, *, val: Dataset | None = None,
