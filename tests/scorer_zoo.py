@@ -154,27 +154,41 @@ def make(name: str, **overrides: Any):
     return make_scorer(name, **{**params(), **overrides})
 
 
-def write_dataset_file(folder: Path, n: int = 24) -> Path:
-    """:func:`conformance_dataset` (without the audio column) as a JSONL table + PNG files + a YAML
-    dataset file, the way a user brings their own corpus."""
+def write_dataset_file(folder: Path, n: int = 24, *, audio: bool = False, video: bool = False) -> Path:
+    """:func:`conformance_dataset` as a JSONL table + PNG files (+ WAV clips with ``audio``, + a folder of
+    4 frames per sample as a ``frames`` video with ``video``) + a YAML dataset file, the way a user
+    brings their own corpus."""
     import json
+    import shutil
 
     from PIL import Image
 
     folder = Path(folder)
     (folder / "photos").mkdir(parents=True, exist_ok=True)
-    data = conformance_dataset(n, audio=False)
+    data = conformance_dataset(n, audio=audio)
     split_of = {i: s for s, ids in data.splits.items() for i in ids}
     with open(folder / "table.jsonl", "w", encoding="utf-8") as handle:
         for s in data.samples:
             Image.fromarray(s.inputs["photo"]).save(folder / "photos" / f"{s.id}.png")
             row = {"sid": s.id, "said": s.inputs["utterance"], "before": s.inputs["context"],
                    "picture": f"photos/{s.id}.png", "gold": s.label, "part": split_of[s.id]}
+            if audio:
+                (folder / "clips").mkdir(exist_ok=True)
+                shutil.copy(s.inputs["clip"], folder / "clips" / f"{s.id}.wav")
+                row["wav"] = f"clips/{s.id}.wav"
+            if video:
+                frames = folder / "frames" / s.id
+                frames.mkdir(parents=True, exist_ok=True)
+                for k in range(4):
+                    Image.fromarray(np.roll(s.inputs["photo"], 3 * k, axis=1)).save(frames / f"{k}.png")
+                row["frames"] = [f"frames/{s.id}/{k}.png" for k in range(4)]
             handle.write(json.dumps(row) + "\n")
+    extra = ("  sound: {column: wav, kind: audio}\n" if audio else "") + (
+        "  movie: {column: frames, kind: video}\n" if video else "")
     (folder / "zoo.yaml").write_text(
         "name: zoo-file\npath: table.jsonl\nid: sid\nlabel: gold\nlabels: ['no', 'yes']\n"
-        "modalities:\n  utterance: said\n  context: before\n  photo: {column: picture, kind: image}\n"
-        "split: part\ntask: classification\ndimension: sarcasm\n", encoding="utf-8")
+        "modalities:\n  utterance: said\n  context: before\n  photo: {column: picture, kind: image}\n" + extra
+        + "split: part\ntask: classification\ndimension: sarcasm\n", encoding="utf-8")
     return folder / "zoo.yaml"
 
 
