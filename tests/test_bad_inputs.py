@@ -410,7 +410,7 @@ def _sqlite_error(tmp: Path) -> BaseException:
 BOUNDARY = [
     ("file-not-found", lambda t: FileNotFoundError(2, "No such file or directory", str(t / "gone.csv")),
      2, "gone.csv"),
-    ("permission", lambda t: PermissionError(13, "Permission denied", "/root/secret.csv"), 2, "/root/secret.csv"),
+    ("permission", lambda t: PermissionError(13, "Permission denied", str(t / "secret.csv")), 2, "secret.csv"),
     ("is-a-directory", lambda t: IsADirectoryError(21, "Is a directory", str(t)), 2, "folder"),
     ("unicode", lambda t: _raise_in_reader(UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")),
      2, "utf-8"),
