@@ -128,6 +128,8 @@ ZOO: dict[str, tuple[Callable[[], dict[str, Any]], tuple[str, str]]] = {
     "hf-vlm": (lambda: {"model_path": tiny_vlm_path(), "train": dict(HF_TRAIN), "batch_size": 4},
                ("utterance", "utterance+photo")),
     "precomputed": (lambda: {"files": precomputed_files()}, ("utterance", "context")),
+    "ensemble": (lambda: {"base": "embedding", "members": 2, "base_params": {"epochs": 5, "hidden": 16, "rank": 4},
+                          "seed": 0}, ("utterance", "photo")),
     "clip": (lambda: {"model_path": tiny_family_path("tiny_clip"), "epochs": 30, "seed": 0},
              ("utterance", "photo")),
     "blip2": (lambda: {"model_path": tiny_family_path("tiny_blip2"), "train": dict(HF_TRAIN), "batch_size": 4},
@@ -195,7 +197,7 @@ def write_dataset_file(folder: Path, n: int = 24, *, audio: bool = False, video:
 #: the two modalities whose interaction each tiny scorer measures (both readable by that scorer)
 MEASURE_PAIR: dict[str, tuple[str, str]] = {
     "embedding": ("utterance", "photo"), "minilm-ft": ("utterance", "context"), "hf-lm": ("utterance", "context"),
-    "hf-vlm": ("utterance", "photo"), "precomputed": ("utterance", "context"),
+    "hf-vlm": ("utterance", "photo"), "precomputed": ("utterance", "context"), "ensemble": ("utterance", "photo"),
     "clip": ("utterance", "photo"), "blip2": ("utterance", "photo"), "internvl": ("utterance", "photo"),
     "llava-onevision": ("utterance", "photo"), "llava-next-video": ("utterance", "photo"),
     "qwen2-audio": ("utterance", "clip"),

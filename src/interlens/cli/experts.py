@@ -85,6 +85,8 @@ def train(
     save_models: Annotated[bool, typer.Option("--save-models/--no-save-models",
                                               help="Save each seed's baseline, experts and router under "
                                                    "OUT/models/seed<k>/.")] = True,
+    max_train: Annotated[int | None, typer.Option(min=1, help="Keep a seeded random subset of N training "
+                                                                "samples (CPU budget; recorded).")] = None,
     tracker: TrackerOption = None,
 ) -> None:
     """Train a baseline, one expert per interaction type and a router; compare every fusion on test."""
@@ -103,7 +105,7 @@ def train(
                                       modalities=modality, folds=folds, view=view, min_subset=min_subset,
                                       expert_epochs=expert_epochs, expert_lr=expert_lr, router=router,
                                       class_balanced=class_balanced, rq4=rq4, n_random=n_random, log=console.print,
-                                      save_models=out / "models" if save_models else None)
+                                      save_models=out / "models" if save_models else None, max_train=max_train)
     path = write_experts_results(results, out)
     settings = results["settings"]
     _print_table(results["summary"], f"{results['dataset']['name']} · {results['scorer']['name']} · "

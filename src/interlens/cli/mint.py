@@ -44,7 +44,9 @@ def run(tasks: Annotated[str, typer.Option(help="Comma-separated tasks: register
         eval_split: Annotated[str, typer.Option(help="Split every regime is evaluated on.")] = "test",
         max_train: Annotated[int | None, typer.Option(help="Seeded random subset of each task's train split.")
                              ] = None,
-        seed: Annotated[int, typer.Option(help="Seed of the scorer and the subsets.")] = 0,
+        seed: Annotated[list[int] | None, typer.Option(help="Seed of the scorer and the train subset (repeatable: "
+                                                            "one whole study per seed, mean ± std; default 0).")
+                        ] = None,
         dataset_option: DatasetOptions = None, data_root: DataRoot = None) -> None:
     """Score every task's utterance-context interaction, group the tasks and compare the training regimes."""
     from ..mint import run_mint_study
@@ -54,10 +56,12 @@ def run(tasks: Annotated[str, typer.Option(help="Comma-separated tasks: register
                        dataset_options=parse_options(dataset_option),
                        regimes=[g.value for g in regime] if regime else ("group", "all", "single", "insta"),
                        grouping=grouping.value, n_groups=n_groups, score_split=score_split, eval_split=eval_split,
-                       max_train=max_train, seed=seed, out=out)
-    scores = ", ".join(f"{t} {s:.3f}" for t, s in r["interaction"]["scores"].items())
+                       max_train=max_train, seeds=seed or [0], out=out, progress=console.print)
+    scores = ", ".join(f"{t} {s['mean']:.3f}" + (f" ± {s['std']:.3f}" if s["std"] is not None else "")
+                       for t, s in r["interaction"]["scores"].items())
     console.print(f"interaction scores: {scores}")
-    console.print("groups: " + "; ".join(f"{g}: {', '.join(m)}" for g, m in r["groups"].items()))
+    for s, groups in r["groups_per_seed"].items():
+        console.print(f"groups (seed {s}): " + "; ".join(f"{g}: {', '.join(m)}" for g, m in groups.items()))
     console.print(Path(out, "table.md").read_text())
     if r["at_or_below_majority"]:
         console.print(f"at or below the majority class: {', '.join(r['at_or_below_majority'])}")

@@ -229,6 +229,24 @@ class Dataset:
                        splits=splits or {}, task=self.task, dimension=self.dimension, source=self.source,
                        info=dict(self.info if info is None else info), kinds=dict(self.kinds))
 
+    def cap_split(self, split: str, n: int | None, *, seed: int = 0) -> Dataset:
+        """This dataset with ``split`` cut to a seeded random subset of ``n`` samples (order kept; the
+        other splits unchanged). ``n`` None or >= the split's size returns ``self``. For CPU budgets:
+        results record ``info["capped"]``."""
+        if split not in self.splits:
+            raise DataError(f"no split {split!r}; available: {sorted(self.splits)}", file=self.source, field="split")
+        if n is not None and n < 1:
+            raise DataError(f"a split cap must be >= 1, got {n}", field="max_train")
+        ids = self.splits[split]
+        if n is None or len(ids) <= n:
+            return self
+        keep = set(np.random.default_rng(seed).choice(len(ids), n, replace=False).tolist())
+        kept = [i for k, i in enumerate(ids) if k in keep]
+        dropped = set(ids) - set(kept)
+        splits = {**{k: list(v) for k, v in self.splits.items()}, split: kept}
+        info = {**self.info, "capped": {**self.info.get("capped", {}), split: {"n": n, "of": len(ids), "seed": seed}}}
+        return self.derive(self.name, [s for s in self.samples if s.id not in dropped], splits=splits, info=info)
+
     def with_modalities(self, modalities: Sequence[str]) -> Dataset:
         """Same samples, other modality names declared (each must be present in every sample)."""
         return Dataset(name=self.name, labels=self.labels, samples=self.samples, modalities=tuple(modalities),

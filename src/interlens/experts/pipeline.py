@@ -107,14 +107,16 @@ def train_experts_study(dataset: Dataset, scorer: Any, *, categories: Categories
                         view: str | None = None, min_subset: int = 8, expert_epochs: int | None = None,
                         expert_lr: float | None = None, router: str = "mlp", class_balanced: bool = False,
                         rq4: bool = False, n_random: int = 3, log: Callable[[str], None] | None = None,
-                        save_models: str | os.PathLike | None = None) -> dict[str, Any]:
+                        save_models: str | os.PathLike | None = None, max_train: int | None = None
+                        ) -> dict[str, Any]:
     """Baseline + one expert per interaction group + router over ``seeds``; every fusion on test.
 
     ``categories``: ``planted``, ``measured`` (``modalities``: the two unimodal views, default the
     first two the scorer reads; ``folds`` for cross-fitting; ``train_filters`` / ``delta``: MMoE's
     train-only filter and rebalancing) or ``auto`` (planted when every sample has one). The scorer
     is refused at once when it lacks ``finetune``, ``trainable`` or ``features``. ``save_models``: a
-    folder for each seed's baseline, experts and router (module docstring).
+    folder for each seed's baseline, experts and router (module docstring). ``max_train``: a seeded
+    random subset of train (:meth:`Dataset.cap_split`, seed = the first seed), recorded in the settings.
     """
     say = log or (lambda _msg: None)
     source = CategoriesSource(categories)
@@ -127,6 +129,7 @@ def train_experts_study(dataset: Dataset, scorer: Any, *, categories: Categories
         raise DataError("give at least one seed", field="seeds")
     check_experts_scorer(scorer, router=True)
     check_splits(dataset)
+    dataset = dataset.cap_split("train", max_train, seed=seeds[0])
 
     planted = bool(dataset.samples) and all(s.meta.get("interaction") for s in dataset.samples)
     if source is CategoriesSource.AUTO:
@@ -156,7 +159,7 @@ def train_experts_study(dataset: Dataset, scorer: Any, *, categories: Categories
                      "delta": delta if train_filters and source is CategoriesSource.MEASURED else None,
                      "modalities": categorisation.get("train", {}).get("modalities"), "folds": folds,
                      "min_subset": min_subset, "expert_epochs": expert_epochs, "expert_lr": expert_lr,
-                     "rq4": rq4, "n_random": n_random if rq4 else None},
+                     "rq4": rq4, "n_random": n_random if rq4 else None, "max_train": max_train},
         "router": router_model.get_params(),
         "summary": result["summary"], "per_seed": result["seeds"],
         "category_counts": {s: {c: sum(1 for i in ids if cats[i] == c) for c in sorted({cats[i] for i in ids})}

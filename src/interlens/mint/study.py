@@ -6,9 +6,16 @@ measure_interactions` with ``reference="multimodal"``), the distance matrix of t
 the R / U / S groups (Sec. 3.3: nearest prototype, or agglomerative clustering). Then the training
 regimes of Table 2 through :func:`interlens.scoring.hf.group_tuning.run_group_tuning`: one model per
 interaction group, one on all tasks, one per task and INSTA-style groups (instruction similarity, the
-same number of groups), each task evaluated on its evaluation split; a Table-2-like table (task x
-regime, mean row), the training majority class per task (``at_or_below_majority``) and a radar plot
-like Fig. 4 (a missing value is drawn as a gap, never as 0).
+same number of groups), each task evaluated on its evaluation split. Every seed repeats all of it
+(scores, groups, regimes; the groups may differ between seeds).
+
+Honest baselines (issue 12 item 4): per task the training majority class and the two unimodal models
+(utterance only, context only: the models already fitted to measure the interaction score, scored on
+the evaluation split); an exact paired permutation test (:func:`interlens.baselines.permutation_test`)
+of each regime and baseline against ``single`` (one model per task, MINT's baseline) and against the
+majority class, on the per-sample predictions pooled over seeds; flags for regimes at or below the
+majority class. Outputs a Table-2-like table (mean ± std over seeds) and a radar plot like Fig. 4
+(a missing value is drawn as a gap, never as 0).
 
 Tasks are datasets (registered names, dataset files or :class:`Dataset` objects); their utterance and
 context modalities are renamed ``utterance`` / ``context`` so that one multi-task model reads every task
@@ -34,6 +41,11 @@ from ..scoring.base import Capability, Scorer, clone, require
 REGIMES = {"group": "interaction", "all": "all", "single": "single", "insta": "insta"}
 UTTERANCE, CONTEXT = "utterance", "context"
 VIEW = f"{UTTERANCE}+{CONTEXT}"
+#: baseline columns of the table: training majority class, utterance-only and context-only models
+BASELINES = ("majority", UTTERANCE, CONTEXT)
+#: the regime every other column is tested against (one model per task: MINT Table 2's baseline)
+REFERENCE = "single"
+METRICS = ("acc", "macro_f1")
 
 
 @dataclass
@@ -76,15 +88,26 @@ def prepare_task(spec: str | os.PathLike | Dataset, *, data_root: str | os.PathL
     samples = [Sample(s.id, {UTTERANCE: s.inputs[chosen[0]], CONTEXT: s.inputs[chosen[1]]}, s.label, s.group,
                       s.meta) for s in data.samples]
     splits = {k: list(v) for k, v in data.splits.items()}
-    if max_train is not None and len(splits["train"]) > max_train:
-        keep = set(np.random.default_rng(seed).choice(splits["train"], max_train, replace=False).tolist())
-        splits["train"] = [i for i in splits["train"] if i in keep]
     used = {i for k in ("train", "dev", eval_split) for i in splits[k]}
     renamed = Dataset(name=data.name, labels=data.labels, samples=[s for s in samples if s.id in used],
                       modalities=(UTTERANCE, CONTEXT), splits={k: splits[k] for k in ("train", "dev", eval_split)},
                       task=data.task, dimension=data.dimension, source=data.source, info=dict(data.info),
                       kinds={UTTERANCE: "text", CONTEXT: "text"})
-    return MintTask(data.name, renamed, chosen)
+    return subset_train(MintTask(data.name, renamed, chosen), max_train, seed)
+
+
+def subset_train(task: MintTask, max_train: int | None, seed: int) -> MintTask:
+    """``task`` with its train split cut to a seeded random subset of ``max_train`` samples (order kept)."""
+    train = task.dataset.splits["train"]
+    if max_train is None or len(train) <= max_train:
+        return task
+    keep = set(np.random.default_rng(seed).choice(train, max_train, replace=False).tolist())
+    splits = {**{k: list(v) for k, v in task.dataset.splits.items()}, "train": [i for i in train if i in keep]}
+    used = {i for v in splits.values() for i in v}
+    data = task.dataset.derive(task.dataset.name, [s for s in task.dataset.samples if s.id in used], splits=splits,
+                               info={**task.dataset.info, "max_train": {"n": max_train, "of": len(train),
+                                                                        "seed": seed}})
+    return MintTask(task.name, data, task.source_modalities)
 
 
 def _groups(assignment: Mapping[str, str]) -> dict[str, list[str]]:
@@ -98,25 +121,64 @@ def _finite(x: Any) -> float | None:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
 
 
+def _seeded(template: Scorer, seed: int) -> Scorer:
+    """An unfitted clone of ``template`` with ``seed`` (scorers without a seed parameter: a plain clone)."""
+    return clone(template, seed=seed) if "seed" in template.param_names() else clone(template)
+
+
+def _predicted(scorer: Scorer, dataset: Dataset, view: str) -> list[int]:
+    from ..scoring.hf.group_tuning import predicted_labels
+
+    return [int(p) for p in predicted_labels(scorer.logits(dataset, view))]
+
+
+def _metrics(gold: Sequence[int], pred: Sequence[int], n_labels: int) -> dict[str, float]:
+    from ..metrics import classification_metrics
+
+    m = classification_metrics(np.asarray(gold), np.asarray(pred), n_labels)
+    return {k: float(m[k]) for k in METRICS}
+
+
+def aggregate(values: Sequence[float | None]) -> dict[str, Any]:
+    """``mean`` and sample standard deviation ``std`` (ddof = 1; None with one value) of per-seed
+    values; both None when a seed's value is missing (a missing value stays missing)."""
+    vals = [_finite(v) for v in values]
+    if not vals or None in vals:
+        return {"mean": None, "std": None, "values": vals}
+    return {"mean": float(np.mean(vals)), "std": float(np.std(vals, ddof=1)) if len(vals) > 1 else None,
+            "values": vals}
+
+
 def run_mint_study(tasks: Sequence[str | os.PathLike | Dataset], scorer: str | Scorer = "minilm-ft", *,
                    scorer_options: Mapping[str, Any] | None = None, data_root: str | os.PathLike | None = None,
                    dataset_options: Mapping[str, Any] | None = None,
                    modalities: Mapping[str, Sequence[str]] | None = None,
                    regimes: Sequence[str] = tuple(REGIMES), grouping: str = "prototype", n_groups: int = 3,
                    score_split: str = "dev", eval_split: str = "test", delta: str = "exact", S: int = 100,
-                   max_train: int | None = None, seed: int = 0, out: str | os.PathLike | None = None
-                   ) -> dict[str, Any]:
+                   max_train: int | None = None, seed: int = 0, seeds: Sequence[int] | None = None,
+                   subset_seed: int | None = None, out: str | os.PathLike | None = None,
+                   progress: Any | None = None) -> dict[str, Any]:
     """The MINT study on ``tasks`` with ``scorer`` (a registered name + ``scorer_options``, or an
-    unfitted Scorer; it must be TRAINABLE and read the ``utterance+context`` view).
+    unfitted Scorer; it must be TRAINABLE and read the ``utterance+context`` view), once per seed.
 
-    Per task, a clone is fitted on train (views utterance, context, utterance+context; selection on
-    dev) and the interaction score is measured on ``score_split`` (default dev: the multimodal
-    reference needs no gold label, and test stays for evaluation) with ``delta`` (MINT's exact 0/1
-    or soft). Groups: ``grouping="prototype"`` (nearest of 2 / 1 / 0 -> R / U / S, Sec. 3.3 step 1) or
-    ``"clustering"`` (agglomerative on the Eq. 2 distances into ``n_groups``). Regimes
-    (:data:`REGIMES`) are trained with :func:`run_group_tuning` and evaluated on ``eval_split``.
-    ``modalities``: ``{task: (utterance, context)}`` where a task has more than two text-kind
-    modalities. Writes ``results.json``, ``table.md`` and ``radar.png`` into ``out`` when given.
+    ``seeds`` (default ``(seed,)``): per seed the scorer's ``seed`` parameter is set, the train subset
+    (``max_train``) is drawn with that seed (``subset_seed``: one fixed subset for every seed instead),
+    and the whole study runs: per task a clone is fitted on train (views utterance, context,
+    utterance+context; selection on dev) and the interaction score is measured on ``score_split``
+    (default dev: the multimodal reference needs no gold label, and test stays for evaluation) with
+    ``delta`` (MINT's exact 0/1 or soft); the same fitted unimodal models give the utterance-only and
+    context-only baselines on ``eval_split``. Groups: ``grouping="prototype"`` (nearest of 2 / 1 / 0 ->
+    R / U / S, Sec. 3.3 step 1) or ``"clustering"`` (agglomerative on the Eq. 2 distances into
+    ``n_groups``). Regimes (:data:`REGIMES`) are trained with :func:`run_group_tuning` and evaluated on
+    ``eval_split``. ``modalities``: ``{task: (utterance, context)}`` where a task has more than two
+    text-kind modalities. ``progress``: a callable given one line per step. Writes ``results.json``,
+    ``table.md`` and ``radar.png`` into ``out`` when given.
+
+    Result keys: ``summary[metric][task or "mean"][column]`` = ``{"mean", "std", "values"}`` (columns:
+    the regimes and :data:`BASELINES`); ``table[metric][task][regime]`` = the mean; ``significance
+    [task][column]`` = paired tests ``vs_single`` / ``vs_majority`` (accuracy, pooled over seeds);
+    ``predictions[seed][task]`` = ``{"ids", "gold", "pred": {column: [...]}}``; ``per_seed[seed]``:
+    scores, distances, groups, groupings, majority class; ``rows``: every (seed, regime, task) row.
     """
     from ..measure import group_results, measure_interactions
     from ..scoring.hf.group_tuning import run_group_tuning
@@ -126,12 +188,14 @@ def run_mint_study(tasks: Sequence[str | os.PathLike | Dataset], scorer: str | S
         raise DataError(f"unknown regime(s) {unknown}; choose from {list(REGIMES)}", field="regimes")
     if grouping not in ("prototype", "clustering"):
         raise DataError(f"unknown grouping {grouping!r}; choose prototype or clustering", field="grouping")
+    seeds = [int(s) for s in (seeds if seeds is not None else (seed,))]
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise DataError(f"seeds must be distinct and at least one, got {seeds}", field="seeds")
     if isinstance(scorer, str):
         from ..scoring.registry import make_scorer, scorer_class
 
         require(scorer_class(scorer), Capability.TRAINABLE, "the MINT study (fits one model per task group)")
-        template = make_scorer(scorer, **{**({"seed": seed} if "seed" in scorer_class(scorer).param_names()
-                                             else {}), **dict(scorer_options or {})})
+        template = make_scorer(scorer, **dict(scorer_options or {}))
     else:
         if scorer_options:
             raise DataError("scorer options given with a scorer instance", field="scorer_option")
@@ -139,106 +203,210 @@ def run_mint_study(tasks: Sequence[str | os.PathLike | Dataset], scorer: str | S
     require(template, Capability.TRAINABLE, "the MINT study (fits one model per task group)")
     if not tasks:
         raise DataError("give at least one task", field="tasks")
-    prepared: dict[str, MintTask] = {}
+    say = progress or (lambda line: None)
+    loaded: dict[str, MintTask] = {}
     for spec in tasks:
         name = spec.name if isinstance(spec, Dataset) else str(spec)
         task = prepare_task(spec, data_root=data_root, options=dataset_options,
-                            modalities=(modalities or {}).get(name), eval_split=eval_split, max_train=max_train,
-                            seed=seed)
-        if task.name in prepared:
+                            modalities=(modalities or {}).get(name), eval_split=eval_split)
+        if task.name in loaded:
             raise DataError(f"task {task.name!r} given twice", field="tasks")
         template.check_view(task.dataset, VIEW)  # refused before any training
-        prepared[task.name] = task
-
-    # 1. interaction score per task (MINT Eq. 1, multimodal reference)
-    scores: dict[str, dict[str, Any]] = {}
-    for name, task in prepared.items():
-        report = measure_interactions(task.dataset, clone(template), modalities=(UTTERANCE, CONTEXT),
-                                      split=score_split, reference="multimodal", S=S, seed=seed)
-        full = report.to_dict()
-        scores[name] = {"interaction_score": full["interaction_score"], "counts": full["counts"],
-                        "metrics": full["metrics"], "n": full["n"], "split": score_split,
-                        "source_modalities": list(task.source_modalities)}
-    # 2. distance matrix (Eq. 2) and groups (Sec. 3.3)
-    grouped = group_results(scores, delta=delta, n_groups=n_groups)
-    assignment = grouped["groups_prototype"] if grouping == "prototype" else grouped["groups_clustering"]
-    groups = _groups(assignment)
-    # 3. training regimes (Table 2)
-    strategies = [REGIMES[r] for r in regimes]
-    tuning = run_group_tuning({n: t.parts(eval_split) for n, t in prepared.items()}, groups, scorer=template,
-                              strategies=strategies, view=VIEW, insta_groups=len(groups), zero_shot=False)
-    names = {v: k for k, v in REGIMES.items()}
-    rows = [{**r, "regime": names.get(r["strategy"], r["strategy"])} for r in tuning.table.to_dict("records")]
-    majority = _majority(prepared, eval_split)
-    for row in rows:
-        row["at_or_below_majority"] = bool(row["acc"] <= majority[row["task"]]["acc"] + 1e-12)
-    table = {metric: _wide(rows, list(prepared), list(regimes), metric) for metric in ("acc", "macro_f1")}
+        loaded[task.name] = task
+    names = list(loaded)
+    per_seed: dict[str, dict[str, Any]] = {}
+    predictions: dict[str, dict[str, dict[str, Any]]] = {}
+    rows: list[dict[str, Any]] = []
+    for s in seeds:
+        seeded = _seeded(template, s)
+        prepared = {n: subset_train(t, max_train, s if subset_seed is None else subset_seed)
+                    for n, t in loaded.items()}
+        preds: dict[str, dict[str, Any]] = {}
+        # 1. interaction score per task (MINT Eq. 1, multimodal reference) + unimodal baselines
+        scores: dict[str, dict[str, Any]] = {}
+        majority: dict[str, dict[str, Any]] = {}
+        for name, task in prepared.items():
+            say(f"seed {s}: interaction score of {name} (3 views)")
+            fitted = clone(seeded)
+            report = measure_interactions(task.dataset, fitted, modalities=(UTTERANCE, CONTEXT), split=score_split,
+                                          reference="multimodal", S=S, seed=s)
+            full = report.to_dict()
+            scores[name] = {"interaction_score": full["interaction_score"], "counts": full["counts"],
+                            "metrics": full["metrics"], "n": full["n"], "split": score_split,
+                            "source_modalities": list(task.source_modalities)}
+            evaluated = task.dataset.split(eval_split)
+            label = _majority_label(task.dataset.split("train"))
+            majority[name] = {"label": task.dataset.labels[label], "index": label, "fit_on": "train"}
+            preds[name] = {"ids": list(evaluated.ids), "gold": [int(g) for g in evaluated.y],
+                           "pred": {"majority": [label] * len(evaluated),
+                                    UTTERANCE: _predicted(fitted, evaluated, UTTERANCE),
+                                    CONTEXT: _predicted(fitted, evaluated, CONTEXT)}}
+        # 2. distance matrix (Eq. 2) and groups (Sec. 3.3)
+        grouped = group_results(scores, delta=delta, n_groups=n_groups)
+        assignment = grouped["groups_prototype"] if grouping == "prototype" else grouped["groups_clustering"]
+        groups = _groups(assignment)
+        # 3. training regimes (Table 2)
+        say(f"seed {s}: groups {groups}; training regimes {list(regimes)}")
+        tuning = run_group_tuning({n: t.parts(eval_split) for n, t in prepared.items()}, groups, scorer=seeded,
+                                  strategies=[REGIMES[r] for r in regimes], view=VIEW, insta_groups=len(groups),
+                                  zero_shot=False)
+        regime_of = {v: k for k, v in REGIMES.items()}
+        for strategy, by_task in tuning.predictions.items():
+            for name, kept in by_task.items():
+                if kept["ids"] != preds[name]["ids"]:
+                    raise DataError(f"task {name!r}: the {strategy} predictions are not on the evaluation split",
+                                    field="predictions")
+                preds[name]["pred"][regime_of[strategy]] = kept["pred"]
+        for name, p in preds.items():
+            k = len(prepared[name].dataset.labels)
+            majority[name].update(_metrics(p["gold"], p["pred"]["majority"], k))
+        for r in tuning.table.to_dict("records"):
+            regime = regime_of.get(r["strategy"], r["strategy"])
+            rows.append({**r, "seed": s, "regime": regime,
+                         "at_or_below_majority": bool(r["acc"] <= majority[r["task"]]["acc"] + 1e-12)})
+        predictions[str(s)] = preds
+        per_seed[str(s)] = {
+            "interaction": {"scores": grouped["scores"], "intervals": grouped["intervals"], "per_task": scores},
+            "distance": grouped["distance"], "groups": groups, "groups_prototype": grouped["groups_prototype"],
+            "groups_clustering": grouped["groups_clustering"], "groupings": tuning.groupings, "majority": majority}
+    columns = [*regimes, *BASELINES]
+    summary = _summary(predictions, loaded, names, columns)
+    table = {m: {row: {r: summary[m][row][r]["mean"] for r in regimes} for row in summary[m]} for m in METRICS}
+    significance = _significance(predictions, names, columns, REFERENCE if REFERENCE in regimes else None)
+    flagged = sorted(f"{r}:{t}" for t in names for r in regimes
+                     if summary["acc"][t][r]["mean"] is not None
+                     and summary["acc"][t][r]["mean"] <= summary["acc"][t]["majority"]["mean"] + 1e-12)
     results: dict[str, Any] = {
-        "command": "mint run", "tasks": list(prepared), "scorer": {"name": template.name,
-                                                                   "params": _jsonable(template.get_params())},
+        "command": "mint run", "tasks": names, "scorer": {"name": template.name,
+                                                          "params": _jsonable(template.get_params())},
         "settings": {"regimes": list(regimes), "grouping": grouping, "n_groups": n_groups, "score_split": score_split,
-                     "eval_split": eval_split, "delta": delta, "S": S, "max_train": max_train, "seed": seed,
-                     "view": VIEW},
-        "interaction": {"scores": grouped["scores"], "intervals": grouped["intervals"],
-                        "per_task": scores},
-        "distance": grouped["distance"], "groups": groups,
-        "groups_prototype": grouped["groups_prototype"], "groups_clustering": grouped["groups_clustering"],
-        "groupings": tuning.groupings, "rows": rows, "table": table, "majority": majority,
-        "at_or_below_majority": sorted({f"{r['regime']}:{r['task']}" for r in rows if r["at_or_below_majority"]}),
-        "note": "per-task values of one seed; significance tests need per-sample predictions (not kept by "
-                "run_group_tuning)",
+                     "eval_split": eval_split, "delta": delta, "S": S, "max_train": max_train, "seeds": seeds,
+                     "subset_seed": subset_seed, "view": VIEW, "reference_regime": REFERENCE,
+                     "baselines": list(BASELINES), "std": "sample standard deviation over seeds (ddof=1)"},
+        "task_sizes": {n: {k: len(v) for k, v in t.dataset.splits.items()} for n, t in loaded.items()},
+        "interaction": {"scores": {n: aggregate([per_seed[str(s)]["interaction"]["scores"][n] for s in seeds])
+                                   for n in names}},
+        "groups_per_seed": {str(s): per_seed[str(s)]["groups"] for s in seeds},
+        "per_seed": per_seed, "rows": rows, "summary": summary, "table": table, "significance": significance,
+        "at_or_below_majority": flagged, "predictions": predictions,
+        "note": "p-values: exact paired permutation (sign-flip) test of the accuracy difference on the "
+                "(sample, seed) pairs pooled over seeds; the same test sample appears once per seed",
     }
     if out is not None:
         from ..io import atomic_write_text, write_json
 
         out = Path(out)
-        radar_plot(table["acc"], out / "radar.png", title=f"MINT regimes ({template.name}), accuracy")
-        atomic_write_text(out / "table.md", table_markdown(table, majority))
+        radar_plot(table["acc"], out / "radar.png",
+                   title=f"MINT regimes ({template.name}), mean accuracy over {len(seeds)} seed(s)")
+        atomic_write_text(out / "table.md", table_markdown(summary, significance, list(regimes), seeds=seeds,
+                                                           flagged=flagged))
         results["files"] = ["results.json", "table.md", "radar.png"]
         write_json(out / "results.json", results)
     return results
 
 
-def _majority(tasks: Mapping[str, MintTask], eval_split: str) -> dict[str, dict[str, Any]]:
-    from ..baselines import majority_class, metric_value
+def _majority_label(train: Dataset) -> int:
+    from ..baselines import majority_class
 
-    out = {}
-    for name, task in tasks.items():
-        train, test = task.dataset.split("train"), task.dataset.split(eval_split)
-        label = majority_class(train.y)
-        pred = np.full(len(test), label)
-        out[name] = {"label": task.dataset.labels[label], "fit_on": "train",
-                     "acc": metric_value(test.y, pred, "acc", len(task.dataset.labels)),
-                     "macro_f1": metric_value(test.y, pred, "macro_f1", len(task.dataset.labels))}
+    return majority_class(train.y)
+
+
+def _summary(predictions: Mapping[str, Mapping[str, Any]], tasks: Mapping[str, MintTask], names: list[str],
+             columns: list[str]) -> dict[str, dict[str, dict[str, dict[str, Any]]]]:
+    """``summary[metric][task | "mean"][column]``: mean ± std over seeds (the ``mean`` row: per seed the
+    mean over tasks, then mean ± std of that over seeds; missing when a task lacks the column)."""
+    values: dict[str, dict[str, dict[str, list[float | None]]]] = {
+        m: {t: {c: [] for c in columns} for t in [*names, "mean"]} for m in METRICS}
+    for preds in predictions.values():
+        for name in names:
+            p, k = preds[name], len(tasks[name].dataset.labels)
+            for c in columns:
+                got = _metrics(p["gold"], p["pred"][c], k) if c in p["pred"] else dict.fromkeys(METRICS)
+                for m in METRICS:
+                    values[m][name][c].append(got[m])
+        for m in METRICS:
+            for c in columns:
+                per_task = [values[m][t][c][-1] for t in names]
+                values[m]["mean"][c].append(None if None in per_task else float(np.mean(per_task)))
+    return {m: {t: {c: aggregate(v) for c, v in cols.items()} for t, cols in rows.items()}
+            for m, rows in values.items()}
+
+
+def pooled(predictions: Mapping[str, Mapping[str, Any]], task: str, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """Gold and ``column``'s predictions of ``task`` concatenated over seeds (in seed order)."""
+    gold = np.concatenate([np.asarray(p[task]["gold"]) for p in predictions.values()])
+    pred = np.concatenate([np.asarray(p[task]["pred"][column]) for p in predictions.values()])
+    return gold, pred
+
+
+def _significance(predictions: Mapping[str, Mapping[str, Any]], names: list[str], columns: list[str],
+                  reference: str | None) -> dict[str, dict[str, dict[str, Any]]]:
+    """Per task and column: exact paired permutation tests of the accuracy difference vs. the reference
+    regime and vs. the majority class (:func:`interlens.baselines.permutation_test`), pooled over seeds."""
+    from ..baselines import permutation_test
+
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for name in names:
+        out[name] = {}
+        gold, ref = pooled(predictions, name, reference) if reference else (None, None)
+        _, maj = pooled(predictions, name, "majority")
+        for c in columns:
+            gold, pred = pooled(predictions, name, c)
+            entry: dict[str, Any] = {"n_pairs": len(gold)}
+            if reference and c != reference:
+                entry["vs_single"] = permutation_test(gold, pred, ref)
+            if c != "majority":
+                entry["vs_majority"] = permutation_test(gold, pred, maj)
+            out[name][c] = entry
     return out
 
 
-def _wide(rows: list[dict[str, Any]], tasks: list[str], regimes: list[str], metric: str
-          ) -> dict[str, dict[str, float | None]]:
-    """``{task: {regime: value}}`` plus a ``mean`` row over the tasks that have every regime's value."""
-    table: dict[str, dict[str, float | None]] = {t: dict.fromkeys(regimes) for t in tasks}
-    for r in rows:
-        if r["regime"] in regimes:
-            table[r["task"]][r["regime"]] = _finite(r[metric])
-    table["mean"] = {g: (float(np.mean(v)) if (v := [table[t][g] for t in tasks]) and None not in v else None)
-                     for g in regimes}
-    return table
+def table_markdown(summary: Mapping[str, Mapping[str, Mapping[str, Mapping[str, Any]]]],
+                   significance: Mapping[str, Mapping[str, Mapping[str, Any]]], regimes: Sequence[str], *,
+                   seeds: Sequence[int] = (), flagged: Sequence[str] = ()) -> str:
+    """Table 2 style Markdown: per task the regimes' and baselines' accuracy and macro-F1 in % (mean ± std
+    over seeds), the p-value of each column vs. ``single`` (accuracy), ``≤maj`` on regimes at or below the
+    majority class, then the p-values vs. the majority class. A missing value is "–"."""
+    columns = [c for c in next(iter(summary["acc"].values()))]
+    head = {c: c for c in columns} | {UTTERANCE: "utterance only", CONTEXT: "context only"}
+    flags = set(flagged)
 
+    def cell(stat: Mapping[str, Any]) -> str:
+        if stat["mean"] is None:
+            return "–"
+        return f"{100 * stat['mean']:.2f}" + (f" ± {100 * stat['std']:.2f}" if stat["std"] is not None else "")
 
-def table_markdown(table: Mapping[str, Mapping[str, Mapping[str, float | None]]],
-                   majority: Mapping[str, Mapping[str, Any]]) -> str:
-    """Table 2 style Markdown: task x regime, accuracy / macro-F1 in %, the majority class's accuracy."""
-    acc, f1 = table["acc"], table["macro_f1"]
-    regimes = list(next(iter(acc.values())))
-    lines = ["| task | " + " | ".join(f"{r} acc / macro-F1" for r in regimes) + " | majority acc |",
-             "|---|" + "---|" * (len(regimes) + 1)]
+    def p_of(task: str, column: str, key: str) -> str:
+        test = significance.get(task, {}).get(column, {}).get(key)
+        return "" if test is None else f" (p={test['p_value']:.3g})"
 
-    def cell(a: float | None, f: float | None) -> str:
-        return "–" if a is None else f"{100 * a:.2f} / {100 * f:.2f}" if f is not None else f"{100 * a:.2f}"
-
-    for task in acc:
-        maj = f"{100 * majority[task]['acc']:.2f}" if task in majority else ""
-        lines.append(f"| {task} | " + " | ".join(cell(acc[task][r], f1[task][r]) for r in regimes) + f" | {maj} |")
+    seeds_text = f" over seeds {', '.join(map(str, seeds))}" if seeds else ""
+    lines = []
+    for metric, title in (("acc", "Accuracy"), ("macro_f1", "Macro-F1")):
+        lines += [f"### {title} (%), mean ± std{seeds_text}"
+                  + ("; (p=…): exact paired permutation test vs. single, pooled over seeds" if metric == "acc"
+                     else ""), "",
+                  "| task | " + " | ".join(head[c] for c in columns) + " |", "|---|" + "---|" * len(columns)]
+        for task, stats in summary[metric].items():
+            cells = []
+            for c in columns:
+                text = cell(stats[c])
+                if metric == "acc":
+                    text += p_of(task, c, "vs_single")
+                    if c in regimes and f"{c}:{task}" in flags:
+                        text += " ≤maj"
+                cells.append(text)
+            lines.append(f"| {task} | " + " | ".join(cells) + " |")
+        lines.append("")
+    tested = [c for c in columns if c != "majority"]
+    lines += ["### p-values vs. the majority class (accuracy, exact paired permutation test, pooled over seeds)", "",
+              "| task | " + " | ".join(head[c] for c in tested) + " |", "|---|" + "---|" * len(tested)]
+    for task in significance:
+        lines.append(f"| {task} | " + " | ".join(
+            f"{significance[task][c]['vs_majority']['p_value']:.3g}" if "vs_majority" in significance[task].get(c, {})
+            else "–" for c in tested) + " |")
+    if flags:
+        lines += ["", "At or below the majority class (mean accuracy): " + ", ".join(sorted(flags))]
     return "\n".join(lines) + "\n"
 
 

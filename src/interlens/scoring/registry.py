@@ -32,8 +32,7 @@ T = TypeVar("T", bound=type)
 
 #: modules whose classes register themselves (imported on first registry access)
 BUILTIN_MODULES = ("interlens.scoring.embedding", "interlens.scoring.minilm_ft", "interlens.scoring.hf.scorers",
-                   "interlens.scoring.clip",
-                   "interlens.scoring.precomputed")
+                   "interlens.scoring.clip", "interlens.scoring.precomputed", "interlens.scoring.ensemble")
 _REGISTRY: dict[str, type[Scorer]] = {}
 _NAME = re.compile(r"^[a-z][a-z0-9-]*$")
 _loaded = False

@@ -36,12 +36,15 @@ TaskData = tuple[Dataset, Dataset] | tuple[Dataset, Dataset, Dataset]
 
 @dataclass
 class GroupTuningResult:
-    """``table``: one row per (strategy, task) with label-level metrics; ``groupings``: the groups used."""
+    """``table``: one row per (strategy, task) with label-level metrics; ``groupings``: the groups used;
+    ``predictions``: per strategy and task the evaluated samples' ``ids``, predicted label index
+    ``pred`` (K = a failed prediction) and ``gold`` index, for paired tests between strategies."""
 
     table: pd.DataFrame
     groupings: dict[str, dict[str, list[str]]]
     train_results: dict[str, Any] = field(default_factory=dict)
     eval_split: str = "val"
+    predictions: dict[str, dict[str, dict[str, list]]] = field(default_factory=dict)
 
     def wide(self, metric: str = "acc") -> pd.DataFrame:
         """Task x strategy table of one metric, plus a ``mean`` row."""
@@ -225,27 +228,30 @@ def run_group_tuning(tasks: Mapping[str, TaskData], grouping: Mapping[str, Seque
         groupings["insta"] = insta_grouping(texts, insta_groups or len(grouping), embed=embed)
     evaluate_on = {n: tasks[n][2] if with_test else tasks[n][1] for n in names}
     rows: list[dict[str, Any]] = []
+    kept: dict[str, dict[str, dict[str, list]]] = {}
 
-    def metrics_of(predicted: np.ndarray, task: str) -> dict[str, Any]:
+    def metrics_of(predicted: np.ndarray, task: str, strategy: str) -> dict[str, Any]:
         data = evaluate_on[task]
+        kept.setdefault(strategy, {})[task] = {"ids": list(data.ids), "pred": [int(p) for p in predicted],
+                                               "gold": [int(g) for g in data.y]}
         return classification_metrics(data.y, predicted, len(data.labels))
 
     if zero_shot:
         for n in names:
             predicted = predicted_labels(scorer.logits(evaluate_on[n], str(view)))
-            rows.append(_row("zero-shot", "-", "-", n, metrics_of(predicted, n), evaluate_on[n]))
+            rows.append(_row("zero-shot", "-", "-", n, metrics_of(predicted, n, "zero-shot"), evaluate_on[n]))
     results: dict[str, Any] = {}
     for strategy, groups in groupings.items():
         for group, members in groups.items():
             adapter = _adapter_name(strategy, group)
             model = _GroupModel(scorer, tasks, members, view, adapter)
             results[adapter] = model.train_result
-            rows += [_row(strategy, group, adapter, t, metrics_of(model.predict(t, evaluate_on[t]), t),
+            rows += [_row(strategy, group, adapter, t, metrics_of(model.predict(t, evaluate_on[t]), t, strategy),
                           evaluate_on[t]) for t in members]
             if adapters_dir is not None and hasattr(model.scorer, "save_adapters"):
                 model.scorer.save_adapters(adapters_dir)
     table = pd.DataFrame(rows)
-    return GroupTuningResult(table, groupings, results, "test" if with_test else "val")
+    return GroupTuningResult(table, groupings, results, "test" if with_test else "val", kept)
 
 
 def _row(strategy: str, group: str, adapter: str, task: str, metrics: Mapping[str, Any],

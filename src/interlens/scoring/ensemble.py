@@ -1,0 +1,126 @@
+"""A seed ensemble of any trainable scorer, as one scorer (one model for every method and benchmark).
+
+``members`` copies of the ``base`` scorer, member ``k`` with seed ``seed + k``, each fitted on the same
+data; the ensemble's logits are the log of the members' mean probabilities (probability averaging,
+Lakshminarayanan et al., NeurIPS 2017). Its cost is ``members`` fits and ``members`` forward passes:
+benchmarks report it as one model with that full cost. ``finetune`` fine-tunes every member (MMoE
+experts), ``features`` concatenates the members' features (router inputs); both only where the base
+scorer has the capability (the instance declares exactly what its base offers).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..data.schema import Dataset
+from ..errors import DataError
+from ..views import View
+from .base import Capability, Scorer, capability_error, softmax
+from .registry import make_scorer, register_scorer, scorer_class
+
+#: what an ensemble can offer when its base does
+_PASSED_ON = frozenset({Capability.TRAINABLE, Capability.FINETUNE, Capability.FEATURES})
+
+
+@register_scorer("ensemble")
+class EnsembleScorer(Scorer):
+    """``members`` seeds of the ``base`` scorer (``base_params`` are its parameters, without ``seed``);
+    logits = log mean member probability. ``seed`` is member 0's seed."""
+
+    capabilities = _PASSED_ON  # the most it offers; an instance declares what its base has
+    modality_kinds = frozenset({"text", "image", "audio", "video", "features"})  # an instance: its base's
+    records_fit_history = True
+
+    def __init__(self, base: str = "minilm-ft", members: int = 3, base_params: Mapping[str, Any] | None = None,
+                 seed: int = 0) -> None:
+        self.base, self.members, self.base_params, self.seed = base, members, base_params, seed
+        cls = scorer_class(base)  # unknown name: one line with "did you mean"
+        if base == self.name:
+            raise DataError("an ensemble's base cannot be another ensemble", field="base")
+        if Capability.TRAINABLE not in cls.capabilities:
+            raise capability_error(cls, Capability.TRAINABLE, "an ensemble (each member is fitted with its own seed)")
+        if "seed" not in cls.param_names():
+            raise DataError(f"scorer {base!r} has no seed parameter: its members would be identical", field="base")
+        if not isinstance(members, int) or members < 1:
+            raise DataError(f"members must be an integer >= 1, got {members!r}", field="members")
+        params = dict(base_params or {})
+        if "seed" in params:
+            raise DataError("give the ensemble's seed, not base_params.seed (member k gets seed + k)",
+                            field="base_params")
+        self._template = make_scorer(base, **params, seed=seed)  # validates base_params now
+        self.capabilities = _PASSED_ON & cls.capabilities
+        self.modality_kinds = cls.modality_kinds
+
+    def _hashable_params(self) -> dict[str, Any]:
+        template = self._template._hashable_params()
+        template.pop("seed", None)
+        return {"base": self.base, "members": self.members, "base_params": template, "seed": self.seed}
+
+    # -- views: exactly the base scorer's ---------------------------------------------------------
+    def supported_views(self, dataset: Dataset) -> list[View]:
+        return self._template.supported_views(dataset)
+
+    def check_view(self, dataset: Dataset, view: View | str) -> View:
+        return self._template.check_view(dataset, view)
+
+    def default_view(self, dataset: Dataset) -> str:
+        return self._template.default_view(dataset)
+
+    def fit_views(self, train: Dataset, views: Sequence[View | str] | View | str | None) -> list[View]:
+        return self._template.fit_views(train, views)
+
+    # -- the contract ---------------------------------------------------------------------------------
+    def _member(self, k: int) -> Scorer:
+        return make_scorer(self.base, **dict(self.base_params or {}), seed=self.seed + k)
+
+    def fit(self, train: Dataset, views: Sequence[View | str] | View | str | None = None, *,
+            val: Dataset | None = None) -> EnsembleScorer:
+        """Fit every member on ``train`` / ``views`` (selection on ``val``), each with its own seed."""
+        views = self.fit_views(train, views)
+        self.members_ = [self._member(k).fit(train, views, val=val) for k in range(self.members)]
+        self.history_ = self._fit_history(train, views, val)
+        return self
+
+    def _fitted(self) -> list[Scorer]:
+        if not getattr(self, "members_", None):
+            raise DataError("ensemble scorer is not fitted; call fit() first")
+        return self.members_
+
+    def logits(self, dataset: Dataset, view: View | str) -> np.ndarray:
+        """log of the mean member probability, (n, K)."""
+        members = self._fitted()
+        if not len(dataset):
+            return np.zeros((0, len(dataset.labels)))
+        probs = np.mean([softmax(np.asarray(m.logits(dataset, view), dtype=np.float64)) for m in members], axis=0)
+        return np.log(np.clip(probs, 1e-300, None))
+
+    def finetune(self, subset: Dataset, view: View | str, *, val: Dataset | None = None,
+                 epochs: int | None = None, lr: float | None = None) -> EnsembleScorer:
+        """A new ensemble whose members each continue training on ``subset`` (MMoE App. G)."""
+        if Capability.FINETUNE not in self.capabilities:
+            raise capability_error(self._template, Capability.FINETUNE, "finetune (ensemble)")
+        members = self._fitted()
+        clone = copy.copy(self)
+        clone.members_ = [m.finetune(subset, view, val=val, epochs=epochs, lr=lr) for m in members]
+        clone.history_ = [*self.history_, ("finetune", subset.fingerprint(), str(View.parse(view)), epochs, lr,
+                                           val.fingerprint() if val is not None else None)]
+        return clone
+
+    def features(self, dataset: Dataset) -> np.ndarray:
+        """The members' features side by side, (n, members x d)."""
+        if Capability.FEATURES not in self.capabilities:
+            raise capability_error(self._template, Capability.FEATURES, "features (ensemble)")
+        return np.concatenate([np.asarray(m.features(dataset)) for m in self._fitted()], axis=1)
+
+    def save_pretrained(self, directory: str | os.PathLike) -> dict[str, Any]:
+        """Each member's ``save_pretrained`` under ``directory/member<k>``."""
+        members = self._fitted()
+        if not callable(getattr(members[0], "save_pretrained", None)):
+            raise DataError(f"scorer {self.base!r} cannot save its models", field="save_models")
+        return {f"member{k}": m.save_pretrained(Path(directory) / f"member{k}") for k, m in enumerate(members)}
