@@ -37,6 +37,8 @@ def main() -> None:
     parser.add_argument("--min-steps", type=int, default=700, help="more epochs for small training sets")
     parser.add_argument("--class-weight", default=None, choices=[None, "balanced"])
     parser.add_argument("--precision", default="bf16", choices=["bf16", "fp32"], help="minilm-ft training path")
+    parser.add_argument("--members", type=int, default=1,
+                        help="seed ensemble of N minilm-ft models per unit (the `ensemble` scorer; one model, N fits)")
     parser.add_argument("--tasks", default=TASKS)
     parser.add_argument("--out", type=Path, default=Path("runs/bench-mmla-cpu"))
     parser.add_argument("--results", type=Path, default=Path(__file__).resolve().parent / "results" / "mmla_cpu.json")
@@ -44,9 +46,12 @@ def main() -> None:
     params = {"epochs": args.epochs, "max_length": args.max_length, "max_train": args.max_train,
               "batch_size": args.batch_size, "class_weight": args.class_weight, "lr": args.lr,
               "min_steps": args.min_steps, "precision": args.precision}
+    scorer, scorer_params = "minilm-ft", params
+    if args.members > 1:
+        scorer, scorer_params = "ensemble", {"base": "minilm-ft", "members": args.members, "base_params": params}
     started = time.perf_counter()
-    results = run_benchmark(parse_tasks(args.tasks), "minilm-ft", "sft", list(range(args.seeds)), args.out,
-                            scorer_params=params, n_boot=200, log=lambda m: print(m, flush=True))
+    results = run_benchmark(parse_tasks(args.tasks), scorer, "sft", list(range(args.seeds)), args.out,
+                            scorer_params=scorer_params, n_boot=200, log=lambda m: print(m, flush=True))
     rows = []
     for task in results.tasks:
         acc = task.summary["acc"]
@@ -61,7 +66,7 @@ def main() -> None:
                      "evaluation_split": task.evaluation_split, "seeds": task.seeds,
                      "mmla_qwen2_0.5b_sft": reference_acc(task.task, "Qwen2-0.5B"),
                      "mmla_qwen2_7b_sft": reference_acc(task.task, "Qwen2-7B")})
-    report = {"scorer": "minilm-ft", "method": "sft", "params": params, "seeds": args.seeds, "tasks": rows,
+    report = {"scorer": scorer, "method": "sft", "params": scorer_params, "seeds": args.seeds, "tasks": rows,
               "wall_s": round(time.perf_counter() - started, 1), "versions": results.versions,
               "git_revision": results.git_revision, "reference": "MMLA (Zhang et al., 2025) Table 3, text-only SFT ACC",
               "choices": "settings fixed before the run (no search); epoch selection on dev only; test used only "

@@ -1,6 +1,6 @@
 """A seed ensemble of any trainable scorer, as one scorer (one model for every method and benchmark).
 
-``members`` copies of the ``base`` scorer, member ``k`` with seed ``seed + k``, each fitted on the same
+``members`` copies of the ``base`` scorer, member ``k`` with seed ``seed + 1000 k``, each fitted on the same
 data; the ensemble's logits are the log of the members' mean probabilities (probability averaging,
 Lakshminarayanan et al., NeurIPS 2017). Its cost is ``members`` fits and ``members`` forward passes:
 benchmarks report it as one model with that full cost. ``finetune`` fine-tunes every member (MMoE
@@ -31,7 +31,8 @@ _PASSED_ON = frozenset({Capability.TRAINABLE, Capability.FINETUNE, Capability.FE
 @register_scorer("ensemble")
 class EnsembleScorer(Scorer):
     """``members`` seeds of the ``base`` scorer (``base_params`` are its parameters, without ``seed``);
-    logits = log mean member probability. ``seed`` is member 0's seed."""
+    logits = log mean member probability. Member k has seed ``seed + 1000 k`` (ensembles of
+    nearby seeds share no member)."""
 
     capabilities = _PASSED_ON  # the most it offers; an instance declares what its base has
     modality_kinds = frozenset({"text", "image", "audio", "video", "features"})  # an instance: its base's
@@ -51,7 +52,7 @@ class EnsembleScorer(Scorer):
             raise DataError(f"members must be an integer >= 1, got {members!r}", field="members")
         params = dict(base_params or {})
         if "seed" in params:
-            raise DataError("give the ensemble's seed, not base_params.seed (member k gets seed + k)",
+            raise DataError("give the ensemble's seed, not base_params.seed (member k gets seed + 1000 k)",
                             field="base_params")
         self._template = make_scorer(base, **params, seed=seed)  # validates base_params now
         self.capabilities = _PASSED_ON & cls.capabilities
@@ -77,7 +78,7 @@ class EnsembleScorer(Scorer):
 
     # -- the contract ---------------------------------------------------------------------------------
     def _member(self, k: int) -> Scorer:
-        return make_scorer(self.base, **dict(self.base_params or {}), seed=self.seed + k)
+        return make_scorer(self.base, **dict(self.base_params or {}), seed=self.seed + 1000 * k)
 
     def fit(self, train: Dataset, views: Sequence[View | str] | View | str | None = None, *,
             val: Dataset | None = None) -> EnsembleScorer:
