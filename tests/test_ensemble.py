@@ -1,0 +1,126 @@
+"""The ``ensemble`` scorer (a seed ensemble of any trainable scorer as one model) and ``Dataset.cap_split``.
+
+Exact: the ensemble's probabilities are the mean of its members' (refitted independently here with the
+seeds the ensemble gives them), members differ, features are the members' side by side, finetune
+fine-tunes every member; refusals are one line. cap_split keeps a seeded subset, order and other splits.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from interlens.errors import DataError, InterlensError
+from interlens.scoring.base import Capability, softmax
+from interlens.scoring.registry import make_scorer
+from tests.scorer_zoo import conformance_dataset
+
+BASE = {"epochs": 5, "hidden": 16, "rank": 4}
+
+
+@pytest.fixture(scope="module")
+def data():
+    return conformance_dataset(32, audio=False)
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    return make_scorer("ensemble", base="embedding", members=3, base_params=BASE, seed=7).fit(
+        data.split("train"), ["utterance", "photo"], val=data.split("dev"))
+
+
+def test_probabilities_are_the_mean_of_independently_fitted_members(data, fitted):
+    test = data.split("test")
+    members = [make_scorer("embedding", **BASE, seed=7 + 1000 * k).fit(data.split("train"), ["utterance", "photo"],
+                                                                      val=data.split("dev")) for k in range(3)]
+    expected = np.mean([softmax(m.logits(test, "utterance")) for m in members], axis=0)
+    got = fitted.predict_proba(test, "utterance").probs
+    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
+    single = [softmax(m.logits(test, "utterance")) for m in members]
+    assert not np.allclose(single[0], single[1])  # members really differ (own seeds)
+
+
+def test_features_side_by_side_and_capabilities_follow_the_base(data, fitted):
+    test = data.split("test")
+    feats = fitted.features(test)
+    one = fitted.members_[0].features(test)
+    assert feats.shape == (len(test), 3 * one.shape[1])
+    np.testing.assert_array_equal(feats[:, : one.shape[1]], one)
+    assert fitted.capabilities == {Capability.TRAINABLE, Capability.FINETUNE, Capability.FEATURES}
+    assert fitted.modality_kinds == make_scorer("embedding").modality_kinds
+
+
+def test_finetune_returns_a_new_ensemble_of_finetuned_members(data, fitted):
+    subset = data.split("train").subset(data.split("train").ids[:8])
+    before = fitted.fingerprint
+    tuned = fitted.finetune(subset, "utterance", epochs=2)
+    assert tuned is not fitted and fitted.fingerprint == before and tuned.fingerprint != before
+    assert all(t is not m for t, m in zip(tuned.members_, fitted.members_, strict=True))
+    test = data.split("test")
+    expected = np.mean([softmax(m.logits(test, "utterance")) for m in tuned.members_], axis=0)
+    np.testing.assert_allclose(tuned.predict_proba(test, "utterance").probs, expected, rtol=1e-9)
+
+
+def test_fingerprint_changes_with_members_and_base_params():
+    a = make_scorer("ensemble", base="embedding", members=2, base_params=BASE)
+    assert a.fingerprint != make_scorer("ensemble", base="embedding", members=3, base_params=BASE).fingerprint
+    assert a.fingerprint != make_scorer("ensemble", base="embedding", members=2,
+                                        base_params={**BASE, "epochs": 6}).fingerprint
+    # defaults spelled out or left out: the same model
+    assert a.fingerprint == make_scorer("ensemble", base="embedding", members=2,
+                                        base_params={**BASE, "lr": make_scorer("embedding").lr}).fingerprint
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ({"base": "precomputed"}, "lacks capability 'trainable'"),
+    ({"base": "ensemble"}, "cannot be another ensemble"),
+    ({"base": "embeding"}, "Did you mean 'embedding'"),
+    ({"base": "embedding", "members": 0}, "members must be an integer >= 1"),
+    ({"base": "embedding", "base_params": {"seed": 3}}, "not base_params.seed"),
+    ({"base": "embedding", "base_params": {"epoch": 3}}, "'epochs'"),
+])
+def test_refusals_are_one_line(params, message):
+    with pytest.raises(InterlensError) as err:
+        make_scorer("ensemble", **params)
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_unfitted_ensemble_refuses_to_score(data):
+    with pytest.raises(DataError, match="not fitted"):
+        make_scorer("ensemble", base="embedding", base_params=BASE).logits(data.split("test"), "utterance")
+
+
+def test_cap_split_keeps_a_seeded_subset_in_order(data):
+    capped = data.cap_split("train", 5, seed=3)
+    train = data.splits["train"]
+    kept = capped.splits["train"]
+    assert len(kept) == 5 and set(kept) <= set(train)
+    assert kept == [i for i in train if i in set(kept)]  # original order
+    assert capped.splits["dev"] == data.splits["dev"] and capped.splits["test"] == data.splits["test"]
+    assert len(capped) == len(data) - (len(train) - 5)
+    assert capped.info["capped"] == {"train": {"n": 5, "of": len(train), "seed": 3}}
+    assert data.cap_split("train", 5, seed=3).splits["train"] == kept  # seeded
+    assert data.cap_split("train", 5, seed=4).splits["train"] != kept
+    assert data.cap_split("train", len(train)) is data and data.cap_split("train", None) is data
+    with pytest.raises(DataError, match="no split 'tran'"):
+        data.cap_split("tran", 3)
+    with pytest.raises(DataError, match=">= 1"):
+        data.cap_split("train", 0)
+
+
+def test_experts_train_max_train_caps_and_records(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from interlens.cli import app
+
+    out = tmp_path / "ex"
+    result = CliRunner().invoke(app, ["experts", "train", "-d", "n=240", "--max-train", "60", "--seed", "0",
+                                      "-s", "epochs=3", "--no-save-models", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    res = json.loads((out / "results.json").read_text())
+    assert res["settings"]["max_train"] == 60 and res["dataset"]["splits"]["train"] == 60
+    assert sum(res["category_counts"]["train"].values()) == 60
+    bad = CliRunner().invoke(app, ["experts", "train", "--max-train", "0", "--out", str(tmp_path / "bad")])
+    assert bad.exit_code == 2 and not (tmp_path / "bad" / "results.json").exists()
