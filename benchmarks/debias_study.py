@@ -104,7 +104,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--only", action="append", choices=["planted", "mmsd2"], default=None)
     parser.add_argument("--max-train", type=int, default=1000, help="mmsd2: training tweets kept")
-    parser.add_argument("--n-trials", type=int, default=30, help="mmsd2: Bayesian-optimisation trials (MID, MME-JD weights)")
+    parser.add_argument("--n-trials", type=int, default=30,
+                        help="mmsd2: Bayesian-optimisation trials (MID, MME-JD weights)")
     parser.add_argument("--out", type=Path, default=Path("runs/debias-study"))
     parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results")
     parser.add_argument("--markdown", type=Path, default=ROOT / "docs" / "results" / "debias_study.md")

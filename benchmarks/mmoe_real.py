@@ -75,7 +75,7 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
                                                round(100 * row["macro_f1_std"], 2)]}
     p_values: dict[str, dict[str, list[float | None]]] = {}
     extra: dict[str, dict[str, list[float]]] = {}
-    for seed, block in base.get("per_seed", {}).items():
+    for block in base.get("per_seed", {}).values():
         for metric, rows in block["tables"].items():
             for r in rows:
                 p_values.setdefault(r["name"], {}).setdefault(metric, []).append(r["p_value"])
@@ -97,13 +97,13 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
 
 def markdown(study: dict[str, Any]) -> str:
     lines = ["| dataset | scorer | majority | unimodal (utterance / context) | baseline | router soft | router top-1 "
-             "| best single | oracle | p router soft vs baseline (per seed) |", "|---|---|---|---|---|---|---|---|---|---|"]
+             "| best single | oracle | p router soft vs baseline (per seed) |", "|" + "---|" * 10]
 
     def cell(t: dict[str, Any], name: str) -> str:
         v = t.get(name)
         return "–" if v is None else f"{v['acc'][0]:.1f} ± {v['acc'][1]:.1f} / {v['macro_f1'][0]:.1f}"
 
-    for key, run in study["runs"].items():
+    for run in study["runs"].values():
         t = run["summary"]["table"]
         uni = [n for n in t if n.startswith("unimodal:")]
         ps = run["summary"]["p_vs_baseline_per_seed"].get("router_soft", {}).get("acc", [])
