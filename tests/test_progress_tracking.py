@@ -147,3 +147,20 @@ def test_tracker_typo_is_refused_with_the_choices(tmp_path: Path) -> None:
     assert result.exit_code == 2
     text = ANSI.sub("", result.output)
     assert "wandbb" in text and "wandb" in text and "mlflow" in text
+
+
+def test_minilm_ft_logs_one_line_per_epoch_with_eta_when_no_bar_is_drawn(caplog: pytest.LogCaptureFixture) -> None:
+    """In a log file (no terminal) a long fine-tuning run still shows its progress: epoch, loss, dev
+    macro-F1 and an ETA, one INFO line per epoch."""
+    from interlens.scoring.registry import make_scorer
+    from tests.scorer_zoo import conformance_dataset
+
+    data = conformance_dataset(16, audio=False)
+    with caplog.at_level("INFO", logger="interlens"):
+        make_scorer("minilm-ft", epochs=2, max_length=24, batch_size=8).fit(
+            data.split("train"), ["utterance"], val=data.split("dev"))
+    lines = [r.getMessage() for r in caplog.records if r.name == "interlens.scoring.minilm_ft"]
+    assert len(lines) == 2, lines
+    assert re.fullmatch(r"minilm-ft utterance epoch 1/2: loss \d+\.\d{4}, dev macro-F1 \d\.\d{4}, \d+ s, ETA \d+ s",
+                        lines[0])
+    assert lines[1].startswith("minilm-ft utterance epoch 2/2") and lines[1].endswith("ETA 0 s")

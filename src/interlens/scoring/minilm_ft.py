@@ -31,6 +31,7 @@ experts) and ``features`` (router inputs, MMoE Sec. 3.3).
 from __future__ import annotations
 
 import copy
+import logging
 import os
 import sys
 import time
@@ -49,6 +50,8 @@ from ..metrics import classification_metrics
 from ..views import View
 from .base import Capability, Scorer
 from .registry import register_scorer
+
+logger = logging.getLogger(__name__)
 
 # bumped when tokenisation/batching changes, so results of older code are not reused
 # (3: the view's modalities are the segments, one model per view)
@@ -225,6 +228,7 @@ class MiniLMFineTuneScorer(Scorer):
         bar = tqdm(total=steps, unit="step", leave=False, dynamic_ncols=True, disable=not self._show_progress(),
                    desc=f"minilm-ft {self._key(view)}")
         # dropout draws from the global RNG: fork it, seeded, so training is deterministic and side-effect free
+        started = time.perf_counter()
         with _threads(self.threads), torch.random.fork_rng(devices=[]), bar:
             torch.manual_seed(seed)
             for epoch in range(epochs):
@@ -253,6 +257,12 @@ class MiniLMFineTuneScorer(Scorer):
                         best = (entry["val_macro_f1"], epoch, copy.deepcopy(model.state_dict()))
                     bar.set_postfix(val_macro_f1=f"{entry['val_macro_f1']:.3f}", refresh=False)
                 log.append(entry)
+                if not bar.disable:  # the bar shows progress; in logs (no terminal) one line per epoch
+                    continue
+                done = time.perf_counter() - started
+                logger.info("minilm-ft %s epoch %d/%d: loss %.4f%s, %.0f s, ETA %.0f s", self._key(view), epoch + 1,
+                            epochs, entry["loss"], f", dev macro-F1 {entry['val_macro_f1']:.4f}"
+                            if "val_macro_f1" in entry else "", done, done / (epoch + 1) * (epochs - epoch - 1))
         if best is not None:
             model.load_state_dict(best[2])
         model.eval()
