@@ -23,9 +23,10 @@ Tasks (MMLA tasks that have an utterance and a context text):
   transcript order) is the dialogue order -- as ``F: text`` / ``M: text`` lines; split by session:
   sessions 1-3 train, 4 dev, 5 test (speaker-independent). Label names are MMLA's.
 
-Cost cuts (2 CPU cores): ``--max-train`` keeps a seeded subset of each task's train (drawn per seed),
-``--max-dev`` a fixed seeded subset of dev (epoch selection and the interaction score); the
-evaluation split (test) is always complete.
+Cost cuts (2 CPU cores; see docs/mint.md for the sizing): ``--max-train`` keeps a seeded subset of each
+task's train (drawn per seed), ``--max-dev`` a fixed seeded subset of dev (epoch selection and the
+interaction score), ``--max-test`` a fixed seeded subset of test (the same samples for every seed and
+regime, so the paired tests stay paired; ``--max-test 0`` evaluates on the whole test split).
 
     python benchmarks/mint_study.py --list              # build the 8 tasks and print their sizes (cheap)
     python benchmarks/mint_study.py                     # the full study: minilm-ft, 3 seeds
@@ -160,19 +161,20 @@ TASKS: dict[str, Callable[[Path], Dataset]] = {
 }
 
 
-def build_tasks(names: list[str], root: Path, max_dev: int | None) -> list[Dataset]:
-    """The named tasks, each with its dev split capped at ``max_dev`` (a fixed seeded subset)."""
+def build_tasks(names: list[str], root: Path, max_dev: int | None, max_test: int | None = None) -> list[Dataset]:
+    """The named tasks, each with its dev split capped at ``max_dev`` and its test split at ``max_test``
+    (fixed seeded subsets, the same for every seed)."""
     unknown = [n for n in names if n not in TASKS]
     if unknown:
         raise SystemExit(f"unknown task(s) {unknown}; choose from {list(TASKS)}")
-    return [TASKS[n](root).cap_split("dev", max_dev, seed=0) for n in names]
+    return [TASKS[n](root).cap_split("dev", max_dev, seed=0).cap_split("test", max_test, seed=0) for n in names]
 
 
 def scorer_options(scorer: str, args: argparse.Namespace) -> dict[str, Any]:
     from interlens.scoring.registry import scorer_class
 
     params = scorer_class(scorer).param_names()
-    wanted = {"epochs": args.epochs, "max_length": args.max_length, "progress": False}
+    wanted = {"epochs": args.epochs, "max_length": args.max_length, "threads": args.threads, "progress": False}
     return {k: v for k, v in wanted.items() if k in params and v is not None}
 
 
@@ -183,10 +185,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="build the tasks, print their sizes and exit")
     parser.add_argument("--scorer", default="minilm-ft")
     parser.add_argument("--seeds", type=int, default=3, help="number of seeds (0, 1, ...)")
-    parser.add_argument("--max-train", type=int, default=1500, help="seeded subset of each task's train, per seed")
-    parser.add_argument("--max-dev", type=int, default=500, help="fixed seeded subset of each task's dev")
+    parser.add_argument("--max-train", type=int, default=600, help="seeded subset of each task's train, per seed "
+                        "(0: all)")
+    parser.add_argument("--max-dev", type=int, default=200, help="fixed seeded subset of each task's dev (0: all)")
+    parser.add_argument("--max-test", type=int, default=1000, help="fixed seeded subset of each task's test "
+                        "(0: the whole test split)")
     parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--max-length", type=int, default=128)
+    parser.add_argument("--max-length", type=int, default=96)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (1: far faster when other "
+                        "processes share the cores; 2 on an idle 2-core machine)")
     parser.add_argument("--regimes", default="group,all,single,insta")
     parser.add_argument("--S", type=int, default=100, help="bootstrap resamples of the interaction score interval")
     parser.add_argument("--data-root", type=Path, default=None)
@@ -196,7 +203,11 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     root = find_data_root(args.data_root)
     names = [t.strip() for t in args.tasks.split(",") if t.strip()]
-    tasks = build_tasks(names, root, args.max_dev)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    tasks = build_tasks(names, root, args.max_dev or None, args.max_test or None)
     for task in tasks:
         sizes = ", ".join(f"{k} {len(v)}" for k, v in task.splits.items())
         used = min(len(task.splits["train"]), args.max_train) if args.max_train else len(task.splits["train"])
@@ -212,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{time.perf_counter() - start:7.0f} s] {line}", flush=True)
 
     r = run_mint_study(tasks, args.scorer, scorer_options=options, regimes=args.regimes.split(","), S=args.S,
-                       max_train=args.max_train, seeds=list(range(args.seeds)), out=args.out, progress=say)
+                       max_train=args.max_train or None, seeds=list(range(args.seeds)), out=args.out, progress=say)
     wall = time.perf_counter() - start
     print((args.out / "table.md").read_text())
     summary = {k: v for k, v in r.items() if k != "predictions"}
@@ -223,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     summary["tasks_built"] = {t.name: {"source": t.source, "info": {k: v for k, v in t.info.items()
                                                                     if isinstance(v, str | int | float | dict)},
                                        "labels": list(t.labels)} for t in tasks}
-    summary["settings"].update(max_dev=args.max_dev, scorer_options=options)
+    summary["settings"].update(max_dev=args.max_dev or None, max_test=args.max_test or None, scorer_options=options)
     args.results.parent.mkdir(parents=True, exist_ok=True)
     args.results.write_text(json.dumps(summary, indent=1, default=str) + "\n")
     print(f"results: {args.results} (per-sample predictions: {args.out / 'results.json'})")

@@ -176,3 +176,23 @@ def test_tasks_need_an_utterance_and_a_context():
     assert prepare_task(three, modalities=["x", "utterance"]).source_modalities == ("x", "utterance")
     with pytest.raises(CapabilityError, match="trainable"):
         run_mint_study([three], "precomputed")
+
+
+def test_a_killed_study_resumes_finished_seeds_and_gives_the_same_results(tmp_path):
+    tasks = [_task(0, "t0"), _task(1, "t1", dimension="intent")]
+    first = run_mint_study(tasks, "embedding", scorer_options=TINY, out=tmp_path, S=10, seeds=(0,),
+                           regimes=("group", "single"))
+    assert (tmp_path / "seeds" / "seed0.json").exists()
+    lines: list[str] = []
+    again = run_mint_study(tasks, "embedding", scorer_options=TINY, out=tmp_path, S=10, seeds=(0, 1),
+                           regimes=("group", "single"), progress=lines.append)
+    assert lines[0].startswith("seed 0: finished earlier") and not any(x.startswith("seed 0: interaction")
+                                                                         for x in lines)
+    assert any(x.startswith("seed 1: interaction") for x in lines)
+    assert again["predictions"]["0"] == json.loads(json.dumps(first["predictions"]["0"]))
+    assert again["summary"]["acc"]["t0"]["single"]["values"][0] == first["summary"]["acc"]["t0"]["single"]["mean"]
+    # another setting: the stored seed is not reused
+    lines.clear()
+    run_mint_study(tasks, "embedding", scorer_options={**TINY, "epochs": 4}, out=tmp_path, S=10, seeds=(0,),
+                   regimes=("group", "single"), progress=lines.append)
+    assert not any("finished earlier" in x for x in lines)

@@ -56,13 +56,14 @@ def run(tasks: Annotated[str, typer.Option(help="Comma-separated tasks: register
                        dataset_options=parse_options(dataset_option),
                        regimes=[g.value for g in regime] if regime else ("group", "all", "single", "insta"),
                        grouping=grouping.value, n_groups=n_groups, score_split=score_split, eval_split=eval_split,
-                       max_train=max_train, seeds=seed or [0], out=out, progress=console.print)
+                       max_train=max_train, seeds=seed or [0], out=out,
+                       progress=lambda line: console.print(line, markup=False))
     scores = ", ".join(f"{t} {s['mean']:.3f}" + (f" ± {s['std']:.3f}" if s["std"] is not None else "")
                        for t, s in r["interaction"]["scores"].items())
     console.print(f"interaction scores: {scores}")
     for s, groups in r["groups_per_seed"].items():
         console.print(f"groups (seed {s}): " + "; ".join(f"{g}: {', '.join(m)}" for g, m in groups.items()))
-    console.print(Path(out, "table.md").read_text())
+    console.print(Path(out, "table.md").read_text(), markup=False)
     if r["at_or_below_majority"]:
         console.print(f"at or below the majority class: {', '.join(r['at_or_below_majority'])}")
     console.print(f"results: [bold]{Path(out) / 'results.json'}[/]")

@@ -217,7 +217,23 @@ def run_mint_study(tasks: Sequence[str | os.PathLike | Dataset], scorer: str | S
     per_seed: dict[str, dict[str, Any]] = {}
     predictions: dict[str, dict[str, dict[str, Any]]] = {}
     rows: list[dict[str, Any]] = []
+    from ..scoring.base import fingerprint_of
+
+    # a killed study resumes: each finished seed is kept in out/seeds/seed<k>.json under a key of every input
+    study_key = fingerprint_of(template.fingerprint, {n: t.dataset.fingerprint() for n, t in loaded.items()},
+                               list(regimes), grouping, n_groups, score_split, eval_split, delta, S, max_train,
+                               subset_seed)
     for s in seeds:
+        done_path = Path(out) / "seeds" / f"seed{s}.json" if out is not None else None
+        if done_path is not None and done_path.exists():
+            from ..io import read_json
+
+            done = read_json(done_path)
+            if done.get("key") == study_key:
+                say(f"seed {s}: finished earlier, reusing {done_path}")
+                predictions[str(s)], per_seed[str(s)] = done["predictions"], done["per_seed"]
+                rows.extend(done["rows"])
+                continue
         seeded = _seeded(template, s)
         prepared = {n: subset_train(t, max_train, s if subset_seed is None else subset_seed)
                     for n, t in loaded.items()}
@@ -269,6 +285,12 @@ def run_mint_study(tasks: Sequence[str | os.PathLike | Dataset], scorer: str | S
             "interaction": {"scores": grouped["scores"], "intervals": grouped["intervals"], "per_task": scores},
             "distance": grouped["distance"], "groups": groups, "groups_prototype": grouped["groups_prototype"],
             "groups_clustering": grouped["groups_clustering"], "groupings": tuning.groupings, "majority": majority}
+        if done_path is not None:
+            from ..io import to_jsonable, write_json
+
+            write_json(done_path, to_jsonable({"key": study_key, "seed": s, "predictions": preds,
+                                               "per_seed": per_seed[str(s)],
+                                               "rows": [r for r in rows if r["seed"] == s]}))
     columns = [*regimes, *BASELINES]
     summary = _summary(predictions, loaded, names, columns)
     table = {m: {row: {r: summary[m][row][r]["mean"] for r in regimes} for row in summary[m]} for m in METRICS}
