@@ -68,7 +68,8 @@ def aggregate(per_seed: list[dict[str, Any]]) -> dict[str, Any]:
                         "p_vs_majority_per_seed": e["p_vs_majority"]} for name, e in rows.items()}
     out: dict[str, Any] = {"table": table, "baselines": baselines,
                            "at_or_below_majority_per_seed": [r["baselines"]["at_or_below_majority"] for r in per_seed]}
-    if per_seed[0].get("affected_error") and "affected" in next(iter(per_seed[0]["affected_error"].values())):
+    first = next(iter((per_seed[0].get("affected_error") or {}).values()), {})
+    if first.get("affected") is not None:  # data with planted cues
         out["affected_error"] = {m: {"affected": _ms([r["affected_error"][m]["affected"] for r in per_seed]),
                                      "unaffected": _ms([r["affected_error"][m]["unaffected"] for r in per_seed])}
                                  for m in per_seed[0]["affected_error"]}
