@@ -174,7 +174,8 @@ def scorer_options(scorer: str, args: argparse.Namespace) -> dict[str, Any]:
     from interlens.scoring.registry import scorer_class
 
     params = scorer_class(scorer).param_names()
-    wanted = {"epochs": args.epochs, "max_length": args.max_length, "threads": args.threads, "progress": False}
+    wanted = {"epochs": args.epochs, "max_length": args.max_length, "threads": args.threads, "progress": False,
+              "batch_size": args.batch_size, "lr": args.lr}
     return {k: v for k, v in wanted.items() if k in params and v is not None}
 
 
@@ -190,7 +191,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-dev", type=int, default=200, help="fixed seeded subset of each task's dev (0: all)")
     parser.add_argument("--max-test", type=int, default=1000, help="fixed seeded subset of each task's test "
                         "(0: the whole test split)")
-    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="seeds first-seed .. first-seed + seeds - 1 (a second process can compute later seeds "
+                             "into the same --out; the study reuses every finished seed)")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="scorer batch size (8: more optimizer steps for the same passes over small tasks)")
+    parser.add_argument("--lr", type=float, default=None, help="scorer (encoder) learning rate")
     parser.add_argument("--max-length", type=int, default=96)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1: far faster when other "
                         "processes share the cores; 2 on an idle 2-core machine)")
@@ -222,8 +229,9 @@ def main(argv: list[str] | None = None) -> int:
     def say(line: str) -> None:
         print(f"[{time.perf_counter() - start:7.0f} s] {line}", flush=True)
 
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     r = run_mint_study(tasks, args.scorer, scorer_options=options, regimes=args.regimes.split(","), S=args.S,
-                       max_train=args.max_train or None, seeds=list(range(args.seeds)), out=args.out, progress=say)
+                       max_train=args.max_train or None, seeds=seeds, out=args.out, progress=say)
     wall = time.perf_counter() - start
     print((args.out / "table.md").read_text())
     summary = {k: v for k, v in r.items() if k != "predictions"}
