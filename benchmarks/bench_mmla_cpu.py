@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from interlens.bench import parse_tasks, run_benchmark
+from interlens.bench.pooling import parse_auxiliary, restrict_modalities
 from interlens.bench.reference import reference_acc
 from interlens.io import write_json
 
@@ -40,6 +41,11 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=1,
                         help="seed ensemble of N minilm-ft models per unit (the `ensemble` scorer; one model, N fits)")
     parser.add_argument("--tasks", default=TASKS)
+    parser.add_argument("--modalities", default=None,
+                        help="modalities every task shows the model (e.g. 'text': the utterance only); default: all")
+    parser.add_argument("--auxiliary", action="append", default=None,
+                        help="TASK=AUX[,AUX] or 'sisters' (mintrec <-> mintrec2): pool AUX's training samples with "
+                             "TASK's labels into TASK's training split (dev/test stay TASK's own)")
     parser.add_argument("--out", type=Path, default=Path("runs/bench-mmla-cpu"))
     parser.add_argument("--results", type=Path, default=Path(__file__).resolve().parent / "results" / "mmla_cpu.json")
     args = parser.parse_args()
@@ -50,8 +56,10 @@ def main() -> None:
     if args.members > 1:
         scorer, scorer_params = "ensemble", {"base": "minilm-ft", "members": args.members, "base_params": params}
     started = time.perf_counter()
-    results = run_benchmark(parse_tasks(args.tasks), scorer, "sft", list(range(args.seeds)), args.out,
-                            scorer_params=scorer_params, n_boot=200, log=lambda m: print(m, flush=True))
+    tasks = restrict_modalities(parse_tasks(args.tasks), args.modalities)
+    auxiliary = parse_auxiliary(args.auxiliary, tasks)
+    results = run_benchmark(tasks, scorer, "sft", list(range(args.seeds)), args.out, scorer_params=scorer_params,
+                            n_boot=200, log=lambda m: print(m, flush=True), auxiliary=auxiliary)
     rows = []
     for task in results.tasks:
         acc = task.summary["acc"]
@@ -67,6 +75,8 @@ def main() -> None:
                      "mmla_qwen2_0.5b_sft": reference_acc(task.task, "Qwen2-0.5B"),
                      "mmla_qwen2_7b_sft": reference_acc(task.task, "Qwen2-7B")})
     report = {"scorer": scorer, "method": "sft", "params": scorer_params, "seeds": args.seeds, "tasks": rows,
+              "modalities": args.modalities or "all of each task's",
+              "auxiliary": {name: [a.name for a in aux] for name, aux in auxiliary.items()},
               "wall_s": round(time.perf_counter() - started, 1), "versions": results.versions,
               "git_revision": results.git_revision, "reference": "MMLA (Zhang et al., 2025) Table 3, text-only SFT ACC",
               "choices": "settings fixed before the run (no search); epoch selection on dev only; test used only "

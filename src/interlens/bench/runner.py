@@ -35,7 +35,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +83,7 @@ class Runner:
                  out: str | Path, *, scorer_params: dict[str, Any] | None = None,
                  data_root: str | Path | None = None, limit: int | None = None, n_boot: int = 1000,
                  load: Callable[[TaskSpec], Dataset] | None = None, log: Callable[[str], None] | None = None,
-                 save_models: bool = False) -> None:
+                 save_models: bool = False, auxiliary: Mapping[str, Sequence[TaskSpec]] | None = None) -> None:
         self.method = _parse_method(method)
         self.scorer_cls = scorer_class(scorer)
         self.scorer, self.scorer_params = scorer, dict(scorer_params or {})
@@ -104,6 +104,17 @@ class Runner:
                 if not task.splits.get("fit"):
                     raise DataError(f"task {task.name!r} has no training split; method {self.method.value} needs "
                                     "one (use --method zero-shot)", file=task.file or None, field="split")
+        self.auxiliary = {name: list(aux) for name, aux in (auxiliary or {}).items() if aux}
+        unknown = sorted(set(self.auxiliary) - {t.name for t in self.tasks})
+        if unknown:
+            raise DataError(f"auxiliary training data given for tasks not in the run: {unknown}", field="auxiliary")
+        if self.auxiliary and self.method is not Method.SFT:
+            raise DataError(f"auxiliary training data is for sft (one model per task), not {self.method.value}",
+                            field="auxiliary")
+        for aux in (a for auxes in self.auxiliary.values() for a in auxes):
+            if not aux.splits.get("fit"):
+                raise DataError(f"auxiliary task {aux.name!r} has no training split", file=aux.file or None,
+                                field="split")
         self.prompt_it = self.method is Method.IT and is_prompt_based(self.scorer_cls)
         if self.prompt_it and not callable(getattr(self.scorer_cls, "fit_tasks", None)):
             raise CapabilityError(f"scorer {scorer!r} is prompt-based but has no fit_tasks (training on several "
@@ -127,6 +138,18 @@ class Runner:
     def split(self, task: TaskSpec, key: str) -> Dataset | None:
         name = task.splits.get(key)
         return _limit(self.data(task).split(name), self.limit) if name else None
+
+    def fit_split(self, task: TaskSpec, view: str) -> Dataset:
+        """The task's fit split under ``view``'s modalities, pooled with its auxiliary tasks' fit samples
+        that carry one of its labels (:func:`~interlens.bench.pooling.with_auxiliary_training`)."""
+        train = self.split(task, "fit")
+        assert train is not None  # noqa: S101 - checked in the constructor
+        if task.name not in self.auxiliary:
+            return train
+        from .pooling import with_auxiliary_training
+
+        aux = [self.split(a, "fit") for a in self.auxiliary[task.name]]
+        return with_auxiliary_training(train.with_modalities(view.split("+")), [a for a in aux if a is not None])
 
     def task_modalities(self, task: TaskSpec) -> tuple[str, ...] | None:
         """The modalities the task shows this scorer (None: all): ``prompt_modalities`` for prompt-based
@@ -168,6 +191,10 @@ class Runner:
         model.save_pretrained(self.model_dir(task, seed))
         logger.info("saved model: %s", self.model_dir(task, seed))
 
+    def settings(self) -> dict[str, Any]:
+        """What shaped the training data beyond the task specs: the auxiliary tasks per task (empty: none)."""
+        return {"auxiliary": {name: [a.name for a in aux] for name, aux in self.auxiliary.items()}}
+
     def artifacts(self) -> dict[str, dict[str, str]]:
         """The saved models and per-sample files of this run's units that exist, relative to ``out``."""
         models: dict[str, str] = {}
@@ -185,6 +212,8 @@ class Runner:
 
     def config(self, task: TaskSpec, seed: int) -> str:
         extra = [list(task.prompt_modalities)] if task.prompt_modalities and is_prompt_based(self.scorer_cls) else []
+        if task.name in self.auxiliary:
+            extra.append([(a.to_dict(), self.data(a).fingerprint()) for a in self.auxiliary[task.name]])
         return fingerprint_of(self.scorer, self.scorer_params, self.method.value, task.to_dict(), seed, self.limit,
                               self.data(task).fingerprint(),
                               [t.name for t in self.tasks] if self.method is Method.IT else None, *extra)
@@ -261,9 +290,7 @@ class Runner:
         view = self.view(model, task)
         logger.debug("unit %s: %s on view %s", self.unit_name(task, seed), self.scorer, view)
         if self.method is Method.SFT:
-            train = self.split(task, "fit")
-            assert train is not None  # noqa: S101 - checked in the constructor
-            self._fit(model, train, view, self.split(task, "val"))
+            self._fit(model, self.fit_split(task, view), view, self.split(task, "val"))
             self._save_model(model, task, seed)
         return [self._evaluate(task, seed, model, view, time.perf_counter() - t0, t0)]
 
@@ -283,8 +310,8 @@ class Runner:
         started = time.perf_counter()
         units: dict[tuple[str, int], UnitResult] = {}
         work: list[tuple[int, list[TaskSpec]]] = []
-        for task in self.tasks:  # loaded here, once: remote workers get the data, not the loader
-            self.data(task)
+        for task in [*self.tasks, *(a for auxes in self.auxiliary.values() for a in auxes)]:
+            self.data(task)  # loaded here, once: remote workers get the data, not the loader
         for seed in self.seeds:
             todo = []
             for task in self.tasks:
@@ -398,5 +425,5 @@ def run_benchmark(tasks: Sequence[TaskSpec], scorer: str, method: Method | str, 
     """Run (or resume) a benchmark and write ``<out>/results.json``."""
     runner = Runner(tasks, scorer, method, seeds, out, **kw)
     results = runner.run()
-    write_json(Path(out) / "results.json", {**results.to_dict(), **runner.artifacts()})
+    write_json(Path(out) / "results.json", {**results.to_dict(), **runner.artifacts(), **runner.settings()})
     return results

@@ -62,21 +62,29 @@ def run(
                                               help="Save each trained model (save_pretrained) under "
                                                    "OUT/models/<unit>/.")] = True,
     tracker: TrackerOption = None,
+    modalities: Annotated[str | None, typer.Option(
+        help="Comma-separated modalities every task shows the scorer (e.g. 'text': the utterance only, no "
+             "dialogue context); default: all of each task's.")] = None,
+    auxiliary: Annotated[list[str] | None, typer.Option(
+        help="TASK=AUX[,AUX] (repeatable, sft): pool AUX's training samples that carry one of TASK's labels "
+             "into TASK's training split; dev and test stay TASK's own. 'sisters' = the registered pairs "
+             "(mintrec <-> mintrec2).")] = None,
 ) -> None:
     """Run (or resume) tasks x seeds with one scorer and method; writes OUT/results.json, per-sample
     predictions OUT/samples/<unit>.jsonl and (--save-models) the trained models OUT/models/<unit>/."""
     from ..bench import Runner, parse_tasks
+    from ..bench.pooling import parse_auxiliary, restrict_modalities
     from ..execution import executor_session
     from ..tracking import check_tracker, log_run
 
     check_tracker(tracker)  # a missing package is refused before any work
-    specs = parse_tasks(tasks, **parse_options(dataset_option))
+    specs = restrict_modalities(parse_tasks(tasks, **parse_options(dataset_option)), modalities)
     runner = Runner(specs, scorer, method, range(seeds), out, scorer_params=parse_options(scorer_option),
                     data_root=data_root, limit=limit, n_boot=n_boot, log=console.print,
-                    save_models=save_models)
+                    save_models=save_models, auxiliary=parse_auxiliary(auxiliary, specs))
     with executor_session(executor, address=ray_address):
         results = runner.run()
-    path = write_results(out, {**results.to_dict(), **runner.artifacts()})
+    path = write_results(out, {**results.to_dict(), **runner.artifacts(), **runner.settings()})
     if tracker is not None:
         console.print(f"tracked ({tracker.value}): [bold]{log_run(tracker, out, read_json(path))}[/]")
     for task in results.tasks:

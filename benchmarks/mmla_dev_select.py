@@ -1,0 +1,103 @@
+"""Dev-set selection for the CPU default on MMLA (issue 13, goal 1): which view, which extra training data,
+which loss -- chosen on the **dev** split only; the test split is never read here.
+
+Each candidate is fitted on the task's train split (plus, for ``+aux``, the sister task's training samples
+whose label is one of this task's labels, :func:`interlens.bench.pooling.with_auxiliary_training`), its
+epoch is chosen on dev macro-F1 (as in the benchmark) and its dev ACC / macro-F1 at that epoch are stored.
+One run per process (``--task``, ``--config``, ``--seed``) so candidates can run side by side on one
+thread each; every run is a file ``<out>/<task>__<config>__seed<k>.json`` (skipped when present), and
+``--collect`` merges them into ``benchmarks/results/mmla_dev_selection.json``.
+
+    .venv/bin/python benchmarks/mmla_dev_select.py --task mintrec --config utt --threads 1
+    .venv/bin/python benchmarks/mmla_dev_select.py --collect
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from interlens.bench import parse_tasks
+from interlens.bench.pooling import SISTER_TASKS, with_auxiliary_training
+from interlens.io import write_json
+from interlens.metrics import classification_metrics
+from interlens.scoring.registry import make_scorer
+
+#: the benchmark's recorded settings (benchmarks/bench_mmla_cpu.py)
+BASE = {"epochs": 3, "max_length": 96, "batch_size": 16, "lr": 1e-4, "min_steps": 700, "precision": "bf16"}
+#: candidate -> (view: "default" = the scorer's default view of the task | "text" = the utterance only,
+#:               auxiliary training data from the sister task, extra scorer params)
+CONFIGS: dict[str, tuple[str, bool, dict]] = {
+    "base": ("default", False, {}),
+    "utt": ("text", False, {}),
+    "utt+aux": ("text", True, {}),
+    "ctx+aux": ("default", True, {}),
+    "utt+balanced": ("text", False, {"class_weight": "balanced"}),
+    "utt+lr5e-5": ("text", False, {"lr": 5e-5}),
+}
+
+
+def run_one(task_name: str, config: str, seed: int, threads: int | None) -> dict:
+    task = parse_tasks(task_name)[0]
+    data = task.load()
+    view_kind, aux, extra = CONFIGS[config]
+    train, dev = data.split(task.splits["fit"]), data.split(task.splits["val"])
+    if aux:
+        train = with_auxiliary_training(train, [t.load().split(t.splits["fit"])
+                                                for t in parse_tasks(SISTER_TASKS[task.name])])
+    scorer = make_scorer("minilm-ft", **{**BASE, **extra, "seed": seed, "threads": threads, "progress": False})
+    view = "+".join(data.modalities) if view_kind == "default" else "text"
+    started = time.perf_counter()
+    scorer.fit(train, [view], val=dev)
+    fit_s = time.perf_counter() - started
+    pred = scorer.predict_proba(dev, view).probs.argmax(1)
+    metrics = classification_metrics(dev.y, pred, len(dev.labels))
+    return {"task": task.name, "config": config, "seed": seed, "view": view, "auxiliary": aux,
+            "params": {**BASE, **extra}, "n_train": len(train), "n_dev": len(dev),
+            "dev_acc": metrics["acc"], "dev_macro_f1": metrics["macro_f1"], "fit_s": round(fit_s, 1),
+            "best_epoch": scorer.best_epoch_[view], "epochs_log": scorer.train_log_[view], "threads": threads}
+
+
+def collect(out: Path, results: Path) -> None:
+    runs = [json.loads(p.read_text()) for p in sorted(out.glob("*__seed*.json"))]
+    table: dict[str, dict[str, dict]] = {}
+    for r in runs:
+        cell = table.setdefault(r["task"], {}).setdefault(r["config"], {"dev_acc": {}, "dev_macro_f1": {}})
+        cell["dev_acc"][str(r["seed"])] = round(100 * r["dev_acc"], 2)
+        cell["dev_macro_f1"][str(r["seed"])] = round(100 * r["dev_macro_f1"], 2)
+        cell["fit_s"] = r["fit_s"]
+        cell["n_train"] = r["n_train"]
+    write_json(results, {"benchmark": "mmla_dev_selection", "split_used": "dev only (test never read)",
+                         "base_params": BASE, "configs": {k: {"view": v[0], "auxiliary": v[1], "params": v[2]}
+                                                          for k, v in CONFIGS.items()},
+                         "table": table, "runs": runs})
+    print(json.dumps(table, indent=1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--task", default="mintrec")
+    parser.add_argument("--config", default="utt", choices=sorted(CONFIGS))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--out", type=Path, default=Path("runs/mmla-dev"))
+    parser.add_argument("--collect", action="store_true")
+    parser.add_argument("--results", type=Path,
+                        default=Path(__file__).resolve().parent / "results" / "mmla_dev_selection.json")
+    args = parser.parse_args()
+    if args.collect:
+        collect(args.out, args.results)
+        return
+    path = args.out / f"{args.task}__{args.config}__seed{args.seed}.json"
+    if path.exists():
+        print(f"done already: {path}")
+        return
+    result = run_one(args.task, args.config, args.seed, args.threads)
+    write_json(path, result)
+    print(json.dumps({k: v for k, v in result.items() if k != "epochs_log"}))
+
+
+if __name__ == "__main__":
+    main()

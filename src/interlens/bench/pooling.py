@@ -1,0 +1,75 @@
+"""Auxiliary training data for SFT: a task's training split pooled with related tasks' training samples
+that carry one of its labels (the multi-task lever of issue 13; MMLA Sec. 3.3 trains one model on all
+tasks, MINT Sec. 3 groups tasks that help each other).
+
+Only the *fit* split grows: model selection stays on the task's own dev split and evaluation on its own
+test split. Auxiliary samples keep their label *name*, so they must share the task's label vocabulary
+(MIntRec's 20 intents are all MIntRec2.0 intents); samples with other labels are dropped, and ids are
+prefixed with the auxiliary dataset's name so they never collide.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+from ..data.schema import Dataset, Sample
+from ..errors import DataError
+from .registry import TaskSpec, parse_tasks
+
+#: registered tasks whose training samples share label names with a task (same dimension, same corpus
+#: family): used by ``bench --auxiliary`` and benchmarks/bench_mmla_cpu.py
+SISTER_TASKS = {"mintrec": "mintrec2", "mintrec2": "mintrec"}
+
+
+def with_auxiliary_training(train: Dataset, auxiliaries: Sequence[Dataset]) -> Dataset:
+    """``train`` plus every auxiliary sample whose label is one of ``train.labels`` (inputs restricted to
+    ``train``'s modalities, which each auxiliary dataset must have). Labels, modalities and kinds are
+    ``train``'s; ``info["auxiliary"]`` records what was added."""
+    added: list[Sample] = []
+    record = []
+    own = set(train.labels)
+    for aux in auxiliaries:
+        missing = [m for m in train.modalities if m not in aux.modalities]
+        if missing:
+            raise DataError(f"auxiliary dataset {aux.name!r} lacks modalities {missing} of {train.name!r}",
+                            file=aux.source, field="modalities")
+        kept = [Sample(f"{aux.name}/{s.id}", {m: s.inputs[m] for m in train.modalities}, s.label, s.group,
+                       {**s.meta, "auxiliary": aux.name}) for s in aux.samples if s.label in own]
+        added += kept
+        record.append({"dataset": aux.name, "fingerprint": aux.fingerprint(), "n": len(kept), "of": len(aux)})
+    if not added:
+        return train
+    return train.derive(f"{train.name}+aux", [*train.samples, *added],
+                        info={**train.info, "auxiliary": record})
+
+
+def parse_auxiliary(specs: Sequence[str] | None, tasks: Sequence[TaskSpec]) -> dict[str, list[TaskSpec]]:
+    """``["TASK=AUX[,AUX]", ...]`` (or ``["sisters"]``: :data:`SISTER_TASKS` for the run's tasks) -> task
+    name -> auxiliary task specs. Unknown names and malformed entries are refused in one line."""
+    names = {t.name for t in tasks}
+    out: dict[str, list[TaskSpec]] = {}
+    for spec in specs or []:
+        if spec == "sisters":
+            pairs = [(name, SISTER_TASKS[name]) for name in names if name in SISTER_TASKS]
+        elif "=" in spec and all(spec.split("=", 1)):
+            pairs = [tuple(spec.split("=", 1))]
+        else:
+            raise DataError(f"--auxiliary takes TASK=AUX[,AUX] or 'sisters', got {spec!r}", field="auxiliary")
+        for name, aux in pairs:
+            if name not in names:
+                raise DataError(f"--auxiliary {spec!r}: task {name!r} is not in the run ({sorted(names)})",
+                                field="auxiliary")
+            out.setdefault(name, []).extend(parse_tasks(aux))
+    return out
+
+
+def restrict_modalities(tasks: Sequence[TaskSpec], modalities: str | Sequence[str] | None) -> list[TaskSpec]:
+    """The tasks with ``TaskSpec.modalities`` set to ``modalities`` (comma-separated or a list; None: unchanged).
+    A modality a task's data lacks is refused when the task is loaded."""
+    if not modalities:
+        return list(tasks)
+    chosen = tuple(m.strip() for m in (modalities.split(",") if isinstance(modalities, str) else modalities))
+    if not all(chosen):
+        raise DataError(f"empty modality name in {modalities!r}", field="modalities")
+    return [dataclasses.replace(t, modalities=chosen) for t in tasks]

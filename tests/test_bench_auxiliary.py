@@ -1,0 +1,95 @@
+"""Auxiliary training data for SFT (``bench run --auxiliary``, ``--modalities``): the fit split grows by the
+auxiliary task's samples with shared labels; dev / test stay the task's own; resume keys include it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from test_bench_runner import FAST, task_file
+from typer.testing import CliRunner
+
+from interlens.bench import Runner, parse_tasks, run_benchmark, task_from_file
+from interlens.bench.pooling import parse_auxiliary, restrict_modalities, with_auxiliary_training
+from interlens.cli.bench import app
+from interlens.errors import DataError
+
+
+@pytest.fixture()
+def pair(tmp_path):
+    """alpha (labels a, b) and beta (labels a, b, c; with context): beta's a/b samples can help alpha."""
+    alpha = task_from_file(task_file(tmp_path / "data", "alpha", ("a", "b"), n=6))
+    beta = task_from_file(task_file(tmp_path / "data", "beta", ("a", "b", "c"), n=9, context=True))
+    return alpha, beta
+
+
+def test_pooling_keeps_shared_labels_only_and_prefixes_ids(pair):
+    alpha, beta = pair
+    train = alpha.load().split("train")
+    pooled = with_auxiliary_training(train, [beta.load().split("train")])
+    # beta's 9 training rows cycle a, b, c: 6 carry a label alpha has
+    assert len(pooled) == 6 + 6 and pooled.labels == ("a", "b") and pooled.modalities == ("utterance",)
+    added = pooled.samples[6:]
+    assert [s.id for s in added] == [f"beta/train/train{i}" for i in (0, 1, 3, 4, 6, 7)]
+    assert [s.label for s in added] == ["a", "b"] * 3
+    assert all(set(s.inputs) == {"utterance"} and s.meta["auxiliary"] == "beta/train" for s in added)
+    fingerprint = beta.load().split("train").fingerprint()
+    assert pooled.info["auxiliary"] == [{"dataset": "beta/train", "fingerprint": fingerprint, "n": 6, "of": 9}]
+    assert with_auxiliary_training(train, []) is train
+
+
+def test_pooling_refuses_an_auxiliary_without_the_modalities(pair):
+    alpha, beta = pair
+    with pytest.raises(DataError, match=r"lacks modalities \['context'\]"):
+        with_auxiliary_training(beta.load().split("train"), [alpha.load().split("train")])
+
+
+def test_runner_fits_on_the_pooled_split_and_keys_resume_on_it(tmp_path, pair):
+    alpha, beta = pair
+    out = tmp_path / "run"
+    runner = Runner([alpha], "embedding", "sft", [0], out, scorer_params=FAST, n_boot=0, auxiliary={"alpha": [beta]})
+    assert len(runner.fit_split(alpha, "utterance")) == 12
+    assert len(runner.split(alpha, "val")) == 6 and len(runner.split(alpha, "eval")) == 6  # own dev / test
+    run_benchmark([alpha], "embedding", "sft", [0], out, scorer_params=FAST, n_boot=0, auxiliary={"alpha": [beta]})
+    assert json.loads((out / "results.json").read_text())["auxiliary"] == {"alpha": ["beta"]}
+    plain = Runner([alpha], "embedding", "sft", [0], out, scorer_params=FAST, n_boot=0)
+    assert plain.config(alpha, 0) != runner.config(alpha, 0)
+    plain.run()
+    assert plain.computed == [("alpha", 0)]  # not resumed from the pooled unit
+
+
+def test_runner_refuses_auxiliary_outside_sft_or_the_run(tmp_path, pair):
+    alpha, beta = pair
+    with pytest.raises(DataError, match="for sft"):
+        Runner([alpha, beta], "embedding", "it", [0], tmp_path, scorer_params=FAST, auxiliary={"alpha": [beta]})
+    with pytest.raises(DataError, match=r"tasks not in the run: \['beta'\]"):
+        Runner([alpha], "embedding", "sft", [0], tmp_path, scorer_params=FAST, auxiliary={"beta": [alpha]})
+
+
+def test_parse_auxiliary_and_restrict_modalities(pair):
+    alpha, beta = pair
+    assert parse_auxiliary([f"alpha={beta.file}"], [alpha]) == {"alpha": [beta]}
+    assert parse_auxiliary(None, [alpha]) == {}
+    mintrec = parse_tasks("mintrec")
+    assert [t.name for t in parse_auxiliary(["sisters"], mintrec)["mintrec"]] == ["mintrec2"]
+    for bad, message in (("alpha", "TASK=AUX"), ("=beta", "TASK=AUX"), (f"gamma={beta.file}", "not in the run")):
+        with pytest.raises(DataError, match=message):
+            parse_auxiliary([bad], [alpha])
+    (only,) = restrict_modalities([beta], "utterance")
+    assert only.modalities == ("utterance",) and restrict_modalities([beta], None) == [beta]
+    with pytest.raises(DataError, match="empty modality"):
+        restrict_modalities([beta], "utterance,")
+
+
+def test_cli_auxiliary_and_modalities(tmp_path, pair):
+    alpha, beta = pair
+    out = tmp_path / "cli"
+    result = CliRunner().invoke(app, ["run", "--tasks", beta.file, "--scorer", "embedding", "--scorer-option",
+                                      "epochs=2", "--seeds", "1", "--out", str(out), "--n-boot", "0",
+                                      "--modalities", "utterance", "--auxiliary", f"beta={alpha.file}"])
+    assert result.exit_code == 0, result.output
+    results = json.loads((out / "results.json").read_text())
+    assert results["auxiliary"] == {"beta": ["alpha"]}
+    bad = CliRunner().invoke(app, ["run", "--tasks", beta.file, "--scorer", "embedding", "--seeds", "1",
+                                   "--out", str(out), "--auxiliary", f"beta={alpha.file}"])
+    assert bad.exit_code == 2 and "lacks modalities ['context']" in " ".join(bad.output.split())
