@@ -48,6 +48,7 @@ from typing import Any
 
 from interlens.data.adapters import dialogue_contexts
 from interlens.data.paths import data_root as find_data_root
+from interlens.data.paths import portable_source
 from interlens.data.resolve import resolve_dataset
 from interlens.data.schema import Dataset, Sample
 from interlens.data.splits import stratified_group_split
@@ -239,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     summary["regenerate"] = "python " + " ".join(shlex.quote(a) for a in [sys.argv[0], *(argv or sys.argv[1:])])
     summary["wall_s"] = wall
     summary["per_sample_predictions"] = str(args.out / "results.json")
-    summary["tasks_built"] = {t.name: {"source": t.source, "info": {k: v for k, v in t.info.items()
+    summary["tasks_built"] = {t.name: {"source": portable_source(t.source), "info": {k: v for k, v in t.info.items()
                                                                     if isinstance(v, str | int | float | dict)},
                                        "labels": list(t.labels)} for t in tasks}
     summary["settings"].update(max_dev=args.max_dev or None, max_test=args.max_test or None, scorer_options=options)

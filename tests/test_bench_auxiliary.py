@@ -93,3 +93,12 @@ def test_cli_auxiliary_and_modalities(tmp_path, pair):
     bad = CliRunner().invoke(app, ["run", "--tasks", beta.file, "--scorer", "embedding", "--seeds", "1",
                                    "--out", str(out), "--auxiliary", f"beta={alpha.file}"])
     assert bad.exit_code == 2 and "lacks modalities ['context']" in " ".join(bad.output.split())
+
+
+def test_portable_source_hides_the_data_folder(tmp_path, monkeypatch):
+    from interlens.data.paths import portable_source
+
+    monkeypatch.setenv("INTERLENS_DATA", str(tmp_path))
+    assert portable_source(f"{tmp_path}/mustard/sarcasm_data.json") == "<data_root>/mustard/sarcasm_data.json"
+    assert portable_source(f"{tmp_path}x/file.json") == f"{tmp_path}x/file.json"  # a sibling folder is not the root
+    assert portable_source("/elsewhere/file.json") == "/elsewhere/file.json" and portable_source(None) is None

@@ -199,7 +199,9 @@ def _context() -> Any:
 
 def dataset_ref(dataset: Any) -> DatasetRef:
     """A :class:`DatasetRef` of a :class:`~interlens.data.schema.Dataset`."""
-    return DatasetRef(name=dataset.name, fingerprint=dataset.fingerprint(), source=dataset.source,
+    from .data.paths import portable_source
+
+    return DatasetRef(name=dataset.name, fingerprint=dataset.fingerprint(), source=portable_source(dataset.source),
                       n=len(dataset), splits={k: len(v) for k, v in dataset.splits.items()})
 
 

@@ -43,3 +43,18 @@ def data_root(explicit: str | os.PathLike | None = None) -> Path:
         raise DataError(f"no data directory found; pass --data-root or set ${DATA_ENV} "
                         "(expected a folder like ../shared/data)", file=str(explicit) if explicit else None)
     return root
+
+
+def portable_source(source: str | None) -> str | None:
+    """``source`` with the data folder written as ``<data_root>`` (results and provenance carry no machine
+    paths); other paths unchanged."""
+    if not source:
+        return source
+    try:
+        root = find_data_root()
+    except DataError:  # a bad $INTERLENS_DATA is reported where data is read, not here
+        return source
+    for prefix in {str(root), str(root.resolve())} if root is not None else ():
+        if source.startswith(prefix.rstrip("/") + "/"):
+            return "<data_root>" + source[len(prefix.rstrip("/")):]
+    return source

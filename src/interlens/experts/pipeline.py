@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from ..data.paths import portable_source
 from ..data.schema import Dataset
 from ..errors import DataError
 from ..execution.base import Executor, current_executor, resources_for
@@ -96,7 +97,7 @@ def _jsonable_params(scorer: Any) -> dict[str, Any]:
 
 
 def dataset_provenance(dataset: Dataset) -> dict[str, Any]:
-    return {"name": dataset.name, "source": dataset.source, "fingerprint": dataset.fingerprint(),
+    return {"name": dataset.name, "source": portable_source(dataset.source), "fingerprint": dataset.fingerprint(),
             "labels": list(dataset.labels), "modalities": dict(dataset.kinds),
             "splits": {s: len(ids) for s, ids in dataset.splits.items()}}
 
