@@ -1,0 +1,30 @@
+"""Analytic models inside benchmark scripts (no timings): the label-scoring FLOP ceiling."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load_script(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_flop_ceiling_hand_computed():
+    bench = load_script("bench_label_scoring")
+    shape = {"hidden_size": 2, "intermediate_size": 1, "num_hidden_layers": 1, "num_attention_heads": 1,
+             "num_key_value_heads": 1, "vocab_size": 3}
+    # body = 2 x (2*4 + 2*2*2 + 3*2*1) = 44 per token; head = 2 x 2 x 3 = 12 per row
+    # naive = 2 x 10 x 44 + 2 x 1 x 44 + 2 x 2 x 12 = 1016; one-pass = (10 + 1) x 44 + 2 x 12 = 508
+    got = bench.flop_ceiling(shape, k=2, prompt_tokens=10, label_tokens_mean=1, trie_nodes=1)
+    assert got == pytest.approx({"naive_gflop": 1016e-9, "one_pass_gflop": 508e-9, "speedup_ceiling": 2.0})
+    # a single-token label set needs no inner nodes: the ceiling is K (one body pass instead of K)
+    assert bench.flop_ceiling(shape, k=30, prompt_tokens=100, label_tokens_mean=1, trie_nodes=0)["speedup_ceiling"] \
+        == pytest.approx(30 * (100 * 44 + 44 + 2 * 12) / (100 * 44 + 12))
