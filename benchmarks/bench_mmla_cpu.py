@@ -23,6 +23,7 @@ from interlens.bench import parse_tasks, run_benchmark
 from interlens.bench.pooling import parse_auxiliary, restrict_modalities
 from interlens.bench.reference import reference_acc
 from interlens.io import write_json
+from interlens.logs import configure
 
 TASKS = "mintrec,mintrec2,meld-emotion"
 
@@ -40,18 +41,23 @@ def main() -> None:
     parser.add_argument("--precision", default="bf16", choices=["bf16", "fp32"], help="minilm-ft training path")
     parser.add_argument("--members", type=int, default=1,
                         help="seed ensemble of N minilm-ft models per unit (the `ensemble` scorer; one model, N fits)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads per model (default: torch's); 1 lets two processes share two cores")
     parser.add_argument("--tasks", default=TASKS)
-    parser.add_argument("--modalities", default=None,
-                        help="modalities every task shows the model (e.g. 'text': the utterance only); default: all")
+    parser.add_argument("--modalities", action="append", default=None,
+                        help="'a,b' (every task) or TASK=a,b (repeatable): the modalities a task shows the model "
+                             "(e.g. 'text' = the utterance only); default: all of each task's")
     parser.add_argument("--auxiliary", action="append", default=None,
                         help="TASK=AUX[,AUX] or 'sisters' (mintrec <-> mintrec2): pool AUX's training samples with "
                              "TASK's labels into TASK's training split (dev/test stay TASK's own)")
     parser.add_argument("--out", type=Path, default=Path("runs/bench-mmla-cpu"))
     parser.add_argument("--results", type=Path, default=Path(__file__).resolve().parent / "results" / "mmla_cpu.json")
     args = parser.parse_args()
+    configure()  # INFO: one line per epoch (loss, dev macro-F1, ETA) inside every unit
     params = {"epochs": args.epochs, "max_length": args.max_length, "max_train": args.max_train,
               "batch_size": args.batch_size, "class_weight": args.class_weight, "lr": args.lr,
-              "min_steps": args.min_steps, "precision": args.precision}
+              "min_steps": args.min_steps, "precision": args.precision,
+              **({"threads": args.threads} if args.threads else {})}
     scorer, scorer_params = "minilm-ft", params
     if args.members > 1:
         scorer, scorer_params = "ensemble", {"base": "minilm-ft", "members": args.members, "base_params": params}
@@ -75,7 +81,7 @@ def main() -> None:
                      "mmla_qwen2_0.5b_sft": reference_acc(task.task, "Qwen2-0.5B"),
                      "mmla_qwen2_7b_sft": reference_acc(task.task, "Qwen2-7B")})
     report = {"scorer": scorer, "method": "sft", "params": scorer_params, "seeds": args.seeds, "tasks": rows,
-              "modalities": args.modalities or "all of each task's",
+              "modalities": {t.name: list(t.modalities) if t.modalities else "all" for t in tasks},
               "auxiliary": {name: [a.name for a in aux] for name, aux in auxiliary.items()},
               "wall_s": round(time.perf_counter() - started, 1), "versions": results.versions,
               "git_revision": results.git_revision, "reference": "MMLA (Zhang et al., 2025) Table 3, text-only SFT ACC",

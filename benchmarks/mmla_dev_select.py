@@ -4,7 +4,9 @@ which loss -- chosen on the **dev** split only; the test split is never read her
 Each candidate is fitted on the task's train split (plus, for ``+aux``, the sister task's training samples
 whose label is one of this task's labels, :func:`interlens.bench.pooling.with_auxiliary_training`), its
 epoch is chosen on dev macro-F1 (as in the benchmark) and its dev ACC / macro-F1 at that epoch are stored.
-One run per process (``--task``, ``--config``, ``--seed``) so candidates can run side by side on one
+Each run stores its dev probabilities, so a seed ensemble (the ``ensemble`` scorer: members with seeds
+s, s + 1000, s + 2000 and their mean probability) is evaluated from the member runs without refitting
+(``--collect``). One run per process (``--task``, ``--config``, ``--seed``) so candidates can run side by side on one
 thread each; every run is a file ``<out>/<task>__<config>__seed<k>.json`` (skipped when present), and
 ``--collect`` merges them into ``benchmarks/results/mmla_dev_selection.json``.
 
@@ -19,9 +21,12 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
+
 from interlens.bench import parse_tasks
 from interlens.bench.pooling import SISTER_TASKS, with_auxiliary_training
 from interlens.io import write_json
+from interlens.logs import configure
 from interlens.metrics import classification_metrics
 from interlens.scoring.registry import make_scorer
 
@@ -36,6 +41,7 @@ CONFIGS: dict[str, tuple[str, bool, dict]] = {
     "ctx+aux": ("default", True, {}),
     "utt+balanced": ("text", False, {"class_weight": "balanced"}),
     "utt+lr5e-5": ("text", False, {"lr": 5e-5}),
+    "utt+aux+5ep": ("text", True, {"epochs": 5}),
 }
 
 
@@ -44,35 +50,54 @@ def run_one(task_name: str, config: str, seed: int, threads: int | None) -> dict
     data = task.load()
     view_kind, aux, extra = CONFIGS[config]
     train, dev = data.split(task.splits["fit"]), data.split(task.splits["val"])
+    view = "+".join(data.modalities) if view_kind == "default" else "text"
     if aux:
+        train = train.with_modalities(view.split("+"))
         train = with_auxiliary_training(train, [t.load().split(t.splits["fit"])
                                                 for t in parse_tasks(SISTER_TASKS[task.name])])
     scorer = make_scorer("minilm-ft", **{**BASE, **extra, "seed": seed, "threads": threads, "progress": False})
-    view = "+".join(data.modalities) if view_kind == "default" else "text"
     started = time.perf_counter()
     scorer.fit(train, [view], val=dev)
     fit_s = time.perf_counter() - started
-    pred = scorer.predict_proba(dev, view).probs.argmax(1)
+    probs = scorer.predict_proba(dev, view).probs
+    pred = probs.argmax(1)
     metrics = classification_metrics(dev.y, pred, len(dev.labels))
     return {"task": task.name, "config": config, "seed": seed, "view": view, "auxiliary": aux,
             "params": {**BASE, **extra}, "n_train": len(train), "n_dev": len(dev),
             "dev_acc": metrics["acc"], "dev_macro_f1": metrics["macro_f1"], "fit_s": round(fit_s, 1),
-            "best_epoch": scorer.best_epoch_[view], "epochs_log": scorer.train_log_[view], "threads": threads}
+            "best_epoch": scorer.best_epoch_[view], "epochs_log": scorer.train_log_[view], "threads": threads,
+            "dev_probs": probs.round(6).tolist()}
 
 
 def collect(out: Path, results: Path) -> None:
     runs = [json.loads(p.read_text()) for p in sorted(out.glob("*__seed*.json"))]
     table: dict[str, dict[str, dict]] = {}
+    gold: dict[str, np.ndarray] = {}
     for r in runs:
         cell = table.setdefault(r["task"], {}).setdefault(r["config"], {"dev_acc": {}, "dev_macro_f1": {}})
         cell["dev_acc"][str(r["seed"])] = round(100 * r["dev_acc"], 2)
         cell["dev_macro_f1"][str(r["seed"])] = round(100 * r["dev_macro_f1"], 2)
         cell["fit_s"] = r["fit_s"]
         cell["n_train"] = r["n_train"]
+    by_key = {(r["task"], r["config"], r["seed"]): r for r in runs if "dev_probs" in r}
+    for task_name, config, seed in sorted(by_key):
+        members = [by_key.get((task_name, config, seed + 1000 * k)) for k in range(3)]
+        if seed >= 1000 or any(m is None for m in members):
+            continue
+        if task_name not in gold:
+            task = parse_tasks(task_name)[0]
+            gold[task_name] = task.load().split(task.splits["val"]).y
+        probs = np.mean([np.asarray(m["dev_probs"]) for m in members], axis=0)
+        metrics = classification_metrics(gold[task_name], probs.argmax(1), probs.shape[1])
+        cell = table[task_name][config].setdefault("ensemble3", {"dev_acc": {}, "dev_macro_f1": {}})
+        cell["dev_acc"][str(seed)] = round(100 * metrics["acc"], 2)
+        cell["dev_macro_f1"][str(seed)] = round(100 * metrics["macro_f1"], 2)
     write_json(results, {"benchmark": "mmla_dev_selection", "split_used": "dev only (test never read)",
                          "base_params": BASE, "configs": {k: {"view": v[0], "auxiliary": v[1], "params": v[2]}
                                                           for k, v in CONFIGS.items()},
-                         "table": table, "runs": runs})
+                         "ensemble3": "mean dev probability of the runs with seeds s, s+1000, s+2000 "
+                                      "(= the ensemble scorer with 3 members and seed s)",
+                         "table": table, "runs": [{k: v for k, v in r.items() if k != "dev_probs"} for r in runs]})
     print(json.dumps(table, indent=1))
 
 
@@ -87,6 +112,7 @@ def main() -> None:
     parser.add_argument("--results", type=Path,
                         default=Path(__file__).resolve().parent / "results" / "mmla_dev_selection.json")
     args = parser.parse_args()
+    configure()  # one line per epoch with dev macro-F1 and ETA
     if args.collect:
         collect(args.out, args.results)
         return
@@ -96,7 +122,7 @@ def main() -> None:
         return
     result = run_one(args.task, args.config, args.seed, args.threads)
     write_json(path, result)
-    print(json.dumps({k: v for k, v in result.items() if k != "epochs_log"}))
+    print(json.dumps({k: v for k, v in result.items() if k not in ("epochs_log", "dev_probs")}))
 
 
 if __name__ == "__main__":

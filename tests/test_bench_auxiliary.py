@@ -77,8 +77,14 @@ def test_parse_auxiliary_and_restrict_modalities(pair):
             parse_auxiliary([bad], [alpha])
     (only,) = restrict_modalities([beta], "utterance")
     assert only.modalities == ("utterance",) and restrict_modalities([beta], None) == [beta]
+    one, other = restrict_modalities([alpha, beta], ["beta=utterance"])
+    assert one.modalities is None and other.modalities == ("utterance",)
+    one, other = restrict_modalities([alpha, beta], ["utterance", "beta=utterance,context"])
+    assert one.modalities == ("utterance",) and other.modalities == ("utterance", "context")
     with pytest.raises(DataError, match="empty modality"):
         restrict_modalities([beta], "utterance,")
+    with pytest.raises(DataError, match="'gamma' is not in the run"):
+        restrict_modalities([beta], ["gamma=utterance"])
 
 
 def test_cli_auxiliary_and_modalities(tmp_path, pair):

@@ -64,12 +64,21 @@ def parse_auxiliary(specs: Sequence[str] | None, tasks: Sequence[TaskSpec]) -> d
     return out
 
 
-def restrict_modalities(tasks: Sequence[TaskSpec], modalities: str | Sequence[str] | None) -> list[TaskSpec]:
-    """The tasks with ``TaskSpec.modalities`` set to ``modalities`` (comma-separated or a list; None: unchanged).
-    A modality a task's data lacks is refused when the task is loaded."""
-    if not modalities:
+def restrict_modalities(tasks: Sequence[TaskSpec], specs: str | Sequence[str] | None) -> list[TaskSpec]:
+    """The tasks with ``TaskSpec.modalities`` set: each spec is ``"a,b"`` (every task) or ``"TASK=a,b"`` (one
+    task; later specs win). None or empty: unchanged. A modality a task's data lacks is refused when the
+    task is loaded; a TASK not in the run is refused here."""
+    if not specs:
         return list(tasks)
-    chosen = tuple(m.strip() for m in (modalities.split(",") if isinstance(modalities, str) else modalities))
-    if not all(chosen):
-        raise DataError(f"empty modality name in {modalities!r}", field="modalities")
-    return [dataclasses.replace(t, modalities=chosen) for t in tasks]
+    chosen: dict[str | None, tuple[str, ...]] = {}
+    names = {t.name for t in tasks}
+    for spec in [specs] if isinstance(specs, str) else specs:
+        name, _, value = spec.rpartition("=")
+        modalities = tuple(m.strip() for m in value.split(","))
+        if not all(modalities):
+            raise DataError(f"empty modality name in {spec!r}", field="modalities")
+        if name and name not in names:
+            raise DataError(f"--modalities {spec!r}: task {name!r} is not in the run ({sorted(names)})",
+                            field="modalities")
+        chosen[name or None] = modalities
+    return [dataclasses.replace(t, modalities=chosen.get(t.name, chosen.get(None, t.modalities))) for t in tasks]

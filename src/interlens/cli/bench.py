@@ -62,9 +62,9 @@ def run(
                                               help="Save each trained model (save_pretrained) under "
                                                    "OUT/models/<unit>/.")] = True,
     tracker: TrackerOption = None,
-    modalities: Annotated[str | None, typer.Option(
-        help="Comma-separated modalities every task shows the scorer (e.g. 'text': the utterance only, no "
-             "dialogue context); default: all of each task's.")] = None,
+    modalities: Annotated[list[str] | None, typer.Option(
+        help="Modalities the tasks show the scorer: 'a,b' (every task) or TASK=a,b (repeatable), e.g. "
+             "'text' = the utterance only, no dialogue context; default: all of each task's.")] = None,
     auxiliary: Annotated[list[str] | None, typer.Option(
         help="TASK=AUX[,AUX] (repeatable, sft): pool AUX's training samples that carry one of TASK's labels "
              "into TASK's training split; dev and test stay TASK's own. 'sisters' = the registered pairs "
