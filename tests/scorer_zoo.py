@@ -61,19 +61,9 @@ def _tmp() -> Path:
 @functools.cache
 def _wav(seed: int, i: int, freq: float, seconds: float, rate: int = 8000) -> str:
     """A mono 16-bit WAV (a sine at ``freq`` + noise) at 8 kHz, so audio scorers resample it."""
-    import wave
+    from hf_tiny import write_wav
 
-    rng = np.random.default_rng(seed * 1000 + i)
-    t = np.arange(int(seconds * rate)) / rate
-    wav = 0.5 * np.sin(2 * np.pi * freq * t) + 0.05 * rng.standard_normal(t.size)
-    path = _tmp() / f"clips-{seed}" / f"{i}.wav"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as handle:
-        handle.setnchannels(1)
-        handle.setsampwidth(2)
-        handle.setframerate(rate)
-        handle.writeframes((np.clip(wav, -1, 1) * 32767).astype("<i2").tobytes())
-    return str(path)
+    return str(write_wav(_tmp() / f"clips-{seed}" / f"{i}.wav", seconds, rate, freq, seed=seed * 1000 + i))
 
 
 @functools.cache
