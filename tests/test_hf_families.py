@@ -70,16 +70,22 @@ def family(request):
                                       max_frames=4, video_input=video)
 
 
-def test_one_pass_equals_naive_and_is_batch_size_free(family, data, videos):
-    name, scorer = family
-    for dataset, view in ((data, "text+image"), (data, "text"), (videos, "text+clip")):
+def assert_one_pass_exact(scorer, cases, name: str) -> None:
+    """One-pass = the naive K-forward reference, and batch 2 = batch 5, for each (dataset, view)."""
+    for dataset, view in cases:
         fast = scorer.logprobs(dataset, view)
-        np.testing.assert_allclose(fast, scorer.logprobs(dataset, view, naive=True), atol=1e-4, err_msg=name)
+        np.testing.assert_allclose(fast, scorer.logprobs(dataset, view, naive=True), atol=1e-4,
+                                   err_msg=f"{name} {view}")
         scorer.batch_size = 2
         try:
-            np.testing.assert_allclose(scorer.logprobs(dataset, view), fast, atol=1e-5, err_msg=name)
+            np.testing.assert_allclose(scorer.logprobs(dataset, view), fast, atol=1e-5, err_msg=f"{name} {view}")
         finally:
             scorer.batch_size = 5
+
+
+def test_one_pass_equals_naive_and_is_batch_size_free(family, data, videos):
+    name, scorer = family
+    assert_one_pass_exact(scorer, ((data, "text+image"), (data, "text"), (videos, "text+clip")), name)
     assert scorer.builder_.encoder.family == name
     assert not np.allclose(scorer.logprobs(data, "text+image"), scorer.logprobs(data, "text"))
 
@@ -225,14 +231,7 @@ def test_qwen2_audio_one_pass_equals_naive_and_is_batch_size_free(sounds):
     model, tok, extractor = tiny_qwen2_audio(seed=1)
     scorer = Qwen2AudioScorer(model=model, tokenizer=tok, image_processor=extractor, batch_size=5)
     assert [str(v) for v in scorer.supported_views(sounds)] == ["text", "voice", "text+voice"]
-    for view in ("text+voice", "voice", "text"):
-        fast = scorer.logprobs(sounds, view)
-        np.testing.assert_allclose(fast, scorer.logprobs(sounds, view, naive=True), atol=1e-4, err_msg=view)
-        scorer.batch_size = 2
-        try:
-            np.testing.assert_allclose(scorer.logprobs(sounds, view), fast, atol=1e-5, err_msg=view)
-        finally:
-            scorer.batch_size = 5
+    assert_one_pass_exact(scorer, [(sounds, view) for view in ("text+voice", "voice", "text")], "qwen2-audio")
     assert not np.allclose(scorer.logprobs(sounds, "text+voice"), scorer.logprobs(sounds, "text"))
     # 0.3 / 0.5 / 0.7 s at 16 kHz, hop 160 -> 30 / 50 / 70 mel frames -> ((L-1)//2+1-2)//2+1 = 7 / 12 / 17 tokens
     prompts, _, _ = scorer.builder_.encode(sounds, "text+voice")
