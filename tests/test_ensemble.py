@@ -124,3 +124,13 @@ def test_experts_train_max_train_caps_and_records(tmp_path):
     assert sum(res["category_counts"]["train"].values()) == 60
     bad = CliRunner().invoke(app, ["experts", "train", "--max-train", "0", "--out", str(tmp_path / "bad")])
     assert bad.exit_code == 2 and not (tmp_path / "bad" / "results.json").exists()
+
+
+def test_fit_logs_one_line_per_member_with_eta(data, caplog):
+    with caplog.at_level("INFO", logger="interlens"):
+        make_scorer("ensemble", base="embedding", members=2, base_params=BASE, seed=3).fit(data.split("train"),
+                                                                                          ["utterance"])
+    lines = [r.getMessage() for r in caplog.records if r.name == "interlens.scoring.ensemble"]
+    assert [line.split(" fitted")[0] for line in lines] == ["ensemble: member 1/2 (embedding, seed 3)",
+                                                           "ensemble: member 2/2 (embedding, seed 1003)"]
+    assert lines[0].endswith(" s") and "ETA" in lines[0] and lines[1].endswith("ETA 0 s")

@@ -11,7 +11,9 @@ scorer has the capability (the instance declares exactly what its base offers).
 from __future__ import annotations
 
 import copy
+import logging
 import os
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,8 @@ from ..errors import DataError
 from ..views import View
 from .base import Capability, Scorer, capability_error, softmax
 from .registry import make_scorer, register_scorer, scorer_class
+
+logger = logging.getLogger(__name__)
 
 #: what an ensemble can offer when its base does
 _PASSED_ON = frozenset({Capability.TRAINABLE, Capability.FINETUNE, Capability.FEATURES})
@@ -84,7 +88,13 @@ class EnsembleScorer(Scorer):
             val: Dataset | None = None) -> EnsembleScorer:
         """Fit every member on ``train`` / ``views`` (selection on ``val``), each with its own seed."""
         views = self.fit_views(train, views)
-        self.members_ = [self._member(k).fit(train, views, val=val) for k in range(self.members)]
+        self.members_ = []
+        started = time.perf_counter()
+        for k in range(self.members):
+            self.members_.append(self._member(k).fit(train, views, val=val))
+            done = time.perf_counter() - started
+            logger.info("ensemble: member %d/%d (%s, seed %d) fitted, %.0f s, ETA %.0f s", k + 1, self.members,
+                        self.base, self.seed + 1000 * k, done, done / (k + 1) * (self.members - k - 1))
         self.history_ = self._fit_history(train, views, val)
         return self
 
