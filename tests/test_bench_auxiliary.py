@@ -38,10 +38,13 @@ def test_pooling_keeps_shared_labels_only_and_prefixes_ids(pair):
     assert with_auxiliary_training(train, []) is train
 
 
-def test_pooling_refuses_an_auxiliary_without_the_modalities(pair):
+def test_pooling_refuses_an_auxiliary_without_the_modalities_or_shared_labels(pair, tmp_path):
     alpha, beta = pair
     with pytest.raises(DataError, match=r"lacks modalities \['context'\]"):
         with_auxiliary_training(beta.load().split("train"), [alpha.load().split("train")])
+    gamma = task_from_file(task_file(tmp_path / "other", "gamma", ("x", "y"), n=4))
+    with pytest.raises(DataError, match=r"no sample with one of 'alpha/train''s labels \(a, b\)"):
+        with_auxiliary_training(alpha.load().split("train"), [gamma.load().split("train")])
 
 
 def test_runner_fits_on_the_pooled_split_and_keys_resume_on_it(tmp_path, pair):

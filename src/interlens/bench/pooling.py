@@ -36,9 +36,12 @@ def with_auxiliary_training(train: Dataset, auxiliaries: Sequence[Dataset]) -> D
                             file=aux.source, field="modalities")
         kept = [Sample(f"{aux.name}/{s.id}", {m: s.inputs[m] for m in train.modalities}, s.label, s.group,
                        {**s.meta, "auxiliary": aux.name}) for s in aux.samples if s.label in own]
+        if not kept and len(aux):
+            raise DataError(f"auxiliary dataset {aux.name!r} has no sample with one of {train.name!r}'s labels "
+                            f"({', '.join(train.labels)})", file=aux.source, field="labels")
         added += kept
         record.append({"dataset": aux.name, "fingerprint": aux.fingerprint(), "n": len(kept), "of": len(aux)})
-    if not added:
+    if not auxiliaries:
         return train
     return train.derive(f"{train.name}+aux", [*train.samples, *added],
                         info={**train.info, "auxiliary": record})
