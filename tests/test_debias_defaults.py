@@ -17,8 +17,11 @@ from interlens.debias.counterfactual import DEFAULT_MIN_WORD_COUNT, relevance_fr
 from interlens.debias.evaluate import make_router, run_experiment
 from interlens.debias.methods import search_route_weights, tune_mid
 from interlens.debias.pipeline import run_mid
+from interlens.debias.plan import ExperimentSettings
 from interlens.errors import DataError
 from interlens.experts.router import InteractionRouter
+
+PAPER = ExperimentSettings()  # run_experiment's settings when none are given
 
 
 def _default(fn, name):
@@ -26,7 +29,7 @@ def _default(fn, name):
 
 
 def test_counterfactuals_are_selected_by_the_sec_421_rules():
-    assert _default(run_experiment, "cf_selection") == "rule"
+    assert PAPER.cf_selection == "rule"
     from interlens.data.spurious import make_spurious
     from interlens.debias.counterfactual import pick_modalities
     from interlens.debias.methods import counterfactual_training_set
@@ -45,7 +48,7 @@ def test_counterfactuals_are_selected_by_the_sec_421_rules():
 
 
 def test_router_is_plain_cross_entropy_without_reweighting_selected_by_f05():
-    assert _default(run_experiment, "router_loss") == "ce"
+    assert PAPER.router_loss == "ce"
     ce, focal = make_router().get_params(), make_router("focal").get_params()
     assert (ce["gamma"], ce["alpha"], ce["class_balanced"], ce["select"]) == (0.0, 1.0, False, "f0.5")
     assert (focal["gamma"], focal["class_balanced"], focal["select"]) == (2.0, True, "macro_f1")
@@ -67,7 +70,7 @@ def test_router_is_plain_cross_entropy_without_reweighting_selected_by_f05():
 
 
 def test_mid_is_tuned_for_f1():
-    assert _default(run_experiment, "metric") == "f1"
+    assert PAPER.metric == "f1"
     assert _default(tune_mid, "metric") == "f1" and _default(run_mid, "metric") == "f1"
     p0 = np.array([[0.6, 0.4], [0.55, 0.45], [0.3, 0.7], [0.8, 0.2]])
     pt = np.array([[0.9, 0.1], [0.9, 0.1], [0.5, 0.5], [0.5, 0.5]])
@@ -76,7 +79,7 @@ def test_mid_is_tuned_for_f1():
 
 
 def test_decision_is_the_literal_eq5_argmax():
-    assert _default(run_experiment, "mid_normalise") == "none"
+    assert PAPER.mid_normalise == "none"
     p0, pi, pt = np.array([[0.5, 0.5]]), np.array([[0.9, 0.1]]), np.array([[0.4, 0.6]])
     raw = mid_correct(p0, pi, pt, 1.0, 1.0)  # [0.5 - 0.9 - 0.4, 0.5 - 0.1 - 0.6] = [-0.8, -0.2]
     assert np.allclose(raw, [[-0.8, -0.2]]) and raw.argmax() == 1
@@ -87,7 +90,7 @@ def test_decision_is_the_literal_eq5_argmax():
 
 
 def test_route_weights_by_bayesian_optimisation():
-    assert _default(run_experiment, "weight_search") == "bo" and _default(search_route_weights, "search") == "bo"
+    assert PAPER.weight_search == "bo" and _default(search_route_weights, "search") == "bo"
     # only the text route is used: GE + beta * TDE must flip rows with y = 1 (beta > 0.24) but not
     # rows with y = 0 (beta < 0.52)
     ge = np.array([[0.62, 0.38]] * 4 + [[0.76, 0.24]] * 4)
@@ -105,9 +108,24 @@ def test_route_weights_by_bayesian_optimisation():
 
 def test_word_relevance_needs_a_minimum_word_frequency():
     assert DEFAULT_MIN_WORD_COUNT == 3
-    assert _default(word_relevance, "min_count") == 3 and _default(run_experiment, "min_word_count") == 3
+    assert _default(word_relevance, "min_count") == 3 and PAPER.min_word_count == 3
     effects = [{"lovely": 0.2, "jesy": 0.9}, {"lovely": 0.4}, {"lovely": 0.3, "the": 0.0}, {"the": 0.0}]
     assert relevance_from_effects(effects, 1) == {"jesy": 0.9, "lovely": pytest.approx(0.3), "the": 0.0}
     assert relevance_from_effects(effects, 3) == {"lovely": pytest.approx(0.3)}  # the one-off name is gone
     with pytest.raises(DataError, match="min_word_count"):
         relevance_from_effects(effects, 0)
+
+
+def test_experiment_settings_are_typed_and_refused_in_one_line():
+    assert ExperimentSettings.build(None, {"n_trials": 4, "weight_search": "grid"}).model_dump(mode="json") == {
+        **PAPER.model_dump(mode="json"), "n_trials": 4, "weight_search": "grid"}
+    base = ExperimentSettings.build(None, {"eps": 0.2})
+    assert ExperimentSettings.build(base, {"top_k": 2}).eps == 0.2  # overrides keep the base's other settings
+    with pytest.raises(DataError, match=r"unknown setting 'n_trial'\. Did you mean 'n_trials'\?"):
+        ExperimentSettings.build(None, {"n_trial": 4})
+    with pytest.raises(DataError, match=r"setting n_trials=0: Input should be greater than or equal to 1"):
+        ExperimentSettings.build(None, {"n_trials": 0})
+    with pytest.raises(DataError, match=r"setting metric='f2': Input should be 'acc', 'f1'"):
+        ExperimentSettings.build(None, {"metric": "f2"})
+    with pytest.raises(DataError, match=r"setting finetune_epochs='many'"):
+        run_experiment(None, finetune_epochs="many")  # refused before the dataset is looked at

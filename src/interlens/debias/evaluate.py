@@ -56,12 +56,10 @@ from .plan import (
     ALL_METHODS,
     CfSelection,
     DebiasMethod,
+    ExperimentSettings,
     ExpertInputs,
-    Metric,
-    Normalise,
     RouterLoss,
     RouterTarget,
-    WeightSearch,
     plan,
 )
 from .plan import choice as _choice
@@ -145,34 +143,31 @@ def relevance(scorer: Any, dev: Dataset, mods: DebiasModalities, min_word_count:
 
 def run_experiment(dataset: Dataset, *, scorer: Scorer | str = "embedding",
                    scorer_options: dict[str, Any] | None = None, text_modality: str | None = None,
-                   image_modality: str | None = None,
-                   methods: Iterable[str] = ALL_METHODS, out: str | Path | None = None, finetune_epochs: int = 20,
-                   n_trials: int = 50, metric: str = "f1", top_k: int = 1, eps: float = 0.1,
-                   cf_selection: str = "rule", router_loss: str = "ce", mid_normalise: str = "none",
-                   weight_search: str = "bo", route_trials: int | None = None,
-                   min_word_count: int = DEFAULT_MIN_WORD_COUNT, route_weight_max: float = 1.0,
-                   expert_inputs: str = "original", router_target: str = "rule", seed: int = 0) -> dict[str, Any]:
+                   image_modality: str | None = None, methods: Iterable[str] = ALL_METHODS,
+                   out: str | Path | None = None, settings: ExperimentSettings | None = None, seed: int = 0,
+                   **overrides: Any) -> dict[str, Any]:
     """Baseline, MID (Sec. 4.1) and, as ``methods`` asks, MCTD (Sec. 4.2.2) and MME-JD + MRID (Sec. 4.3,
     Eq. 15, 23) with ``scorer`` (a registered name + ``scorer_options``, or an unfitted Scorer) on the
     ``text_modality`` / ``image_modality`` of ``dataset`` (picked by kind when not given). Every
     capability the chosen methods need is checked before any work (:func:`plan`).
 
-    The paper's choices are the defaults (docs/debias.md): ``metric="f1"`` for MID and the route
-    weights (Sec. 4.1), ``cf_selection="rule"`` (Sec. 4.2.1 selects the counterfactuals that train MCTD,
-    IDE and TDE), ``router_loss="ce"`` (Eq. 13, no re-weighting, checkpoint by F0.5, App. C.2),
-    ``mid_normalise="none"`` (the literal Eq. 5 / 23 argmax), ``weight_search="bo"`` (alpha_c, beta_c
-    by Bayesian optimisation, ``route_trials`` per class, default ``n_trials``). ``min_word_count``:
-    the offline word relevance ignores rarer words (our App. B.1 substitute)."""
+    ``settings`` (:class:`~interlens.debias.plan.ExperimentSettings`, typed; default: the paper's choices,
+    docs/debias.md) with ``overrides`` by keyword (``n_trials=5``, ``weight_search="grid"``, ...):
+    ``metric="f1"`` for MID and the route weights (Sec. 4.1), ``cf_selection="rule"`` (Sec. 4.2.1 selects
+    the counterfactuals that train MCTD, IDE and TDE), ``router_loss="ce"`` (Eq. 13, no re-weighting,
+    checkpoint by F0.5, App. C.2), ``mid_normalise="none"`` (the literal Eq. 5 / 23 argmax),
+    ``weight_search="bo"`` (alpha_c, beta_c by Bayesian optimisation, ``route_trials`` per class, default
+    ``n_trials``). ``min_word_count``: the offline word relevance ignores rarer words (our App. B.1
+    substitute)."""
+    config = ExperimentSettings.build(settings, overrides)
     plan_ = plan(dataset, scorer, scorer_options, text_modality=text_modality, image_modality=image_modality,
                  methods=methods, seed=seed)
-    metric = _choice(Metric, metric, "metric").value
-    expert_inputs = _choice(ExpertInputs, expert_inputs, "expert_inputs").value
-    router_target = _choice(RouterTarget, router_target, "router_target").value
-    cf_selection = _choice(CfSelection, cf_selection, "cf_selection").value
-    router_loss = _choice(RouterLoss, router_loss, "router_loss").value
-    mid_normalise = _choice(Normalise, mid_normalise, "mid_normalise").value
-    weight_search = _choice(WeightSearch, weight_search, "weight_search").value
-    route_trials = n_trials if route_trials is None else int(route_trials)
+    metric, expert_inputs, router_target = config.metric.value, config.expert_inputs.value, config.router_target.value
+    cf_selection, router_loss = config.cf_selection.value, config.router_loss.value
+    mid_normalise, weight_search = config.mid_normalise.value, config.weight_search.value
+    finetune_epochs, n_trials, top_k, eps = config.finetune_epochs, config.n_trials, config.top_k, config.eps
+    min_word_count, route_weight_max = config.min_word_count, config.route_weight_max
+    route_trials = n_trials if config.route_trials is None else config.route_trials
     data, mods, base, methods = plan_.dataset, plan_.modalities, plan_.scorer, plan_.methods
     out = Path(out) if out is not None else None
     tr, dev, te = data.split("train"), data.split("dev"), data.split("test")
@@ -234,11 +229,7 @@ def run_experiment(dataset: Dataset, *, scorer: Scorer | str = "embedding",
         "scorer": {"name": base.name, "params": _jsonable(base.get_params()), "trained": plan_.trains},
         "modalities": {"text": mods.text, "image": mods.image, "image_kind": mods.image_kind},
         "methods": ["baseline", *sorted(m.value for m in methods)],
-        "settings": {"expert_inputs": expert_inputs, "router_target": router_target,
-                     "route_weight_max": route_weight_max, "finetune_epochs": finetune_epochs, "n_trials": n_trials,
-                     "metric": metric, "top_k": top_k, "eps": eps, "cf_selection": cf_selection,
-                     "router_loss": router_loss, "mid_normalise": mid_normalise, "weight_search": weight_search,
-                     "route_trials": route_trials, "min_word_count": min_word_count, "seed": seed},
+        "settings": {**config.as_record(), "route_trials": route_trials, "seed": seed},
         "main": {m: main_table(y["test"], p) for m, p in probs.items()},
         "affected_error": {m: {"affected": _percent(p.argmax(1) != y["test"], affected),
                                "unaffected": _percent(p.argmax(1) != y["test"], ~affected),

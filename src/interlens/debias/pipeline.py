@@ -191,19 +191,6 @@ def run_mid(out: str | os.PathLike, *, original: str | os.PathLike, image_cf: st
 
 
 # -- the experiment -------------------------------------------------------------------------------------
-def check_settings(fn: Any, settings: dict[str, Any], *, given_here: Iterable[str] = ()) -> None:
-    """Refuse a ``--setting`` key that ``fn`` does not take, before any work ("did you mean")."""
-    import difflib
-    import inspect
-
-    known = [p for p in inspect.signature(fn).parameters if p not in set(given_here)]
-    for key in settings:
-        if key not in known:
-            close = difflib.get_close_matches(key, known, n=1, cutoff=0.5)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise DataError(f"unknown setting {key!r}.{hint} Known: {', '.join(known)}", field="setting")
-
-
 def run_evaluate(out: str | os.PathLike, *, dataset: str | os.PathLike | Dataset = "spurious",
                  scorer: Scorer | str = "embedding", scorer_options: dict[str, Any] | None = None,
                  text_modality: str | None = None, image_modality: str | None = None,
@@ -212,15 +199,16 @@ def run_evaluate(out: str | os.PathLike, *, dataset: str | os.PathLike | Dataset
                  max_train: int | None = None, **settings: Any) -> dict[str, Any]:
     """The experiment (:func:`interlens.debias.evaluate.run_experiment`): baseline, MID and the
     ``methods`` asked for (MCTD; MME-JD with trained and oracle router, MRID, expert ablations);
-    writes results.json + figures. ``settings``: the other keyword options of ``run_experiment``."""
+    writes results.json + figures. ``settings``: :class:`~interlens.debias.plan.ExperimentSettings` keys,
+    validated (typed, "did you mean") before any work."""
     from .evaluate import run_experiment
+    from .plan import ExperimentSettings
 
-    check_settings(run_experiment, settings, given_here=("dataset", "scorer", "scorer_options", "text_modality",
-                                                         "image_modality", "methods", "out", "seed"))
+    config = ExperimentSettings.build(None, settings)
     data, scorer = _prepare(dataset, scorer, scorer_options, methods, n=n, seed=seed, data_root=data_root,
                             options=options, max_train=max_train)
     results = run_experiment(data, scorer=scorer, text_modality=text_modality, image_modality=image_modality,
-                             methods=methods, out=out, seed=seed, **settings)
+                             methods=methods, out=out, seed=seed, settings=config)
     results["command"] = "debias evaluate"
     write_json(Path(out) / "results.json", results)
     return results

@@ -11,15 +11,18 @@ in one line (:class:`~interlens.scoring.base.CapabilityError`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import difflib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum, StrEnum
 from typing import Any, TypeVar
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
 from ..data.schema import Dataset
 from ..errors import DataError
 from ..scoring.base import Capability, Scorer, capability_error, require
-from .counterfactual import SALIENCY_PURPOSE, DebiasModalities, pick_modalities
+from .counterfactual import DEFAULT_MIN_WORD_COUNT, SALIENCY_PURPOSE, DebiasModalities, pick_modalities
 
 E = TypeVar("E", bound=Enum)
 
@@ -91,6 +94,52 @@ NEEDS: dict[DebiasMethod, tuple[tuple[Capability, str], ...]] = {
                          (Capability.FINETUNE, "MME-JD experts (initialised from the baseline)"),
                          (Capability.FEATURES, "the MME-JD / MRID router (Eq. 13-14)")),
 }
+
+
+class ExperimentSettings(BaseModel):
+    """The settings of a debias experiment (:func:`interlens.debias.evaluate.run_experiment`; CLI
+    ``--setting KEY=VALUE``), typed and validated before any work. The paper's choices are the defaults
+    (docs/debias.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+    finetune_epochs: int = Field(20, ge=1, description="epochs of every fine-tuning from the baseline")
+    n_trials: int = Field(50, ge=1, description="Bayesian-optimisation trials of MID (Sec. 4.1)")
+    metric: Metric = Field(Metric.F1, description="what MID and the route weights optimise (Sec. 4.1)")
+    top_k: int = Field(1, ge=1, description="words / regions masked per counterfactual")
+    eps: float = Field(0.1, ge=0.0, description="tolerance of the debias categories (Sec. 4.2.1)")
+    cf_selection: CfSelection = Field(CfSelection.RULE, description="counterfactuals that train MCTD, IDE, TDE")
+    router_loss: RouterLoss = Field(RouterLoss.CE, description="MME-JD router loss (Eq. 13; App. C.2)")
+    mid_normalise: Normalise = Field(Normalise.NONE, description="the Eq. 5 / 23 argmax as written, or normalised")
+    weight_search: WeightSearch = Field(WeightSearch.BO, description="how alpha_c, beta_c are searched")
+    route_trials: int | None = Field(None, ge=1, description="trials per class of the route weights (None: n_trials)")
+    min_word_count: int = Field(DEFAULT_MIN_WORD_COUNT, ge=1, description="rarer words get no relevance (App. B.1)")
+    route_weight_max: float = Field(1.0, gt=0.0, description="upper bound of the route weights")
+    expert_inputs: ExpertInputs = Field(ExpertInputs.ORIGINAL, description="what the three experts read")
+    router_target: RouterTarget = Field(RouterTarget.RULE, description="router labels: Sec. 4.2.1 rule or benefit")
+
+    @classmethod
+    def build(cls, base: ExperimentSettings | None = None, overrides: Mapping[str, Any] | None = None
+              ) -> ExperimentSettings:
+        """``base`` (default: the paper's) with ``overrides``; an unknown key ("did you mean") or a bad
+        value is refused in one line naming the setting."""
+        overrides = dict(overrides or {})
+        known = list(cls.model_fields)
+        for key in overrides:
+            if key not in known:
+                close = difflib.get_close_matches(key, known, n=1, cutoff=0.5)
+                hint = f" Did you mean {close[0]!r}?" if close else ""
+                raise DataError(f"unknown setting {key!r}.{hint} Known: {', '.join(known)}", field="setting")
+        try:
+            return cls.model_validate({**(base.model_dump() if base is not None else {}), **overrides})
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            key = ".".join(str(p) for p in error["loc"])
+            raise DataError(f"setting {key}={error.get('input')!r}: {error['msg']}", field=key) from None
+
+    def as_record(self) -> dict[str, Any]:
+        """Plain JSON values (enums as their strings) for results files."""
+        return self.model_dump(mode="json")
 
 
 def choice(enum: type[E], value: Any, field: str) -> E:
