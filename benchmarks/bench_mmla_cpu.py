@@ -132,7 +132,10 @@ def main() -> None:
     report = {"scorer": scorer, "method": "sft", "params": scorer_params, "seeds": args.seeds, "tasks": rows,
               "modalities": {t.name: list(t.modalities) if t.modalities else "all" for t in tasks},
               "auxiliary": {name: [a.name for a in aux] for name, aux in auxiliary.items()},
-              "wall_s": round(time.perf_counter() - started, 1), "versions": results.versions,
+              "wall_s": round(time.perf_counter() - started, 1),
+              "wall_s_note": "wall_s: this invocation (resumed units cost ~0); units_wall_s_total: the units' own",
+              "units_wall_s_total": round(sum(sum(r["wall_s_per_unit"].values()) for r in rows), 1),
+              "versions": results.versions,
               "git_revision": results.git_revision, "reference": "MMLA (Zhang et al., 2025) Table 3, text-only SFT ACC",
               "choices": args.choices}
     write_json(args.out / "bench_mmla_cpu.json", report)
