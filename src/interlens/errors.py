@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 
 class InterlensError(Exception):
     """Base class of every error interlens raises on purpose."""
@@ -37,6 +39,19 @@ def unknown_name(kind: str, name: str, known: list[str] | tuple[str, ...]) -> Re
     close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.5)
     hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
     return RegistryError(f"unknown {kind} {name!r}.{hint} Known: {', '.join(sorted(known))}.")
+
+
+def check_known_keys(given: Iterable[str], known: Sequence[str], what: str, field: str | None = None, *,
+                     where: str = "") -> None:
+    """Refuse the first key of ``given`` not in ``known`` in one line: ``unknown {what} 'key'{where}. Did you
+    mean 'close'? Known: ...`` (a :class:`DataError` naming ``field``, default: the key)."""
+    import difflib
+
+    for key in given:
+        if key not in known:
+            close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.5)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise DataError(f"unknown {what} {key!r}{where}.{hint} Known: {', '.join(known)}", field=field or key)
 
 
 #: parameters that count or size something: wherever they are given they must be integers >= 1

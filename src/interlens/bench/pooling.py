@@ -26,6 +26,8 @@ def with_auxiliary_training(train: Dataset, auxiliaries: Sequence[Dataset]) -> D
     """``train`` plus every auxiliary sample whose label is one of ``train.labels`` (inputs restricted to
     ``train``'s modalities, which each auxiliary dataset must have). Labels, modalities and kinds are
     ``train``'s; ``info["auxiliary"]`` records what was added."""
+    if not auxiliaries:
+        return train
     added: list[Sample] = []
     record = []
     own = set(train.labels)
@@ -41,8 +43,6 @@ def with_auxiliary_training(train: Dataset, auxiliaries: Sequence[Dataset]) -> D
                             f"({', '.join(train.labels)})", file=aux.source, field="labels")
         added += kept
         record.append({"dataset": aux.name, "fingerprint": aux.fingerprint(), "n": len(kept), "of": len(aux)})
-    if not auxiliaries:
-        return train
     return train.derive(f"{train.name}+aux", [*train.samples, *added],
                         info={**train.info, "auxiliary": record})
 

@@ -11,7 +11,6 @@ in one line (:class:`~interlens.scoring.base.CapabilityError`).
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum, StrEnum
@@ -20,7 +19,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..data.schema import Dataset
-from ..errors import DataError
+from ..errors import DataError, check_known_keys
 from ..scoring.base import Capability, Scorer, capability_error, require
 from .counterfactual import DEFAULT_MIN_WORD_COUNT, SALIENCY_PURPOSE, DebiasModalities, pick_modalities
 
@@ -124,12 +123,7 @@ class ExperimentSettings(BaseModel):
         """``base`` (default: the paper's) with ``overrides``; an unknown key ("did you mean") or a bad
         value is refused in one line naming the setting."""
         overrides = dict(overrides or {})
-        known = list(cls.model_fields)
-        for key in overrides:
-            if key not in known:
-                close = difflib.get_close_matches(key, known, n=1, cutoff=0.5)
-                hint = f" Did you mean {close[0]!r}?" if close else ""
-                raise DataError(f"unknown setting {key!r}.{hint} Known: {', '.join(known)}", field="setting")
+        check_known_keys(overrides, list(cls.model_fields), "setting", field="setting")
         try:
             return cls.model_validate({**(base.model_dump() if base is not None else {}), **overrides})
         except ValidationError as exc:

@@ -12,7 +12,6 @@ is already in the cache under the fingerprint the fitted scorer *will* have, fit
 from __future__ import annotations
 
 import contextlib
-import difflib
 import importlib
 import os
 import re
@@ -22,7 +21,7 @@ from typing import Any, TypeVar
 
 from ..cache import PredictionCache
 from ..data.schema import Dataset
-from ..errors import DataError, check_sizes, unknown_name
+from ..errors import check_known_keys, check_sizes, unknown_name
 from ..execution.base import Executor
 from ..predictions import Predictions
 from ..views import View
@@ -92,12 +91,7 @@ def scorers_with(capability: Capability | str) -> list[str]:
 def check_param_names(cls: type, params: Mapping[str, Any], what: str | None = None) -> None:
     """Refuse unknown parameter names with "did you mean" (one line)."""
     known = cls.param_names() if hasattr(cls, "param_names") else []
-    for key in params:
-        if key not in known:
-            close = difflib.get_close_matches(key, known, n=1, cutoff=0.5)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise DataError(f"unknown option {key!r} for {what or 'scorer ' + repr(getattr(cls, 'name', cls))}."
-                            f"{hint} Known: {', '.join(known)}", field=key)
+    check_known_keys(params, known, "option", where=f" for {what or 'scorer ' + repr(getattr(cls, 'name', cls))}")
 
 
 def make_scorer(name: str, **params: Any) -> Scorer:

@@ -9,7 +9,6 @@ each sample is prompted with its own task's labels, and selection averages the m
 
 from __future__ import annotations
 
-import difflib
 import math
 import time
 from collections.abc import Mapping, Sequence
@@ -20,7 +19,7 @@ import numpy as np
 import torch
 
 from ...data.schema import Dataset
-from ...errors import DataError
+from ...errors import DataError, check_known_keys
 from ...logs import progress_bar
 from ...metrics import classification_metrics
 from ...views import View
@@ -80,11 +79,7 @@ class TrainConfig:
 
 
 def _check_keys(items: Mapping[str, Any], known: list[str], what: str) -> None:
-    for key in items:
-        if key not in known:
-            close = difflib.get_close_matches(key, known, n=1, cutoff=0.5)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise DataError(f"unknown {what} option {key!r}.{hint} Known: {', '.join(known)}", field=what)
+    check_known_keys(items, known, f"{what} option", field=what)
 
 
 @dataclass
