@@ -2,9 +2,11 @@
 
 All three run in one process on the same model: a Qwen2-0.5B-shaped causal LM with random weights
 (hidden 896, 24 layers, 14 heads, 2 KV heads, intermediate 4864, vocab 151936, tied embeddings) and
-a byte-level BPE tokenizer trained locally (label words are kept out of its corpus, so every label is
-several tokens, as rare words are for real tokenizers). Prompts are MMLA prompts (Appendix D) for
-K = 2, 7 and 30 labels (MUStARD, MELD, MIntRec2.0 label sets).
+a byte-level BPE tokenizer trained locally. By default (``--label-words split``) label words are kept out
+of its corpus, so every label is several tokens, as rare words are for real tokenizers: the worst case for
+one-pass scoring, whose label trie then has many inner nodes. ``--label-words whole`` puts the label words
+in the corpus, so single-word labels are one token, as common English words are in Qwen2's 151k vocabulary.
+Prompts are MMLA prompts (Appendix D) for K = 2, 7 and 30 labels (MUStARD, MELD, MIntRec2.0 label sets).
 
 When lm-evaluation-harness is installed (an optional benchmark dependency: ``pip install lm-eval``;
 never needed by tests), its ``HFLM.loglikelihood`` scores the same prompts x labels (context = the
@@ -68,13 +70,17 @@ def _halves() -> list[str]:
     return [piece for w in sorted(words) for piece in (w[: len(w) // 2], w[len(w) // 2:])]
 
 
-def build_tokenizer(vocab_size: int) -> Any:
-    """Byte-level BPE trained on filler text plus label-word halves, with ChatML special tokens."""
+def build_tokenizer(vocab_size: int, label_words: str = "split") -> Any:
+    """Byte-level BPE trained on filler text plus label-word halves (``label_words="split"``) or the whole
+    label words (``"whole"``), with ChatML special tokens."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
     rng = random.Random(0)
-    vocabulary = FILLER + _halves()
+    if label_words not in ("split", "whole"):
+        raise ValueError(f"label_words must be 'split' or 'whole', got {label_words!r}")
+    whole = sorted({w for labels in LABEL_SETS.values() for label in labels for w in label.split()})
+    vocabulary = FILLER + (_halves() if label_words == "split" else whole)
     corpus = [" ".join(rng.choice(vocabulary) for _ in range(rng.randint(5, 30))) for _ in range(3000)]
     specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<pad>"]
     tk = Tokenizer(models.BPE())
@@ -357,7 +363,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     torch.set_num_threads(args.threads)
     shape = TINY if args.quick else QWEN2_05B
-    tok = build_tokenizer(2000 if args.quick else 4000)
+    tok = build_tokenizer(2000 if args.quick else 4000, args.label_words)
     load_before = os.getloadavg()
     dtype, probe = pick_dtype(args.dtype, shape, tok, args.device)
     start = time.perf_counter()
@@ -375,6 +381,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "benchmark": "label_scoring", "quick": args.quick, "device": args.device, "dtype": str(dtype).split(".")[-1],
         "dtype_probe_seconds": probe, "threads": torch.get_num_threads(), "model_shape": shape,
         "n_params": n_params, "model_build_seconds": build_seconds, "tokenizer_vocab": len(tok),
+        "label_words": args.label_words,
         "repeats": args.repeats, "load_average_before": load_before, "load_average_after": os.getloadavg(),
         "results": results, "float32_exactness": exact,
         "notes": "seconds = best of repeats (one-pass, generate; interleaved with the naive forwards); naive = "
@@ -399,6 +406,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--tracemalloc", action="store_true", help="also record the Python-heap peak")
     parser.add_argument("--k", type=int, nargs="+", default=[2, 7, 30], choices=sorted(LABEL_SETS))
     parser.add_argument("--n", type=int, default=8, help="prompts per K (one batch)")
+    parser.add_argument("--label-words", default="split", choices=["split", "whole"],
+                        help="split: every label several tokens (worst case); whole: label words in the "
+                             "tokenizer's vocabulary, as in real large vocabularies")
     parser.add_argument("--words", type=int, default=30, help="utterance length in words")
     parser.add_argument("--max-new-tokens", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=3, help="timed repeats of one-pass and generate (best)")

@@ -5,10 +5,10 @@ Each candidate is fitted on the task's train split (plus, for ``+aux``, the sist
 whose label is one of this task's labels, :func:`interlens.bench.pooling.with_auxiliary_training`), its
 epoch is chosen on dev macro-F1 (as in the benchmark) and its dev ACC / macro-F1 at that epoch are stored.
 Each run stores its dev probabilities, so a seed ensemble (the ``ensemble`` scorer: members with seeds
-s, s + 1000, s + 2000 and their mean probability) is evaluated from the member runs without refitting
-(``--collect``). One run per process (``--task``, ``--config``, ``--seed``) so candidates can run side by side on one
-thread each; every run is a file ``<out>/<task>__<config>__seed<k>.json`` (skipped when present), and
-``--collect`` merges them into ``benchmarks/results/mmla_dev_selection.json``.
+s, s + 1000, s + 2000, ... and their mean probability; 3 and 5 members) is evaluated from the member runs
+without refitting (``--collect``). One run per process (``--task``, ``--config``, ``--seed``) so candidates
+can run side by side on one thread each; every run is a file ``<out>/<task>__<config>__seed<k>.json``
+(skipped when present), and ``--collect`` merges them into ``benchmarks/results/mmla_dev_selection.json``.
 
     .venv/bin/python benchmarks/mmla_dev_select.py --task mintrec --config utt --threads 1
     .venv/bin/python benchmarks/mmla_dev_select.py --collect
@@ -17,6 +17,7 @@ thread each; every run is a file ``<out>/<task>__<config>__seed<k>.json`` (skipp
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import time
 from pathlib import Path
@@ -30,18 +31,24 @@ from interlens.logs import configure
 from interlens.metrics import classification_metrics
 from interlens.scoring.registry import make_scorer
 
+#: seed ensembles evaluated from the stored member runs
+ENSEMBLE_SIZES = (3, 5)
+
 #: the benchmark's recorded settings (benchmarks/bench_mmla_cpu.py)
 BASE = {"epochs": 3, "max_length": 96, "batch_size": 16, "lr": 1e-4, "min_steps": 700, "precision": "bf16"}
 #: candidate -> (view: "default" = the scorer's default view of the task | "text" = the utterance only,
-#:               auxiliary training data from the sister task, extra scorer params)
-CONFIGS: dict[str, tuple[str, bool, dict]] = {
-    "base": ("default", False, {}),
-    "utt": ("text", False, {}),
-    "utt+aux": ("text", True, {}),
-    "ctx+aux": ("default", True, {}),
-    "utt+balanced": ("text", False, {"class_weight": "balanced"}),
-    "utt+lr5e-5": ("text", False, {"lr": 5e-5}),
-    "utt+aux+5ep": ("text", True, {"epochs": 5}),
+#:               auxiliary training data: None | "sisters" (SISTER_TASKS) | task names, extra scorer params)
+CONFIGS: dict[str, tuple[str, str | None, dict]] = {
+    "base": ("default", None, {}),
+    "utt": ("text", None, {}),
+    "utt+aux": ("text", "sisters", {}),
+    "ctx+aux": ("default", "sisters", {}),
+    "utt+balanced": ("text", None, {"class_weight": "balanced"}),
+    "utt+lr5e-5": ("text", None, {"lr": 5e-5}),
+    "utt+aux+5ep": ("text", "sisters", {"epochs": 5}),
+    # MELD: IEMOCAP's emotions under MELD's names (LABEL_SYNONYMS), label smoothing
+    "utt+iemocap": ("text", "iemocap-emotion", {}),
+    "utt+ls0.1": ("text", None, {"label_smoothing": 0.1}),
 }
 
 
@@ -53,8 +60,8 @@ def run_one(task_name: str, config: str, seed: int, threads: int | None) -> dict
     view = "+".join(data.modalities) if view_kind == "default" else "text"
     if aux:
         train = train.with_modalities(view.split("+"))
-        train = with_auxiliary_training(train, [t.load().split(t.splits["fit"])
-                                                for t in parse_tasks(SISTER_TASKS[task.name])])
+        train = with_auxiliary_training(train, [t.load().split(t.splits["fit"]) for t in
+                                                parse_tasks(SISTER_TASKS[task.name] if aux == "sisters" else aux)])
     scorer = make_scorer("minilm-ft", **{**BASE, **extra, "seed": seed, "threads": threads, "progress": False})
     started = time.perf_counter()
     scorer.fit(train, [view], val=dev)
@@ -80,8 +87,8 @@ def collect(out: Path, results: Path) -> None:
         cell["fit_s"] = r["fit_s"]
         cell["n_train"] = r["n_train"]
     by_key = {(r["task"], r["config"], r["seed"]): r for r in runs if "dev_probs" in r}
-    for task_name, config, seed in sorted(by_key):
-        members = [by_key.get((task_name, config, seed + 1000 * k)) for k in range(3)]
+    for (task_name, config, seed), size in itertools.product(sorted(by_key), ENSEMBLE_SIZES):
+        members = [by_key.get((task_name, config, seed + 1000 * k)) for k in range(size)]
         if seed >= 1000 or any(m is None for m in members):
             continue
         if task_name not in gold:
@@ -89,14 +96,14 @@ def collect(out: Path, results: Path) -> None:
             gold[task_name] = task.load().split(task.splits["val"]).y
         probs = np.mean([np.asarray(m["dev_probs"]) for m in members], axis=0)
         metrics = classification_metrics(gold[task_name], probs.argmax(1), probs.shape[1])
-        cell = table[task_name][config].setdefault("ensemble3", {"dev_acc": {}, "dev_macro_f1": {}})
+        cell = table[task_name][config].setdefault(f"ensemble{size}", {"dev_acc": {}, "dev_macro_f1": {}})
         cell["dev_acc"][str(seed)] = round(100 * metrics["acc"], 2)
         cell["dev_macro_f1"][str(seed)] = round(100 * metrics["macro_f1"], 2)
     write_json(results, {"benchmark": "mmla_dev_selection", "split_used": "dev only (test never read)",
                          "base_params": BASE, "configs": {k: {"view": v[0], "auxiliary": v[1], "params": v[2]}
                                                           for k, v in CONFIGS.items()},
-                         "ensemble3": "mean dev probability of the runs with seeds s, s+1000, s+2000 "
-                                      "(= the ensemble scorer with 3 members and seed s)",
+                         "ensembleN": "mean dev probability of the runs with seeds s, s+1000, ..., "
+                                      "s+1000(N-1) (= the ensemble scorer with N members and seed s)",
                          "table": table, "runs": [{k: v for k, v in r.items() if k != "dev_probs"} for r in runs]})
     print(json.dumps(table, indent=1))
 

@@ -38,6 +38,18 @@ def test_pooling_keeps_shared_labels_only_and_prefixes_ids(pair):
     assert with_auxiliary_training(train, []) is train
 
 
+def test_pooling_renames_synonymous_labels_and_drops_classes_without_counterpart(tmp_path):
+    """IEMOCAP -> MELD: "angry" is "anger", "happy" is "joy"; "excited" has no MELD class and is dropped."""
+    meld = task_from_file(task_file(tmp_path / "m", "meld", ("neutral", "anger", "joy"), n=3))
+    iemocap = task_from_file(task_file(tmp_path / "i", "iemo", ("angry", "happy", "excited", "neutral"), n=8))
+    pooled = with_auxiliary_training(meld.load().split("train"), [iemocap.load().split("train")])
+    # iemo's 8 training rows cycle angry, happy, excited, neutral: 6 kept, under MELD's names
+    assert [s.label for s in pooled.samples[3:]] == ["anger", "joy", "neutral"] * 2
+    assert pooled.labels == ("neutral", "anger", "joy")
+    assert pooled.info["auxiliary"][0]["renamed"] == {"angry": "anger", "happy": "joy"}
+    assert pooled.info["auxiliary"][0]["n"] == 6
+
+
 def test_pooling_refuses_an_auxiliary_without_the_modalities_or_shared_labels(pair, tmp_path):
     alpha, beta = pair
     with pytest.raises(DataError, match=r"lacks modalities \['context'\]"):

@@ -28,3 +28,18 @@ def test_flop_ceiling_hand_computed():
     # a single-token label set needs no inner nodes: the ceiling is K (one body pass instead of K)
     assert bench.flop_ceiling(shape, k=30, prompt_tokens=100, label_tokens_mean=1, trie_nodes=0)["speedup_ceiling"] \
         == pytest.approx(30 * (100 * 44 + 44 + 2 * 12) / (100 * 44 + 12))
+
+
+def test_label_words_split_makes_every_label_several_tokens_and_whole_keeps_words_whole():
+    bench = load_script("bench_label_scoring")
+    labels = bench.LABEL_SETS[30]
+    split, whole = bench.build_tokenizer(2000, "split"), bench.build_tokenizer(2000, "whole")
+
+    def tokens(tok, label):
+        return len(tok(" " + label, add_special_tokens=False)["input_ids"])
+
+    assert all(tokens(split, label) >= 2 for label in labels)
+    # one-word labels are one token; a multi-word label one token per word
+    assert [tokens(whole, label) for label in labels] == [len(label.split()) for label in labels]
+    with pytest.raises(ValueError, match="label_words must be 'split' or 'whole'"):
+        bench.build_tokenizer(2000, "halves")

@@ -223,3 +223,16 @@ def test_mustard_views_give_different_predictions(shared_data):
     probs = {v: scorer.predict_proba(test, v).probs for v in views}
     for x, y in (("utterance", "context"), ("utterance", "utterance+context"), ("context", "utterance+context")):
         assert not np.allclose(probs[x], probs[y], atol=1e-4), f"{x} and {y} give the same scores on MUStARD"
+
+
+def test_label_smoothing_is_hashed_only_when_set_and_checked(data):
+    """A parameter added later leaves earlier fingerprints (and cached results) as they were."""
+    from interlens.scoring.base import fingerprint_of
+
+    plain = MiniLMFineTuneScorer(**TINY)
+    params = {k: v for k, v in plain.get_params().items() if k not in ("threads", "progress", "label_smoothing")}
+    assert plain.fingerprint == fingerprint_of("minilm-ft", plain.fingerprint_version, params, [])
+    smoothed = MiniLMFineTuneScorer(**TINY, label_smoothing=0.1)
+    assert smoothed.fingerprint != plain.fingerprint and smoothed.get_params()["label_smoothing"] == 0.1
+    with pytest.raises(DataError, match=r"label_smoothing must be in \[0, 1\), got 1.5"):
+        MiniLMFineTuneScorer(**{**TINY, "label_smoothing": 1.5}).fit(data, ["a"])

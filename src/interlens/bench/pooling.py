@@ -4,8 +4,9 @@ tasks, MINT Sec. 3 groups tasks that help each other).
 
 Only the *fit* split grows: model selection stays on the task's own dev split and evaluation on its own
 test split. Auxiliary samples keep their label *name*, so they must share the task's label vocabulary
-(MIntRec's 20 intents are all MIntRec2.0 intents); samples with other labels are dropped, and ids are
-prefixed with the auxiliary dataset's name so they never collide.
+(MIntRec's 20 intents are all MIntRec2.0 intents) or name the same class in another word form
+(:data:`LABEL_SYNONYMS`: IEMOCAP's "angry" is MELD's "anger"); samples with other labels are dropped, and
+ids are prefixed with the auxiliary dataset's name so they never collide.
 """
 
 from __future__ import annotations
@@ -21,11 +22,26 @@ from .registry import TaskSpec, parse_tasks
 #: family): used by ``bench --auxiliary`` and benchmarks/bench_mmla_cpu.py
 SISTER_TASKS = {"mintrec": "mintrec2", "mintrec2": "mintrec"}
 
+#: the same class under another word form (adjective -> noun, as the emotion corpora differ: IEMOCAP says
+#: "angry", MELD "anger"). Used only when the auxiliary label is not itself one of the task's labels and
+#: its synonym is; classes without a counterpart (IEMOCAP's "frustrated", "excited") are dropped.
+LABEL_SYNONYMS = {"angry": "anger", "happy": "joy", "sad": "sadness", "fearful": "fear",
+                  "surprised": "surprise", "disgusted": "disgust"}
+
+
+def _own_label(label: str | None, own: set[str]) -> str | None:
+    """``label`` as one of ``own`` (itself or its :data:`LABEL_SYNONYMS` entry), or None."""
+    if label in own:
+        return label
+    synonym = LABEL_SYNONYMS.get(label or "")
+    return synonym if synonym in own else None
+
 
 def with_auxiliary_training(train: Dataset, auxiliaries: Sequence[Dataset]) -> Dataset:
-    """``train`` plus every auxiliary sample whose label is one of ``train.labels`` (inputs restricted to
-    ``train``'s modalities, which each auxiliary dataset must have). Labels, modalities and kinds are
-    ``train``'s; ``info["auxiliary"]`` records what was added."""
+    """``train`` plus every auxiliary sample whose label is one of ``train.labels``, directly or through
+    :data:`LABEL_SYNONYMS` (inputs restricted to ``train``'s modalities, which each auxiliary dataset must
+    have). Labels, modalities and kinds are ``train``'s; ``info["auxiliary"]`` records what was added and
+    which labels were renamed."""
     if not auxiliaries:
         return train
     added: list[Sample] = []
@@ -36,13 +52,16 @@ def with_auxiliary_training(train: Dataset, auxiliaries: Sequence[Dataset]) -> D
         if missing:
             raise DataError(f"auxiliary dataset {aux.name!r} lacks modalities {missing} of {train.name!r}",
                             file=aux.source, field="modalities")
-        kept = [Sample(f"{aux.name}/{s.id}", {m: s.inputs[m] for m in train.modalities}, s.label, s.group,
-                       {**s.meta, "auxiliary": aux.name}) for s in aux.samples if s.label in own]
+        mapped = {s.label: _own_label(s.label, own) for s in aux.samples}
+        kept = [Sample(f"{aux.name}/{s.id}", {m: s.inputs[m] for m in train.modalities}, mapped[s.label],
+                       s.group, {**s.meta, "auxiliary": aux.name}) for s in aux.samples if mapped[s.label]]
         if not kept and len(aux):
             raise DataError(f"auxiliary dataset {aux.name!r} has no sample with one of {train.name!r}'s labels "
                             f"({', '.join(train.labels)})", file=aux.source, field="labels")
         added += kept
-        record.append({"dataset": aux.name, "fingerprint": aux.fingerprint(), "n": len(kept), "of": len(aux)})
+        renamed = {a: b for a, b in sorted(mapped.items(), key=str) if b and a != b}
+        record.append({"dataset": aux.name, "fingerprint": aux.fingerprint(), "n": len(kept), "of": len(aux),
+                       **({"renamed": renamed} if renamed else {})})
     return train.derive(f"{train.name}+aux", [*train.samples, *added],
                         info={**train.info, "auxiliary": record})
 

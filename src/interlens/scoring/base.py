@@ -88,6 +88,9 @@ class Scorer(ABC):
     fingerprint_version: ClassVar[int | None] = None
     #: parameters left out of ``get_params`` (in-memory objects that are not hyper-parameters)
     _unhashed_params: ClassVar[tuple[str, ...]] = ()
+    #: parameters added after a scorer's first release: hashed only when set away from their default, so
+    #: a new option leaves every earlier fingerprint (and every cached result behind it) as it was
+    _hashed_when_set: ClassVar[tuple[str, ...]] = ()
 
     # -- parameters (scikit-learn) ----------------------------------------------------------------
     @classmethod
@@ -109,7 +112,10 @@ class Scorer(ABC):
         return self
 
     def _hashable_params(self) -> dict[str, Any]:
-        return {k: v for k, v in self.get_params().items() if k not in self._unhashed_params}
+        defaults = {k: p.default for k, p in inspect.signature(type(self).__init__).parameters.items()
+                    if k in self._hashed_when_set}
+        return {k: v for k, v in self.get_params().items()
+                if k not in self._unhashed_params and not (k in defaults and v == defaults[k])}
 
     @property
     def is_fitted(self) -> bool:

@@ -93,25 +93,27 @@ def _threads(n: int | None) -> Iterator[None]:
 class MiniLMFineTuneScorer(Scorer):
     """Fine-tuned MiniLM text classifier, one model per view. Parameters: ``epochs``, ``lr`` (encoder),
     ``head_lr``, ``batch_size``, ``max_length`` (tokens per input, both segments), ``class_weight``
-    (None | "balanced"), ``weight_decay``, ``warmup`` (fraction of steps), ``dropout``, ``max_train``
-    (cap on training samples, None = all), ``min_steps`` (more epochs for small sets: at least this
-    many optimizer steps), ``precision`` (training: "bf16" autocast + fused AdamW, the default, or
-    "fp32", the previous path exactly), ``threads`` (torch threads while training/scoring),
-    ``progress`` (a progress bar with ETA on a terminal), ``seed``. ``threads`` and ``progress`` are
-    not part of the fingerprint."""
+    (None | "balanced"), ``label_smoothing`` (cross-entropy target smoothing, 0 = none), ``weight_decay``,
+    ``warmup`` (fraction of steps), ``dropout``, ``max_train`` (cap on training samples, None = all),
+    ``min_steps`` (more epochs for small sets: at least this many optimizer steps), ``precision``
+    (training: "bf16" autocast + fused AdamW, the default, or "fp32", the previous path exactly),
+    ``threads`` (torch threads while training/scoring), ``progress`` (a progress bar with ETA on a
+    terminal), ``seed``. ``threads`` and ``progress`` are not part of the fingerprint."""
 
     capabilities = frozenset({Capability.TRAINABLE, Capability.FINETUNE, Capability.FEATURES})
     records_fit_history = True
     modality_kinds = frozenset({"text"})
     fingerprint_version = _ENCODING_VERSION
     _unhashed_params = ("threads", "progress")
+    _hashed_when_set = ("label_smoothing",)
 
     def __init__(self, epochs: int = 3, lr: float = 5e-5, head_lr: float = 1e-3, batch_size: int = 32,
                  max_length: int = 96, class_weight: str | None = None, weight_decay: float = 0.01,
                  warmup: float = 0.1, dropout: float = 0.1, max_train: int | None = None,
                  min_steps: int | None = None, precision: str = "bf16", threads: int | None = None,
-                 progress: bool = True, seed: int = 0) -> None:
+                 progress: bool = True, seed: int = 0, label_smoothing: float = 0.0) -> None:
         self.epochs, self.lr, self.head_lr, self.batch_size = epochs, lr, head_lr, batch_size
+        self.label_smoothing = label_smoothing
         self.max_length, self.class_weight = max_length, class_weight
         self.weight_decay, self.warmup, self.dropout = weight_decay, warmup, dropout
         self.max_train, self.min_steps, self.precision = max_train, min_steps, precision
@@ -191,6 +193,9 @@ class MiniLMFineTuneScorer(Scorer):
     def _check_train(self, dataset: Dataset, what: str) -> None:
         if self.class_weight not in (None, "balanced"):
             raise DataError("class_weight must be None or 'balanced'", field="class_weight")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise DataError(f"label_smoothing must be in [0, 1), got {self.label_smoothing!r}",
+                            field="label_smoothing")
         if self.precision not in PRECISIONS:
             raise DataError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}",
                             field="precision")
@@ -211,7 +216,7 @@ class MiniLMFineTuneScorer(Scorer):
         if self.class_weight == "balanced":
             counts = torch.bincount(y, minlength=len(self.labels_)).float().clamp(min=1)
             weight = counts.sum() / (len(counts) * counts)
-        loss_fn = nn.CrossEntropyLoss(weight=weight)
+        loss_fn = nn.CrossEntropyLoss(weight=weight, label_smoothing=self.label_smoothing)
         params = [{"params": model.encoder.parameters(), "lr": lr}, {"params": model.head.parameters(), "lr": head_lr}]
         bf16 = self.precision == "bf16"
         # bf16: the fused AdamW kernel (one pass over all parameters); fp32: the previous foreach path
