@@ -61,6 +61,27 @@ def test_finetune_returns_a_new_ensemble_of_finetuned_members(data, fitted):
     np.testing.assert_allclose(tuned.predict_proba(test, "utterance").probs, expected, rtol=1e-9)
 
 
+def test_member_views_alternate_what_members_read(data):
+    """member_views=["utterance", "utterance+context"]: members 0 and 2 read the utterance only, member 1
+    both; the probabilities are the mean of members fitted on exactly those views."""
+    train, dev, test = data.split("train"), data.split("dev"), data.split("test")
+    both = "utterance+context"
+    ens = make_scorer("ensemble", base="embedding", members=3, base_params=BASE, seed=7,
+                      member_views=["utterance", both]).fit(train, [both], val=dev)
+    views = ["utterance", both, "utterance"]
+    assert [str(ens.member_view(k, both)) for k in range(3)] == views
+    members = [make_scorer("embedding", **BASE, seed=7 + 1000 * k).fit(train, [v], val=dev)
+               for k, v in enumerate(views)]
+    expected = np.mean([softmax(m.logits(test, v)) for m, v in zip(members, views, strict=True)], axis=0)
+    np.testing.assert_allclose(ens.predict_proba(test, both).probs, expected, rtol=1e-9, atol=1e-12)
+    plain = make_scorer("ensemble", base="embedding", members=3, base_params=BASE, seed=7)
+    assert ens.fingerprint != plain.fit(train, [both], val=dev).fingerprint
+    with pytest.raises(DataError, match="ensemble member 1 reads 'utterance\\+context', which view 'photo' does"):
+        ens.member_view(1, "photo")
+    with pytest.raises(DataError, match="member_views must be a non-empty list"):
+        make_scorer("ensemble", base="embedding", member_views="utterance")
+
+
 def test_fingerprint_changes_with_members_and_base_params():
     a = make_scorer("ensemble", base="embedding", members=2, base_params=BASE)
     assert a.fingerprint != make_scorer("ensemble", base="embedding", members=3, base_params=BASE).fingerprint

@@ -1,11 +1,14 @@
 """A seed ensemble of any trainable scorer, as one scorer (one model for every method and benchmark).
 
 ``members`` copies of the ``base`` scorer, member ``k`` with seed ``seed + 1000 k``, each fitted on the same
-data; the ensemble's logits are the log of the members' mean probabilities (probability averaging,
-Lakshminarayanan et al., NeurIPS 2017). Its cost is ``members`` fits and ``members`` forward passes:
-benchmarks report it as one model with that full cost. ``finetune`` fine-tunes every member (MMoE
-experts), ``features`` concatenates the members' features (router inputs); both only where the base
-scorer has the capability (the instance declares exactly what its base offers).
+data. With ``member_views`` the members also differ in what they read (a view-diverse ensemble): member
+``k`` reads, of every view the ensemble is given, only the modalities of ``member_views[k % len]`` (e.g.
+``["text", "text+context"]``: utterance-only and with-context members alternate). The ensemble's logits
+are the log of the members' mean probabilities (probability averaging, Lakshminarayanan et al., NeurIPS
+2017). Its cost is ``members`` fits and ``members`` forward passes: benchmarks report it as one model with
+that full cost. ``finetune`` fine-tunes every member (MMoE experts), ``features`` concatenates the members'
+features (router inputs); both only where the base scorer has the capability (the instance declares
+exactly what its base offers).
 """
 
 from __future__ import annotations
@@ -43,8 +46,9 @@ class EnsembleScorer(Scorer):
     records_fit_history = True
 
     def __init__(self, base: str = "minilm-ft", members: int = 3, base_params: Mapping[str, Any] | None = None,
-                 seed: int = 0) -> None:
+                 seed: int = 0, member_views: Sequence[str] | None = None) -> None:
         self.base, self.members, self.base_params, self.seed = base, members, base_params, seed
+        self.member_views = member_views
         cls = scorer_class(base)  # unknown name: one line with "did you mean"
         if base == self.name:
             raise DataError("an ensemble's base cannot be another ensemble", field="base")
@@ -58,6 +62,12 @@ class EnsembleScorer(Scorer):
         if "seed" in params:
             raise DataError("give the ensemble's seed, not base_params.seed (member k gets seed + 1000 k)",
                             field="base_params")
+        if member_views is not None:
+            if isinstance(member_views, str) or not member_views:
+                raise DataError(f"member_views must be a non-empty list of views, got {member_views!r}",
+                                field="member_views")
+            for spec in member_views:
+                View.parse(spec)  # malformed: one line now
         self._template = make_scorer(base, **params, seed=seed)  # validates base_params now
         self.capabilities = _PASSED_ON & cls.capabilities
         self.modality_kinds = cls.modality_kinds
@@ -65,7 +75,10 @@ class EnsembleScorer(Scorer):
     def _hashable_params(self) -> dict[str, Any]:
         template = self._template._hashable_params()
         template.pop("seed", None)
-        return {"base": self.base, "members": self.members, "base_params": template, "seed": self.seed}
+        hashed = {"base": self.base, "members": self.members, "base_params": template, "seed": self.seed}
+        if self.member_views is not None:  # added later: unset leaves earlier fingerprints as they were
+            hashed["member_views"] = [str(View.parse(v)) for v in self.member_views]
+        return hashed
 
     # -- views: exactly the base scorer's ---------------------------------------------------------
     def supported_views(self, dataset: Dataset) -> list[View]:
@@ -84,6 +97,19 @@ class EnsembleScorer(Scorer):
     def _member(self, k: int) -> Scorer:
         return make_scorer(self.base, **dict(self.base_params or {}), seed=self.seed + 1000 * k)
 
+    def member_view(self, k: int, view: View | str) -> View:
+        """What member ``k`` reads of ``view``: ``view`` itself, or with ``member_views`` its modalities that
+        ``member_views[k % len]`` names (in ``view``'s order, transforms kept); none of them: refused."""
+        view = View.parse(view)
+        if not self.member_views:
+            return view
+        spec = View.parse(self.member_views[k % len(self.member_views)])
+        kept = tuple(m for m in view.modalities if m in spec.modalities)
+        if not kept:
+            raise DataError(f"ensemble member {k} reads {'+'.join(spec.modalities)!r}, which view {str(view)!r} "
+                            "does not contain", field="member_views")
+        return View(kept, view.transforms)
+
     def fit(self, train: Dataset, views: Sequence[View | str] | View | str | None = None, *,
             val: Dataset | None = None) -> EnsembleScorer:
         """Fit every member on ``train`` / ``views`` (selection on ``val``), each with its own seed."""
@@ -91,7 +117,8 @@ class EnsembleScorer(Scorer):
         self.members_ = []
         started = time.perf_counter()
         for k in range(self.members):
-            self.members_.append(self._member(k).fit(train, views, val=val))
+            own = list(dict.fromkeys(self.member_view(k, v) for v in views))
+            self.members_.append(self._member(k).fit(train, own, val=val))
             done = time.perf_counter() - started
             logger.info("ensemble: member %d/%d (%s, seed %d) fitted, %.0f s, ETA %.0f s", k + 1, self.members,
                         self.base, self.seed + 1000 * k, done, done / (k + 1) * (self.members - k - 1))
@@ -108,7 +135,8 @@ class EnsembleScorer(Scorer):
         members = self._fitted()
         if not len(dataset):
             return np.zeros((0, len(dataset.labels)))
-        probs = np.mean([softmax(np.asarray(m.logits(dataset, view), dtype=np.float64)) for m in members], axis=0)
+        probs = np.mean([softmax(np.asarray(m.logits(dataset, self.member_view(k, view)), dtype=np.float64))
+                         for k, m in enumerate(members)], axis=0)
         return np.log(np.clip(probs, 1e-300, None))
 
     def finetune(self, subset: Dataset, view: View | str, *, val: Dataset | None = None,
@@ -118,7 +146,8 @@ class EnsembleScorer(Scorer):
             raise capability_error(self._template, Capability.FINETUNE, "finetune (ensemble)")
         members = self._fitted()
         clone = copy.copy(self)
-        clone.members_ = [m.finetune(subset, view, val=val, epochs=epochs, lr=lr) for m in members]
+        clone.members_ = [m.finetune(subset, self.member_view(k, view), val=val, epochs=epochs, lr=lr)
+                          for k, m in enumerate(members)]
         clone.history_ = [*self.history_, ("finetune", subset.fingerprint(), str(View.parse(view)), epochs, lr,
                                            val.fingerprint() if val is not None else None)]
         return clone
