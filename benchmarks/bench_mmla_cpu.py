@@ -36,6 +36,8 @@ TASKS = "mintrec,mintrec2,meld-emotion"
 #: MIntRec2.0 keeps its 3-turn context (dev 55.42 vs. 53.62 utterance only). Applied to the tasks in the run.
 DEFAULT_MODALITIES = {"meld-emotion": "text"}
 DEFAULT_AUXILIARY = {"mintrec": "mintrec2"}
+#: per-task ensemble member views (``ensemble(member_views=...)``: member k reads views[k % len]); none chosen yet
+DEFAULT_MEMBER_VIEWS: dict[str, list[str]] = {}
 DEV_CHOICES = ("per-task view and auxiliary training data chosen on the dev splits (benchmarks/results/"
                "mmla_dev_selection.json, seed 0 / seeds 0, 1000, 2000); ensemble size 3 fixed a priori; other "
                "hyper-parameters as the recorded fp32 run; epoch selection on dev macro-F1; test used only for "
@@ -55,9 +57,31 @@ def versus_reference(per_seed: list[float], reference: float | None) -> dict[str
             "test": f"one-sample t over {len(scores)} seeds, one-sided"}
 
 
+def parse_member_views(specs: list[str], names: set[str]) -> dict[str, list[str]]:
+    """``["TASK=VIEW:VIEW", ...]`` -> task -> member views; a task not in the run or a malformed entry: error."""
+    out = {}
+    for spec in specs:
+        task, _, views = spec.partition("=")
+        if not views or task not in names:
+            raise SystemExit(f"--member-views takes TASK=VIEW:VIEW with TASK one of {sorted(names)}, got {spec!r}")
+        out[task] = views.split(":")
+    return out
+
+
+def scorer_for(params: dict, members: int, member_views: list[str] | None) -> tuple[str, dict]:
+    """(scorer name, its parameters): minilm-ft, or an ensemble of ``members`` of it."""
+    if members == 1:
+        return "minilm-ft", params
+    return "ensemble", {"base": "minilm-ft", "members": members, "base_params": params,
+                        **({"member_views": member_views} if member_views else {})}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--seed-list", default=None,
+                        help="run only these seeds, e.g. '0,2' (to split one study over processes sharing --out; "
+                             "a last run with --seeds N then resumes every unit and writes the report)")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--max-length", type=int, default=96)
     parser.add_argument("--max-train", type=int, default=None, help="cap training samples per task")
@@ -78,6 +102,9 @@ def main() -> None:
                         help="TASK=AUX[,AUX] or 'sisters' (mintrec <-> mintrec2): pool AUX's training samples with "
                              "TASK's labels into TASK's training split (dev/test stay TASK's own); default: the "
                              "dev-selected DEFAULT_AUXILIARY")
+    parser.add_argument("--member-views", action="append", default=None,
+                        help="TASK=VIEW:VIEW[:...] (repeatable): a view-diverse ensemble for TASK, member k reads "
+                             "the k-th view cyclically; default: the dev-selected DEFAULT_MEMBER_VIEWS")
     parser.add_argument("--plain", action="store_true",
                         help="no per-task defaults: every task with all its modalities and no auxiliary data")
     parser.add_argument("--choices", default=None,
@@ -90,26 +117,38 @@ def main() -> None:
               "batch_size": args.batch_size, "class_weight": args.class_weight, "lr": args.lr,
               "min_steps": args.min_steps, "precision": args.precision,
               **({"threads": args.threads} if args.threads else {})}
-    scorer, scorer_params = "minilm-ft", params
-    if args.members > 1:
-        scorer, scorer_params = "ensemble", {"base": "minilm-ft", "members": args.members, "base_params": params}
     started = time.perf_counter()
     tasks = parse_tasks(args.tasks)
     names = {t.name for t in tasks}
-    defaults = not args.plain and args.modalities is None and args.auxiliary is None
+    defaults = not args.plain and args.modalities is None and args.auxiliary is None and args.member_views is None
     if args.modalities is None and not args.plain:
         args.modalities = [f"{k}={v}" for k, v in DEFAULT_MODALITIES.items() if k in names]
     if args.auxiliary is None and not args.plain:
         args.auxiliary = [f"{k}={v}" for k, v in DEFAULT_AUXILIARY.items() if k in names]
+    if args.member_views is None and not args.plain:
+        args.member_views = [f"{k}={':'.join(v)}" for k, v in DEFAULT_MEMBER_VIEWS.items() if k in names]
+    member_views = parse_member_views(args.member_views or [], names)
+    if member_views and args.members < 2:
+        parser.error("--member-views needs an ensemble (--members >= 2)")
     if args.choices is None:
         args.choices = DEV_CHOICES if defaults else ("settings given on the command line; epoch selection on dev "
                                                      "only; test used only for the reported ACC")
     tasks = restrict_modalities(tasks, args.modalities)
     auxiliary = parse_auxiliary(args.auxiliary, tasks)
-    results = run_benchmark(tasks, scorer, "sft", list(range(args.seeds)), args.out, scorer_params=scorer_params,
-                            n_boot=200, log=lambda m: print(m, flush=True), auxiliary=auxiliary)
+    seeds = [int(s) for s in args.seed_list.split(",")] if args.seed_list else list(range(args.seeds))
+    task_params: dict[str, dict] = {}
+    finished = []
+    # tasks with the same scorer parameters run together; every group shares --out (units are per task x seed)
+    for views_key in dict.fromkeys(tuple(member_views.get(t.name, ())) for t in tasks):
+        group = [t for t in tasks if tuple(member_views.get(t.name, ())) == views_key]
+        scorer, scorer_params = scorer_for(params, args.members, list(views_key) or None)
+        results = run_benchmark(group, scorer, "sft", seeds, args.out, scorer_params=scorer_params, n_boot=200,
+                                log=lambda m: print(m, flush=True),
+                                auxiliary={k: v for k, v in auxiliary.items() if k in {t.name for t in group}})
+        finished += results.tasks
+        task_params.update({t.name: scorer_params for t in group})
     rows = []
-    for task in results.tasks:
+    for task in finished:
         acc = task.summary["acc"]
         units = {seed: json.loads((args.out / "units" / f"sft__{task.task}__seed{seed}.json").read_text())
                  for seed in task.seeds if (args.out / "units" / f"sft__{task.task}__seed{seed}.json").exists()}
@@ -125,18 +164,21 @@ def main() -> None:
                      "majority_acc": round(100 * next(iter(units.values()))["metrics"]["majority"]["acc"], 2),
                      "p_vs_majority_per_seed": {str(s): u["metrics"]["majority"]["p_vs_majority"]
                                                 for s, u in units.items()},
+                     "params": task_params[task.task],
                      "mmla_qwen2_0.5b_sft": reference_acc(task.task, "Qwen2-0.5B"),
                      "mmla_qwen2_7b_sft": reference_acc(task.task, "Qwen2-7B"),
                      "vs_qwen2_0.5b": versus_reference([m["acc"] for m in task.per_seed.values()],
                                                        reference_acc(task.task, "Qwen2-0.5B"))})
-    report = {"scorer": scorer, "method": "sft", "params": scorer_params, "seeds": args.seeds, "tasks": rows,
+    report = {"scorer": "ensemble" if args.members > 1 else "minilm-ft", "method": "sft",
+              "params": scorer_for(params, args.members, None)[1], "seeds": seeds, "tasks": rows,
               "modalities": {t.name: list(t.modalities) if t.modalities else "all" for t in tasks},
               "auxiliary": {name: [a.name for a in aux] for name, aux in auxiliary.items()},
+              "member_views": member_views,
               "wall_s": round(time.perf_counter() - started, 1),
               "wall_s_note": "wall_s: this invocation (resumed units cost ~0); units_wall_s_total: the units' own",
               "units_wall_s_total": round(sum(sum(r["wall_s_per_unit"].values()) for r in rows), 1),
-              "versions": results.versions,
-              "git_revision": results.git_revision, "reference": "MMLA (Zhang et al., 2025) Table 3, text-only SFT ACC",
+              "versions": results.versions, "git_revision": results.git_revision,
+              "reference": "MMLA (Zhang et al., 2025) Table 3, text-only SFT ACC",
               "choices": args.choices}
     write_json(args.out / "bench_mmla_cpu.json", report)
     write_json(args.results, report)
