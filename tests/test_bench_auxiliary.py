@@ -123,3 +123,20 @@ def test_portable_source_hides_the_data_folder(tmp_path, monkeypatch):
     assert portable_source(f"{tmp_path}/mustard/sarcasm_data.json") == "<data_root>/mustard/sarcasm_data.json"
     assert portable_source(f"{tmp_path}x/file.json") == f"{tmp_path}x/file.json"  # a sibling folder is not the root
     assert portable_source("/elsewhere/file.json") == "/elsewhere/file.json" and portable_source(None) is None
+
+
+def test_cli_runs_a_view_diverse_ensemble_and_records_it(tmp_path):
+    """bench run --scorer ensemble -s member_views=[...]: members alternate utterance / utterance+context."""
+    path = task_file(tmp_path / "data", "beta", ("a", "b", "c"), n=9, context=True)
+    out = tmp_path / "run"
+    result = CliRunner().invoke(app, [
+        "run", "--tasks", str(path), "--method", "sft", "--scorer", "ensemble", "-s", "base=embedding",
+        "-s", "members=2", "-s", 'base_params={"epochs": 2, "hidden": 8, "rank": 2}',
+        "-s", 'member_views=["utterance", "utterance+context"]', "--seeds", "1", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    saved = json.loads((out / "results.json").read_text())
+    assert saved["scorer_params"]["member_views"] == ["utterance", "utterance+context"]
+    bad = CliRunner().invoke(app, [
+        "run", "--tasks", str(path), "--method", "sft", "--scorer", "ensemble", "-s", "base=embedding",
+        "-s", "member_views=utterance", "--seeds", "1", "--out", str(tmp_path / "bad")])
+    assert bad.exit_code == 2 and "member_views must be a non-empty list of views" in bad.output
