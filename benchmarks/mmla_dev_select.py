@@ -99,13 +99,42 @@ def collect(out: Path, results: Path) -> None:
         cell = table[task_name][config].setdefault(f"ensemble{size}", {"dev_acc": {}, "dev_macro_f1": {}})
         cell["dev_acc"][str(seed)] = round(100 * metrics["acc"], 2)
         cell["dev_macro_f1"][str(seed)] = round(100 * metrics["macro_f1"], 2)
+    mixes = mixed_ensembles(by_key, gold)
     write_json(results, {"benchmark": "mmla_dev_selection", "split_used": "dev only (test never read)",
                          "base_params": BASE, "configs": {k: {"view": v[0], "auxiliary": v[1], "params": v[2]}
                                                           for k, v in CONFIGS.items()},
                          "ensembleN": "mean dev probability of the runs with seeds s, s+1000, ..., "
                                       "s+1000(N-1) (= the ensemble scorer with N members and seed s)",
+                         "mixed_ensembles": mixes,
+                         "mixed_ensembles_note": "every 3-member ensemble of distinct runs with j members from config "
+                                                 "a and 3 - j from config b: mean / min / max dev ACC over them "
+                                                 "(seed-robust: no single seed triple decides)",
                          "table": table, "runs": [{k: v for k, v in r.items() if k != "dev_probs"} for r in runs]})
     print(json.dumps(table, indent=1))
+
+
+def mixed_ensembles(by_key: dict[tuple[str, str, int], dict], gold: dict[str, np.ndarray]) -> dict[str, dict]:
+    """For each task and pair of its configs with at least 3 stored runs each: dev ACC of every 3-member
+    ensemble with j members of the first and 3 - j of the second (mean, min, max, count per j)."""
+    out: dict[str, dict] = {}
+    tasks = sorted({t for t, _, _ in by_key})
+    for task_name in tasks:
+        if task_name not in gold:
+            task = parse_tasks(task_name)[0]
+            gold[task_name] = task.load().split(task.splits["val"]).y
+        runs: dict[str, list[np.ndarray]] = {}
+        for (t, config, _seed), r in sorted(by_key.items()):
+            if t == task_name:
+                runs.setdefault(config, []).append(np.asarray(r["dev_probs"]))
+        for a, b in itertools.combinations(sorted(c for c, v in runs.items() if len(v) >= 3), 2):
+            cell = {}
+            for j in range(4):
+                accs = [100 * float((np.mean([*x, *z], axis=0).argmax(1) == gold[task_name]).mean())
+                        for x in itertools.combinations(runs[a], j) for z in itertools.combinations(runs[b], 3 - j)]
+                cell[f"{j} {a} + {3 - j} {b}"] = {"mean": round(float(np.mean(accs)), 2), "min": round(min(accs), 2),
+                                                  "max": round(max(accs), 2), "n": len(accs)}
+            out.setdefault(task_name, {})[f"{a} / {b}"] = cell
+    return out
 
 
 def main() -> None:
