@@ -43,3 +43,15 @@ def test_label_words_split_makes_every_label_several_tokens_and_whole_keeps_word
     assert [tokens(whole, label) for label in labels] == [len(label.split()) for label in labels]
     with pytest.raises(ValueError, match="label_words must be 'split' or 'whole'"):
         bench.build_tokenizer(2000, "halves")
+
+
+def test_bench_mmla_cpu_member_views_and_scorer_params():
+    bench = load_script("bench_mmla_cpu")
+    views = bench.parse_member_views(["meld-emotion=text:text+context"], {"meld-emotion", "mintrec"})
+    assert views == {"meld-emotion": ["text", "text+context"]}
+    assert bench.scorer_for({"epochs": 3}, 1, None) == ("minilm-ft", {"epochs": 3})
+    assert bench.scorer_for({"epochs": 3}, 3, ["text", "text+context"]) == (
+        "ensemble", {"base": "minilm-ft", "members": 3, "base_params": {"epochs": 3},
+                     "member_views": ["text", "text+context"]})
+    with pytest.raises(SystemExit, match="--member-views takes TASK=VIEW:VIEW"):
+        bench.parse_member_views(["mintrec2=text"], {"meld-emotion"})
