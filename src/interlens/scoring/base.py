@@ -96,9 +96,15 @@ class Scorer(ABC):
     @classmethod
     def param_names(cls) -> list[str]:
         """Constructor parameter names (the scorer's hyper-parameters), in signature order."""
+        return list(cls.param_defaults())
+
+    @classmethod
+    def param_defaults(cls) -> dict[str, Any]:
+        """Constructor parameters and their defaults (scikit-learn's ``get_params`` reads the signature
+        the same way; ``inspect.Parameter.empty`` where there is none)."""
         sig = inspect.signature(cls.__init__)
-        return [p.name for p in sig.parameters.values()
-                if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        return {p.name: p.default for p in sig.parameters.values()
+                if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
 
     def get_params(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.param_names()}
@@ -112,10 +118,9 @@ class Scorer(ABC):
         return self
 
     def _hashable_params(self) -> dict[str, Any]:
-        defaults = {k: p.default for k, p in inspect.signature(type(self).__init__).parameters.items()
-                    if k in self._hashed_when_set}
+        defaults = self.param_defaults()
         return {k: v for k, v in self.get_params().items()
-                if k not in self._unhashed_params and not (k in defaults and v == defaults[k])}
+                if k not in self._unhashed_params and not (k in self._hashed_when_set and v == defaults[k])}
 
     @property
     def is_fitted(self) -> bool:
