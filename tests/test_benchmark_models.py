@@ -55,3 +55,15 @@ def test_bench_mmla_cpu_member_views_and_scorer_params():
                      "member_views": ["text", "text+context"]})
     with pytest.raises(SystemExit, match="--member-views takes TASK=VIEW:VIEW"):
         bench.parse_member_views(["mintrec2=text"], {"meld-emotion"})
+
+
+def test_bench_mmla_cpu_members_per_task():
+    bench = load_script("bench_mmla_cpu")
+    names = {"meld-emotion", "mintrec"}
+    assert bench.parse_members([], names) == {"meld-emotion": 3, "mintrec": 3}
+    assert bench.parse_members(["meld-emotion=5"], names) == {"meld-emotion": 5, "mintrec": 3}
+    assert bench.parse_members(["1", "meld-emotion=5"], names) == {"meld-emotion": 5, "mintrec": 1}
+    assert bench.parse_members(["meld-emotion=5", "2"], names) == {"meld-emotion": 2, "mintrec": 2}
+    for bad in ("mintrec2=5", "meld-emotion=0", "five", "meld-emotion=-1"):
+        with pytest.raises(SystemExit, match="--members takes N or TASK=N"):
+            bench.parse_members([bad], names)
