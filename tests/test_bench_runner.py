@@ -90,6 +90,41 @@ def test_sft_resumes_after_interruption(tmp_path, tasks):
     assert changed.computed == [("alpha", 0)]
 
 
+def test_sft_unit_killed_mid_fit_resumes_from_its_finished_members(tmp_path, tasks, monkeypatch):
+    """An ensemble unit killed while fitting member 2 restores members 0-1 from <out>/checkpoints/<unit>
+    on the rerun; the unit equals an uninterrupted run's, and its checkpoint folder is gone once recorded."""
+    from interlens.scoring.registry import scorer_class
+
+    params = {"base": "embedding", "members": 3, "base_params": FAST}
+    cls = scorer_class("embedding")
+    real_fit, fits = cls.fit, []
+
+    def killed_at_member_2(self, *args, **kwargs):
+        fits.append(self.seed)
+        if self.seed == 2000 and kill:
+            raise KeyboardInterrupt("killed")
+        return real_fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(cls, "fit", killed_at_member_2)
+    out, kill = tmp_path / "run", True
+    with pytest.raises(KeyboardInterrupt):
+        Runner(tasks[:1], "ensemble", "sft", [0], out, scorer_params=params, n_boot=0).run()
+    assert len(list((out / "checkpoints" / "sft__alpha__seed0").glob("*.pt"))) == 2
+    assert not (out / "units").exists() or not list((out / "units").iterdir())
+    fits.clear()
+    kill = False
+    logs: list[str] = []
+    resumed = Runner(tasks[:1], "ensemble", "sft", [0], out, scorer_params=params, n_boot=0, log=logs.append).run()
+    assert fits == [2000]
+    assert not (out / "checkpoints" / "sft__alpha__seed0").exists()
+    fits.clear()
+    whole = Runner(tasks[:1], "ensemble", "sft", [0], tmp_path / "whole", scorer_params=params, n_boot=0).run()
+    assert fits == [0, 1000, 2000]
+    assert resumed.tasks[0].per_seed == whole.tasks[0].per_seed
+    assert (out / "samples" / "sft__alpha__seed0.jsonl").read_text() == (
+        tmp_path / "whole" / "samples" / "sft__alpha__seed0.jsonl").read_text()
+
+
 def test_it_classifier_trains_one_model_over_prefixed_labels(tmp_path, tasks):
     runner = Runner(tasks, "embedding", "it", [0], tmp_path, scorer_params=FAST, n_boot=0)
     union = runner._prefixed_union("fit", ("alpha:a", "alpha:b", "alpha:c", "beta:x", "beta:y"), "utterance")

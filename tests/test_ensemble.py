@@ -155,3 +155,46 @@ def test_fit_logs_one_line_per_member_with_eta(data, caplog):
     assert [line.split(" fitted")[0] for line in lines] == ["ensemble: member 1/2 (embedding, seed 3)",
                                                            "ensemble: member 2/2 (embedding, seed 1003)"]
     assert lines[0].endswith(" s") and "ETA" in lines[0] and lines[1].endswith("ETA 0 s")
+
+
+def test_member_checkpoints_resume_and_grow_without_refitting(data, tmp_path, monkeypatch, caplog):
+    """Members are saved as they finish: a fit killed at member 2 restores members 0-1 and fits the rest; a
+    5-member ensemble with the same seed refits none of the 3-member one's; results equal a fit without."""
+    train, dev, test = data.split("train"), data.split("dev"), data.split("test")
+    folder = tmp_path / "ckpt"
+    cls = type(make_scorer("embedding"))
+    real_fit, fits = cls.fit, []
+
+    def counted(self, *args, **kwargs):
+        fits.append(self.seed)
+        if self.seed == 2007 and folder.exists() and len(fits) == 3:
+            raise KeyboardInterrupt("killed at member 2")
+        return real_fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(cls, "fit", counted)
+    three = make_scorer("ensemble", base="embedding", members=3, base_params=BASE, seed=7)
+    three.member_checkpoints = folder
+    with pytest.raises(KeyboardInterrupt):
+        three.fit(train, ["utterance"], val=dev)
+    assert len(list(folder.glob("*.pt"))) == 2
+    fits.clear()
+    caplog.clear()
+    with caplog.at_level("INFO", logger="interlens"):
+        three.fit(train, ["utterance"], val=dev)
+    assert fits == [2007]  # members 0 and 1 restored
+    assert [r.getMessage().split(", ")[1].split(" ")[-1] for r in caplog.records
+            if r.name == "interlens.scoring.ensemble"] == ["restored", "restored", "fitted"]
+    fits.clear()
+    five = make_scorer("ensemble", base="embedding", members=5, base_params=BASE, seed=7)
+    five.member_checkpoints = folder
+    five.fit(train, ["utterance"], val=dev)
+    assert fits == [3007, 4007] and len(list(folder.glob("*.pt"))) == 5
+    plain = make_scorer("ensemble", base="embedding", members=5, base_params=BASE, seed=7).fit(
+        train, ["utterance"], val=dev)
+    np.testing.assert_array_equal(five.logits(test, "utterance"), plain.logits(test, "utterance"))
+    assert five.fingerprint == plain.fingerprint  # the folder is not a parameter
+    other = make_scorer("ensemble", base="embedding", members=1, base_params=BASE, seed=7)
+    other.member_checkpoints = folder
+    fits.clear()
+    other.fit(train, ["utterance", "photo"], val=dev)  # other views: another plan, fitted anew
+    assert fits == [7]

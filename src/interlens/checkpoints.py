@@ -8,7 +8,9 @@ plan (data, views, parameters) misses the checkpoint and fits anew.
 
 Only scorers that can announce their fingerprint before fitting (``planned_fingerprint``: embedding,
 minilm-ft) are checkpointed; the Hugging Face scorers keep their LoRA adapters on disk themselves
-and are skipped. A checkpoint is a pickle: load only run folders you made (``torch.load`` with
+and are skipped. A scorer made of several fits (the ``ensemble``: ``member_checkpoints``) is also
+given the folder, so each member is checkpointed as it finishes and a killed fit loses at most one
+member. A checkpoint is a pickle: load only run folders you made (``torch.load`` with
 ``weights_only=False``).
 """
 
@@ -69,9 +71,12 @@ def fit_or_restore(scorer: Any, train: Any, views: Sequence[str], val: Any, *, f
             if log is not None:
                 log(f"reusing fitted scorer {scorer.name} from checkpoint {restored}")
             return "restored"
+    by_member = directory is not None and hasattr(scorer, "member_checkpoints")
+    if by_member:  # each member is saved as it finishes: the whole would only repeat them
+        scorer.member_checkpoints = Path(directory)
     scorer.fit(train, list(views), val=val)
     # never file a model under a key it does not have
-    if directory is not None and fingerprint is not None and scorer.fingerprint == fingerprint:
+    if directory is not None and fingerprint is not None and scorer.fingerprint == fingerprint and not by_member:
         path = save_checkpoint(scorer, directory, fingerprint)
         if log is not None:
             log(f"saved fitted scorer {scorer.name} to checkpoint {path}")

@@ -19,7 +19,10 @@ The view is the scorer's :meth:`~interlens.scoring.base.Scorer.default_view` of 
 
 Every finished task x seed unit is written atomically to ``<out>/units/<method>__<task>__seed<k>.json``
 together with a config hash (scorer, params, method, task spec, data fingerprint, limit); a re-run
-skips units whose file exists with the same hash, so a killed run resumes where it stopped.
+skips units whose file exists with the same hash, so a killed run resumes where it stopped. Inside an
+SFT unit the fitted model is checkpointed under ``<out>/checkpoints/<unit>/`` (an ``ensemble`` scorer:
+each member as it finishes, :mod:`interlens.checkpoints`), so a unit killed mid-fit refits only what
+was unfinished; the folder is removed once the unit is recorded.
 Each unit's per-sample predictions (id, gold, predicted label, probabilities; like lm-eval's
 ``--log_samples``) go to ``<out>/samples/<unit>.jsonl``; with ``save_models`` every trained model is
 saved with its ``save_pretrained`` under ``<out>/models/<unit>/`` (instruction tuning: ``it__seed<k>``).
@@ -34,6 +37,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -231,8 +235,20 @@ class Runner:
             params["seed"] = seed
         return make_scorer(self.scorer, **params)
 
-    def _fit(self, model: Scorer, train: Dataset, view: str, val: Dataset | None) -> None:
-        model.fit(train, [view], val=val)
+    def checkpoint_dir(self, task: TaskSpec | str, seed: int) -> Path:
+        """Where an unfinished SFT unit keeps its fitted model (an ensemble: each member as it finishes),
+        so a killed unit resumes without refitting; removed once the unit is recorded."""
+        return self.out / "checkpoints" / self.unit_name(task, seed)
+
+    def _fit(self, model: Scorer, train: Dataset, view: str, val: Dataset | None,
+             checkpoints: Path | None = None) -> None:
+        from ..checkpoints import fit_or_restore
+        from ..scoring.registry import planned_fingerprint
+
+        planned = planned_fingerprint(model, train, [view], val) if checkpoints is not None else None
+        how = fit_or_restore(model, train, [view], val, fingerprint=planned, directory=checkpoints)
+        if how == "restored":
+            self.log(f"{train.name}: fitted model restored from {checkpoints}")
         self._check_fitted(model, train.name)
 
     def _check_fitted(self, model: Scorer, what: str) -> None:
@@ -270,6 +286,7 @@ class Runner:
         atomic_write_text(self.samples_path(unit.task, unit.seed),
                           "".join(json.dumps(to_jsonable(row), ensure_ascii=False) + "\n" for row in samples))
         write_json(self.unit_path(self._task(unit.task), unit.seed), unit.__dict__)
+        shutil.rmtree(self.checkpoint_dir(unit.task, unit.seed), ignore_errors=True)  # recorded: not needed
         self.computed.append((unit.task, unit.seed))
         metrics = unit.metrics
         self.log(f"{unit.task} seed {unit.seed}: acc {metrics['acc']:.4f} macro-F1 {metrics['macro_f1']:.4f} "
@@ -290,7 +307,8 @@ class Runner:
         view = self.view(model, task)
         logger.debug("unit %s: %s on view %s", self.unit_name(task, seed), self.scorer, view)
         if self.method is Method.SFT:
-            self._fit(model, self.fit_split(task, view), view, self.split(task, "val"))
+            self._fit(model, self.fit_split(task, view), view, self.split(task, "val"),
+                      self.checkpoint_dir(task, seed))
             self._save_model(model, task, seed)
         return [self._evaluate(task, seed, model, view, time.perf_counter() - t0, t0)]
 

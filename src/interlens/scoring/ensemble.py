@@ -6,7 +6,11 @@ data. With ``member_views`` the members also differ in what they read (a view-di
 ``["text", "text+context"]``: utterance-only and with-context members alternate). The ensemble's logits
 are the log of the members' mean probabilities (probability averaging, Lakshminarayanan et al., NeurIPS
 2017). Its cost is ``members`` fits and ``members`` forward passes: benchmarks report it as one model with
-that full cost. ``finetune`` fine-tunes every member (MMoE experts), ``features`` concatenates the members'
+that full cost. With ``member_checkpoints`` (a folder; set by :func:`interlens.checkpoints.fit_or_restore`,
+so every run folder with checkpoints has it) each member is saved there as it is fitted and restored
+instead of refitted: a killed fit resumes at the first unfinished member, and a larger ensemble with the
+same seed, base and data refits none of a smaller one's members (member k's fit depends only on its own
+seed). ``finetune`` fine-tunes every member (MMoE experts), ``features`` concatenates the members'
 features (router inputs); both only where the base scorer has the capability (the instance declares
 exactly what its base offers).
 """
@@ -44,6 +48,8 @@ class EnsembleScorer(Scorer):
     capabilities = _PASSED_ON  # the most it offers; an instance declares what its base has
     modality_kinds = frozenset({"text", "image", "audio", "video", "features"})  # an instance: its base's
     records_fit_history = True
+    #: where :meth:`fit` saves and restores each member (not a parameter: results are the same without it)
+    member_checkpoints: Path | None = None
 
     def __init__(self, base: str = "minilm-ft", members: int = 3, base_params: Mapping[str, Any] | None = None,
                  seed: int = 0, member_views: Sequence[str] | None = None) -> None:
@@ -112,16 +118,24 @@ class EnsembleScorer(Scorer):
 
     def fit(self, train: Dataset, views: Sequence[View | str] | View | str | None = None, *,
             val: Dataset | None = None) -> EnsembleScorer:
-        """Fit every member on ``train`` / ``views`` (selection on ``val``), each with its own seed."""
+        """Fit every member on ``train`` / ``views`` (selection on ``val``), each with its own seed; with
+        ``member_checkpoints``, a member already fitted there is restored."""
+        from ..checkpoints import fit_or_restore
+
         views = self.fit_views(train, views)
         self.members_ = []
-        started = time.perf_counter()
+        started, fitted = time.perf_counter(), 0
         for k in range(self.members):
-            own = list(dict.fromkeys(self.member_view(k, v) for v in views))
-            self.members_.append(self._member(k).fit(train, own, val=val))
+            own = [str(v) for v in dict.fromkeys(self.member_view(k, v) for v in views)]
+            member = self._member(k)
+            planned = member.planned_fingerprint(train, own, val) if self.member_checkpoints else None
+            how = fit_or_restore(member, train, own, val, fingerprint=planned, directory=self.member_checkpoints)
+            self.members_.append(member)
+            fitted += how == "fitted"
             done = time.perf_counter() - started
-            logger.info("ensemble: member %d/%d (%s, seed %d) fitted, %.0f s, ETA %.0f s", k + 1, self.members,
-                        self.base, self.seed + 1000 * k, done, done / (k + 1) * (self.members - k - 1))
+            logger.info("ensemble: member %d/%d (%s, seed %d) %s, %.0f s, ETA %.0f s", k + 1, self.members,
+                        self.base, self.seed + 1000 * k, how, done,
+                        done / max(fitted, 1) * (self.members - k - 1))
         self.history_ = self._fit_history(train, views, val)
         return self
 
