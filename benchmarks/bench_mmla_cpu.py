@@ -22,7 +22,7 @@ import json
 import time
 from pathlib import Path
 
-from interlens.bench import parse_tasks, run_benchmark
+from interlens.bench import Runner, parse_tasks, run_benchmark
 from interlens.bench.pooling import parse_auxiliary, restrict_modalities
 from interlens.bench.reference import reference_acc
 from interlens.io import write_json
@@ -126,6 +126,10 @@ def main() -> None:
     parser.add_argument("--member-views", action="append", default=None,
                         help="TASK=VIEW:VIEW[:...] (repeatable): a view-diverse ensemble for TASK, member k reads "
                              "the k-th view cyclically; default: the dev-selected DEFAULT_MEMBER_VIEWS")
+    parser.add_argument("--prefit-members", default=None,
+                        help="e.g. '4,3': only fit these ensemble members of the seeds' unfinished units into the "
+                             "units' checkpoint folders under --out, then stop; a process running the same units "
+                             "restores them (one unit's members split over two processes; identical results)")
     parser.add_argument("--plain", action="store_true",
                         help="no per-task defaults: every task with all its modalities and no auxiliary data")
     parser.add_argument("--choices", default=None,
@@ -170,11 +174,20 @@ def main() -> None:
     for key in dict.fromkeys(group_key(t) for t in tasks):
         group = [t for t in tasks if group_key(t) == key]
         scorer, scorer_params = scorer_for(params, key[0], list(key[1]) or None)
+        group_auxiliary = {k: v for k, v in auxiliary.items() if k in {t.name for t in group}}
+        if args.prefit_members is not None:
+            ks = [int(k) for k in args.prefit_members.split(",")]
+            if scorer == "ensemble":
+                Runner(group, scorer, "sft", seeds, args.out, scorer_params=scorer_params,
+                       auxiliary=group_auxiliary, log=lambda m: print(m, flush=True)).prefit_members(ks)
+            continue
         results = run_benchmark(group, scorer, "sft", seeds, args.out, scorer_params=scorer_params, n_boot=200,
                                 log=lambda m: print(m, flush=True),
-                                auxiliary={k: v for k, v in auxiliary.items() if k in {t.name for t in group}})
+                                auxiliary=group_auxiliary)
         finished += results.tasks
         task_params.update({t.name: scorer_params for t in group})
+    if args.prefit_members is not None:
+        return
     rows = []
     for task in finished:
         acc = task.summary["acc"]

@@ -125,6 +125,36 @@ def test_sft_unit_killed_mid_fit_resumes_from_its_finished_members(tmp_path, tas
         tmp_path / "whole" / "samples" / "sft__alpha__seed0.jsonl").read_text()
 
 
+def test_prefit_members_splits_an_ensemble_unit_over_processes(tmp_path, tasks, monkeypatch):
+    """Members 2 and 1 prefitted (as another process would) into the unit's checkpoint folder: the run fits
+    only member 0 and its unit equals one process fitting all three."""
+    from interlens.scoring.registry import scorer_class
+
+    params = {"base": "embedding", "members": 3, "base_params": FAST}
+    cls = scorer_class("embedding")
+    real_fit, fits = cls.fit, []
+
+    def counted(self, *args, **kwargs):
+        fits.append(self.seed)
+        return real_fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(cls, "fit", counted)
+    out = tmp_path / "run"
+    helper = Runner(tasks[:1], "ensemble", "sft", [0], out, scorer_params=params, n_boot=0)
+    assert helper.prefit_members([2, 1]) == [("alpha", 0, 2, "fitted"), ("alpha", 0, 1, "fitted")]
+    assert fits == [2000, 1000]
+    fits.clear()
+    split = Runner(tasks[:1], "ensemble", "sft", [0], out, scorer_params=params, n_boot=0).run()
+    assert fits == [0]
+    whole = Runner(tasks[:1], "ensemble", "sft", [0], tmp_path / "whole", scorer_params=params, n_boot=0).run()
+    assert split.tasks[0].per_seed == whole.tasks[0].per_seed
+    assert helper.prefit_members([2]) == []  # the unit is recorded: nothing left to fit
+    with pytest.raises(DataError, match="member must be 0..2 for 3 members, got 3"):
+        Runner(tasks[:1], "ensemble", "sft", [1], out, scorer_params=params, n_boot=0).prefit_members([3])
+    with pytest.raises(DataError, match="needs method sft and scorer 'ensemble', not sft with 'embedding'"):
+        Runner(tasks[:1], "embedding", "sft", [0], out, scorer_params=FAST, n_boot=0).prefit_members([0])
+
+
 def test_it_classifier_trains_one_model_over_prefixed_labels(tmp_path, tasks):
     runner = Runner(tasks, "embedding", "it", [0], tmp_path, scorer_params=FAST, n_boot=0)
     union = runner._prefixed_union("fit", ("alpha:a", "alpha:b", "alpha:c", "beta:x", "beta:y"), "utterance")

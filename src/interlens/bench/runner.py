@@ -251,6 +251,29 @@ class Runner:
             self.log(f"{train.name}: fitted model restored from {checkpoints}")
         self._check_fitted(model, train.name)
 
+    def prefit_members(self, members: Sequence[int]) -> list[tuple[str, int, int, str]]:
+        """Fit members ``members`` of every unfinished unit's ensemble into the unit's checkpoint folder, so
+        a process running the units with the same ``out`` restores them instead of fitting them: one
+        ensemble unit's members split over processes (results identical to one process fitting all).
+        Returns ``(task, seed, member, "fitted" | "restored")`` per member; sft with ``ensemble`` only."""
+        if self.method is not Method.SFT or self.scorer != "ensemble":
+            raise DataError(f"prefit_members splits an ensemble's members: it needs method sft and scorer "
+                            f"'ensemble', not {self.method.value} with {self.scorer!r}", field="scorer")
+        fitted = []
+        for seed in self.seeds:
+            for task in self.tasks:
+                if self.done(task, seed) is not None:
+                    continue
+                model = self._make(seed)
+                view = self.view(model, task)
+                train, val = self.fit_split(task, view), self.split(task, "val")
+                model.member_checkpoints = self.checkpoint_dir(task, seed)  # type: ignore[attr-defined]
+                for k in members:
+                    _, how = model.fit_member(k, train, [view], val)  # type: ignore[attr-defined]
+                    self.log(f"{task.name} seed {seed}: ensemble member {k} {how} in {model.member_checkpoints}")
+                    fitted.append((task.name, seed, k, how))
+        return fitted
+
     def _check_fitted(self, model: Scorer, what: str) -> None:
         if not model.is_fitted:
             raise DataError(f"scorer {self.scorer!r} learned nothing from {what!r} (fit recorded no history); "

@@ -120,16 +120,11 @@ class EnsembleScorer(Scorer):
             val: Dataset | None = None) -> EnsembleScorer:
         """Fit every member on ``train`` / ``views`` (selection on ``val``), each with its own seed; with
         ``member_checkpoints``, a member already fitted there is restored."""
-        from ..checkpoints import fit_or_restore
-
         views = self.fit_views(train, views)
         self.members_ = []
         started, fitted = time.perf_counter(), 0
         for k in range(self.members):
-            own = [str(v) for v in dict.fromkeys(self.member_view(k, v) for v in views)]
-            member = self._member(k)
-            planned = member.planned_fingerprint(train, own, val) if self.member_checkpoints else None
-            how = fit_or_restore(member, train, own, val, fingerprint=planned, directory=self.member_checkpoints)
+            member, how = self.fit_member(k, train, views, val)
             self.members_.append(member)
             fitted += how == "fitted"
             done = time.perf_counter() - started
@@ -138,6 +133,21 @@ class EnsembleScorer(Scorer):
                         done / max(fitted, 1) * (self.members - k - 1))
         self.history_ = self._fit_history(train, views, val)
         return self
+
+    def fit_member(self, k: int, train: Dataset, views: Sequence[View | str] | View | str | None,
+                   val: Dataset | None = None) -> tuple[Scorer, str]:
+        """Member ``k`` fitted as :meth:`fit` fits it, or restored from ``member_checkpoints``:
+        ``(member, "fitted" | "restored")``. Another process can fit some members of the same ensemble
+        into the same folder (:meth:`interlens.bench.Runner.prefit_members`)."""
+        from ..checkpoints import fit_or_restore
+
+        if not isinstance(k, int) or not 0 <= k < self.members:
+            raise DataError(f"member must be 0..{self.members - 1} for {self.members} members, got {k!r}",
+                            field="members")
+        own = [str(v) for v in dict.fromkeys(self.member_view(k, v) for v in self.fit_views(train, views))]
+        member = self._member(k)
+        planned = member.planned_fingerprint(train, own, val) if self.member_checkpoints else None
+        return member, fit_or_restore(member, train, own, val, fingerprint=planned, directory=self.member_checkpoints)
 
     def _fitted(self) -> list[Scorer]:
         if not getattr(self, "members_", None):
