@@ -155,6 +155,27 @@ def test_prefit_members_splits_an_ensemble_unit_over_processes(tmp_path, tasks, 
         Runner(tasks[:1], "embedding", "sft", [0], out, scorer_params=FAST, n_boot=0).prefit_members([0])
 
 
+def test_cli_prefit_members_then_run(tmp_path):
+    path = task_file(tmp_path / "data", "alpha", ("a", "b", "c"))
+    common = ["run", "--tasks", str(path), "--scorer", "ensemble", "-s", "base=embedding", "-s", "members=2",
+              "-s", 'base_params={"epochs": 2, "hidden": 8, "rank": 2}', "--seeds", "1", "--n-boot", "0",
+              "--out", str(tmp_path / "run"), "--no-save-models"]
+    cli = CliRunner()
+    pre = cli.invoke(app, [*common, "--prefit-members", "1"])
+    assert pre.exit_code == 0, pre.output
+    assert "alpha seed 0: member 1 fitted" in one_line(pre.output)
+    assert len(list((tmp_path / "run" / "checkpoints" / "sft__alpha__seed0").glob("*.pt"))) == 1
+    assert not (tmp_path / "run" / "results.json").exists()
+    full = cli.invoke(app, [*common])
+    assert full.exit_code == 0, full.output
+    assert (tmp_path / "run" / "results.json").exists()
+    assert not (tmp_path / "run" / "checkpoints" / "sft__alpha__seed0").exists()
+    bad = cli.invoke(app, [*common, "--prefit-members", "one"])
+    assert bad.exit_code == 2 and "--prefit-members takes member numbers like '4,3', got 'one'" in one_line(
+        bad.output)
+    assert len(bad.output.strip().splitlines()) == 1
+
+
 def test_it_classifier_trains_one_model_over_prefixed_labels(tmp_path, tasks):
     runner = Runner(tasks, "embedding", "it", [0], tmp_path, scorer_params=FAST, n_boot=0)
     union = runner._prefixed_union("fit", ("alpha:a", "alpha:b", "alpha:c", "beta:x", "beta:y"), "utterance")

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from ..bench.methods import Method
+from ..errors import DataError
 from ..io import read_json
 from .common import console, friendly_errors, write_results
 from .options import (
@@ -37,6 +38,15 @@ def list_tasks() -> None:
             table.add_row(dim, task.name, task.title, str(len(task.labels)), task.adapter, task.evaluation_split,
                           "yes" if task.comparable_to_paper else "no")
     console.print(table)
+
+
+def parse_members(text: str) -> list[int]:
+    """'4,3' -> [4, 3]; anything else: one line."""
+    try:
+        return [int(k) for k in text.split(",")]
+    except ValueError:
+        raise DataError(f"--prefit-members takes member numbers like '4,3', got {text!r}",
+                        field="prefit_members") from None
 
 
 @app.command()
@@ -69,6 +79,10 @@ def run(
         help="TASK=AUX[,AUX] (repeatable, sft): pool AUX's training samples that carry one of TASK's labels "
              "into TASK's training split; dev and test stay TASK's own. 'sisters' = the registered pairs "
              "(mintrec <-> mintrec2).")] = None,
+    prefit_members: Annotated[str | None, typer.Option(
+        help="K,K (scorer ensemble, sft): only fit these members of the unfinished units into their checkpoint "
+             "folders under OUT, then stop; a run with the same OUT restores them (one unit's members split "
+             "over processes).")] = None,
 ) -> None:
     """Run (or resume) tasks x seeds with one scorer and method; writes OUT/results.json, per-sample
     predictions OUT/samples/<unit>.jsonl and (--save-models) the trained models OUT/models/<unit>/."""
@@ -82,6 +96,10 @@ def run(
     runner = Runner(specs, scorer, method, range(seeds), out, scorer_params=parse_options(scorer_option),
                     data_root=data_root, limit=limit, n_boot=n_boot, log=console.print,
                     save_models=save_models, auxiliary=parse_auxiliary(auxiliary, specs))
+    if prefit_members is not None:
+        for task, seed, k, how in runner.prefit_members(parse_members(prefit_members)):
+            console.print(f"{task} seed {seed}: member {k} {how}")
+        return
     with executor_session(executor, address=ray_address):
         results = runner.run()
     path = write_results(out, {**results.to_dict(), **runner.artifacts(), **runner.settings()})
