@@ -38,9 +38,12 @@ def main() -> None:
     parser.add_argument("--plain", type=Path, required=True, help="run folder of the plain single model")
     parser.add_argument("--tasks", default="mintrec,mintrec2,meld-emotion")
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--names", default="CPU default,plain single model",
+                        help="what to call the --default and the --plain run in the JSON and the table")
     parser.add_argument("--results", type=Path,
                         default=Path(__file__).resolve().parent / "results" / "mmla_cpu_vs_plain.json")
     args = parser.parse_args()
+    new, old = args.names.split(",")
     out = []
     for task in parse_tasks(args.tasks):
         for seed in range(args.seeds):
@@ -52,25 +55,25 @@ def main() -> None:
                 continue
             assert (gold == gold_p).all()  # noqa: S101 - the same test samples in the same order
             majority = d_unit["metrics"]["majority"]["label"]
-            table = comparison_table(gold, {"plain single model": p_pred, "CPU default": d_pred}, "plain single model",
+            table = comparison_table(gold, {old: p_pred, new: d_pred}, old,
                                      task.labels.index(majority), n_labels=len(task.labels), seed=seed)
             out.append({"task": task.name, "seed": seed, "majority_label": majority,
                         "rows": [{k: r[k] for k in ("name", "acc", "delta", "p_value", "test",
                                                     "at_or_below_majority")} for r in table],
-                        "macro_f1": {"plain single model": classification_metrics(gold, p_pred, len(task.labels))[
-                                         "macro_f1"],
-                                     "CPU default": classification_metrics(gold, d_pred, len(task.labels))["macro_f1"]},
-                        "wall_s": {"plain single model": p_unit["wall_s"], "CPU default": d_unit["wall_s"]}})
+                        "macro_f1": {old: classification_metrics(gold, p_pred, len(task.labels))["macro_f1"],
+                                     new: classification_metrics(gold, d_pred, len(task.labels))["macro_f1"]},
+                        "wall_s": {old: p_unit["wall_s"], new: d_unit["wall_s"]}})
     write_json(args.results, {"benchmark": "mmla_cpu_vs_plain", "default_run": str(args.default),
-                              "plain_run": str(args.plain), "split": "test (official)", "units": out})
-    print("| task | seed | majority | plain ACC | default ACC | Δ | p (paired) | plain s | default s |")
+                              "plain_run": str(args.plain), "names": {"default": new, "plain": old},
+                              "split": "test (official)", "units": out})
+    print(f"| task | seed | majority | {old} ACC | {new} ACC | Δ | p (paired) | {old} s | {new} s |")
     print("|---|---|---|---|---|---|---|---|---|")
     for u in out:
         r = {row["name"]: row for row in u["rows"]}
-        d = r["CPU default"]
+        d = r[new]
         print(f"| {u['task']} | {u['seed']} | {100 * r['majority class']['acc']:.2f} | "
-              f"{100 * r['plain single model']['acc']:.2f} | {100 * d['acc']:.2f} | {100 * d['delta']:+.2f} | "
-              f"{d['p_value']:.3g} | {u['wall_s']['plain single model']:.0f} | {u['wall_s']['CPU default']:.0f} |")
+              f"{100 * r[old]['acc']:.2f} | {100 * d['acc']:.2f} | {100 * d['delta']:+.2f} | "
+              f"{d['p_value']:.3g} | {u['wall_s'][old]:.0f} | {u['wall_s'][new]:.0f} |")
 
 
 if __name__ == "__main__":
