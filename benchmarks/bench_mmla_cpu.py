@@ -176,6 +176,8 @@ def main() -> None:
         scorer, scorer_params = scorer_for(params, key[0], list(key[1]) or None)
         group_auxiliary = {k: v for k, v in auxiliary.items() if k in {t.name for t in group}}
         if args.prefit_members is not None:
+            if not all(k.isdigit() for k in args.prefit_members.split(",")):
+                parser.error(f"--prefit-members takes member numbers like '4,3', got {args.prefit_members!r}")
             ks = [int(k) for k in args.prefit_members.split(",")]
             if scorer == "ensemble":
                 Runner(group, scorer, "sft", seeds, args.out, scorer_params=scorer_params,
