@@ -134,6 +134,8 @@ def main() -> None:
                         help="no per-task defaults: every task with all its modalities and no auxiliary data")
     parser.add_argument("--choices", default=None,
                         help="how the settings were chosen, recorded in the JSON (say which split)")
+    parser.add_argument("--note", action="append", default=[],
+                        help="a line recorded under 'notes' in the JSON (e.g. work done by another process)")
     parser.add_argument("--out", type=Path, default=Path("runs/bench-mmla-cpu"))
     parser.add_argument("--results", type=Path, default=Path(__file__).resolve().parent / "results" / "mmla_cpu.json")
     args = parser.parse_args()
@@ -223,7 +225,7 @@ def main() -> None:
               "units_wall_s_total": round(sum(sum(r["wall_s_per_unit"].values()) for r in rows), 1),
               "versions": results.versions, "git_revision": results.git_revision,
               "reference": "MMLA (Zhang et al., 2025) Table 3, text-only SFT ACC",
-              "choices": args.choices}
+              "choices": args.choices, **({"notes": args.note} if args.note else {})}
     write_json(args.out / "bench_mmla_cpu.json", report)
     write_json(args.results, report)
     print(json.dumps(report, indent=1))
