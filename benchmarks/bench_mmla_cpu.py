@@ -5,8 +5,9 @@ numbers (Qwen2-0.5B / Qwen2-7B), the settings, the wall time per unit and the sp
 choice (epoch selection on dev macro-F1; test only for the reported ACC), to ``<out>/bench_mmla_cpu.json``
 and ``--results`` (default ``benchmarks/results/mmla_cpu.json``). Resumable: re-running with the same
 --out skips finished task x seed units. The defaults are the CPU default: a seed ensemble of 3
-``minilm-ft`` models, 5 on MELD (DEFAULT_MEMBERS; the ``ensemble`` scorer; its full cost is the unit's wall time) with the recorded
-run's settings (batch 16, lr 1e-4, min 700 steps, 3 epochs, 96 tokens) on the bf16 training path
+``minilm-ft`` models, 5 on MELD (DEFAULT_MEMBERS; the ``ensemble`` scorer; its full cost is the unit's
+wall time) with the recorded run's settings (batch 16, lr 1e-4, min 700 steps, 3 epochs, 96 tokens) on
+the bf16 training path
 (``--precision fp32`` is the previous float32 path; ``benchmarks/bench_train_speed.py`` compares them),
 and the per-task choices made on the dev splits (DEFAULT_MODALITIES, DEFAULT_AUXILIARY; ``--plain``
 drops them). Every unit logs one line per epoch with the dev macro-F1 and an ETA.
