@@ -71,7 +71,7 @@ def fit_or_restore(scorer: Any, train: Any, views: Sequence[str], val: Any, *, f
             if log is not None:
                 log(f"reusing fitted scorer {scorer.name} from checkpoint {restored}")
             return "restored"
-    by_member = directory is not None and hasattr(scorer, "member_checkpoints")
+    by_member = directory is not None and getattr(type(scorer), "checkpoints_members", False)  # declared
     if by_member:  # each member is saved as it finishes: the whole would only repeat them
         scorer.member_checkpoints = Path(directory)
     scorer.fit(train, list(views), val=val)

@@ -84,6 +84,9 @@ class Scorer(ABC):
     modality_kinds: ClassVar[frozenset[str]] = frozenset({"text"})
     #: ``fit`` records exactly :meth:`_fit_history`, so :meth:`planned_fingerprint` can predict the fingerprint
     records_fit_history: ClassVar[bool] = False
+    #: ``fit`` is made of sub-fits that it checkpoints itself in ``member_checkpoints`` (the ensemble), so
+    #: :func:`interlens.checkpoints.fit_or_restore` hands it the folder instead of saving the whole
+    checkpoints_members: ClassVar[bool] = False
     #: bumped by a scorer when its input encoding changes, so older cached results are not reused
     fingerprint_version: ClassVar[int | None] = None
     #: parameters left out of ``get_params`` (in-memory objects that are not hyper-parameters)

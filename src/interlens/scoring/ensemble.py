@@ -48,6 +48,7 @@ class EnsembleScorer(Scorer):
     capabilities = _PASSED_ON  # the most it offers; an instance declares what its base has
     modality_kinds = frozenset({"text", "image", "audio", "video", "features"})  # an instance: its base's
     records_fit_history = True
+    checkpoints_members = True
     #: where :meth:`fit` saves and restores each member (not a parameter: results are the same without it)
     member_checkpoints: Path | None = None
 
