@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from interlens.bench import Runner, parse_tasks, run_benchmark
-from interlens.bench.pooling import parse_auxiliary, restrict_modalities
+from interlens.bench.pooling import parse_auxiliary, restrict_modalities, with_data_options
 from interlens.bench.reference import reference_acc
 from interlens.io import write_json
 from interlens.logs import configure
@@ -45,6 +45,8 @@ DEFAULT_MEMBER_VIEWS: dict[str, list[str]] = {}
 #: stored dev probabilities of the 5 context seeds (benchmarks/mmla_dev_select.py): 5 members 62.13 against 61.84
 #: on average over the 10 triples (utterance only: 60.78 against 60.49).
 DEFAULT_MEMBERS = {"meld-emotion": 5}
+#: per-task following turns in the dialogue context (the loader's ``turns_after``); none chosen yet
+DEFAULT_TURNS_AFTER: dict[str, int] = {}
 DEV_CHOICES = ("per-task view and auxiliary training data chosen on the dev splits (benchmarks/results/"
                "mmla_dev_selection.json: MIntRec seeds 0, 1000, 2000; MIntRec2.0 seed 0; MELD seeds 0-4000 "
                "utterance only, 0-4000 with context); ensemble size 3 fixed a priori, MELD's 5 chosen on dev "
@@ -77,14 +79,16 @@ def parse_member_views(specs: list[str], names: set[str]) -> dict[str, list[str]
     return out
 
 
-def parse_members(specs: list[str], names: set[str], default: int = 3) -> dict[str, int]:
-    """``["N" | "TASK=N", ...]`` -> task -> ensemble size: a bare N sets every task, TASK=N one task (later
-    entries win); a task not in the run, or N not an integer >= 1: error."""
+def parse_members(specs: list[str], names: set[str], default: int = 3, *, flag: str = "--members",
+                  minimum: int = 1) -> dict[str, int]:
+    """``["N" | "TASK=N", ...]`` -> task -> ensemble size (or another per-task count, ``flag``): a bare N sets
+    every task, TASK=N one task (later entries win); a task not in the run, or N not an integer >= minimum:
+    error."""
     out = dict.fromkeys(sorted(names), default)
     for spec in specs:
         task, sep, value = spec.rpartition("=")
-        if (sep and task not in names) or not value.isdigit() or int(value) < 1:
-            raise SystemExit(f"--members takes N or TASK=N (N >= 1, TASK one of {sorted(names)}), got {spec!r}")
+        if (sep and task not in names) or not value.isdigit() or int(value) < minimum:
+            raise SystemExit(f"{flag} takes N or TASK=N (N >= {minimum}, TASK one of {sorted(names)}), got {spec!r}")
         out.update({task: int(value)} if sep else dict.fromkeys(out, int(value)))
     return out
 
@@ -127,6 +131,9 @@ def main() -> None:
     parser.add_argument("--member-views", action="append", default=None,
                         help="TASK=VIEW:VIEW[:...] (repeatable): a view-diverse ensemble for TASK, member k reads "
                              "the k-th view cyclically; default: the dev-selected DEFAULT_MEMBER_VIEWS")
+    parser.add_argument("--turns-after", action="append", default=None,
+                        help="TASK=N (repeatable): the task's context also holds the N following turns of the "
+                             "dialogue (loader option turns_after); default: the dev-selected DEFAULT_TURNS_AFTER")
     parser.add_argument("--prefit-members", default=None,
                         help="e.g. '4,3': only fit these ensemble members of the seeds' unfinished units into the "
                              "units' checkpoint folders under --out, then stop; a process running the same units "
@@ -149,7 +156,7 @@ def main() -> None:
     tasks = parse_tasks(args.tasks)
     names = {t.name for t in tasks}
     defaults = (not args.plain and args.modalities is None and args.auxiliary is None and args.member_views is None
-                and args.members is None)
+                and args.members is None and args.turns_after is None)
     if args.members is None:
         args.members = [] if args.plain else [f"{k}={v}" for k, v in DEFAULT_MEMBERS.items() if k in names]
     members = parse_members(args.members, names)
@@ -160,12 +167,16 @@ def main() -> None:
     if args.member_views is None and not args.plain:
         args.member_views = [f"{k}={':'.join(v)}" for k, v in DEFAULT_MEMBER_VIEWS.items() if k in names]
     member_views = parse_member_views(args.member_views or [], names)
+    if args.turns_after is None:
+        args.turns_after = [] if args.plain else [f"{k}={v}" for k, v in DEFAULT_TURNS_AFTER.items() if k in names]
+    turns_after = parse_members(args.turns_after, names, default=0, flag="--turns-after", minimum=0)
     if any(members[t] < 2 for t in member_views):
         parser.error("--member-views needs an ensemble (--members >= 2 for that task)")
     if args.choices is None:
         args.choices = DEV_CHOICES if defaults else ("settings given on the command line; epoch selection on dev "
                                                      "only; test used only for the reported ACC")
     tasks = restrict_modalities(tasks, args.modalities)
+    tasks = with_data_options(tasks, {t: {"turns_after": n} for t, n in turns_after.items() if n})
     auxiliary = parse_auxiliary(args.auxiliary, tasks)
     seeds = [int(s) for s in args.seed_list.split(",")] if args.seed_list else list(range(args.seeds))
     task_params: dict[str, dict] = {}

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from interlens.bench import parse_tasks
-from interlens.bench.pooling import SISTER_TASKS, with_auxiliary_training
+from interlens.bench.pooling import SISTER_TASKS, with_auxiliary_training, with_data_options
 from interlens.io import write_json
 from interlens.logs import configure
 from interlens.metrics import classification_metrics
@@ -49,11 +49,20 @@ CONFIGS: dict[str, tuple[str, str | None, dict]] = {
     # MELD: IEMOCAP's emotions under MELD's names (LABEL_SYNONYMS), label smoothing
     "utt+iemocap": ("text", "iemocap-emotion", {}),
     "utt+ls0.1": ("text", None, {"label_smoothing": 0.1}),
+    # MELD: the 3 previous turns and the next one (offline ERC, as EmoBERTa reads past and future turns)
+    "ctx+next1": ("default", None, {}),
 }
+#: candidate -> loader options merged into the task's (interlens.bench.pooling.with_data_options)
+DATA_OPTIONS: dict[str, dict] = {"ctx+next1": {"turns_after": 1}}
 
 
-def run_one(task_name: str, config: str, seed: int, threads: int | None) -> dict:
-    task = parse_tasks(task_name)[0]
+def run_one(task_name: str, config: str, seed: int, threads: int | None, checkpoints: Path | None = None) -> dict:
+    """One candidate fitted and scored on dev; with ``checkpoints``, the fitted model is filed there under its
+    fingerprint (or restored from it), as the ``ensemble`` scorer files its members
+    (:func:`interlens.checkpoints.fit_or_restore`): a bench run given the folder reuses it."""
+    from interlens.checkpoints import fit_or_restore
+
+    task = with_data_options(parse_tasks(task_name), {task_name: DATA_OPTIONS.get(config, {})})[0]
     data = task.load()
     view_kind, aux, extra = CONFIGS[config]
     train, dev = data.split(task.splits["fit"]), data.split(task.splits["val"])
@@ -64,7 +73,8 @@ def run_one(task_name: str, config: str, seed: int, threads: int | None) -> dict
                                                 parse_tasks(SISTER_TASKS[task.name] if aux == "sisters" else aux)])
     scorer = make_scorer("minilm-ft", **{**BASE, **extra, "seed": seed, "threads": threads, "progress": False})
     started = time.perf_counter()
-    scorer.fit(train, [view], val=dev)
+    planned = scorer.planned_fingerprint(train, [view], dev) if checkpoints else None
+    how = fit_or_restore(scorer, train, [view], dev, fingerprint=planned, directory=checkpoints)
     fit_s = time.perf_counter() - started
     probs = scorer.predict_proba(dev, view).probs
     pred = probs.argmax(1)
@@ -73,7 +83,9 @@ def run_one(task_name: str, config: str, seed: int, threads: int | None) -> dict
             "params": {**BASE, **extra}, "n_train": len(train), "n_dev": len(dev),
             "dev_acc": metrics["acc"], "dev_macro_f1": metrics["macro_f1"], "fit_s": round(fit_s, 1),
             "best_epoch": scorer.best_epoch_[view], "epochs_log": scorer.train_log_[view], "threads": threads,
-            "dev_probs": probs.round(6).tolist()}
+            "dev_probs": probs.round(6).tolist(),
+            **({"data_options": DATA_OPTIONS[config]} if config in DATA_OPTIONS else {}),
+            **({"checkpoint": how, "fingerprint": planned} if checkpoints else {})}
 
 
 def collect(out: Path, results: Path) -> None:
@@ -145,6 +157,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--out", type=Path, default=Path("runs/mmla-dev"))
     parser.add_argument("--collect", action="store_true")
+    parser.add_argument("--checkpoints", type=Path, default=None,
+                        help="file the fitted model here under its fingerprint (reused by a bench run given it)")
     parser.add_argument("--results", type=Path,
                         default=Path(__file__).resolve().parent / "results" / "mmla_dev_selection.json")
     args = parser.parse_args()
@@ -156,7 +170,7 @@ def main() -> None:
     if path.exists():
         print(f"done already: {path}")
         return
-    result = run_one(args.task, args.config, args.seed, args.threads)
+    result = run_one(args.task, args.config, args.seed, args.threads, args.checkpoints)
     write_json(path, result)
     print(json.dumps({k: v for k, v in result.items() if k not in ("epochs_log", "dev_probs")}))
 

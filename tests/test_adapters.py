@@ -10,7 +10,9 @@ import pytest
 
 from interlens.data import Dataset, list_datasets, load_dataset
 from interlens.data.adapters import (
+    CONTEXT_END,
     CONTEXT_GAP,
+    CONTEXT_NEXT,
     CONTEXT_START,
     MINTREC2_LABELS,
     MINTREC_LABELS,
@@ -137,6 +139,12 @@ def test_meld(load) -> None:
     assert ctx["train_dia0_utt0"].inputs["context"] == CONTEXT_START
     assert ctx["train_dia0_utt3"].inputs["context"] == (
         "The Interviewer: You must’ve had your hands full.\nChandler: That I did. That I did.")
+    following = load("meld", context=True, context_turns=2, turns_after=1)
+    assert following["train_dia0_utt3"].inputs["context"] == (
+        "The Interviewer: You must’ve had your hands full.\nChandler: That I did. That I did.\n"
+        f"{CONTEXT_NEXT}\nChandler: My duties?  All right.")
+    assert following["train_dia0_utt3"].inputs["text"] == ctx["train_dia0_utt3"].inputs["text"]
+    assert following.info["options"]["turns_after"] == 1
 
 
 def test_annomi(load) -> None:
@@ -211,3 +219,13 @@ def test_build_context_marks_gaps() -> None:
     assert build_context(turns, 3, 1) == "A: c"  # truncation is not a gap
     assert build_context(turns, 2, 1) == f"B: b\n{CONTEXT_GAP}"
     assert build_context([(3, "A: x")], 0, None) == CONTEXT_GAP
+
+
+def test_build_context_following_turns() -> None:
+    turns = [(0, "A: a"), (1, "B: b"), (4, "A: c"), (5, "B: d")]
+    assert build_context(turns, 1, None, turns_after=0) == "A: a"
+    assert build_context(turns, 0, None, turns_after=1) == f"{CONTEXT_START}\n{CONTEXT_NEXT}\nB: b"
+    # a jump after the utterance is marked, as before it
+    assert build_context(turns, 1, 1, turns_after=2) == f"A: a\n{CONTEXT_NEXT}\n{CONTEXT_GAP}\nA: c\nB: d"
+    assert build_context(turns, 2, 1, turns_after=1) == f"B: b\n{CONTEXT_GAP}\n{CONTEXT_NEXT}\nB: d"
+    assert build_context(turns, 3, 1, turns_after=3) == f"A: c\n{CONTEXT_NEXT}\n{CONTEXT_END}"

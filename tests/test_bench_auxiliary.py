@@ -10,7 +10,12 @@ from test_bench_runner import FAST, task_file
 from typer.testing import CliRunner
 
 from interlens.bench import Runner, parse_tasks, run_benchmark, task_from_file
-from interlens.bench.pooling import parse_auxiliary, restrict_modalities, with_auxiliary_training
+from interlens.bench.pooling import (
+    parse_auxiliary,
+    restrict_modalities,
+    with_auxiliary_training,
+    with_data_options,
+)
 from interlens.cli.bench import app
 from interlens.errors import DataError
 
@@ -100,6 +105,15 @@ def test_parse_auxiliary_and_restrict_modalities(pair):
         restrict_modalities([beta], "utterance,")
     with pytest.raises(DataError, match="'gamma' is not in the run"):
         restrict_modalities([beta], ["gamma=utterance"])
+
+
+def test_with_data_options_merges_per_task_loader_options(pair):
+    alpha, beta = pair
+    meld, mintrec = with_data_options(parse_tasks("meld-emotion,mintrec"), {"meld-emotion": {"turns_after": 1}})
+    assert meld.options == {"task": "emotion", "context": True, "context_turns": 3, "turns_after": 1}
+    assert mintrec == parse_tasks("mintrec")[0]
+    with pytest.raises(DataError, match=r"data options for \['gamma'\], which are not in the run"):
+        with_data_options([alpha, beta], {"gamma": {"x": 1}})
 
 
 def test_cli_auxiliary_and_modalities(tmp_path, pair):

@@ -67,3 +67,8 @@ def test_bench_mmla_cpu_members_per_task():
     for bad in ("mintrec2=5", "meld-emotion=0", "five", "meld-emotion=-1"):
         with pytest.raises(SystemExit, match="--members takes N or TASK=N"):
             bench.parse_members([bad], names)
+    # the same parser reads --turns-after, where 0 is allowed
+    assert bench.parse_members(["meld-emotion=1"], names, default=0, flag="--turns-after", minimum=0) == {
+        "meld-emotion": 1, "mintrec": 0}
+    with pytest.raises(SystemExit, match=r"--turns-after takes N or TASK=N \(N >= 0"):
+        bench.parse_members(["meld-emotion=x"], names, default=0, flag="--turns-after", minimum=0)

@@ -104,3 +104,14 @@ def restrict_modalities(tasks: Sequence[TaskSpec], specs: str | Sequence[str] | 
                             field="modalities")
         chosen[name or None] = modalities
     return [dataclasses.replace(t, modalities=chosen.get(t.name, chosen.get(None, t.modalities))) for t in tasks]
+
+
+def with_data_options(tasks: Sequence[TaskSpec], options: dict[str, dict]) -> list[TaskSpec]:
+    """The tasks with extra loader options merged into their own (``{"meld-emotion": {"turns_after": 1}}``:
+    a per-task data choice, e.g. made on dev). A task not in the run is refused; an option the task's loader
+    does not take is refused when the task is loaded."""
+    names = {t.name for t in tasks}
+    unknown = sorted(set(options) - names)
+    if unknown:
+        raise DataError(f"data options for {unknown}, which are not in the run ({sorted(names)})", field="tasks")
+    return [dataclasses.replace(t, options={**t.options, **options.get(t.name, {})}) for t in tasks]

@@ -50,6 +50,9 @@ TEXT_KINDS = {"text": "text", "context": "text", "utterance": "text", "image_att
 
 CONTEXT_START = "[start of dialogue]"
 CONTEXT_GAP = "[...]"
+#: opens the following turns of the dialogue (``turns_after``); ``CONTEXT_END`` when there are none
+CONTEXT_NEXT = "[next]"
+CONTEXT_END = "[end of dialogue]"
 SPLITS = ("train", "dev", "test")
 
 
@@ -86,9 +89,14 @@ def check_label(label: str, labels: Sequence[str], record: Record, column: str, 
     return label
 
 
-def build_context(turns: Sequence[tuple[int, str]], position: int, max_turns: int | None) -> str:
+def build_context(turns: Sequence[tuple[int, str]], position: int, max_turns: int | None,
+                  turns_after: int = 0) -> str:
     """Previous turns of a dialogue as lines (oldest first), with ``[...]`` where utterance numbers
     jump (turns missing from the file) and ``[start of dialogue]`` when there is nothing before.
+    ``turns_after`` > 0 appends a ``[next]`` line and up to that many following turns (the offline
+    setting of conversational emotion recognition, e.g. EmoBERTa, Kim & Vossen 2021, which reads
+    past and future turns), or ``[end of dialogue]``; they come last, so a model that keeps the most
+    recent tokens of the context keeps them.
 
     ``turns`` holds ``(utterance number, "SPEAKER: text")`` in dialogue order.
     """
@@ -102,11 +110,23 @@ def build_context(turns: Sequence[tuple[int, str]], position: int, max_turns: in
         previous = number
     if turns[position][0] != previous + 1:
         lines.append(CONTEXT_GAP)
-    return "\n".join(lines) if lines else CONTEXT_START
+    past = "\n".join(lines) if lines else CONTEXT_START
+    if turns_after <= 0:
+        return past
+    following = turns[position + 1:position + 1 + turns_after]
+    if not following:
+        return f"{past}\n{CONTEXT_NEXT}\n{CONTEXT_END}"
+    after, previous = [CONTEXT_NEXT], turns[position][0]
+    for number, line in following:
+        if number != previous + 1:
+            after.append(CONTEXT_GAP)
+        after.append(line)
+        previous = number
+    return "\n".join([past, *after])
 
 
 def dialogue_contexts(keys: Sequence[tuple[str, int]], lines: Sequence[str],
-                      max_turns: int | None) -> list[str]:
+                      max_turns: int | None, turns_after: int = 0) -> list[str]:
     """For rows keyed ``(dialogue, utterance number)``, the context string of each row."""
     by_dialogue: dict[str, list[int]] = defaultdict(list)
     for index, (dialogue, _) in enumerate(keys):
@@ -116,7 +136,7 @@ def dialogue_contexts(keys: Sequence[tuple[str, int]], lines: Sequence[str],
         members.sort(key=lambda i: keys[i][1])
         turns = [(keys[i][1], lines[i]) for i in members]
         for position, index in enumerate(members):
-            out[index] = build_context(turns, position, max_turns)
+            out[index] = build_context(turns, position, max_turns, turns_after)
     return out
 
 
@@ -237,14 +257,16 @@ def load_mintrec(root: Path) -> Dataset:
                    info={"groups_cross_splits": True})
 
 
-def load_mintrec2(root: Path, *, context: bool = False, context_turns: int | None = None) -> Dataset:
+def load_mintrec2(root: Path, *, context: bool = False, context_turns: int | None = None,
+                  turns_after: int = 0) -> Dataset:
     """MIntRec2.0 in-scope intents, 30 classes (Zhang et al., ICLR 2024): utterance (+ context).
 
     Official train/dev/test (6165/1106/2033) from ``mintrec/Original/MIntRec-2``; dialogues never
     cross splits. Ids ``{Dialogue_id}_{Utterance_id}`` (MMLA's ``MIntRec2.0_{d}_{u}``), group
     ``dia{Dialogue_id}``. ``context=True`` adds the previous in-scope utterances of the dialogue
     (``context_turns`` at most, all by default) as ``speaker: text`` lines; out-of-scope utterances
-    are not in the files, so skipped utterance numbers show as ``[...]``.
+    are not in the files, so skipped utterance numbers show as ``[...]``; ``turns_after`` > 0 also adds
+    that many following turns after a ``[next]`` line (:func:`build_context`).
     """
     samples, splits = [], {}
     for split in SPLITS:
@@ -255,7 +277,7 @@ def load_mintrec2(root: Path, *, context: bool = False, context_turns: int | Non
         speakers = [str(get_field(r, "speakername", str(path), required=False)).strip() or "?"
                     for r in records]
         contexts = dialogue_contexts(keys, [f"{s}: {t}" for s, t in zip(speakers, texts, strict=True)],
-                                     context_turns) if context else None
+                                     context_turns, turns_after) if context else None
         splits[split] = []
         for index, record in enumerate(records):
             dialogue, number = keys[index]
@@ -273,12 +295,13 @@ def load_mintrec2(root: Path, *, context: bool = False, context_turns: int | Non
                    modalities=("text", "context") if context else ("text",), splits=splits,
                    dimension="intent", kinds=TEXT_KINDS,
                    source=str(root / "mintrec" / "Original" / "MIntRec-2" / "{train,dev,test}.tsv"),
-                   info={"options": {"context": context, "context_turns": context_turns}})
+                   info={"options": {"context": context, "context_turns": context_turns,
+                                     "turns_after": turns_after}})
 
 
 # -- MELD -------------------------------------------------------------------------------------
 def load_meld(root: Path, *, task: str = "emotion", context: bool = False,
-              context_turns: int | None = None, ascii_text: bool = False) -> Dataset:
+              context_turns: int | None = None, turns_after: int = 0, ascii_text: bool = False) -> Dataset:
     """MELD emotion (7) or sentiment (3) in Friends dialogues (Poria et al., ACL 2019).
 
     Official train/dev/test (9989/1109/2610) from ``meld/MELD/*_sent_emo.csv`` (read as UTF-8; the
@@ -286,7 +309,8 @@ def load_meld(root: Path, *, task: str = "emotion", context: bool = False,
     README counts 1039). ``Dialogue_ID`` restarts in every split, so ids are
     ``{split}_dia{D}_utt{U}`` and groups ``{split}_dia{D}``. ``context=True`` adds the previous
     turns of the dialogue (``context_turns`` at most) as ``Speaker: text`` lines, ``[...]`` marking
-    skipped utterance numbers. ``ascii_text=True`` turns curly quotes, ellipses and dashes into ASCII
+    skipped utterance numbers; ``turns_after`` > 0 also adds that many following turns after a ``[next]``
+    line (:func:`build_context`). ``ascii_text=True`` turns curly quotes, ellipses and dashes into ASCII
     and collapses whitespace (the release mixes ``’`` and ``'``). ``meta`` keeps the other task's label.
     """
     choice("task", task, ("emotion", "sentiment"))
@@ -302,7 +326,7 @@ def load_meld(root: Path, *, task: str = "emotion", context: bool = False,
             texts = [plain_text(t) for t in texts]
         speakers = [value(r, "Speaker", path) for r in records]
         contexts = dialogue_contexts(keys, [f"{s}: {t}" for s, t in zip(speakers, texts, strict=True)],
-                                     context_turns) if context else None
+                                     context_turns, turns_after) if context else None
         splits[split] = []
         for index, record in enumerate(records):
             dialogue, number = keys[index]
@@ -322,7 +346,7 @@ def load_meld(root: Path, *, task: str = "emotion", context: bool = False,
                    kinds=TEXT_KINDS,
                    source=str(root / "meld" / "MELD" / "{train,dev,test}_sent_emo.csv"),
                    info={"options": {"task": task, "context": context, "context_turns": context_turns,
-                                     "ascii_text": ascii_text}})
+                                     "turns_after": turns_after, "ascii_text": ascii_text}})
 
 
 # -- AnnoMI -----------------------------------------------------------------------------------
@@ -344,12 +368,13 @@ def _mmla_annomi(root: Path, task: str) -> tuple[dict[str, str], list[str]]:
 
 
 def load_annomi(root: Path, *, task: str = "client", split: str = "group", context_turns: int = 3,
-                seed: int = 0) -> Dataset:
+                seed: int = 0, turns_after: int = 0) -> Dataset:
     """AnnoMI counselling dialogues (Wu et al., ICASSP 2022): client talk type or therapist behaviour.
 
     ``task="client"`` (neutral/change/sustain) or ``"therapist"`` (question/therapist_input/
     reflection/other), from ``AnnoMI-simple.csv``. ``text`` = the utterance, ``context`` = up to
-    ``context_turns`` previous turns of the conversation (both speakers, ``client: ...`` lines).
+    ``context_turns`` previous turns of the conversation (both speakers, ``client: ...`` lines), and with
+    ``turns_after`` > 0 that many following turns after a ``[next]`` line (:func:`build_context`).
     Group = transcript. No official split: ``split="group"`` draws an 80/10/10 transcript-wise split
     stratified by label (``splits.stratified_group_split``, ``seed``). ``split="mmla"`` uses the MMLA
     benchmark's train/dev clip ids (``AnnoMi-<task>_<transcript>_<utterance>``) and puts every other
@@ -366,7 +391,8 @@ def load_annomi(root: Path, *, task: str = "client", split: str = "group", conte
     keys = [(value(r, "transcript_id", path), as_int(r, "utterance_id", path)) for r in records]
     texts = [value(r, "utterance_text", path) for r in records]
     who = [value(r, "interlocutor", path) for r in records]
-    contexts = dialogue_contexts(keys, [f"{w}: {t}" for w, t in zip(who, texts, strict=True)], context_turns)
+    contexts = dialogue_contexts(keys, [f"{w}: {t}" for w, t in zip(who, texts, strict=True)], context_turns,
+                                 turns_after)
     samples = []
     for index, record in enumerate(records):
         if who[index] != task:
@@ -396,7 +422,7 @@ def load_annomi(root: Path, *, task: str = "client", split: str = "group", conte
                    kinds=TEXT_KINDS,
                    splits=splits, dimension="communication_behavior", source=", ".join(sources),
                    info={"options": {"task": task, "split": split, "context_turns": context_turns,
-                                     "seed": seed}})
+                                     "turns_after": turns_after, "seed": seed}})
 
 
 # -- MMSD2.0 ----------------------------------------------------------------------------------
