@@ -5,7 +5,7 @@ Each candidate is fitted on the task's train split (plus, for ``+aux``, the sist
 whose label is one of this task's labels, :func:`interlens.bench.pooling.with_auxiliary_training`), its
 epoch is chosen on dev macro-F1 (as in the benchmark) and its dev ACC / macro-F1 at that epoch are stored.
 Each run stores its dev probabilities, so a seed ensemble (the ``ensemble`` scorer: members with seeds
-s, s + 1000, s + 2000, ... and their mean probability; 3 and 5 members) is evaluated from the member runs
+s, s + 1000, s + 2000, ... and their mean probability; 2, 3 and 5 members) is evaluated from the member runs
 without refitting (``--collect``). One run per process (``--task``, ``--config``, ``--seed``) so candidates
 can run side by side on one thread each; every run is a file ``<out>/<task>__<config>__seed<k>.json``
 (skipped when present), and ``--collect`` merges them into ``benchmarks/results/mmla_dev_selection.json``.
@@ -32,7 +32,7 @@ from interlens.metrics import classification_metrics
 from interlens.scoring.registry import make_scorer
 
 #: seed ensembles evaluated from the stored member runs
-ENSEMBLE_SIZES = (3, 5)
+ENSEMBLE_SIZES = (2, 3, 5)
 
 #: the benchmark's recorded settings (benchmarks/bench_mmla_cpu.py)
 BASE = {"epochs": 3, "max_length": 96, "batch_size": 16, "lr": 1e-4, "min_steps": 700, "precision": "bf16"}
@@ -51,6 +51,8 @@ CONFIGS: dict[str, tuple[str, str | None, dict]] = {
     "utt+ls0.1": ("text", None, {"label_smoothing": 0.1}),
     # MELD: the 3 previous turns and the next one (offline ERC, as EmoBERTa reads past and future turns)
     "ctx+next1": ("default", None, {}),
+    # MELD: every member picked its last epoch (dev macro-F1 still rising): one more
+    "ctx+4ep": ("default", None, {"epochs": 4}),
 }
 #: candidate -> loader options merged into the task's (interlens.bench.pooling.with_data_options)
 DATA_OPTIONS: dict[str, dict] = {"ctx+next1": {"turns_after": 1}}
@@ -113,7 +115,9 @@ def collect(out: Path, results: Path) -> None:
         cell["dev_macro_f1"][str(seed)] = round(100 * metrics["macro_f1"], 2)
     mixes = mixed_ensembles(by_key, gold)
     write_json(results, {"benchmark": "mmla_dev_selection", "split_used": "dev only (test never read)",
-                         "base_params": BASE, "configs": {k: {"view": v[0], "auxiliary": v[1], "params": v[2]}
+                         "base_params": BASE, "configs": {k: {"view": v[0], "auxiliary": v[1], "params": v[2],
+                                                              **({"data_options": DATA_OPTIONS[k]}
+                                                                 if k in DATA_OPTIONS else {})}
                                                           for k, v in CONFIGS.items()},
                          "ensembleN": "mean dev probability of the runs with seeds s, s+1000, ..., "
                                       "s+1000(N-1) (= the ensemble scorer with N members and seed s)",
