@@ -45,6 +45,8 @@ DEFAULT_MEMBER_VIEWS: dict[str, list[str]] = {}
 #: stored dev probabilities of the 5 context seeds (benchmarks/mmla_dev_select.py): 5 members 62.13 against 61.84
 #: on average over the 10 triples (utterance only: 60.78 against 60.49).
 DEFAULT_MEMBERS = {"meld-emotion": 5}
+#: per-task training epochs (others: 3, the recorded run's); none chosen yet
+DEFAULT_EPOCHS: dict[str, int] = {}
 #: per-task following turns in the dialogue context (the loader's ``turns_after``); none chosen yet
 DEFAULT_TURNS_AFTER: dict[str, int] = {}
 DEV_CHOICES = ("per-task view and auxiliary training data chosen on the dev splits (benchmarks/results/"
@@ -107,7 +109,9 @@ def main() -> None:
     parser.add_argument("--seed-list", default=None,
                         help="run only these seeds, e.g. '0,2' (to split one study over processes sharing --out; "
                              "a last run with --seeds N then resumes every unit and writes the report)")
-    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--epochs", action="append", default=None,
+                        help="N or TASK=N (repeatable): training epochs (default: 3, and the dev-selected "
+                             "DEFAULT_EPOCHS)")
     parser.add_argument("--max-length", type=int, default=96)
     parser.add_argument("--max-train", type=int, default=None, help="cap training samples per task")
     parser.add_argument("--batch-size", type=int, default=16)
@@ -148,7 +152,7 @@ def main() -> None:
     parser.add_argument("--results", type=Path, default=Path(__file__).resolve().parent / "results" / "mmla_cpu.json")
     args = parser.parse_args()
     configure()  # INFO: one line per epoch (loss, dev macro-F1, ETA) inside every unit
-    params = {"epochs": args.epochs, "max_length": args.max_length, "max_train": args.max_train,
+    params = {"epochs": 3, "max_length": args.max_length, "max_train": args.max_train,
               "batch_size": args.batch_size, "class_weight": args.class_weight, "lr": args.lr,
               "min_steps": args.min_steps, "precision": args.precision,
               **({"threads": args.threads} if args.threads else {})}
@@ -156,7 +160,7 @@ def main() -> None:
     tasks = parse_tasks(args.tasks)
     names = {t.name for t in tasks}
     defaults = (not args.plain and args.modalities is None and args.auxiliary is None and args.member_views is None
-                and args.members is None and args.turns_after is None)
+                and args.members is None and args.turns_after is None and args.epochs is None)
     if args.members is None:
         args.members = [] if args.plain else [f"{k}={v}" for k, v in DEFAULT_MEMBERS.items() if k in names]
     members = parse_members(args.members, names)
@@ -170,6 +174,9 @@ def main() -> None:
     if args.turns_after is None:
         args.turns_after = [] if args.plain else [f"{k}={v}" for k, v in DEFAULT_TURNS_AFTER.items() if k in names]
     turns_after = parse_members(args.turns_after, names, default=0, flag="--turns-after", minimum=0)
+    if args.epochs is None:
+        args.epochs = [] if args.plain else [f"{k}={v}" for k, v in DEFAULT_EPOCHS.items() if k in names]
+    epochs = parse_members(args.epochs, names, default=3, flag="--epochs")
     if any(members[t] < 2 for t in member_views):
         parser.error("--member-views needs an ensemble (--members >= 2 for that task)")
     if args.choices is None:
@@ -183,11 +190,11 @@ def main() -> None:
     finished = []
     # tasks with the same scorer parameters run together; every group shares --out (units are per task x seed)
     def group_key(task) -> tuple:
-        return members[task.name], tuple(member_views.get(task.name, ()))
+        return members[task.name], tuple(member_views.get(task.name, ())), epochs[task.name]
 
     for key in dict.fromkeys(group_key(t) for t in tasks):
         group = [t for t in tasks if group_key(t) == key]
-        scorer, scorer_params = scorer_for(params, key[0], list(key[1]) or None)
+        scorer, scorer_params = scorer_for({**params, "epochs": key[2]}, key[0], list(key[1]) or None)
         group_auxiliary = {k: v for k, v in auxiliary.items() if k in {t.name for t in group}}
         if args.prefit_members is not None:
             if not all(k.isdigit() for k in args.prefit_members.split(",")):
