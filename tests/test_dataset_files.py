@@ -203,7 +203,9 @@ def test_missing_required_keys_and_bad_yaml(tmp_path: Path) -> None:
         read_dataset_file(write_yaml(tmp_path, "# nothing\n"))
     with pytest.raises(DataError, match="dataset file not found"):
         read_dataset_file(tmp_path / "absent.yaml")
-    with pytest.raises(DataError, match=r"a dataset file is a YAML file"):
+    with pytest.raises(DataError, match=r"a dataset file is a YAML file .* or a table \(\.csv, .*'id' and 'label'"):
+        read_dataset_file(write_jsonl(tmp_path / "rows.txt", ROWS))
+    with pytest.raises(DataError, match=r"a table given directly needs columns 'id' and 'label'"):
         read_dataset_file(write_jsonl(tmp_path / "rows.jsonl", ROWS))
 
 
@@ -391,3 +393,52 @@ def test_cli_data_list_prints_kinds(tmp_path: Path) -> None:
     assert "text (text), image_attributes (text)" in result.output
     assert "text (text) (+context (text))" in result.output
 
+
+
+# -- a table given directly: read by convention ---------------------------------------------------
+CONVENTIONAL = [{"id": r["uid"], "text": r["text"], "label": r["y"], "split": r["part"], "group": r["who"]}
+                for r in ROWS]
+
+
+@pytest.mark.parametrize("suffix", ["csv", "jsonl", "parquet"])
+def test_table_given_directly_equals_its_dataset_file(tmp_path: Path, suffix: str) -> None:
+    table = tmp_path / f"rows.{suffix}"
+    frame = pd.DataFrame(CONVENTIONAL)
+    if suffix == "csv":
+        frame.to_csv(table, index=False)
+    elif suffix == "parquet":
+        frame.to_parquet(table, index=False)
+    else:
+        write_jsonl(table, CONVENTIONAL)
+    direct = resolve_dataset(str(table))
+    described = read_dataset_file(write_yaml(tmp_path, f"name: rows\npath: {table.name}\nid: id\nlabel: label\n"
+                                                       "modalities: {text: text}\nsplit: split\ngroup: group\n"))
+    assert direct.fingerprint() == described.fingerprint()
+    assert (direct.name, direct.modalities, direct.kinds) == ("rows", ("text",), {"text": "text"})
+    assert direct.splits == {"train": ["a1", "a2"], "dev": ["a3", "a4"], "test": ["a5"]}
+    assert direct["a3"].group == "s1"
+    assert direct.info["read_by_convention"] == {"id": "id", "label": "label", "split": "split", "group": "group"}
+
+
+def test_table_given_directly_without_split_gets_the_seeded_split(tmp_path: Path) -> None:
+    rows = [{"id": f"r{i}", "label": "ab"[i % 2], "utterance": f"u{i}", "context": f"c{i}"} for i in range(40)]
+    ds = resolve_dataset(str(write_jsonl(tmp_path / "plain.jsonl", rows)), seed=3)
+    assert ds.modalities == ("utterance", "context")
+    assert sorted(ds.splits) == ["dev", "test", "train"] and sum(map(len, ds.splits.values())) == 40
+    assert ds.info["split_made"]["seed"] == 3
+
+
+def test_table_given_directly_needs_id_and_label(tmp_path: Path) -> None:
+    write_jsonl(tmp_path / "bad.jsonl", ROWS)
+    with pytest.raises(DataError) as err:
+        resolve_dataset(str(tmp_path / "bad.jsonl"))
+    assert str(err.value) == (
+        f"file {tmp_path / 'bad.jsonl'}, record line 1: a table given directly needs columns 'id' and 'label' "
+        "(missing: id, label; it has 'uid', 'text', 'y', 'part', 'who'); to name other columns, describe it in "
+        "a YAML dataset file (docs/datasets.md)")
+    only = write_jsonl(tmp_path / "only.jsonl", [{"id": "a", "label": "x", "split": "train"}])
+    with pytest.raises(DataError, match="at least one column besides id, label, split and group"):
+        resolve_dataset(str(only))
+    result = runner.invoke(app, ["data", "show", str(tmp_path / "bad.jsonl")])
+    assert result.exit_code == 2
+    assert "needs columns 'id' and 'label' (missing: id, label" in result.output

@@ -16,6 +16,9 @@ Example (``docs/datasets.md`` has the full reference and a worked example)::
 
 Every path (the table, and image / audio / video values) is relative to the YAML file's folder and
 may not leave it. Errors name the dataset file, the table, the record and the field.
+
+A table given directly (``--dataset samples.jsonl``) is read by convention (:func:`spec_for_table`):
+columns ``id`` and ``label``, optional ``split`` and ``group``, and every other column a modality.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from ..errors import DataError
-from .readers import _media, confined, read_table, table_format  # noqa: F401 - re-exported: files' path rules
+from .readers import FORMATS, _media, confined, read_records, read_table, table_format  # noqa: F401 - re-exported
 from .schema import Dataset, Sample, infer_kind
 from .splits import DEFAULT_FRACTIONS, seeded_split
 
@@ -119,8 +122,9 @@ def load_spec(path: str | os.PathLike) -> DatasetFile:
     """The validated keys of a dataset file (no table read)."""
     path = Path(path)
     if path.suffix.lower() not in (".yaml", ".yml"):
-        raise DataError("a dataset file is a YAML file (.yaml/.yml) naming the table and its columns; "
-                        "see docs/datasets.md", file=str(path))
+        raise DataError("a dataset file is a YAML file (.yaml/.yml) naming the table and its columns, or a table "
+                        f"({', '.join(sorted(FORMATS))}) with 'id' and 'label' columns; see docs/datasets.md",
+                        file=str(path))
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -143,6 +147,35 @@ def load_spec(path: str | os.PathLike) -> DatasetFile:
         return DatasetFile.model_validate(raw)
     except ValidationError as err:
         raise DataError(_explain(err), file=str(path)) from None
+
+
+#: the column names a table read without a dataset file must (id, label) or may (split, group) use
+TABLE_CONVENTION = {"id": "id", "label": "label", "split": "split", "group": "group"}
+
+
+def spec_for_table(path: str | os.PathLike) -> DatasetFile:
+    """The dataset file a table implies when given directly: ``id`` and ``label`` columns, ``split`` and
+    ``group`` when present, every other column a modality (kind inferred). Columns named otherwise need
+    a dataset file (docs/datasets.md)."""
+    path = Path(path)
+    table_format(path)
+    first = next(iter(read_records(path)), None)
+    if first is None:
+        raise DataError("no rows", file=str(path))
+    columns = list(first.fields)
+    missing = [TABLE_CONVENTION[k] for k in ("id", "label") if TABLE_CONVENTION[k] not in columns]
+    if missing:
+        raise DataError(f"a table given directly needs columns 'id' and 'label' (missing: {', '.join(missing)}; "
+                        f"it has {', '.join(map(repr, columns))}); to name other columns, describe it in a YAML "
+                        "dataset file (docs/datasets.md)", file=str(path), record=first.where)
+    roles = {TABLE_CONVENTION[k] for k in ("id", "label")} | {c for c in ("split", "group") if c in columns}
+    modalities = {c: {"column": c} for c in columns if c not in roles}
+    if not modalities:
+        raise DataError("a table given directly needs at least one column besides id, label, split and group "
+                        "(the modalities)", file=str(path), record=first.where)
+    return DatasetFile.model_validate({"path": path.name, "id": "id", "label": "label", "modalities": modalities,
+                                       "split": "split" if "split" in columns else None,
+                                       "group": "group" if "group" in columns else None})
 
 
 def _fractions(value: Any, file: str) -> dict[str, float]:
@@ -217,7 +250,7 @@ def read_dataset_file(path: str | os.PathLike, **options: Any) -> Dataset:
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise DataError(f"unknown option {unknown[0]!r} for a dataset file{hint}; options: {', '.join(OPTIONS)}",
                         file=file, field="option")
-    spec = load_spec(path)
+    spec = spec_for_table(path) if path.suffix.lower() in FORMATS else load_spec(path)
     if spec.split is not None and options:
         raise DataError(f"options {sorted(options)} only apply when the dataset file has no 'split' column "
                         f"(it has split: {spec.split})", file=file, field="option")
@@ -253,6 +286,8 @@ def read_dataset_file(path: str | os.PathLike, **options: Any) -> Dataset:
         samples.append(Sample(sample.id, inputs, sample.label, sample.group, sample.meta))
     info: dict[str, Any] = {"dataset_file": str(path.resolve()), "table": str(table.resolve()),
                             "format": base.info["format"], "columns": base.info["columns"]}
+    if table == path.resolve():
+        info["read_by_convention"] = dict(TABLE_CONVENTION)
     if spec.split is not None:
         splits, names = _splits(base, spec.split, table_file)
         info["split"] = {"column": spec.split, "values": names}

@@ -1,5 +1,6 @@
 """One entry point for every ``--dataset``: a registered name, a built-in generator, a dataset file
-(YAML, see :mod:`interlens.data.files`) or an in-memory :class:`Dataset`."""
+(YAML, see :mod:`interlens.data.files`; or a table with ``id`` / ``label`` columns, read by convention) or
+an in-memory :class:`Dataset`."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataError
+from .readers import FORMATS
 from .schema import Dataset
 
 #: generated datasets with known (planted) structure
 BUILTIN = ("synthetic", "spurious")
-DATASET_FILE_SUFFIXES = (".yaml", ".yml")
+#: a YAML dataset file, or a table read by convention (interlens.data.files.spec_for_table)
+DATASET_FILE_SUFFIXES = (".yaml", ".yml", *FORMATS)
 
 
 def is_dataset_file(spec: str | os.PathLike) -> bool:
