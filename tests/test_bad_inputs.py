@@ -412,6 +412,9 @@ BOUNDARY = [
      2, "gone.csv"),
     ("permission", lambda t: PermissionError(13, "Permission denied", str(t / "secret.csv")), 2, "secret.csv"),
     ("is-a-directory", lambda t: IsADirectoryError(21, "Is a directory", str(t)), 2, "folder"),
+    # --out given a file: the message names that file, not the path made under it
+    ("not-a-directory", lambda t: NotADirectoryError(20, "Not a directory", str(_a_file(t) / "checkpoints" / "u")),
+     2, "expected a folder, got a file: "),
     ("unicode", lambda t: _raise_in_reader(UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")),
      2, "utf-8"),
     ("json", lambda t: _raise_in_reader(json.JSONDecodeError("Expecting value", "x", 0)), 2, "line 1, column 1"),
@@ -433,6 +436,17 @@ def test_error_boundary_maps_exceptions(make, code: int, fragment: str, tmp_path
     message, exit_code = describe_error(make(tmp_path))
     assert exit_code == code and "\n" not in message
     assert fragment in message, message
+
+
+def _a_file(folder: Path) -> Path:
+    path = folder / "results.csv"
+    path.write_text("x\n")
+    return path
+
+
+def test_not_a_directory_names_the_file_in_the_way(tmp_path: Path) -> None:
+    message, _ = describe_error(NotADirectoryError(20, "Not a directory", str(_a_file(tmp_path) / "a" / "b")))
+    assert message == f"expected a folder, got a file: {tmp_path / 'results.csv'}"
 
 
 def _commands(typer_app: typer.Typer, prefix: str = "") -> list[tuple[str, object]]:

@@ -92,6 +92,16 @@ def _file_hint(err: BaseException) -> str | None:
     return None
 
 
+def _file_in_path(path: object) -> str | None:
+    """The first component of ``path`` that is a file (``--out results.csv`` used as a folder)."""
+    if not isinstance(path, str | os.PathLike):
+        return None
+    for parent in [*reversed(Path(path).parents), Path(path)]:
+        if parent.is_file():
+            return str(parent)
+    return None
+
+
 def _where(err: BaseException) -> str:
     hint = _file_hint(err)
     return f"file {hint}: " if hint else ""
@@ -107,7 +117,8 @@ def describe_error(err: BaseException) -> tuple[str, int]:
     if isinstance(err, IsADirectoryError):
         return _one_line(f"expected a file, got a folder: {err.filename or err}"), EXIT_BAD_INPUT
     if isinstance(err, NotADirectoryError):
-        return _one_line(f"expected a folder, got a file: {err.filename or err}"), EXIT_BAD_INPUT
+        return _one_line(f"expected a folder, got a file: {_file_in_path(err.filename) or err.filename or err}"), \
+            EXIT_BAD_INPUT
     if isinstance(err, PermissionError):
         return _one_line(f"permission denied: {err.filename or err}"), EXIT_BAD_INPUT
     if isinstance(err, UnicodeError):
