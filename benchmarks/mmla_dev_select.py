@@ -53,6 +53,8 @@ CONFIGS: dict[str, tuple[str, str | None, dict]] = {
     "ctx+next1": ("default", None, {}),
     # MELD: every member picked its last epoch (dev macro-F1 still rising): one more
     "ctx+4ep": ("default", None, {"epochs": 4}),
+    # MELD: the epoch picked on dev ACC (the benchmark's metric) instead of macro-F1
+    "ctx+selacc": ("default", None, {"select_metric": "acc"}),
 }
 #: candidate -> loader options merged into the task's (interlens.bench.pooling.with_data_options)
 DATA_OPTIONS: dict[str, dict] = {"ctx+next1": {"turns_after": 1}}

@@ -230,9 +230,44 @@ def test_label_smoothing_is_hashed_only_when_set_and_checked(data):
     from interlens.scoring.base import fingerprint_of
 
     plain = MiniLMFineTuneScorer(**TINY)
-    params = {k: v for k, v in plain.get_params().items() if k not in ("threads", "progress", "label_smoothing")}
+    params = {k: v for k, v in plain.get_params().items()
+              if k not in ("threads", "progress", "label_smoothing", "select_metric")}
     assert plain.fingerprint == fingerprint_of("minilm-ft", plain.fingerprint_version, params, [])
     smoothed = MiniLMFineTuneScorer(**TINY, label_smoothing=0.1)
     assert smoothed.fingerprint != plain.fingerprint and smoothed.get_params()["label_smoothing"] == 0.1
     with pytest.raises(DataError, match=r"label_smoothing must be in \[0, 1\), got 1.5"):
         MiniLMFineTuneScorer(**{**TINY, "label_smoothing": 1.5}).fit(data, ["a"])
+
+
+def test_select_metric_picks_the_epoch_by_dev_acc_or_macro_f1(data, monkeypatch):
+    """Every epoch logs dev ACC and macro-F1; ``select_metric`` decides which one picks the epoch, and the model
+    kept is that epoch's (here the dev scores are scripted so that the two metrics disagree: ACC is best after
+    epoch 1, macro-F1 after epoch 2). Hashed only when set; checked."""
+    from interlens.scoring import minilm_ft
+    from interlens.scoring.base import fingerprint_of
+
+    def scripted(metrics):
+        scores = iter(metrics)
+        monkeypatch.setattr(minilm_ft, "classification_metrics",
+                            lambda *a, **k: dict(zip(("acc", "macro_f1"), next(scores), strict=True)))
+
+    script = [(0.9, 0.2), (0.5, 0.8)]
+    runs, kept = {}, {}
+    for metric in ("acc", "macro_f1"):
+        scripted(script)
+        runs[metric] = MiniLMFineTuneScorer(**{**TINY, "epochs": 2}, select_metric=metric).fit(data, ["a"], val=data)
+        assert [(e["val_acc"], e["val_macro_f1"]) for e in runs[metric].train_log_["a"]] == script
+    for epochs in (1, 2):  # the same trajectory stopped after epoch 1 / 2 (one epoch: nothing to choose)
+        scripted(script)
+        kept[epochs] = MiniLMFineTuneScorer(**{**TINY, "epochs": epochs}).fit(data, ["a"], val=data)
+    assert (runs["acc"].best_epoch_["a"], runs["macro_f1"].best_epoch_["a"]) == (0, 1)
+    for metric, epochs in (("acc", 1), ("macro_f1", 2)):
+        np.testing.assert_allclose(runs[metric].predict_proba(data, "a").probs,
+                                   kept[epochs].predict_proba(data, "a").probs, atol=1e-6)
+    plain = MiniLMFineTuneScorer(**TINY)
+    params = {k: v for k, v in plain.get_params().items()
+              if k not in ("threads", "progress", "label_smoothing", "select_metric")}
+    assert plain.fingerprint == fingerprint_of("minilm-ft", plain.fingerprint_version, params, [])
+    assert MiniLMFineTuneScorer(**TINY, select_metric="acc").fingerprint != plain.fingerprint
+    with pytest.raises(DataError, match="select_metric must be one of macro_f1, acc, got 'f1'"):
+        MiniLMFineTuneScorer(**{**TINY, "select_metric": "f1"}).fit(data, ["a"])

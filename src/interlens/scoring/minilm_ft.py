@@ -57,6 +57,8 @@ logger = logging.getLogger(__name__)
 # (3: the view's modalities are the segments, one model per view)
 _ENCODING_VERSION = 3
 PRECISIONS = ("fp32", "bf16")
+#: dev metrics that can pick the epoch (``select_metric``)
+SELECT_METRICS = ("macro_f1", "acc")
 
 Encoded = list[tuple[list[int], list[int]]]
 
@@ -98,22 +100,24 @@ class MiniLMFineTuneScorer(Scorer):
     ``min_steps`` (more epochs for small sets: at least this many optimizer steps), ``precision``
     (training: "bf16" autocast + fused AdamW, the default, or "fp32", the previous path exactly),
     ``threads`` (torch threads while training/scoring), ``progress`` (a progress bar with ETA on a
-    terminal), ``seed``. ``threads`` and ``progress`` are not part of the fingerprint."""
+    terminal), ``seed``, ``select_metric`` (the dev metric that picks the epoch: "macro_f1", the default, or
+    "acc"; every epoch logs both). ``threads`` and ``progress`` are not part of the fingerprint."""
 
     capabilities = frozenset({Capability.TRAINABLE, Capability.FINETUNE, Capability.FEATURES})
     records_fit_history = True
     modality_kinds = frozenset({"text"})
     fingerprint_version = _ENCODING_VERSION
     _unhashed_params = ("threads", "progress")
-    _hashed_when_set = ("label_smoothing",)
+    _hashed_when_set = ("label_smoothing", "select_metric")
 
     def __init__(self, epochs: int = 3, lr: float = 5e-5, head_lr: float = 1e-3, batch_size: int = 32,
                  max_length: int = 96, class_weight: str | None = None, weight_decay: float = 0.01,
                  warmup: float = 0.1, dropout: float = 0.1, max_train: int | None = None,
                  min_steps: int | None = None, precision: str = "bf16", threads: int | None = None,
-                 progress: bool = True, seed: int = 0, label_smoothing: float = 0.0) -> None:
+                 progress: bool = True, seed: int = 0, label_smoothing: float = 0.0,
+                 select_metric: str = "macro_f1") -> None:
         self.epochs, self.lr, self.head_lr, self.batch_size = epochs, lr, head_lr, batch_size
-        self.label_smoothing = label_smoothing
+        self.label_smoothing, self.select_metric = label_smoothing, select_metric
         self.max_length, self.class_weight = max_length, class_weight
         self.weight_decay, self.warmup, self.dropout = weight_decay, warmup, dropout
         self.max_train, self.min_steps, self.precision = max_train, min_steps, precision
@@ -196,6 +200,9 @@ class MiniLMFineTuneScorer(Scorer):
         if not 0.0 <= self.label_smoothing < 1.0:
             raise DataError(f"label_smoothing must be in [0, 1), got {self.label_smoothing!r}",
                             field="label_smoothing")
+        if self.select_metric not in SELECT_METRICS:
+            raise DataError(f"select_metric must be one of {', '.join(SELECT_METRICS)}, got {self.select_metric!r}",
+                            field="select_metric")
         if self.precision not in PRECISIONS:
             raise DataError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}",
                             field="precision")
@@ -257,17 +264,19 @@ class MiniLMFineTuneScorer(Scorer):
                 if val is not None and len(val):
                     bar.set_description(f"minilm-ft {self._key(view)} epoch {epoch + 1}/{epochs} (validating)")
                     pred = self._run(model, val, view).argmax(1)
-                    entry["val_macro_f1"] = classification_metrics(val.y, pred, len(self.labels_))["macro_f1"]
-                    if best is None or entry["val_macro_f1"] > best[0]:
-                        best = (entry["val_macro_f1"], epoch, copy.deepcopy(model.state_dict()))
+                    scores = classification_metrics(val.y, pred, len(self.labels_))
+                    entry["val_macro_f1"], entry["val_acc"] = scores["macro_f1"], scores["acc"]
+                    if best is None or entry[f"val_{self.select_metric}"] > best[0]:
+                        best = (entry[f"val_{self.select_metric}"], epoch, copy.deepcopy(model.state_dict()))
                     bar.set_postfix(val_macro_f1=f"{entry['val_macro_f1']:.3f}", refresh=False)
                 log.append(entry)
                 if not bar.disable:  # the bar shows progress; in logs (no terminal) one line per epoch
                     continue
                 done = time.perf_counter() - started
+                dev = (f", dev macro-F1 {entry['val_macro_f1']:.4f} ACC {entry['val_acc']:.4f}"
+                       if "val_macro_f1" in entry else "")
                 logger.info("minilm-ft %s epoch %d/%d: loss %.4f%s, %.0f s, ETA %.0f s", self._key(view), epoch + 1,
-                            epochs, entry["loss"], f", dev macro-F1 {entry['val_macro_f1']:.4f}"
-                            if "val_macro_f1" in entry else "", done, done / (epoch + 1) * (epochs - epoch - 1))
+                            epochs, entry["loss"], dev, done, done / (epoch + 1) * (epochs - epoch - 1))
         if best is not None:
             model.load_state_dict(best[2])
         model.eval()
