@@ -55,9 +55,11 @@ CONFIGS: dict[str, tuple[str, str | None, dict]] = {
     "ctx+4ep": ("default", None, {"epochs": 4}),
     # MELD: the epoch picked on dev ACC (the benchmark's metric) instead of macro-F1
     "ctx+selacc": ("default", None, {"select_metric": "acc"}),
+    # MELD: the utterance as "Speaker: text", as its context lines are
+    "ctx+speaker": ("default", None, {}),
 }
 #: candidate -> loader options merged into the task's (interlens.bench.pooling.with_data_options)
-DATA_OPTIONS: dict[str, dict] = {"ctx+next1": {"turns_after": 1}}
+DATA_OPTIONS: dict[str, dict] = {"ctx+next1": {"turns_after": 1}, "ctx+speaker": {"speaker_prefix": True}}
 
 
 def run_one(task_name: str, config: str, seed: int, threads: int | None, checkpoints: Path | None = None) -> dict:

@@ -145,6 +145,9 @@ def test_meld(load) -> None:
         f"{CONTEXT_NEXT}\nChandler: My duties?  All right.")
     assert following["train_dia0_utt3"].inputs["text"] == ctx["train_dia0_utt3"].inputs["text"]
     assert following.info["options"]["turns_after"] == 1
+    named = load("meld", context=True, context_turns=2, speaker_prefix=True)
+    assert named["train_dia0_utt4"].inputs == {"text": "Chandler: My duties?  All right.",
+                                               "context": ctx["train_dia0_utt4"].inputs["context"]}
 
 
 def test_annomi(load) -> None:

@@ -301,7 +301,8 @@ def load_mintrec2(root: Path, *, context: bool = False, context_turns: int | Non
 
 # -- MELD -------------------------------------------------------------------------------------
 def load_meld(root: Path, *, task: str = "emotion", context: bool = False,
-              context_turns: int | None = None, turns_after: int = 0, ascii_text: bool = False) -> Dataset:
+              context_turns: int | None = None, turns_after: int = 0, ascii_text: bool = False,
+              speaker_prefix: bool = False) -> Dataset:
     """MELD emotion (7) or sentiment (3) in Friends dialogues (Poria et al., ACL 2019).
 
     Official train/dev/test (9989/1109/2610) from ``meld/MELD/*_sent_emo.csv`` (read as UTF-8; the
@@ -332,7 +333,7 @@ def load_meld(root: Path, *, task: str = "emotion", context: bool = False,
             dialogue, number = keys[index]
             sample_id = f"{split}_dia{dialogue}_utt{number}"
             label = check_label(value(record, column, path).lower(), labels, record, column, path)
-            inputs = {"text": texts[index]}
+            inputs = {"text": f"{speakers[index]}: {texts[index]}" if speaker_prefix else texts[index]}
             if contexts is not None:
                 inputs["context"] = contexts[index]
             meta = {"split": split, "clip": f"dia{dialogue}_utt{number}", "speaker": speakers[index],
@@ -346,7 +347,8 @@ def load_meld(root: Path, *, task: str = "emotion", context: bool = False,
                    kinds=TEXT_KINDS,
                    source=str(root / "meld" / "MELD" / "{train,dev,test}_sent_emo.csv"),
                    info={"options": {"task": task, "context": context, "context_turns": context_turns,
-                                     "turns_after": turns_after, "ascii_text": ascii_text}})
+                                     "turns_after": turns_after, "ascii_text": ascii_text,
+                                     "speaker_prefix": speaker_prefix}})
 
 
 # -- AnnoMI -----------------------------------------------------------------------------------
