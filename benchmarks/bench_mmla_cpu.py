@@ -47,6 +47,8 @@ DEFAULT_MEMBER_VIEWS: dict[str, list[str]] = {}
 DEFAULT_MEMBERS = {"meld-emotion": 5}
 #: per-task training epochs (others: 3, the recorded run's); none chosen yet
 DEFAULT_EPOCHS: dict[str, int] = {}
+#: per-task multi-task target (minilm-ft ``aux_target``: a Sample.meta field learned by a second head); none yet
+DEFAULT_AUX_TARGET: dict[str, str] = {}
 #: per-task following turns in the dialogue context (the loader's ``turns_after``); none chosen yet
 DEFAULT_TURNS_AFTER: dict[str, int] = {}
 DEV_CHOICES = ("per-task view and auxiliary training data chosen on the dev splits (benchmarks/results/"
@@ -95,6 +97,18 @@ def parse_members(specs: list[str], names: set[str], default: int = 3, *, flag: 
     return out
 
 
+def parse_aux_target(specs: list[str], names: set[str]) -> dict[str, str]:
+    """``["TASK=FIELD", ...]`` -> task -> meta field for ``aux_target``; a task not in the run or a malformed
+    entry: error."""
+    out = {}
+    for spec in specs:
+        task, _, field = spec.partition("=")
+        if not field or task not in names:
+            raise SystemExit(f"--aux-target takes TASK=FIELD with TASK one of {sorted(names)}, got {spec!r}")
+        out[task] = field
+    return out
+
+
 def scorer_for(params: dict, members: int, member_views: list[str] | None) -> tuple[str, dict]:
     """(scorer name, its parameters): minilm-ft, or an ensemble of ``members`` of it."""
     if members == 1:
@@ -138,6 +152,9 @@ def main() -> None:
     parser.add_argument("--turns-after", action="append", default=None,
                         help="TASK=N (repeatable): the task's context also holds the N following turns of the "
                              "dialogue (loader option turns_after); default: the dev-selected DEFAULT_TURNS_AFTER")
+    parser.add_argument("--aux-target", action="append", default=None,
+                        help="TASK=FIELD (repeatable): multi-task training for TASK with the meta field FIELD as a "
+                             "second head's target (e.g. meld-emotion=sentiment); default: DEFAULT_AUX_TARGET")
     parser.add_argument("--prefit-members", default=None,
                         help="e.g. '4,3': only fit these ensemble members of the seeds' unfinished units into the "
                              "units' checkpoint folders under --out, then stop; a process running the same units "
@@ -160,7 +177,8 @@ def main() -> None:
     tasks = parse_tasks(args.tasks)
     names = {t.name for t in tasks}
     defaults = (not args.plain and args.modalities is None and args.auxiliary is None and args.member_views is None
-                and args.members is None and args.turns_after is None and args.epochs is None)
+                and args.members is None and args.turns_after is None and args.epochs is None
+                and args.aux_target is None)
     if args.members is None:
         args.members = [] if args.plain else [f"{k}={v}" for k, v in DEFAULT_MEMBERS.items() if k in names]
     members = parse_members(args.members, names)
@@ -177,6 +195,9 @@ def main() -> None:
     if args.epochs is None:
         args.epochs = [] if args.plain else [f"{k}={v}" for k, v in DEFAULT_EPOCHS.items() if k in names]
     epochs = parse_members(args.epochs, names, default=3, flag="--epochs")
+    if args.aux_target is None:
+        args.aux_target = [] if args.plain else [f"{k}={v}" for k, v in DEFAULT_AUX_TARGET.items() if k in names]
+    aux_target = parse_aux_target(args.aux_target, names)
     if any(members[t] < 2 for t in member_views):
         parser.error("--member-views needs an ensemble (--members >= 2 for that task)")
     if args.choices is None:
@@ -190,11 +211,12 @@ def main() -> None:
     finished = []
     # tasks with the same scorer parameters run together; every group shares --out (units are per task x seed)
     def group_key(task) -> tuple:
-        return members[task.name], tuple(member_views.get(task.name, ())), epochs[task.name]
+        return members[task.name], tuple(member_views.get(task.name, ())), epochs[task.name], aux_target.get(task.name)
 
     for key in dict.fromkeys(group_key(t) for t in tasks):
         group = [t for t in tasks if group_key(t) == key]
-        scorer, scorer_params = scorer_for({**params, "epochs": key[2]}, key[0], list(key[1]) or None)
+        scorer, scorer_params = scorer_for({**params, "epochs": key[2], **({"aux_target": key[3]} if key[3] else {})},
+                                           key[0], list(key[1]) or None)
         group_auxiliary = {k: v for k, v in auxiliary.items() if k in {t.name for t in group}}
         if args.prefit_members is not None:
             if not all(k.isdigit() for k in args.prefit_members.split(",")):

@@ -57,6 +57,8 @@ CONFIGS: dict[str, tuple[str, str | None, dict]] = {
     "ctx+selacc": ("default", None, {"select_metric": "acc"}),
     # MELD: the utterance as "Speaker: text", as its context lines are
     "ctx+speaker": ("default", None, {}),
+    # MELD: multi-task with MELD's own sentiment labels (a second head, weight 0.5, dropped after training)
+    "ctx+sentiment": ("default", None, {"aux_target": "sentiment"}),
 }
 #: candidate -> loader options merged into the task's (interlens.bench.pooling.with_data_options)
 DATA_OPTIONS: dict[str, dict] = {"ctx+next1": {"turns_after": 1}, "ctx+speaker": {"speaker_prefix": True}}

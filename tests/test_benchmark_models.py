@@ -57,6 +57,16 @@ def test_bench_mmla_cpu_member_views_and_scorer_params():
         bench.parse_member_views(["mintrec2=text"], {"meld-emotion"})
 
 
+def test_bench_mmla_cpu_aux_target_per_task():
+    bench = load_script("bench_mmla_cpu")
+    names = {"meld-emotion", "mintrec"}
+    assert bench.parse_aux_target([], names) == {}
+    assert bench.parse_aux_target(["meld-emotion=sentiment"], names) == {"meld-emotion": "sentiment"}
+    for bad in ("meld-emotion", "mintrec2=x", "meld-emotion="):
+        with pytest.raises(SystemExit, match="--aux-target takes TASK=FIELD"):
+            bench.parse_aux_target([bad], names)
+
+
 def test_bench_mmla_cpu_members_per_task():
     bench = load_script("bench_mmla_cpu")
     names = {"meld-emotion", "mintrec"}

@@ -271,3 +271,25 @@ def test_select_metric_picks_the_epoch_by_dev_acc_or_macro_f1(data, monkeypatch)
     assert MiniLMFineTuneScorer(**TINY, select_metric="acc").fingerprint != plain.fingerprint
     with pytest.raises(DataError, match="select_metric must be one of macro_f1, acc, got 'f1'"):
         MiniLMFineTuneScorer(**{**TINY, "select_metric": "f1"}).fit(data, ["a"])
+
+
+def test_aux_target_trains_a_second_head_that_is_dropped(data):
+    """``aux_target``: a meta field learned by a second head during training only (multi-task, shared encoder).
+    With ``aux_weight=0`` the model is exactly the one trained without it (same initialisation, dropout and
+    batches); with weight 1 it differs; a sample without the field is refused in one line."""
+    samples = [Sample(s.id, s.inputs, s.label, s.group, {"mood": "up" if i % 3 else "down"})
+               for i, s in enumerate(data.samples)]
+    moody = Dataset(name="moody", labels=data.labels, samples=samples, modalities=data.modalities,
+                    splits=data.splits, kinds=data.kinds)
+    plain = MiniLMFineTuneScorer(**TINY).fit(moody, ["a"])
+    zero = MiniLMFineTuneScorer(**TINY, aux_target="mood", aux_weight=0.0).fit(moody, ["a"])
+    one = MiniLMFineTuneScorer(**TINY, aux_target="mood", aux_weight=1.0).fit(moody, ["a"])
+    probs = {name: m.predict_proba(moody, "a").probs for name, m in (("plain", plain), ("zero", zero), ("one", one))}
+    np.testing.assert_array_equal(probs["zero"], probs["plain"])
+    assert np.abs(probs["one"] - probs["plain"]).max() > 1e-4
+    assert set(one.models_["a"].state_dict()) == set(plain.models_["a"].state_dict())  # no aux head kept
+    assert MiniLMFineTuneScorer(**TINY).fingerprint != MiniLMFineTuneScorer(**TINY, aux_target="mood").fingerprint
+    with pytest.raises(DataError, match=r"record p0, field 'mood': training sample 'p0' has no 'mood' in its meta"):
+        MiniLMFineTuneScorer(**TINY, aux_target="mood").fit(data, ["a"])
+    with pytest.raises(DataError, match="aux_weight must be a number >= 0, got -1"):
+        MiniLMFineTuneScorer(**TINY, aux_target="mood", aux_weight=-1).fit(moody, ["a"])

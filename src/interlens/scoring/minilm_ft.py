@@ -101,23 +101,27 @@ class MiniLMFineTuneScorer(Scorer):
     (training: "bf16" autocast + fused AdamW, the default, or "fp32", the previous path exactly),
     ``threads`` (torch threads while training/scoring), ``progress`` (a progress bar with ETA on a
     terminal), ``seed``, ``select_metric`` (the dev metric that picks the epoch: "macro_f1", the default, or
-    "acc"; every epoch logs both). ``threads`` and ``progress`` are not part of the fingerprint."""
+    "acc"; every epoch logs both), ``aux_target`` (a ``Sample.meta`` field, e.g. MELD's "sentiment": a second
+    head on the same pooled encoding learns it during training, its cross-entropy weighted by ``aux_weight``,
+    and is dropped afterwards -- multi-task training with one shared encoder and per-task heads, MMLA
+    Sec. 3.3 / MINT Sec. 3). ``threads`` and ``progress`` are not part of the fingerprint."""
 
     capabilities = frozenset({Capability.TRAINABLE, Capability.FINETUNE, Capability.FEATURES})
     records_fit_history = True
     modality_kinds = frozenset({"text"})
     fingerprint_version = _ENCODING_VERSION
     _unhashed_params = ("threads", "progress")
-    _hashed_when_set = ("label_smoothing", "select_metric")
+    _hashed_when_set = ("label_smoothing", "select_metric", "aux_target", "aux_weight")
 
     def __init__(self, epochs: int = 3, lr: float = 5e-5, head_lr: float = 1e-3, batch_size: int = 32,
                  max_length: int = 96, class_weight: str | None = None, weight_decay: float = 0.01,
                  warmup: float = 0.1, dropout: float = 0.1, max_train: int | None = None,
                  min_steps: int | None = None, precision: str = "bf16", threads: int | None = None,
                  progress: bool = True, seed: int = 0, label_smoothing: float = 0.0,
-                 select_metric: str = "macro_f1") -> None:
+                 select_metric: str = "macro_f1", aux_target: str | None = None, aux_weight: float = 0.5) -> None:
         self.epochs, self.lr, self.head_lr, self.batch_size = epochs, lr, head_lr, batch_size
         self.label_smoothing, self.select_metric = label_smoothing, select_metric
+        self.aux_target, self.aux_weight = aux_target, aux_weight
         self.max_length, self.class_weight = max_length, class_weight
         self.weight_decay, self.warmup, self.dropout = weight_decay, warmup, dropout
         self.max_train, self.min_steps, self.precision = max_train, min_steps, precision
@@ -206,8 +210,28 @@ class MiniLMFineTuneScorer(Scorer):
         if self.precision not in PRECISIONS:
             raise DataError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}",
                             field="precision")
+        if self.aux_target is not None and (isinstance(self.aux_weight, bool)
+                                            or not isinstance(self.aux_weight, int | float) or self.aux_weight < 0):
+            raise DataError(f"aux_weight must be a number >= 0, got {self.aux_weight!r}", field="aux_weight")
         if len(dataset) == 0 or (dataset.y < 0).any():
             raise DataError(f"{what} data is empty or has unlabeled samples", file=dataset.source, field="label")
+
+    def _aux_labels(self, dataset: Dataset, keep: np.ndarray) -> tuple[torch.Tensor, list[str]]:
+        """The ``aux_target`` meta field of the kept training samples as class indices (sorted names)."""
+        values = []
+        for i in keep:
+            sample = dataset.samples[i]
+            value = (sample.meta or {}).get(self.aux_target)
+            if value is None or value == "":
+                raise DataError(f"training sample {sample.id!r} has no {self.aux_target!r} in its meta (aux_target)",
+                                file=dataset.source, record=sample.id, field=str(self.aux_target))
+            values.append(str(value))
+        names = sorted(set(values))
+        if len(names) < 2:
+            raise DataError(f"aux_target {self.aux_target!r} has {len(names)} distinct value(s); it needs at least 2",
+                            file=dataset.source, field=str(self.aux_target))
+        index = {n: k for k, n in enumerate(names)}
+        return torch.tensor([index[v] for v in values], dtype=torch.long), names
 
     def _train(self, model: _Model, dataset: Dataset, view: View, val: Dataset | None, *, epochs: int,
                lr: float, head_lr: float, seed: int) -> tuple[list[dict[str, Any]], int]:
@@ -225,6 +249,13 @@ class MiniLMFineTuneScorer(Scorer):
             weight = counts.sum() / (len(counts) * counts)
         loss_fn = nn.CrossEntropyLoss(weight=weight, label_smoothing=self.label_smoothing)
         params = [{"params": model.encoder.parameters(), "lr": lr}, {"params": model.head.parameters(), "lr": head_lr}]
+        aux_head, aux_y = None, None
+        if self.aux_target is not None:
+            aux_y, aux_labels = self._aux_labels(dataset, keep)
+            with torch.random.fork_rng(devices=[]):  # the main model's initialisation and dropout stay as without
+                torch.manual_seed(seed + 1)
+                aux_head = nn.Linear(model.head.in_features, len(aux_labels))
+            params.append({"params": aux_head.parameters(), "lr": head_lr})
         bf16 = self.precision == "bf16"
         # bf16: the fused AdamW kernel (one pass over all parameters); fp32: the previous foreach path
         opt = torch.optim.AdamW(params, weight_decay=self.weight_decay, fused=True if bf16 else None)
@@ -251,9 +282,18 @@ class MiniLMFineTuneScorer(Scorer):
                 for idx in self._train_batches(lengths, gen):
                     opt.zero_grad()
                     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-                        logits = model(**self._collate(encoded, idx))
+                        batch = self._collate(encoded, idx)
+                        if aux_head is None:
+                            logits = model(**batch)
+                        else:
+                            pooled = model.dropout(model.pool(**batch))
+                            logits, aux_logits = model.head(pooled), aux_head(pooled)
                     loss = loss_fn(logits.float(), y[idx])
-                    loss.backward()
+                    if aux_head is not None:
+                        aux_loss = nn.functional.cross_entropy(aux_logits.float(), aux_y[idx])
+                        (loss + self.aux_weight * aux_loss).backward()
+                    else:
+                        loss.backward()
                     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
                     opt.step()
                     sched.step()
