@@ -161,6 +161,6 @@ def test_minilm_ft_logs_one_line_per_epoch_with_eta_when_no_bar_is_drawn(caplog:
             data.split("train"), ["utterance"], val=data.split("dev"))
     lines = [r.getMessage() for r in caplog.records if r.name == "interlens.scoring.minilm_ft"]
     assert len(lines) == 2, lines
-    assert re.fullmatch(r"minilm-ft utterance epoch 1/2: loss \d+\.\d{4}, dev macro-F1 \d\.\d{4} ACC \d\.\d{4}, \d+ s, ETA \d+ s",
-                        lines[0])
+    assert re.fullmatch(r"minilm-ft utterance epoch 1/2: loss \d+\.\d{4}, dev macro-F1 \d\.\d{4} ACC \d\.\d{4}, "
+                        r"\d+ s, ETA \d+ s", lines[0])
     assert lines[1].startswith("minilm-ft utterance epoch 2/2") and lines[1].endswith("ETA 0 s")
