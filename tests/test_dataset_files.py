@@ -45,6 +45,20 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
     return path
 
 
+def write_table(path: Path, rows: list[dict]) -> Path:
+    """``rows`` as the table format that ``path``'s suffix names (csv, tsv, parquet, jsonl)."""
+    frame = pd.DataFrame(rows)
+    if path.suffix == ".csv":
+        frame.to_csv(path, index=False)
+    elif path.suffix == ".tsv":
+        frame.to_csv(path, index=False, sep="\t")
+    elif path.suffix == ".parquet":
+        frame.to_parquet(path, index=False)
+    else:
+        write_jsonl(path, rows)
+    return path
+
+
 BASIC = """name: tiny
 path: {table}
 id: uid
@@ -59,16 +73,7 @@ group: who
 # -- round trip over every table format ---------------------------------------------------------
 @pytest.mark.parametrize("suffix", ["csv", "jsonl", "tsv", "parquet"])
 def test_round_trip_every_format(tmp_path: Path, suffix: str) -> None:
-    table = tmp_path / f"rows.{suffix}"
-    frame = pd.DataFrame(ROWS)
-    if suffix == "csv":
-        frame.to_csv(table, index=False)
-    elif suffix == "tsv":
-        frame.to_csv(table, index=False, sep="\t")
-    elif suffix == "parquet":
-        frame.to_parquet(table, index=False)
-    else:
-        write_jsonl(table, ROWS)
+    table = write_table(tmp_path / f"rows.{suffix}", ROWS)
     ds = read_dataset_file(write_yaml(tmp_path, BASIC.format(table=table.name)))
     assert ds.name == "tiny" and ds.ids == ["a1", "a2", "a3", "a4", "a5"]
     assert ds.labels == ("neg", "neu", "pos")  # sorted without `labels`
@@ -402,14 +407,7 @@ CONVENTIONAL = [{"id": r["uid"], "text": r["text"], "label": r["y"], "split": r[
 
 @pytest.mark.parametrize("suffix", ["csv", "jsonl", "parquet"])
 def test_table_given_directly_equals_its_dataset_file(tmp_path: Path, suffix: str) -> None:
-    table = tmp_path / f"rows.{suffix}"
-    frame = pd.DataFrame(CONVENTIONAL)
-    if suffix == "csv":
-        frame.to_csv(table, index=False)
-    elif suffix == "parquet":
-        frame.to_parquet(table, index=False)
-    else:
-        write_jsonl(table, CONVENTIONAL)
+    table = write_table(tmp_path / f"rows.{suffix}", CONVENTIONAL)
     direct = resolve_dataset(str(table))
     described = read_dataset_file(write_yaml(tmp_path, f"name: rows\npath: {table.name}\nid: id\nlabel: label\n"
                                                        "modalities: {text: text}\nsplit: split\ngroup: group\n"))
