@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from interlens.bench import Runner, parse_tasks, run_benchmark, task_from_file
 from interlens.bench.pooling import (
     parse_auxiliary,
+    parse_task_options,
     restrict_modalities,
     with_auxiliary_training,
     with_data_options,
@@ -154,3 +155,49 @@ def test_cli_runs_a_view_diverse_ensemble_and_records_it(tmp_path):
         "run", "--tasks", str(path), "--method", "sft", "--scorer", "ensemble", "-s", "base=embedding",
         "-s", "member_views=utterance", "--seeds", "1", "--out", str(tmp_path / "bad")])
     assert bad.exit_code == 2 and "member_views must be a non-empty list of views" in bad.output
+
+
+def test_parse_task_options_and_file_tasks(tmp_path, pair):
+    """--task-option TASK:KEY=VALUE: JSON values, one task's options; a file task's go to its reader."""
+    alpha, beta = pair
+    assert parse_task_options(["beta:seed=3", "beta:fractions=[0.5,0.25,0.25]", "alpha:name=x"], [alpha, beta]) \
+        == {"beta": {"seed": 3, "fractions": [0.5, 0.25, 0.25]}, "alpha": {"name": "x"}}
+    assert parse_task_options(None, [alpha]) == {}
+    for bad in ("beta", "beta:seed", ":seed=1", "beta:=1"):
+        with pytest.raises(DataError, match="--task-option takes TASK:KEY=VALUE"):
+            parse_task_options([bad], [alpha, beta])
+    with pytest.raises(DataError, match="task 'gamma' is not in the run"):
+        parse_task_options(["gamma:seed=1"], [alpha, beta])
+    (merged,) = with_data_options([beta], {"beta": {"seed": 3}})
+    assert merged.options == {"path": beta.file, "options": {"seed": 3}}
+    with pytest.raises(DataError, match="unknown option 'sed' for a dataset file"):
+        with_data_options([beta], {"beta": {"sed": 3}})[0].load()
+
+
+def test_cli_task_option_reaches_the_loader_and_the_unit_key(tmp_path, pair):
+    alpha, beta = pair
+    base = ["run", "--tasks", f"{alpha.file},{beta.file}", "--scorer", "embedding", "-s", "epochs=1",
+            "--seeds", "1", "--n-boot", "0", "--modalities", "utterance"]
+    bad = CliRunner().invoke(app, [*base, "--out", str(tmp_path / "bad"), "--task-option", "beta:turns_after=1"])
+    assert bad.exit_code == 2 and "unknown option 'turns_after' for a dataset file" in " ".join(bad.output.split())
+    malformed = CliRunner().invoke(app, [*base, "--out", str(tmp_path / "bad"), "--task-option", "beta=1"])
+    assert malformed.exit_code == 2 and "--task-option takes TASK:KEY=VALUE" in " ".join(malformed.output.split())
+    assert not (tmp_path / "bad" / "results.json").exists()
+
+
+def test_cli_task_option_on_a_registered_task(tmp_path, shared_data):
+    """meld-emotion:turns_after=1 reaches MELD's loader: recorded in results.json, with a new data fingerprint;
+    an option MELD's loader lacks exits with code 2."""
+    base = ["run", "--tasks", "meld-emotion", "--scorer", "embedding", "-s", "epochs=1", "--seeds", "1",
+            "--n-boot", "0", "--limit", "8", "--data-root", str(shared_data), "--out", str(tmp_path / "run")]
+    plain = CliRunner().invoke(app, base)
+    assert plain.exit_code == 0, plain.output
+    before = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert "turns_after" not in before["task_options"]["meld-emotion"]
+    nxt = CliRunner().invoke(app, [*base, "--task-option", "meld-emotion:turns_after=1"])
+    assert nxt.exit_code == 0, nxt.output
+    after = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert after["task_options"]["meld-emotion"]["turns_after"] == 1
+    assert after["data_fingerprints"]["meld-emotion"] != before["data_fingerprints"]["meld-emotion"]
+    bad = CliRunner().invoke(app, [*base, "--task-option", "meld-emotion:turns_afterr=1"])
+    assert bad.exit_code == 2 and "turns_afterr" in bad.output

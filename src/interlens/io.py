@@ -78,3 +78,11 @@ def read_json(path: str | os.PathLike) -> Any:
     except json.JSONDecodeError as err:
         raise DataError(f"malformed JSON at line {err.lineno}, column {err.colno}: {err.msg}",
                         file=str(path)) from None
+
+
+def json_or_text(raw: str) -> Any:
+    """A command-line value: the JSON literal it spells (``3``, ``true``, ``[1, 2]``, ``null``), else the text."""
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from typing import Any
 
 from ..data.schema import Dataset, Sample
 from ..errors import DataError
+from ..io import json_or_text
 from .registry import TaskSpec, parse_tasks
 
 #: registered tasks whose training samples share label names with a task (same dimension, same corpus
@@ -114,4 +116,32 @@ def with_data_options(tasks: Sequence[TaskSpec], options: dict[str, dict]) -> li
     unknown = sorted(set(options) - names)
     if unknown:
         raise DataError(f"data options for {unknown}, which are not in the run ({sorted(names)})", field="tasks")
-    return [dataclasses.replace(t, options={**t.options, **options.get(t.name, {})}) for t in tasks]
+    return [dataclasses.replace(t, options=_merged_options(t, options.get(t.name, {}))) for t in tasks]
+
+
+def _merged_options(task: TaskSpec, extra: dict[str, Any]) -> dict[str, Any]:
+    """A task's loader options plus ``extra``: a dataset-file task keeps its reader's options under
+    ``"options"`` (next to ``"path"``), a registered task has them at the top level."""
+    if not extra:
+        return task.options
+    if task.adapter == "file":
+        return {**task.options, "options": {**task.options.get("options", {}), **extra}}
+    return {**task.options, **extra}
+
+
+def parse_task_options(specs: Sequence[str] | None, tasks: Sequence[TaskSpec]) -> dict[str, dict[str, Any]]:
+    """``["meld-emotion:turns_after=1", ...]`` (``bench run --task-option``) -> ``{"meld-emotion":
+    {"turns_after": 1}}`` for :func:`with_data_options`; values are JSON literals, else text. A malformed
+    entry or a task not in the run is refused in one line."""
+    names = {t.name for t in tasks}
+    out: dict[str, dict[str, Any]] = {}
+    for spec in specs or []:
+        name, _, pair = spec.partition(":")
+        key, sep, raw = pair.partition("=")
+        if not (name.strip() and key.strip() and sep):
+            raise DataError(f"--task-option takes TASK:KEY=VALUE, got {spec!r}", field="task_option")
+        if name.strip() not in names:
+            raise DataError(f"--task-option {spec!r}: task {name.strip()!r} is not in the run ({sorted(names)})",
+                            field="task_option")
+        out.setdefault(name.strip(), {})[key.strip()] = json_or_text(raw)
+    return out

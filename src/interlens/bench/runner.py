@@ -196,8 +196,10 @@ class Runner:
         logger.info("saved model: %s", self.model_dir(task, seed))
 
     def settings(self) -> dict[str, Any]:
-        """What shaped the training data beyond the task specs: the auxiliary tasks per task (empty: none)."""
-        return {"auxiliary": {name: [a.name for a in aux] for name, aux in self.auxiliary.items()}}
+        """What shaped the training data: each task's loader options (``bench run --task-option`` included)
+        and the auxiliary tasks per task (empty: none)."""
+        return {"task_options": {t.name: t.options for t in self.tasks},
+                "auxiliary": {name: [a.name for a in aux] for name, aux in self.auxiliary.items()}}
 
     def artifacts(self) -> dict[str, dict[str, str]]:
         """The saved models and per-sample files of this run's units that exist, relative to ``out``."""

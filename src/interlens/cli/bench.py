@@ -79,6 +79,10 @@ def run(
         help="TASK=AUX[,AUX] (repeatable, sft): pool AUX's training samples that carry one of TASK's labels "
              "into TASK's training split; dev and test stay TASK's own. 'sisters' = the registered pairs "
              "(mintrec <-> mintrec2).")] = None,
+    task_option: Annotated[list[str] | None, typer.Option(
+        help="TASK:KEY=VALUE (repeatable): a loader option for one task of the run, registered or a file, e.g. "
+             "meld-emotion:turns_after=1 or mintrec2:context_turns=5; an option its loader lacks is refused."
+    )] = None,
     prefit_members: Annotated[str | None, typer.Option(
         help="K,K (scorer ensemble, sft): only fit these members of the unfinished units into their checkpoint "
              "folders under OUT, then stop; a run with the same OUT restores them (one unit's members split "
@@ -87,12 +91,13 @@ def run(
     """Run (or resume) tasks x seeds with one scorer and method; writes OUT/results.json, per-sample
     predictions OUT/samples/<unit>.jsonl and (--save-models) the trained models OUT/models/<unit>/."""
     from ..bench import Runner, parse_tasks
-    from ..bench.pooling import parse_auxiliary, restrict_modalities
+    from ..bench.pooling import parse_auxiliary, parse_task_options, restrict_modalities, with_data_options
     from ..execution import executor_session
     from ..tracking import check_tracker, log_run
 
     check_tracker(tracker)  # a missing package is refused before any work
     specs = restrict_modalities(parse_tasks(tasks, **parse_options(dataset_option)), modalities)
+    specs = with_data_options(specs, parse_task_options(task_option, specs))
     runner = Runner(specs, scorer, method, range(seeds), out, scorer_params=parse_options(scorer_option),
                     data_root=data_root, limit=limit, n_boot=n_boot, log=console.print,
                     save_models=save_models, auxiliary=parse_auxiliary(auxiliary, specs))

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -13,24 +12,10 @@ from rich.table import Table
 
 from ..data.adapters import describe_dataset, list_datasets
 from ..data.schema import text_of
-from ..errors import DataError
 from .common import console, friendly_errors, write_results
+from .options import parse_options
 
 app = typer.Typer(no_args_is_help=True)
-
-
-def parse_options(pairs: list[str] | None) -> dict[str, Any]:
-    """``["task=sentiment", "fold=2", "context=true"]`` -> typed loader options (JSON literals, else text)."""
-    options: dict[str, Any] = {}
-    for pair in pairs or []:
-        key, sep, raw = pair.partition("=")
-        if not sep or not key.strip():
-            raise DataError(f"option {pair!r} is not KEY=VALUE", field="option")
-        try:
-            options[key.strip()] = json.loads(raw)
-        except json.JSONDecodeError:
-            options[key.strip()] = raw
-    return options
 
 
 def _short(value: Any, width: int = 90) -> str:

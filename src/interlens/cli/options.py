@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,6 +12,7 @@ import typer
 from ..cache import PredictionCache
 from ..errors import DataError
 from ..execution.base import ExecutorKind
+from ..io import json_or_text
 from ..tracking import Tracker
 
 DataRoot = Annotated[Path | None, typer.Option(help="Folder holding the datasets (default: $INTERLENS_DATA "
@@ -37,10 +37,7 @@ def parse_options(items: list[str] | None) -> dict[str, Any]:
         key, sep, raw = item.partition("=")
         if not sep or not key:
             raise DataError(f"expected KEY=VALUE, got {item!r}", field="option")
-        try:
-            out[key.strip().replace("-", "_")] = json.loads(raw)
-        except json.JSONDecodeError:
-            out[key.strip().replace("-", "_")] = raw
+        out[key.strip().replace("-", "_")] = json_or_text(raw)
     return out
 
 
