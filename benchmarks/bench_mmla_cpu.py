@@ -247,6 +247,9 @@ def main() -> None:
                      "macro_f1_mean": round(100 * task.summary["macro_f1"]["mean"], 2),
                      "wall_s_per_unit": {str(s): round(u.get("wall_s", 0.0), 1) for s, u in units.items()},
                      "fit_s_per_unit": {str(s): round(u.get("fit_s", 0.0), 1) for s, u in units.items()},
+                     # every fit behind the unit's model, also members restored or fitted by another process
+                     "fit_s_total_per_unit": {str(s): None if u.get("fit_s_total") is None
+                                              else round(u["fit_s_total"], 1) for s, u in units.items()},
                      "selection_split": "dev (epoch with the best dev macro-F1)",
                      "evaluation_split": task.evaluation_split, "seeds": task.seeds,
                      "acc_ci95_per_seed": {str(s): [round(100 * v, 2) for v in u["metrics"]["ci95"]["acc"]]

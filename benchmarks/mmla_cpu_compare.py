@@ -62,7 +62,10 @@ def main() -> None:
                                                     "at_or_below_majority")} for r in table],
                         "macro_f1": {old: classification_metrics(gold, p_pred, len(task.labels))["macro_f1"],
                                      new: classification_metrics(gold, d_pred, len(task.labels))["macro_f1"]},
-                        "wall_s": {old: p_unit["wall_s"], new: d_unit["wall_s"]}})
+                        "wall_s": {old: p_unit["wall_s"], new: d_unit["wall_s"]},
+                        # every fit behind the model (restored / prefitted ensemble members included); None
+                        # for units recorded before units kept it
+                        "fit_s_total": {old: p_unit.get("fit_s_total"), new: d_unit.get("fit_s_total")}})
     write_json(args.results, {"benchmark": "mmla_cpu_vs_plain", "default_run": str(args.default),
                               "plain_run": str(args.plain), "names": {"default": new, "plain": old},
                               "split": "test (official)", "units": out})

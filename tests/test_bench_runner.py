@@ -254,3 +254,31 @@ def test_cli_minilm_ft_sft_on_a_task_file(tmp_path):
     (task,) = written["tasks"]
     assert task["task"] == "alpha" and task["evaluation_split"] == "test" and task["per_seed"]["0"]["n"] == 6
     assert "view utterance" in one_line(result.output)
+
+
+def test_unit_fit_s_total_counts_members_fitted_elsewhere(tmp_path, tasks, monkeypatch):
+    """An ensemble unit whose members 1 and 2 were prefitted by another process records the cost of all three
+    fits (``fit_s_total``: each restored member keeps the time its fit took), not only this process's."""
+    import types
+
+    ticks = iter(range(0, 1000, 5))  # every fit_or_restore fit lasts exactly 5 "seconds"
+    monkeypatch.setattr("interlens.checkpoints.time", types.SimpleNamespace(perf_counter=lambda: next(ticks)))
+    params = {"base": "embedding", "members": 3, "base_params": FAST}
+    out = tmp_path / "run"
+    Runner(tasks[:1], "ensemble", "sft", [0], out, scorer_params=params, n_boot=0).prefit_members([1, 2])
+    Runner(tasks[:1], "ensemble", "sft", [0], out, scorer_params=params, n_boot=0).run()
+    unit = json.loads((out / "units" / "sft__alpha__seed0.json").read_text())
+    assert unit["fit_s_total"] == 15  # 3 members x 5 s, two of them fitted by the "other process"
+    single = Runner(tasks[:1], "embedding", "sft", [0], tmp_path / "one", scorer_params=FAST, n_boot=0)
+    single.run()
+    assert json.loads((tmp_path / "one" / "units" / "sft__alpha__seed0.json").read_text())["fit_s_total"] == 5
+
+
+def test_fit_seconds_is_unknown_for_a_scorer_fitted_directly(tasks):
+    from interlens.scoring.registry import make_scorer
+
+    data = tasks[0].load()
+    model = make_scorer("embedding", **FAST).fit(data.split("train"), ["utterance"])
+    assert model.fit_seconds is None
+    ensemble = make_scorer("ensemble", base="embedding", members=2, base_params=FAST)
+    assert ensemble.fit_seconds is None  # not fitted

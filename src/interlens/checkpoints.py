@@ -17,6 +17,7 @@ member. A checkpoint is a pickle: load only run folders you made (``torch.load``
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -64,7 +65,8 @@ def load_checkpoint(scorer: Any, directory: str | os.PathLike, fingerprint: str)
 def fit_or_restore(scorer: Any, train: Any, views: Sequence[str], val: Any, *, fingerprint: str | None,
                    directory: str | os.PathLike | None, log: Callable[[str], None] | None = None) -> str:
     """Restore ``scorer`` from ``directory`` when a checkpoint for ``fingerprint`` exists, else fit it
-    (``scorer.fit(train, views, val=val)``) and save the checkpoint. Returns "restored" or "fitted"."""
+    (``scorer.fit(train, views, val=val)``), record its duration as ``fit_seconds_`` and save the checkpoint.
+    Returns "restored" or "fitted"."""
     if directory is not None and fingerprint is not None:
         restored = load_checkpoint(scorer, directory, fingerprint)
         if restored is not None:
@@ -74,7 +76,9 @@ def fit_or_restore(scorer: Any, train: Any, views: Sequence[str], val: Any, *, f
     by_member = directory is not None and getattr(type(scorer), "checkpoints_members", False)  # declared
     if by_member:  # each member is saved as it finishes: the whole would only repeat them
         scorer.member_checkpoints = Path(directory)
+    started = time.perf_counter()
     scorer.fit(train, list(views), val=val)
+    scorer.fit_seconds_ = time.perf_counter() - started  # saved with it: a restored model keeps its cost
     # never file a model under a key it does not have
     if directory is not None and fingerprint is not None and scorer.fingerprint == fingerprint and not by_member:
         path = save_checkpoint(scorer, directory, fingerprint)

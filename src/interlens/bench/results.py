@@ -72,6 +72,9 @@ class UnitResult:
     config: str
     wall_s: float
     fit_s: float = 0.0
+    #: seconds of fitting behind the model wherever it ran (``Scorer.fit_seconds``: an ensemble's restored or
+    #: prefitted members included); ``fit_s`` is this process's part. None: unknown
+    fit_s_total: float | None = None
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> UnitResult:

@@ -302,7 +302,7 @@ class Runner:
         unit = UnitResult(task=task.name, seed=seed, method=self.method.value, scorer=self.scorer,
                           scorer_fingerprint=str(model.fingerprint), data_fingerprint=self.data(task).fingerprint(),
                           evaluation_split=task.evaluation_split, metrics=metrics, config=self.config(task, seed),
-                          wall_s=time.perf_counter() - started, fit_s=fit_s)
+                          wall_s=time.perf_counter() - started, fit_s=fit_s, fit_s_total=model.fit_seconds)
         return unit, view, sample_rows(test, probs, task.labels)
 
     def _record(self, unit: UnitResult, view: str, samples: list[dict[str, Any]]) -> UnitResult:

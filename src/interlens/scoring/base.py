@@ -130,6 +130,13 @@ class Scorer(ABC):
         return bool(getattr(self, "history_", None))
 
     @property
+    def fit_seconds(self) -> float | None:
+        """Seconds the fit behind this fitted scorer took, wherever it ran: a scorer restored from a checkpoint
+        keeps the time of the fit that made it (``fit_seconds_``, set by
+        :func:`interlens.checkpoints.fit_or_restore`); None when unknown."""
+        return getattr(self, "fit_seconds_", None)
+
+    @property
     def fingerprint(self) -> str:
         """Parameters + learned state: changes after ``fit`` / ``finetune``."""
         return self._fingerprint_with(getattr(self, "history_", []))

@@ -150,6 +150,14 @@ class EnsembleScorer(Scorer):
         planned = member.planned_fingerprint(train, own, val) if self.member_checkpoints else None
         return member, fit_or_restore(member, train, own, val, fingerprint=planned, directory=self.member_checkpoints)
 
+    @property
+    def fit_seconds(self) -> float | None:
+        """The ensemble's full fitting cost: the sum of its members' fits, also those restored from
+        checkpoints or fitted by another process (issue 13: an ensemble is one model, reported at its full
+        cost); None when a member's is unknown."""
+        parts = [m.fit_seconds for m in getattr(self, "members_", [])]
+        return None if not parts or None in parts else float(sum(parts))
+
     def _fitted(self) -> list[Scorer]:
         if not getattr(self, "members_", None):
             raise DataError("ensemble scorer is not fitted; call fit() first")
