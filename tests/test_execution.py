@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 ray = pytest.importorskip("ray", reason="the dist extra (ray) is not installed")
 
 from interlens.bench import Runner, task_from_file  # noqa: E402
+from interlens.bench.results import TIMING_FIELDS  # noqa: E402
 from interlens.cli import app  # noqa: E402
 from interlens.execution import (  # noqa: E402
     ExecutionError,
@@ -71,7 +72,7 @@ def units(out: Path) -> dict[str, dict]:
     found = {}
     for path in sorted((out / "units").iterdir()):
         unit = json.loads(path.read_text())
-        found[path.name] = {k: v for k, v in unit.items() if k not in ("wall_s", "fit_s")}
+        found[path.name] = {k: v for k, v in unit.items() if k not in TIMING_FIELDS}
     return found
 
 

@@ -57,6 +57,10 @@ def mean_std(values: list[float]) -> dict[str, float]:
             "n": len(values)}
 
 
+#: a unit's timing fields: they differ between runs of the same unit; every other field is reproducible
+TIMING_FIELDS = ("wall_s", "fit_s", "fit_s_total")
+
+
 @dataclass
 class UnitResult:
     """One finished task x seed unit."""
