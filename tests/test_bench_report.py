@@ -28,6 +28,19 @@ def test_tables_and_html(tmp_path):
     assert "<table>" in (tmp_path / "index.html").read_text()
 
 
+def test_compare_table_shows_each_task_s_full_fit_cost(tmp_path):
+    run = _run("x", 0.6)
+    run.tasks[0].timing_per_seed = {"0": {"wall_s": 9.0, "fit_s": 1.0, "fit_s_total": 1000.0},
+                                    "1": {"wall_s": 9.0, "fit_s": 2.0, "fit_s_total": 1500.0}}
+    run.tasks[1].timing_per_seed = {"0": {"fit_s_total": 10.0}, "1": {"fit_s_total": None}}
+    rows = {line.split(" | ")[0].strip("| "): line for line in compare_table(run).splitlines() if line.startswith("|")}
+    assert rows["MINTREC"].endswith("| yes | 1,250 |")  # mean of the seeds' full costs
+    assert rows["MELD-EMOTION"].endswith("| - |") and rows["MOSI"].endswith("| - |")  # a seed unknown / none
+    assert RunResults.from_dict(run.to_dict()).tasks[0].fit_cost() == 1250.0  # survives results.json
+    build_report([run], tmp_path)
+    assert "full fitting cost" in (tmp_path / "index.html").read_text()
+
+
 def test_cli_list_and_errors(tmp_path):
     runner = CliRunner()
     listed = runner.invoke(app, ["list"])

@@ -266,9 +266,10 @@ def test_unit_fit_s_total_counts_members_fitted_elsewhere(tmp_path, tasks, monke
     params = {"base": "embedding", "members": 3, "base_params": FAST}
     out = tmp_path / "run"
     Runner(tasks[:1], "ensemble", "sft", [0], out, scorer_params=params, n_boot=0).prefit_members([1, 2])
-    Runner(tasks[:1], "ensemble", "sft", [0], out, scorer_params=params, n_boot=0).run()
+    results = Runner(tasks[:1], "ensemble", "sft", [0], out, scorer_params=params, n_boot=0).run()
     unit = json.loads((out / "units" / "sft__alpha__seed0.json").read_text())
     assert unit["fit_s_total"] == 15  # 3 members x 5 s, two of them fitted by the "other process"
+    assert results.tasks[0].timing_per_seed["0"]["fit_s_total"] == 15 and results.tasks[0].fit_cost() == 15
     single = Runner(tasks[:1], "embedding", "sft", [0], tmp_path / "one", scorer_params=FAST, n_boot=0)
     single.run()
     assert json.loads((tmp_path / "one" / "units" / "sft__alpha__seed0.json").read_text())["fit_s_total"] == 5

@@ -74,10 +74,14 @@ def ranking_table(runs: list[RunResults], metric: str = "acc") -> str:
     return "\n".join(lines) + "\n"
 
 
+COST_NOTE = ("fit s per seed: the mean full fitting cost of a seed's model, every fit behind it (ensemble members "
+             "restored or fitted by another process included); '-': unknown (a run recorded before units kept it).")
+
+
 def compare_table(run: RunResults) -> str:
     """Our ACC next to MMLA Table 3 (text-only SFT); flags tasks evaluated on a different split."""
-    lines = [f"| task | split | ours ACC | {' | '.join(MODELS)} | Δ vs {MODELS[0]} | comparable |",
-             "|---|---|---|" + "---|" * len(MODELS) + "---|---|"]
+    lines = [f"| task | split | ours ACC | {' | '.join(MODELS)} | Δ vs {MODELS[0]} | comparable | fit s per seed |",
+             "|---|---|---|" + "---|" * len(MODELS) + "---|---|---|"]
     for t in run.tasks:
         refs = [reference_acc(t.task, m) for m in MODELS]
         mean = 100 * t.summary["acc"]["mean"]
@@ -86,9 +90,10 @@ def compare_table(run: RunResults) -> str:
         limits = run_limits(run)
         why = "yes" if t.comparable_to_paper and not limits else \
             f"no (--limit {limits.get('limit', limits)})" if limits else "no (different split)"
+        cost = t.fit_cost()
         lines.append(f"| {t.title} | {t.evaluation_split} | {_pct(t.summary['acc'])} | {cells} | {delta} | "
-                     f"{why} |")
-    return "\n".join(lines) + f"\n\nReference: {CITATION}\n"
+                     f"{why} | {'-' if cost is None else f'{cost:,.0f}'} |")
+    return "\n".join(lines) + f"\n\nReference: {CITATION}\n\n{COST_NOTE}\n"
 
 
 def _plt():
@@ -197,7 +202,7 @@ def build_report(runs: list[RunResults], out: str | Path) -> dict[str, Any]:
         "body{font-family:sans-serif;max-width:1100px;margin:auto}table{border-collapse:collapse;font-size:13px}"
         "td,th{border:1px solid #ccc;padding:3px 6px}img{max-width:100%}</style></head><body>"
         f"<h1>MMLA benchmark</h1><h2>Ranking (ACC)</h2>{_md_table_html(ranking)}"
-        f"<h2>Against MMLA Table 3</h2>{compare_html}<p>{html.escape(CITATION)}</p>"
+        f"<h2>Against MMLA Table 3</h2>{compare_html}<p>{html.escape(CITATION)}</p><p>{html.escape(COST_NOTE)}</p>"
         f"<h2>Figures</h2>{figures}</body></html>\n")
     atomic_write_text(out / "index.html", page)
     return {"ranking": str(out / "ranking.md"), "compare": str(out / "compare.md"), "html": str(out / "index.html"),

@@ -95,6 +95,13 @@ class TaskSummary:
     seeds: list[int]
     per_seed: dict[str, dict[str, Any]]
     summary: dict[str, dict[str, float]]
+    #: seed -> the unit's TIMING_FIELDS (``fit_s_total``: the model's full fitting cost); empty in older runs
+    timing_per_seed: dict[str, dict[str, float | None]] = field(default_factory=dict)
+
+    def fit_cost(self) -> float | None:
+        """Mean full fitting cost per seed in seconds (``fit_s_total``), None when a seed's is unknown."""
+        costs = [t.get("fit_s_total") for t in self.timing_per_seed.values()]
+        return statistics.fmean(costs) if costs and None not in costs else None
 
 
 @dataclass
@@ -131,7 +138,8 @@ def summarize(task: Any, units: list[UnitResult]) -> TaskSummary:
     return TaskSummary(task=task.name, title=task.title, dimension=task.dimension,
                        evaluation_split=task.evaluation_split, comparable_to_paper=task.comparable_to_paper,
                        seeds=[u.seed for u in units], per_seed={str(u.seed): u.metrics for u in units},
-                       summary=summary)
+                       summary=summary,
+                       timing_per_seed={str(u.seed): {k: getattr(u, k) for k in TIMING_FIELDS} for u in units})
 
 
 def versions() -> dict[str, str]:
