@@ -23,6 +23,8 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
+
 from interlens.bench import Runner, parse_tasks, run_benchmark
 from interlens.bench.pooling import parse_auxiliary, restrict_modalities, with_data_options
 from interlens.bench.reference import reference_acc
@@ -54,26 +56,49 @@ DEFAULT_EPOCHS: dict[str, int] = {}
 DEFAULT_AUX_TARGET: dict[str, str] = {"meld-emotion": "sentiment"}
 #: per-task following turns in the dialogue context (the loader's ``turns_after``); none chosen yet
 DEFAULT_TURNS_AFTER: dict[str, int] = {}
-DEV_CHOICES = ("per-task view and auxiliary training data chosen on the dev splits (benchmarks/results/"
-               "mmla_dev_selection.json: MIntRec seeds 0, 1000, 2000; MIntRec2.0 seed 0; MELD seeds 0-4000 "
-               "utterance only, 0-4000 with context, 0-4000 with the sentiment head); ensemble size 3 fixed a priori, "
-               "MELD's 5 chosen on dev (DEFAULT_MEMBERS); MELD's multi-task sentiment head chosen on dev "
-               "(DEFAULT_AUX_TARGET; weight 0.5 fixed a priori); other "
-               "hyper-parameters as the recorded fp32 run; epoch selection on dev macro-F1; test used only for "
-               "the reported ACC")
+#: what the CPU default's protocol really was (issue 26 item 5): not a clean dev-only protocol.
+DEV_CHOICES = ('NOT a clean dev-only protocol. Chosen on dev (benchmarks/results/mmla_dev_selection.json): the '
+               "per-task view and auxiliary training data, MELD's 5 members (3 elsewhere, fixed a priori) and "
+               "MELD's sentiment head (weight 0.5 fixed a priori). Chosen with test feedback: the shared hyper-"
+               'parameters (lr 1e-4, batch 16, 3 epochs, 700 min steps, 96 tokens) were picked on MIntRec test '
+               "in an earlier session, and MELD's default was revised three times after its test mean had missed"
+               ' the reference (63.42 -> 63.78 -> 63.88 -> 63.98 vs 63.95), stopping the first time it crossed '
+               "it. Extra inputs MMLA's text-only Qwen2-0.5B did not have: dialogue context, MIntRec2.0's "
+               "samples for MIntRec, 3-5-model ensembles, MELD's sentiment labels. MELD's default is frozen. "
+               'Epoch selection on dev macro-F1.')
 
 
-def versus_reference(per_seed: list[float], reference: float | None) -> dict[str, float | str] | None:
-    """Our per-seed test ACC against a published number (no per-sample predictions exist for it): the
-    difference of the mean and a one-sided one-sample t-test over seeds (H1: our mean > reference)."""
-    if reference is None or len(per_seed) < 2:
+def item_correctness(out: Path, task: str, seeds: list[int]) -> tuple[list[str], np.ndarray] | None:
+    """Test-item ids and the ``[n_items, n_seeds]`` 0/1 correctness of one task's units, read from the run's
+    stored per-sample predictions (``<out>/samples/sft__TASK__seedS.jsonl``); None when any is missing."""
+    columns, ids = [], None
+    for seed in seeds:
+        path = out / "samples" / f"sft__{task}__seed{seed}.jsonl"
+        if not path.is_file():
+            return None
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        order = [r["id"] for r in rows]
+        if ids is not None and order != ids:
+            raise SystemExit(f"{path}: test items differ from seed {seeds[0]}'s")
+        ids = order
+        columns.append([r["pred"] is not None and r["pred"] == r["gold"] for r in rows])
+    return ids or [], np.asarray(columns, dtype=np.float64).T
+
+
+def versus_reference(correct: np.ndarray | None, reference: float | None) -> dict | None:
+    """Our test ACC against a published number (no per-sample predictions exist for it): the test-item bootstrap
+    CI of our ACC and of the difference, and the reference's own binomial SE (issue 26 item 2; never a t-test
+    over seeds). Points (x100)."""
+    if reference is None or correct is None:
         return None
-    from scipy.stats import ttest_1samp
+    from interlens.baselines import bootstrap_vs_reference
 
-    scores = [100 * a for a in per_seed]
-    test = ttest_1samp(scores, reference, alternative="greater")
-    return {"diff_points": round(sum(scores) / len(scores) - reference, 2), "p_greater": float(test.pvalue),
-            "test": f"one-sample t over {len(scores)} seeds, one-sided"}
+    r = bootstrap_vs_reference(correct, reference / 100, n_boot=10_000, seed=0)
+    pts = lambda v: round(100 * v, 2)  # noqa: E731
+    return {"ours": pts(r["ours"]), "ours_ci95": [pts(v) for v in r["ours_ci95"]], "diff_points": pts(r["diff"]),
+            "diff_ci95": [pts(v) for v in r["diff_ci95"]],
+            "reference_binomial_se_points": pts(r["reference_binomial_se"]), "verdict": r["verdict"],
+            "n_test_items": int(correct.shape[0]), "n_seeds": int(correct.shape[1]), "test": r["test"]}
 
 
 def parse_member_views(specs: list[str], names: set[str]) -> dict[str, list[str]]:
@@ -205,8 +230,8 @@ def main() -> None:
     if any(members[t] < 2 for t in member_views):
         parser.error("--member-views needs an ensemble (--members >= 2 for that task)")
     if args.choices is None:
-        args.choices = DEV_CHOICES if defaults else ("settings given on the command line; epoch selection on dev "
-                                                     "only; test used only for the reported ACC")
+        args.choices = DEV_CHOICES if defaults else ("settings given on the command line (where they came from: "
+                                                     "--choices); epoch selection on dev only")
     tasks = restrict_modalities(tasks, args.modalities)
     tasks = with_data_options(tasks, {t: {"turns_after": n} for t, n in turns_after.items() if n})
     auxiliary = parse_auxiliary(args.auxiliary, tasks)
@@ -260,8 +285,9 @@ def main() -> None:
                      "params": task_params[task.task],
                      "mmla_qwen2_0.5b_sft": reference_acc(task.task, "Qwen2-0.5B"),
                      "mmla_qwen2_7b_sft": reference_acc(task.task, "Qwen2-7B"),
-                     "vs_qwen2_0.5b": versus_reference([m["acc"] for m in task.per_seed.values()],
-                                                       reference_acc(task.task, "Qwen2-0.5B"))})
+                     "vs_qwen2_0.5b": versus_reference(
+                         (item_correctness(args.out, task.task, task.seeds) or (None, None))[1],
+                         reference_acc(task.task, "Qwen2-0.5B"))})
     report = {"scorer": "ensemble" if max(members.values()) > 1 else "minilm-ft", "method": "sft",
               "params": scorer_for(params, 3, None)[1], "params_note": "the default; a task's own: tasks[].params",
               "members": members, "seeds": seeds, "tasks": rows,
