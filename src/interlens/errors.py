@@ -71,3 +71,8 @@ def check_sizes(params: dict[str, object], *, names: tuple[str, ...] = SIZE_PARA
     for key, value in params.items():
         if key in names and value is not None:
             check_size(value, key)
+
+
+class IntegrityError(DataError):
+    """A reused file (checkpoint, bench unit or samples file, saved model) fails its content-hash check or
+    has no hash beside it: one line naming the file, what is wrong and the recovery (issue 30)."""
