@@ -239,3 +239,178 @@ def experts_baselines(per_seed: list[dict[str, Any]], dataset: Any, scorer: Any,
     flagged = [set(b["at_or_below_majority"]) for b in out["per_seed"].values()]
     out["at_or_below_majority_every_seed"] = sorted(set.intersection(*flagged)) if flagged else []
     return out
+
+
+# --- chance floors and statistics with the right unit (issue 26, items 1-2) -------------------------------
+
+CONSTANT_FLOOR = "constant floor (eval-split prior, oracle)"
+TRAIN_MAJORITY = "train majority"
+FLOOR_EPS = 1e-12
+
+
+def constant_floor(y_eval: Sequence[int] | np.ndarray, n_labels: int | None = None) -> dict[str, Any]:
+    """The best constant predictor ON THE EVALUATED SPLIT: always its most frequent label (ties: the
+    smallest index). It peeks at the eval labels (an oracle floor), so no model that does not beat it
+    is better than chance there (issue 26, item 1)."""
+    y = _labels(y_eval, "y_eval")
+    if (y < 0).any():
+        raise DataError("eval labels must be label indices >= 0", field="y_eval")
+    counts = np.bincount(y, minlength=int(n_labels or 0))
+    index = int(counts.argmax())
+    return {"name": CONSTANT_FLOOR, "index": index, "acc": float(counts[index] / len(y))}
+
+
+def floors(y_train: Sequence[int] | np.ndarray | None, y_eval: Sequence[int] | np.ndarray,
+           labels: Sequence[str] | None = None) -> dict[str, Any]:
+    """The chance floors of one evaluated split: the :func:`constant_floor` (eval-split prior) and the
+    training majority evaluated on the eval split; ``highest_floor_acc`` is the larger of the two
+    (issue 26, item 1). ``y_train`` None: only the constant floor."""
+    y = _labels(y_eval, "y_eval")
+    k = len(labels) if labels is not None else None
+    const = constant_floor(y, k)
+    if labels is not None:
+        const["label"] = str(labels[const["index"]])
+    out: dict[str, Any] = {"constant_floor": const}
+    highest = const["acc"]
+    if y_train is not None:
+        idx = majority_class(y_train)
+        acc = float(np.mean(y == idx))
+        out["train_majority"] = {"index": idx, "label": str(labels[idx]) if labels is not None else idx,
+                                 "acc": acc, "fit_on": "train"}
+        highest = max(highest, acc)
+    out["highest_floor_acc"] = float(highest)
+    return out
+
+
+def at_or_below_floor(acc: float | None, floor: Mapping[str, Any]) -> bool:
+    """Whether an accuracy is not above the highest floor of :func:`floors` (NaN/None: True)."""
+    if acc is None or not np.isfinite(acc):
+        return True
+    return bool(float(acc) <= float(floor["highest_floor_acc"]) + FLOOR_EPS)
+
+
+def _floor_name(floor: Mapping[str, Any]) -> str:
+    const, tm = floor["constant_floor"], floor.get("train_majority")
+    if tm is not None and tm["acc"] > const["acc"] + FLOOR_EPS:
+        return f"train majority {tm['acc']:.3f} (always {tm['label']!r})"
+    label = const.get("label", const["index"])
+    return f"constant floor {const['acc']:.3f} (always {label!r})"
+
+
+def floor_warning(name: str, acc: float | None, floor: Mapping[str, Any], *, split: str = "test") -> str | None:
+    """One warning line when ``acc`` is at or below the highest floor, else None, e.g.
+    ``"router: test ACC 0.536 <= constant floor 0.573 (always 'not sarcastic'): not better than chance"``."""
+    if not at_or_below_floor(acc, floor):
+        return None
+    shown = "n/a" if acc is None or not np.isfinite(acc) else f"{float(acc):.3f}"
+    return f"{name}: {split} ACC {shown} <= {_floor_name(floor)}: not better than chance"
+
+
+def format_floors(floor: Mapping[str, Any]) -> str:
+    """One line naming the floors of a split, e.g. ``constant floor 0.573 (always 'no'), train majority 0.427``."""
+    const = floor["constant_floor"]
+    label = const.get("label", const["index"])
+    parts = [f"constant floor (eval-split prior, oracle) {const['acc']:.3f} (always {label!r})"]
+    if floor.get("train_majority") is not None:
+        tm = floor["train_majority"]
+        parts.append(f"train majority {tm['acc']:.3f} (always {tm['label']!r})")
+    return ", ".join(parts)
+
+
+def _correct(a: Any, name: str) -> np.ndarray:
+    c = np.asarray(a, dtype=np.float64)
+    if c.ndim == 1:
+        c = c[:, None]
+    if c.ndim != 2 or c.shape[0] == 0 or c.shape[1] == 0:
+        raise DataError(f"{name} must be [n_items, n_seeds] (or [n_items]) of 0/1 correctness, got shape "
+                        f"{np.shape(a)}", field=name)
+    if not np.isin(c, (0.0, 1.0)).all():
+        raise DataError(f"{name} must hold 0/1 correctness only", field=name)
+    return c
+
+
+def _ci(values: np.ndarray) -> list[float]:
+    return [float(np.quantile(values, 0.025)), float(np.quantile(values, 0.975))]
+
+
+EXACT_MAX_NONZERO = 20
+
+
+def paired_over_items(correct_a: Any, correct_b: Any, *, n_resamples: int | None = None, seed: int = 0,
+                      n_boot: int = 10000) -> dict[str, Any]:
+    """Paired comparison of two methods with the TEST ITEM as the unit (issue 26, item 2): average each
+    item's 0/1 correctness over seeds, ``d_i = mean_a_i - mean_b_i``, then a two-sided sign-flip
+    permutation test of ``mean(d)`` over items (exact over all ``2**m`` flips of the ``m`` nonzero
+    ``d_i`` when ``m <= 20`` and ``n_resamples`` is None; else a seeded Monte Carlo estimate,
+    ``(1 + hits) / (1 + n_resamples)``). Seeds are never counted as samples. Effect sizes: the mean
+    difference, Cohen's d_z (``mean(d) / sd(d)``) and the matched-pairs rank-biserial correlation;
+    ``ci95``: percentile bootstrap of ``mean(d)`` over test items."""
+    a, b = _correct(correct_a, "correct_a"), _correct(correct_b, "correct_b")
+    if a.shape[0] != b.shape[0]:
+        raise DataError(f"paired tests need the same test items: {a.shape[0]} vs {b.shape[0]} items",
+                        field="correct_b")
+    d = a.mean(axis=1) - b.mean(axis=1)
+    n = len(d)
+    delta = float(d.mean())
+    nz = d[np.abs(d) > FLOOR_EPS]
+    m = len(nz)
+    observed = abs(float(nz.sum()))
+    tol = 1e-9 * max(1.0, observed)
+    if m == 0:
+        p, test = 1.0, "exact permutation over items (sign-flip)"
+    elif n_resamples is None and m <= EXACT_MAX_NONZERO:
+        signs = ((np.arange(2 ** m)[:, None] >> np.arange(m)[None, :]) & 1) * 2 - 1
+        t = np.abs(signs @ nz)
+        p, test = float(np.mean(t >= observed - tol)), "exact permutation over items (sign-flip)"
+    else:
+        r = int(n_resamples or 100000)
+        rng = np.random.default_rng(seed)
+        hits = 0
+        for start in range(0, r, 10000):
+            signs = rng.integers(0, 2, size=(min(10000, r - start), m)) * 2 - 1
+            hits += int((np.abs(signs @ nz) >= observed - tol).sum())
+        p, test = (1 + hits) / (1 + r), f"permutation over items (sign-flip, {r} resamples)"
+    sd = float(d.std(ddof=1)) if n > 1 else 0.0
+    dz = delta / sd if sd > 0 else None
+    if m:
+        from scipy.stats import rankdata
+
+        ranks = rankdata(np.abs(nz))
+        rb = float((ranks[nz > 0].sum() - ranks[nz < 0].sum()) / ranks.sum())
+    else:
+        rb = 0.0
+    idx = np.random.default_rng(seed).integers(0, n, size=(int(n_boot), n))
+    boots = d[idx].mean(axis=1)
+    return {"delta": delta, "ci95": _ci(boots), "p_value": float(min(1.0, p)),
+            "effect_size": {"mean_difference": delta, "cohens_dz": dz, "rank_biserial": rb},
+            "n_items": int(n), "n_seeds": int(a.shape[1]) if a.shape[1] == b.shape[1] else [int(a.shape[1]),
+                                                                                            int(b.shape[1])],
+            "test": test + f"; {int(n_boot)}-resample item bootstrap CI"}
+
+
+def bootstrap_vs_reference(correct: Any, reference_acc: float, *, n_boot: int = 10000, seed: int = 0
+                           ) -> dict[str, Any]:
+    """Our accuracy against a published number with the TEST ITEM as the unit (issue 26, item 2):
+    per-item correctness averaged over seeds, percentile bootstrap over test items of our accuracy
+    and of ``ours - reference``; the reference's own binomial SE ``sqrt(p (1 - p) / n)`` on the same
+    ``n`` items is stated beside it. ``verdict``: "above"/"below" when the difference's 95 % CI
+    excludes 0, else "not distinguishable". ``p_value``: two-sided bootstrap p of ``ours = reference``
+    (``min(1, 2 min(P*(ours <= ref), P*(ours >= ref)))``, +1 corrected). Fractions in, fractions out."""
+    c = _correct(correct, "correct")
+    ref = float(reference_acc)
+    if not 0.0 <= ref <= 1.0:
+        raise DataError(f"reference_acc must be a fraction in [0, 1], got {reference_acc!r}", field="reference_acc")
+    per_item = c.mean(axis=1)
+    n = len(per_item)
+    ours = float(per_item.mean())
+    idx = np.random.default_rng(seed).integers(0, n, size=(int(n_boot), n))
+    boots = per_item[idx].mean(axis=1)
+    ci = _ci(boots)
+    diff_ci = [ci[0] - ref, ci[1] - ref]
+    verdict = "above" if diff_ci[0] > 0 else "below" if diff_ci[1] < 0 else "not distinguishable"
+    b = len(boots)
+    p = min(1.0, 2 * min((float((boots <= ref).sum()) + 1) / (b + 1), (float((boots >= ref).sum()) + 1) / (b + 1)))
+    return {"ours": ours, "ours_ci95": ci, "reference": ref, "diff": ours - ref, "diff_ci95": diff_ci,
+            "reference_binomial_se": float(np.sqrt(ref * (1 - ref) / n)), "p_value": float(p),
+            "verdict": verdict, "n_items": int(n), "n_seeds": int(c.shape[1]),
+            "test": f"percentile bootstrap over {n} test items ({int(n_boot)} resamples; seeds averaged per item)"}
