@@ -11,13 +11,17 @@ $(STAMP): requirements-cpu.txt requirements-dev.txt pyproject.toml
 	$(VENV)/bin/pip install -q --no-deps -e .
 	touch $(STAMP)
 
-.PHONY: install demo test lint bench
+.PHONY: install browser demo test lint bench
 install: $(STAMP)
+
+# the headless chromium + driver of the report tests (apt, idempotent; shared with .ci/run)
+browser:
+	bash .ci/install-browser.sh
 
 demo: $(STAMP)
 	$(VENV)/bin/interlens demo --out runs/demo
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(VENV)/bin/python -m pytest -q
 
 lint: $(STAMP)
