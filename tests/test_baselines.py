@@ -77,14 +77,20 @@ def test_comparison_table_rows_and_majority_flag():
              "weak": np.array([1, 0, 0, 0, 0, 0, 1, 0, 0, 0])}       # acc 0.6 = majority's
     rows = comparison_table(y, preds, "baseline", majority=0)
     by = {r["name"]: r for r in rows}
-    assert [r["name"] for r in rows] == ["majority class", "baseline", "method", "weak"]
+    assert [r["name"] for r in rows] == ["constant floor (eval-split prior, oracle)", "majority class", "baseline",
+                                         "method", "weak"]
     assert by["majority class"]["acc"] == pytest.approx(0.6) and by["majority class"]["p_value"] is not None
+    assert by["constant floor (eval-split prior, oracle)"]["acc"] == pytest.approx(0.6)  # same label here
     assert by["method"]["delta"] == pytest.approx(0.2)
     # method vs baseline: discordant samples 5 (method right), 8 (method right) -> m = 2, S = 2 -> p = 0.5
     assert by["method"]["p_value"] == pytest.approx(0.5) and by["method"]["test"].startswith("exact")
     assert by["baseline"]["delta"] is None and by["baseline"]["is_baseline"]
     assert [r["name"] for r in rows if r["at_or_below_majority"]] == ["weak"]
-    assert by["weak"]["p_vs_majority"] == pytest.approx(1.0)  # 1 better, 1 worse... as accurate as majority
+    assert [r["name"] for r in rows if r["at_or_below_floor"]] == ["weak"]
+    # a model at or below the floor gets no p-value against the majority (never "significantly better")
+    assert by["weak"]["p_vs_majority"] is None and by["weak"]["p_vs_floor"] is None
+    # method vs majority: discordant samples 6, 7, 8 (method right) -> m = 3, S = 3 -> p = 0.25
+    assert by["method"]["p_vs_majority"] == pytest.approx(0.25) and by["method"]["p_vs_floor"] == pytest.approx(0.25)
     f1_rows = {r["name"]: r for r in comparison_table(y, preds, "baseline", 0, metric="macro_f1", n_boot=300)}
     assert f1_rows["majority class"]["value"] == pytest.approx(0.375)  # class 0 F1 0.75, class 1 F1 0
     assert f1_rows["method"]["test"].startswith("paired bootstrap")
@@ -101,6 +107,21 @@ def test_baselines_block_flags_models_at_or_below_majority():
                             baseline="model", labels=["no", "yes"])
     assert block["majority"] == {"label": "yes", "index": 1, "fit_on": "train", "acc": pytest.approx(0.6)}
     assert block["at_or_below_majority"] == ["model"] and set(block["tables"]) == {"acc", "macro_f1"}
+    assert block["floors"]["constant_floor"]["acc"] == pytest.approx(0.6) and block["at_or_below_floor"] == ["model"]
+    assert block["warnings"] == ["model: test ACC 0.600 <= constant floor 0.600 (always 'yes'): not better than "
+                                 "chance"]
+
+
+def test_baselines_block_flags_a_model_above_train_majority_but_below_the_eval_prior():
+    # train majority 'yes' (0.3 on test); test prior 'no' 0.7: a model at 0.6 beats the train majority only
+    y_train, y = [1, 1, 1, 0], np.array([0, 0, 0, 0, 0, 0, 0, 1, 1, 1])
+    model = np.array([0, 0, 0, 0, 1, 1, 1, 1, 1, 0])  # acc 0.6
+    block = baselines_block(y, {"model": model}, y_train=y_train, baseline=None, labels=["no", "yes"])
+    rows = {r["name"]: r for r in block["tables"]["acc"]}
+    assert block["majority"]["acc"] == pytest.approx(0.3) and block["at_or_below_majority"] == []
+    assert block["floors"]["highest_floor_acc"] == pytest.approx(0.7) and block["at_or_below_floor"] == ["model"]
+    assert rows["model"]["p_vs_majority"] is None  # above the train majority, yet no claim: below the prior
+    assert "constant floor 0.700 (always 'no')" in block["warnings"][0]
 
 
 def test_bench_unit_reports_the_majority_class_of_the_fit_split():
@@ -111,8 +132,10 @@ def test_bench_unit_reports_the_majority_class_of_the_fit_split():
     y = np.array([1, 1, 0, 0])
     probs = np.array([[0.9, 0.1], [0.8, 0.2], [0.7, 0.3], [np.nan, np.nan]])  # acc 0.25 (one failure)
     r = majority_report(y, probs, fit, ("a", "b"))
+    floors = r.pop("floors")
     assert r == {"label": "b", "fit_on": "fit", "acc": 0.5, "at_or_below_majority": True,
-                 "p_vs_majority": pytest.approx(1.0)}
+                 "p_vs_majority": None, "at_or_below_floor": True}  # no p-value for a model at chance
+    assert floors["constant_floor"]["acc"] == 0.5 and floors["train_majority"]["fit_on"] == "fit"
     assert majority_report(y, probs, None, ("a", "b"))["fit_on"] == "eval"
 
 
@@ -130,7 +153,10 @@ def test_experts_baselines_block_adds_majority_and_unimodal_rows():
                               n_boot=100)
     assert "predictions" not in reports[0]  # moved out of the per-seed report
     rows = {r["name"]: r for r in block["per_seed"]["0"]["tables"]["acc"]}
-    assert set(rows) == {"majority class", "baseline", "router_soft", "unimodal:utterance", "unimodal:photo"}
+    assert set(rows) == {"constant floor (eval-split prior, oracle)", "majority class", "baseline", "router_soft",
+                         "unimodal:utterance", "unimodal:photo"}
+    assert block["floors"]["constant_floor"]["acc"] == pytest.approx(max(np.mean(test.y), 1 - np.mean(test.y)))
+    assert "router_soft" in block["at_or_below_floor_every_seed"]
     assert rows["baseline"]["acc"] == 1.0 and rows["router_soft"]["delta"] == -1.0
     assert rows["router_soft"]["at_or_below_majority"] and "router_soft" in block["at_or_below_majority_every_seed"]
     assert "baseline" not in block["at_or_below_majority_every_seed"]

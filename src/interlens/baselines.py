@@ -9,8 +9,15 @@ significance test for each "method vs. baseline" difference (issue 12, item 4).
   ``scipy.stats.permutation_test(..., permutation_type="samples")`` with all 2**n sign flips, and the
   exact McNemar test); ``n_resamples`` switches to a seeded Monte Carlo version;
 * :func:`paired_bootstrap`: the paired bootstrap over test samples for any metric (macro-F1 ...);
-* :func:`comparison_table` puts them together, one row per model, with the flag
-  ``at_or_below_majority`` (accuracy not above the majority class's).
+* :func:`comparison_table` puts them together, one row per model, with the flags
+  ``at_or_below_floor`` / ``at_or_below_majority``.
+
+Issue 26 (chance floors, statistics with the right unit): :func:`constant_floor` (the best constant
+predictor on the evaluated split: its label prior, an oracle floor), :func:`floors` (that and the
+train majority on the eval split), :func:`floor_warning` (the one-line warning for a model at or
+below the highest floor), :func:`paired_over_items` (two methods compared with the TEST ITEM as the
+unit: per-item correctness averaged over seeds) and :func:`bootstrap_vs_reference` (our accuracy vs
+a published number: test-item bootstrap, the reference's binomial SE).
 """
 
 from __future__ import annotations
@@ -151,12 +158,18 @@ def paired_test(y_true: Sequence[int], pred_a: Sequence[int], pred_b: Sequence[i
 
 def comparison_table(y_true: Sequence[int], predictions: Mapping[str, Sequence[int]], baseline: str | None = None,
                      majority: int | Sequence[int] | None = None, *, metric: str = "acc",
-                     n_labels: int | None = None, n_boot: int = 2000, seed: int = 0) -> list[dict[str, Any]]:
+                     n_labels: int | None = None, n_boot: int = 2000, seed: int = 0,
+                     floor_row: bool | None = None) -> list[dict[str, Any]]:
     """One row per model: ``metric`` value, ``delta`` and paired ``p_value`` vs. ``baseline`` (a key of
-    ``predictions``; None: no comparison), accuracy, and ``at_or_below_majority`` (accuracy <= the
-    majority class's; ``p_vs_majority``: exact permutation test against it). ``majority``: the
-    training majority label index (see :func:`majority_class`) or its prediction vector; its row
-    (``"majority class"``) comes first. Predictions are label indices (-1 = no prediction = wrong).
+    ``predictions``; None: no comparison) and accuracy. ``majority``: the training majority label
+    index (see :func:`majority_class`) or its prediction vector; its row (``"majority class"``,
+    fitted on train) follows the row of the constant floor (``floor_row``, default: when
+    ``majority`` is given): the best constant predictor on THIS split (its label prior, an oracle;
+    issue 26). Every model row has ``at_or_below_floor`` (accuracy <= the highest floor),
+    ``at_or_below_majority`` (<= the train majority's), and ``p_vs_majority`` / ``p_vs_floor``
+    (exact permutation tests against them) -- None for a row at or below the highest floor, so no
+    table ever gives a model at chance a "significantly better than majority" p-value.
+    Predictions are label indices (-1 = no prediction = wrong).
     """
     if metric not in TABLE_METRICS:
         raise DataError(f"unknown metric {metric!r}; choose one of {TABLE_METRICS}", field="metric")
@@ -165,45 +178,65 @@ def comparison_table(y_true: Sequence[int], predictions: Mapping[str, Sequence[i
     for name, p in preds.items():
         if len(p) != len(y):
             raise DataError(f"model {name!r} has {len(p)} predictions for {len(y)} samples", field="predictions")
+    floor_row = majority is not None if floor_row is None else floor_row
+    refs: dict[str, np.ndarray] = {}
+    if floor_row:
+        refs[CONSTANT_FLOOR] = np.full(len(y), constant_floor(y, n_labels)["index"], dtype=np.int64)
     if majority is not None:
-        maj = (np.full(len(y), int(majority), dtype=np.int64) if np.ndim(majority) == 0
-               else _labels(majority, "majority"))
-        preds = {MAJORITY: maj, **{n: p for n, p in preds.items() if n != MAJORITY}}
+        refs[MAJORITY] = (np.full(len(y), int(majority), dtype=np.int64) if np.ndim(majority) == 0
+                          else _labels(majority, "majority"))
+    preds = {**refs, **{n: p for n, p in preds.items() if n not in refs}}
     if baseline is not None and baseline not in preds:
         raise DataError(f"baseline {baseline!r} is not one of the models {sorted(preds)}", field="baseline")
     k = int(n_labels or max(int(y.max()), *(int(p.max()) for p in preds.values())) + 1)
     values = {n: metric_value(y, p, metric, k) for n, p in preds.items()}
     accs = {n: metric_value(y, p, "acc", k) for n, p in preds.items()}
+    highest = max((accs[n] for n in refs), default=None)
     rows = []
     for name, p in preds.items():
         row: dict[str, Any] = {"name": name, "metric": metric, "value": values[name], "acc": accs[name],
                                "is_baseline": name == baseline, "delta": None, "p_value": None, "test": None}
+        if name in refs:
+            row["is_floor"] = True
         if baseline is not None and name != baseline:
             test = paired_test(y, p, preds[baseline], metric=metric, n_labels=k, n_boot=n_boot, seed=seed)
             row.update(delta=values[name] - values[baseline], p_value=test["p_value"], test=test["test"])
+        if refs:
+            below = None if name in refs else bool(accs[name] <= highest + FLOOR_EPS)
+            row["at_or_below_floor"] = below
         if majority is not None:
-            row["at_or_below_majority"] = bool(accs[name] <= accs[MAJORITY] + 1e-12) if name != MAJORITY else None
-            row["p_vs_majority"] = (permutation_test(y, p, preds[MAJORITY])["p_value"] if name != MAJORITY
-                                    else None)
+            row["at_or_below_majority"] = (bool(accs[name] <= accs[MAJORITY] + FLOOR_EPS) if name not in refs
+                                           else None)
+            row["p_vs_majority"] = (permutation_test(y, p, preds[MAJORITY])["p_value"]
+                                    if name not in refs and not row["at_or_below_floor"] else None)
+        if floor_row:
+            row["p_vs_floor"] = (permutation_test(y, p, preds[CONSTANT_FLOOR])["p_value"]
+                                 if name not in refs and not row["at_or_below_floor"] else None)
         rows.append(row)
     return rows
 
 
 def baselines_block(y_true: Sequence[int], predictions: Mapping[str, Sequence[int]], *, y_train: Sequence[int],
                     baseline: str | None, labels: Sequence[str] | None = None,
-                    metrics: Sequence[str] = ("acc", "macro_f1"), n_boot: int = 2000, seed: int = 0
-                    ) -> dict[str, Any]:
-    """The ``baselines`` block of a results JSON: the training majority class, one
-    :func:`comparison_table` per metric, and the models flagged at or below the majority class."""
+                    metrics: Sequence[str] = ("acc", "macro_f1"), n_boot: int = 2000, seed: int = 0,
+                    split: str = "test") -> dict[str, Any]:
+    """The ``baselines`` block of a results JSON: the chance ``floors`` of the evaluated split (constant
+    floor = eval-split prior, oracle; the training majority), one :func:`comparison_table` per metric,
+    the models at or below the highest floor (``at_or_below_floor``) and the train majority
+    (``at_or_below_majority``), and one warning line per flagged model (issue 26)."""
     label = majority_class(y_train)
     k = len(labels) if labels is not None else None
     tables = {m: comparison_table(y_true, predictions, baseline, label, metric=m, n_labels=k, n_boot=n_boot,
                                   seed=seed) for m in metrics}
     first = next(iter(tables.values()))
+    fl = floors(y_train, y_true, labels)
+    flagged = [r for r in first if r.get("at_or_below_floor")]
     return {"majority": {"label": labels[label] if labels is not None else label, "index": label,
-                         "fit_on": "train", "acc": first[0]["acc"]},
-            "baseline": baseline, "tables": tables,
-            "at_or_below_majority": [r["name"] for r in first if r.get("at_or_below_majority")]}
+                         "fit_on": "train", "acc": fl["train_majority"]["acc"]},
+            "floors": fl, "baseline": baseline, "tables": tables,
+            "at_or_below_floor": [r["name"] for r in flagged],
+            "at_or_below_majority": [r["name"] for r in first if r.get("at_or_below_majority")],
+            "warnings": [floor_warning(r["name"], r["acc"], fl, split=split) for r in flagged]}
 
 
 def unimodal_predictions(scorer: Any, train: Any, test: Any, modalities: Sequence[str], *,
@@ -235,9 +268,16 @@ def experts_baselines(per_seed: list[dict[str, Any]], dataset: Any, scorer: Any,
         block = baselines_block(test.y, {**preds, **views}, y_train=train.y, baseline=baseline,
                                 labels=list(dataset.labels), n_boot=n_boot, seed=int(report.get("seed", 0)))
         out["majority"] = block.pop("majority")
+        out["floors"] = block.pop("floors")
+        block.pop("warnings")
         out["per_seed"][str(report.get("seed", len(out["per_seed"])))] = block
     flagged = [set(b["at_or_below_majority"]) for b in out["per_seed"].values()]
     out["at_or_below_majority_every_seed"] = sorted(set.intersection(*flagged)) if flagged else []
+    below = [set(b["at_or_below_floor"]) for b in out["per_seed"].values()]
+    out["at_or_below_floor_every_seed"] = sorted(set.intersection(*below)) if below else []
+    if "floors" not in out:
+        out["floors"] = floors(train.y, test.y, list(dataset.labels))
+    out["split"] = split
     return out
 
 

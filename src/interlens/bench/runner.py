@@ -441,15 +441,92 @@ def sample_rows(test: Dataset, probs: np.ndarray, labels: Sequence[str]) -> list
 
 def majority_report(y: np.ndarray, probs: np.ndarray, fit: Dataset | None, labels: Sequence[str]) -> dict[str, Any]:
     """The majority class of the fit split (the evaluation split when there is none, said in ``fit_on``)
-    on the evaluation split, and whether the model is at or below it (exact paired permutation test)."""
-    from ..baselines import comparison_table, majority_class
+    on the evaluation split, the chance ``floors`` of the evaluation split (constant floor = its label
+    prior, an oracle; issue 26), and whether the model is at or below them. ``p_vs_majority`` (exact
+    paired permutation test) is None for a model at or below the highest floor: no claim for it."""
+    from ..baselines import comparison_table, floors, majority_class
 
     fitted = fit is not None and len(fit) > 0
     label = majority_class(fit.y if fitted else y)
     pred = np.where(np.isnan(probs).all(axis=1), -1, np.nan_to_num(probs, nan=-np.inf).argmax(axis=1))
-    rows = comparison_table(y, {"model": pred}, None, label, n_labels=len(labels))
-    return {"label": labels[label], "fit_on": "fit" if fitted else "eval", "acc": rows[0]["acc"],
-            "at_or_below_majority": rows[1]["at_or_below_majority"], "p_vs_majority": rows[1]["p_vs_majority"]}
+    rows = {r["name"]: r for r in comparison_table(y, {"model": pred}, None, label, n_labels=len(labels))}
+    fl = floors(fit.y if fitted else y, y, labels)
+    fl["train_majority"]["fit_on"] = "fit" if fitted else "eval"
+    return {"label": labels[label], "fit_on": "fit" if fitted else "eval", "acc": fl["train_majority"]["acc"],
+            "at_or_below_majority": rows["model"]["at_or_below_majority"],
+            "p_vs_majority": rows["model"]["p_vs_majority"], "floors": fl,
+            "at_or_below_floor": rows["model"]["at_or_below_floor"]}
+
+
+def _seed_word(n: int) -> str:
+    return f"{n} seed" if n == 1 else f"{n} seeds"
+
+
+def _item_correctness(out: Path, method: str, task: Any, seeds: Sequence[int]) -> np.ndarray | None:
+    """``[n_items, n_seeds]`` 0/1 correctness of a task from its per-sample files (None if one is missing
+    or the items differ between seeds)."""
+    cols, ids = [], None
+    for seed in seeds:
+        path = out / "samples" / f"{method}__{task.task}__seed{seed}.jsonl"
+        if not path.exists() and path.with_name(path.name + ".gz").exists():
+            import gzip
+
+            text = gzip.decompress(path.with_name(path.name + ".gz").read_bytes()).decode("utf-8")
+        elif path.exists():
+            text = path.read_text(encoding="utf-8")
+        else:
+            return None
+        rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+        these = [r.get("id") for r in rows]
+        if ids is not None and these != ids:
+            return None
+        ids = these
+        cols.append([1.0 if r.get("pred") is not None and r.get("pred") == r.get("gold") else 0.0 for r in rows])
+    return np.asarray(cols, dtype=np.float64).T if cols and ids else None
+
+
+def bench_verdict(results: RunResults, out: str | Path | None = None, *, n_boot: int = 10000) -> dict[str, Any]:
+    """Issue 26 for ``bench run``: per task the chance ``floors`` of its evaluation split, one warning per
+    task whose mean ACC is at or below the highest floor, and a one-line ``verdict``: ACC (mean, or the
+    single value and "1 seed") vs the highest floor and, where MMLA publishes a number for the same split,
+    the test-item bootstrap CI of our ACC and of the difference to the reference (Qwen2-0.5B), with the
+    reference's binomial SE (:func:`~interlens.baselines.bootstrap_vs_reference`, per-sample files under
+    ``out``)."""
+    from ..baselines import at_or_below_floor, bootstrap_vs_reference, floor_warning
+    from .reference import MODELS, reference_acc
+
+    per_task: dict[str, Any] = {}
+    warnings: list[str] = []
+    parts: list[str] = []
+    for t in results.tasks:
+        first = next(iter(t.per_seed.values()), {}) if t.per_seed else {}
+        fl = (first.get("majority") or {}).get("floors")
+        acc = t.summary.get("acc", {}).get("mean")
+        n = len(t.seeds)
+        shown = (f"{100 * acc:.2f}" if n == 1 else f"{100 * acc:.2f} ± {100 * t.summary['acc']['std']:.2f}") \
+            if acc is not None and np.isfinite(acc) else "n/a"
+        entry: dict[str, Any] = {"floors": fl, "acc": acc, "n_seeds": n,
+                                 "at_or_below_floor": None if fl is None else at_or_below_floor(acc, fl)}
+        text = f"{t.title}: ACC {shown} ({_seed_word(n)}, {t.evaluation_split})"
+        if fl is not None:
+            text += f", floor {100 * fl['highest_floor_acc']:.2f}"
+            warning = floor_warning(f"{t.title} (mean over {_seed_word(n)})" if n > 1 else t.title, acc, fl,
+                                    split=t.evaluation_split)
+            if warning:
+                warnings.append(warning)
+                text += " (NOT above chance)"
+        ref = reference_acc(t.task, MODELS[0])
+        correct = _item_correctness(Path(out), results.method, t, t.seeds) if out is not None else None
+        if ref is not None and t.comparable_to_paper and correct is not None:
+            cmp = bootstrap_vs_reference(correct, ref / 100, n_boot=n_boot)
+            entry["vs_reference"] = {"model": MODELS[0], **cmp}
+            text += (f"; vs {MODELS[0]} {ref:.2f}: diff {100 * cmp['diff']:+.2f} "
+                     f"[{100 * cmp['diff_ci95'][0]:+.2f}, {100 * cmp['diff_ci95'][1]:+.2f}] (item bootstrap; "
+                     f"reference SE {100 * cmp['reference_binomial_se']:.2f}): {cmp['verdict']}")
+        per_task[t.task] = entry
+        parts.append(text)
+    return {"floors": {k: v["floors"] for k, v in per_task.items()}, "verdict_per_task": per_task,
+            "warnings": warnings, "verdict": "bench: " + " | ".join(parts)}
 
 
 def _prefixed(task: TaskSpec, dataset: Dataset, labels: tuple[str, ...],
@@ -468,5 +545,6 @@ def run_benchmark(tasks: Sequence[TaskSpec], scorer: str, method: Method | str, 
     """Run (or resume) a benchmark and write ``<out>/results.json``."""
     runner = Runner(tasks, scorer, method, seeds, out, **kw)
     results = runner.run()
-    write_json(Path(out) / "results.json", {**results.to_dict(), **runner.artifacts(), **runner.settings()})
+    write_json(Path(out) / "results.json", {**results.to_dict(), **runner.artifacts(), **runner.settings(),
+                                            **bench_verdict(results, out)})
     return results

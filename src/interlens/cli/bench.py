@@ -11,7 +11,7 @@ from rich.table import Table
 from ..bench.methods import Method
 from ..errors import DataError
 from ..io import read_json
-from .common import console, friendly_errors, write_results
+from .common import console, friendly_errors, print_verdict, write_results
 from .options import (
     DataRoot,
     DatasetOptions,
@@ -105,14 +105,20 @@ def run(
         for task, seed, k, how in runner.prefit_members(parse_members(prefit_members)):
             console.print(f"{task} seed {seed}: member {k} {how}")
         return
+    from ..bench.runner import bench_verdict
+
     with executor_session(executor, address=ray_address):
         results = runner.run()
-    path = write_results(out, {**results.to_dict(), **runner.artifacts(), **runner.settings()})
+    verdict = bench_verdict(results, out)
+    path = write_results(out, {**results.to_dict(), **runner.artifacts(), **runner.settings(), **verdict})
     if tracker is not None:
         console.print(f"tracked ({tracker.value}): [bold]{log_run(tracker, out, read_json(path))}[/]")
     for task in results.tasks:
-        acc = task.summary["acc"]
-        console.print(f"{task.title}: ACC {100 * acc['mean']:.2f} ± {100 * acc['std']:.2f} ({task.evaluation_split})")
+        acc, n = task.summary["acc"], len(task.seeds)
+        shown = f"{100 * acc['mean']:.2f} (1 seed)" if n == 1 else \
+            f"{100 * acc['mean']:.2f} ± {100 * acc['std']:.2f} ({n} seeds)"
+        console.print(f"{task.title}: ACC {shown} ({task.evaluation_split})", markup=False)
+    print_verdict(verdict)
 
 
 @app.command()

@@ -225,3 +225,11 @@ def write_results(out: Path, results: dict[str, Any] | None = None, *, datasets:
 
         console.print(f"report: [bold]{build_html_report(out, results)}[/]")
     return path
+
+
+def print_verdict(results: dict[str, Any]) -> None:
+    """Issue 26: each of ``results["warnings"]`` as a visible warning line, then the ``verdict`` line last."""
+    for line in results.get("warnings") or []:
+        console.print(f"WARNING: {line}", style="bold yellow", markup=False, highlight=False)
+    if results.get("verdict"):
+        console.print(f"verdict: {results['verdict']}", style="bold", markup=False, highlight=False)
