@@ -17,6 +17,8 @@ import numpy as np
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .data.schema import Dataset
+
 from .errors import DataError
 from .io import atomic_write, read_json, to_jsonable
 
@@ -150,10 +152,30 @@ class Predictions:
         frame["pred"] = self.predicted_labels()
         return frame
 
-    def to_pandas(self) -> pd.DataFrame:
+    def to_pandas(self, dataset: Dataset | None = None) -> pd.DataFrame:
         """One row per sample: ``id``, ``p_<label>`` per label and ``pred`` (None where there is no
-        prediction); ``frame.attrs`` holds the view, scorer, dataset fingerprint and label order."""
+        prediction); ``frame.attrs`` holds the view, scorer, dataset fingerprint and label order.
+
+        With ``dataset`` (issue 28), the gold label is joined by sample id: ``gold`` (None where the sample
+        is unlabelled) and ``correct`` (``pred == gold``, a nullable boolean: ``<NA>`` where either is
+        missing). Every predicted id must be in the dataset."""
         frame = self.to_frame()
+        if dataset is not None:
+            from .data.schema import Dataset
+
+            if not isinstance(dataset, Dataset):
+                raise DataError(f"to_pandas(dataset=...) takes an interlens Dataset, got {type(dataset).__name__}",
+                                field="dataset")
+            gold = {s.id: s.label for s in dataset.samples}
+            absent = [i for i in self.ids if i not in gold]
+            if absent:
+                raise DataError(f"{len(absent)} predicted ids are not in dataset {dataset.name!r} "
+                                f"(view {self.view}), e.g. {absent[:3]}", file=self.meta.get("source"), field="id")
+            import pandas as pd
+
+            frame["gold"] = [gold[i] for i in self.ids]
+            frame["correct"] = pd.array([None if pd.isna(p) or pd.isna(g) else p == g
+                                         for p, g in zip(frame["pred"], frame["gold"], strict=True)], dtype="boolean")
         frame.attrs.update({"view": self.view, "scorer": self.scorer, "dataset": self.dataset,
                             "labels": list(self.labels)})
         return frame

@@ -9,13 +9,25 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: ``repr(Dataset)`` shows at most this many labels / modalities / splits and this many characters
+REPR_ITEMS, REPR_MAX = 12, 990
+#: the columns of ``Dataset.to_pandas`` besides one per modality
+FIXED_COLUMNS = ("id", "label", "group", "split")
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 @dataclass
@@ -186,8 +198,96 @@ class Dataset:
     def __iter__(self) -> Iterator[Sample]:
         return iter(self.samples)
 
-    def __getitem__(self, sample_id: str) -> Sample:
-        return self.samples[self._index[sample_id]]
+    def __getitem__(self, key: str | int) -> Sample:
+        """The sample with id ``key`` (a string), or at position ``key`` (an int, as in a list)."""
+        if isinstance(key, int | np.integer) and not isinstance(key, bool):
+            return self.samples[int(key)]
+        return self.samples[self._index[key]]
+
+    def __repr__(self) -> str:
+        """A short summary (issue 28): name, size, labels, modalities with their kinds, split sizes; never the
+        samples, and never longer than :data:`REPR_MAX` characters whatever the dataset holds."""
+        labels = ", ".join(_short(repr(label), 24) for label in self.labels[:REPR_ITEMS])
+        if len(self.labels) > REPR_ITEMS:
+            labels += f", ... +{len(self.labels) - REPR_ITEMS} more"
+        mods = ", ".join(f"{_short(m, 24)}: {self.kinds.get(m, '?')}" for m in self.modalities[:REPR_ITEMS])
+        if len(self.modalities) > REPR_ITEMS:
+            mods += f", ... +{len(self.modalities) - REPR_ITEMS} more"
+        splits = ", ".join(f"{_short(k, 16)}: {len(v)}" for k, v in list(self.splits.items())[:REPR_ITEMS])
+        if len(self.splits) > REPR_ITEMS:
+            splits += f", ... +{len(self.splits) - REPR_ITEMS} more"
+        text = (f"Dataset(name={_short(repr(self.name), 80)}, n={len(self.samples)}, "
+                f"labels[{len(self.labels)}]=[{labels}], modalities={{{mods}}}, splits={{{splits}}})")
+        return _short(text, REPR_MAX)
+
+    # -- datasets / pandas-style helpers (issue 28) ---------------------------------------------------------
+    def select(self, indices: Iterable[int], *, name: str | None = None) -> Dataset:
+        """The samples at positions ``indices`` (in that order, as ``datasets.Dataset.select``); each split
+        keeps the selected ids it had (a split left empty is dropped)."""
+        try:
+            positions = [int(i) for i in indices]
+        except (TypeError, ValueError):
+            raise DataError("select() takes integer positions", file=self.source, field="indices") from None
+        bad = [i for i in positions if not -len(self.samples) <= i < len(self.samples)]
+        if bad:
+            raise DataError(f"select(): position {bad[0]} out of range for {len(self.samples)} samples",
+                            file=self.source, field="indices")
+        samples = [self.samples[i] for i in positions]
+        return self._with_samples(samples, name=name)
+
+    def filter(self, function: Callable[[Sample], bool], *, name: str | None = None) -> Dataset:
+        """The samples for which ``function(sample)`` is true (order kept; splits restricted to them)."""
+        if not callable(function):
+            raise DataError("filter() takes a function of a Sample", file=self.source, field="function")
+        return self._with_samples([s for s in self.samples if function(s)], name=name)
+
+    def map(self, function: Callable[[Sample], Sample | None], *, name: str | None = None) -> Dataset:
+        """A new dataset of ``function(sample)`` for each sample; the function gets a copy (so it may edit and
+        return it, or return None to keep the edited copy) and must keep the sample's id. The result is
+        validated like any dataset (labels, missing modalities)."""
+        if not callable(function):
+            raise DataError("map() takes a function of a Sample", file=self.source, field="function")
+        out = []
+        for sample in self.samples:
+            copy = Sample(sample.id, dict(sample.inputs), sample.label, sample.group, dict(sample.meta))
+            new = function(copy)
+            new = copy if new is None else new
+            if not isinstance(new, Sample) or new.id != sample.id:
+                raise DataError("map(): the function must return a Sample with the same id (or None)",
+                                file=self.source, record=f"id {sample.id!r}", field="id")
+            out.append(new)
+        return self.derive(name or self.name, out, splits={k: list(v) for k, v in self.splits.items()})
+
+    def _with_samples(self, samples: list[Sample], *, name: str | None) -> Dataset:
+        keep = {s.id for s in samples}
+        splits = {k: [i for i in v if i in keep] for k, v in self.splits.items()}
+        return self.derive(name or self.name, samples, splits={k: v for k, v in splits.items() if v})
+
+    def split_of(self) -> dict[str, str]:
+        """Sample id -> the (first) split that lists it."""
+        out: dict[str, str] = {}
+        for split, ids in self.splits.items():
+            for i in ids:
+                out.setdefault(i, split)
+        return out
+
+    def to_pandas(self) -> pd.DataFrame:
+        """One row per sample: ``id``, one column per modality (named like the modality), the gold ``label``
+        (None where unlabelled), ``group`` and ``split``; ``frame.attrs`` holds name, labels and kinds. The
+        columns map straight back: ``Dataset.from_pandas(frame, id="id", label="label", split="split",
+        modalities={m: {"column": m, "kind": k} for m, k in frame.attrs["kinds"].items()})``."""
+        import pandas as pd
+
+        clash = [m for m in self.modalities if m in FIXED_COLUMNS]
+        if clash:
+            raise DataError(f"modality {clash[0]!r} has the name of a fixed column {list(FIXED_COLUMNS)}",
+                            file=self.source, field=clash[0])
+        where = self.split_of()
+        frame = pd.DataFrame({"id": self.ids, **{m: self.column(m) for m in self.modalities},
+                              "label": [s.label for s in self.samples], "group": [s.group for s in self.samples],
+                              "split": [where.get(s.id) for s in self.samples]})
+        frame.attrs.update({"name": self.name, "labels": list(self.labels), "kinds": dict(self.kinds)})
+        return frame
 
     @property
     def ids(self) -> list[str]:
