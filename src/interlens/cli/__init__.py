@@ -14,6 +14,7 @@ from . import main_cmds
 from . import mint as mint_cmd
 from . import report as report_cmd
 from . import scorers as scorers_cmd
+from . import verify as verify_cmd
 from .common import DEBUG_OPTION, set_debug
 
 app = typer.Typer(help="interlens: measure and use multimodal interactions.", no_args_is_help=True,
@@ -22,6 +23,7 @@ main_cmds.register(app)
 hf_cmd.register(app)
 scorers_cmd.register(app)
 report_cmd.register(app)
+verify_cmd.register(app)
 app.add_typer(data_cmd.app, name="data", help="List and inspect datasets.")
 app.add_typer(interactions_cmd.app, name="interactions", help="Categorise, score and group interactions.")
 app.add_typer(experts_cmd.app, name="experts", help="Interaction experts, router and fusion (MMoE).")
