@@ -17,6 +17,29 @@ from typing import Any
 
 LOGGER_NAME = "interlens"
 _state = {"quiet": False}
+#: the width tables render at when output is not a terminal (a file, a pipe, CI): wide enough never to wrap
+WIDE_COLUMNS = 1000
+
+
+def make_console(*, stderr: bool = False, **kwargs: Any) -> Any:
+    """A rich ``Console`` for the CLI (issue 28): on a terminal it has the terminal's width; when output is
+    not a terminal (a file, a pipe, CI and batch logs) tables render at their full natural width instead of
+    being wrapped to 80 columns (``$COLUMNS`` still wins when set)."""
+    from rich.console import Console, ConsoleDimensions
+
+    class _WideWhenPiped(Console):
+        @property
+        def size(self) -> ConsoleDimensions:
+            size = Console.size.fget(self)  # type: ignore[attr-defined]
+            if self._width is None and not self.is_terminal and not self._environ.get("COLUMNS", "").isdigit():
+                return ConsoleDimensions(WIDE_COLUMNS, size.height)
+            return size
+
+        @size.setter
+        def size(self, new_size: tuple[int, int]) -> None:
+            Console.size.fset(self, new_size)  # type: ignore[attr-defined]
+
+    return _WideWhenPiped(stderr=stderr, **kwargs)
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]

@@ -26,10 +26,10 @@ from rich.console import Console
 from rich.markup import escape
 
 from ..errors import InterlensError
-from ..io import write_json
+from ..logs import make_console
 
-console = Console(soft_wrap=True)
-err_console = Console(soft_wrap=True, stderr=True)
+console: Console = make_console(soft_wrap=True)  # full-width tables when not a terminal (issue 28)
+err_console: Console = make_console(soft_wrap=True, stderr=True)
 
 DEBUG_ENV = "INTERLENS_DEBUG"
 EXIT_BAD_INPUT = 2
@@ -203,13 +203,17 @@ def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def write_results(out: Path, results: dict[str, Any] | None = None, *, datasets: list[Any] | None = None,
                   scorer: Any = None, seeds: list[int] | None = None, limits: dict[str, Any] | None = None,
-                  settings: dict[str, Any] | None = None, report: bool = True) -> Path:
+                  settings: dict[str, Any] | None = None, report: bool = True, predictions: Any = None,
+                  checks: list[dict[str, Any]] | None = None) -> Path:
     """Write ``out/results.json`` atomically with its provenance block, build ``out/report.html``, say where.
 
     ``results=None`` completes a ``results.json`` a pipeline already wrote (adds provenance, builds the
     report). Provenance comes from the running command (its options, the datasets and scorer it loaded)
     and the results; the keyword arguments add to or override it (see :mod:`interlens.provenance`).
+    ``predictions`` / ``checks``: per-sample rows stored beside it for ``interlens verify``
+    (:func:`interlens.evidence.store.save_result`, issue 26).
     """
+    from ..evidence.store import save_result
     from ..io import read_json
     from ..provenance import attach, collect
 
@@ -218,7 +222,7 @@ def write_results(out: Path, results: dict[str, Any] | None = None, *, datasets:
         results = read_json(out / "results.json")
     provenance = collect(results, datasets=datasets, scorer=scorer, seeds=seeds, limits=limits, settings=settings)
     results = attach(results, provenance)
-    path = write_json(out / "results.json", results)
+    path = save_result(out, results, predictions=predictions, checks=checks)
     console.print(f"results: [bold]{path}[/]")
     if report:
         from ..report.html import build_html_report
