@@ -33,10 +33,14 @@ def resolve_plan(plan: PlanArg) -> tuple[Plan, str] | None:
 
 def check_run_matches_plan(runner: Any, plan: Plan) -> None:
     """A run under a plan must be the plan's configuration: scorer, method, parameters, tasks, seeds."""
+    def planned_name(entry: str) -> str:  # a plan names a task, or a task file by its path
+        return next((t.name for t in runner.tasks if t.file and Path(entry).resolve() == Path(t.file).resolve()),
+                    entry)
+
     ours = {"scorer": runner.scorer, "method": runner.method.value, "scorer_params": runner.scorer_params,
             "tasks": sorted(t.name for t in runner.tasks), "seeds": sorted(runner.seeds)}
     planned = {"scorer": plan.scorer, "method": plan.method, "scorer_params": plan.scorer_params,
-               "tasks": sorted(plan.tasks), "seeds": sorted(plan.seeds)}
+               "tasks": sorted(planned_name(e) for e in plan.tasks), "seeds": sorted(plan.seeds)}
     for key, value in planned.items():
         if ours[key] != value:
             raise DataError(f"the run's {key} {ours[key]!r} is not the plan's {value!r} (plan {plan.name!r})",

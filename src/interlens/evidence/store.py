@@ -150,12 +150,25 @@ def rows_from_arrays(ids: Sequence[Any], gold: Sequence[int], probs_or_pred: Any
     return rows
 
 
+def check(pointer: str, metric: str, *, model: str, split: str, seed: int | str = "mean", task: str | None = None,
+          n_labels: int | None = None) -> dict[str, Any]:
+    """A declared check for ``interlens verify``: the number at JSON ``pointer`` is ``metric`` (acc, macro_f1,
+    ..., constant_floor) of the stored rows of ``model`` / ``split`` (/ ``task``) -- of one ``seed``, or the
+    mean over seeds."""
+    return {k: v for k, v in {"pointer": pointer, "metric": metric, "model": model, "split": split, "seed": seed,
+                              "task": task, "n_labels": n_labels}.items() if v is not None}
+
+
 def save_result(out: str | os.PathLike, results: Mapping[str, Any], *,
-                predictions: Iterable[Mapping[str, Any]] | None = None) -> Path:
+                predictions: Iterable[Mapping[str, Any]] | None = None,
+                checks: Sequence[Mapping[str, Any]] | None = None) -> Path:
     """Write ``out/results.json`` (and, given ``predictions``, ``out/predictions.jsonl.gz`` first, recorded
-    under ``stored_predictions``): the one place methods and ``write_results`` store a result."""
+    under ``stored_predictions`` with the declared ``checks`` of :func:`check`): the one place methods and
+    ``write_results`` store a result."""
     out = Path(out)
     payload = dict(results)
     if predictions is not None:
         payload["stored_predictions"] = write_predictions(out, predictions)
+        if checks:
+            payload["stored_predictions"]["checks"] = [dict(c) for c in checks]
     return write_json(out / "results.json", payload)
