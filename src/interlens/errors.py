@@ -25,6 +25,13 @@ class DataError(InterlensError, ValueError):
         super().__init__(f"{', '.join(where)}: {message}" if where else message)
 
 
+class ExecutionError(InterlensError, RuntimeError):
+    """The executor itself failed (cluster unreachable, worker died); one line in the CLI.
+
+    Defined here, below :mod:`interlens.execution` (which re-exports it), so that ``execution.base`` and
+    ``execution.ray_executor`` need not import each other both ways (issue 29)."""
+
+
 class RegistryError(InterlensError, KeyError):
     """Unknown name in a registry; the message suggests the closest known names."""
 

@@ -21,7 +21,7 @@ from contextvars import ContextVar
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
-from ..errors import InterlensError, unknown_name
+from ..errors import ExecutionError, unknown_name  # noqa: F401 - ExecutionError re-exported (its home until issue 29)
 
 
 class ExecutorKind(StrEnum):
@@ -29,10 +29,6 @@ class ExecutorKind(StrEnum):
 
     LOCAL = "local"  # this process, sequentially (default; needs no Ray)
     RAY = "ray"      # Ray tasks / actors on a local runtime or a cluster
-
-
-class ExecutionError(InterlensError, RuntimeError):
-    """The executor itself failed (cluster unreachable, worker died); one line in the CLI."""
 
 
 @runtime_checkable

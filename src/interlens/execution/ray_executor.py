@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from .base import ExecutionError
+from ..errors import ExecutionError
 
 #: Ray errors that mean a worker process (or its node) went away
 _DEATHS = ("WorkerCrashedError", "RayActorError", "ActorDiedError", "NodeDiedError", "ObjectLostError",
