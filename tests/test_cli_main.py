@@ -66,8 +66,11 @@ def test_predict_reuses_cache_then_group(tmp_path, shared_data):
                                   "--results", str(tmp_path / "s2"), "--out", str(tmp_path / "g")])
     assert grouped.exit_code == 0, grouped.output
     summary = json.loads((tmp_path / "g" / "results.json").read_text())
-    assert summary["distance"]["matrix"][0][1] == 0.0  # same data, same cached predictions
-    assert set(summary["groups_prototype"].values()) <= {"R", "U", "S"}
+    # issue 26: every MUStARD view here (epochs=5) is below the test prior (57.3 % 'not_sarcastic'), so the
+    # scores are uninformative and neither task is placed in a group
+    assert set(summary["uninformative"]) == {"mustard", "mustard (s2)"} and summary["groups_prototype"] == {}
+    assert summary["distance"]["matrix"] == [] and "not grouped" in grouped.output
+    assert summary["floors"]["mustard"]["constant_floor"]["acc"] == pytest.approx(204 / 356)
 
 
 def test_group_rejects_non_score_results(tmp_path):

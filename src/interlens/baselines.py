@@ -261,10 +261,14 @@ def experts_baselines(per_seed: list[dict[str, Any]], dataset: Any, scorer: Any,
     views = {f"unimodal:{m}": p for m, p in
              unimodal_predictions(scorer, train, test, modalities, val=val).items()}
     out: dict[str, Any] = {"modalities": list(modalities), "per_seed": {}}
+    y_test = _labels(test.y, "y_test")
+    correct: dict[str, list[np.ndarray]] = {}
     for report in per_seed:
         preds = report.pop("predictions", None)
         if preds is None:
             continue
+        for name, p in preds.items():
+            correct.setdefault(str(name), []).append((np.asarray(p) == y_test).astype(np.float64))
         block = baselines_block(test.y, {**preds, **views}, y_train=train.y, baseline=baseline,
                                 labels=list(dataset.labels), n_boot=n_boot, seed=int(report.get("seed", 0)))
         out["majority"] = block.pop("majority")
@@ -278,6 +282,12 @@ def experts_baselines(per_seed: list[dict[str, Any]], dataset: Any, scorer: Any,
     if "floors" not in out:
         out["floors"] = floors(train.y, test.y, list(dataset.labels))
     out["split"] = split
+    # every strategy vs the baseline with the TEST ITEM as the unit: correctness averaged over seeds (issue 26)
+    if baseline in correct:
+        base = np.stack(correct[baseline], axis=1)
+        out["paired_over_items"] = {
+            name: {"vs": baseline, **paired_over_items(np.stack(c, axis=1), base, n_boot=n_boot)}
+            for name, c in correct.items() if name != baseline and len(c) == base.shape[1]}
     return out
 
 

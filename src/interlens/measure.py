@@ -20,7 +20,7 @@ from .data.schema import Dataset
 from .errors import DataError
 from .interactions import categorize_split, interaction_score
 from .interactions.score import InteractionScore, check_score_range
-from .io import atomic_write_text, read_json, write_json
+from .io import atomic_write_text, read_json
 from .metrics import classification_metrics
 from .predictions import Predictions, check_same_ids
 from .views import View
@@ -50,12 +50,18 @@ class InteractionReport:
     def counts(self) -> dict[str, int]:
         return self.categorization["counts"]
 
+    def _uninformative(self) -> dict[str, Any]:
+        """``{"uninformative": True, "reasons": [...]}`` when a view behind it is at chance (issue 26), else {}."""
+        flag = self.extra.get("uninformative") or {}
+        return {"uninformative": True, "reasons": list(flag["reasons"])} if flag.get("value") else {}
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "dataset": self.dataset, "split": self.split, "modalities": list(self.modalities),
             "modality1": self.modalities[0], "modality2": self.modalities[1], "reference": self.reference,
-            "n": len(self.ids), "counts": self.counts, "categorization": self.categorization,
-            "interaction_score": {k: v.to_dict() for k, v in self.scores.items()},
+            "n": len(self.ids), "counts": self.counts,
+            "categorization": {**self.categorization, **self._uninformative()},
+            "interaction_score": {k: {**v.to_dict(), **self._uninformative()} for k, v in self.scores.items()},
             "metrics": self.metrics, "per_interaction": self.per_interaction,
             "scorers": {v: p.scorer for v, p in self.predictions.items()},
             "samples": [{"id": i, "category": str(c)} for i, c in zip(self.ids, self.categories, strict=True)],
@@ -218,11 +224,63 @@ def measure_interactions(
                                           ids=target.ids, labels=dataset.labels)
     metrics = {v: classification_metrics(y, p.argmax(), k) for v, p in aligned.items()}
     per_interaction = per_interaction_metrics(cats.categories, y, pm.argmax(), k) if pm is not None else {}
-    return InteractionReport(
+    report = InteractionReport(
         dataset=dataset.name, split=split_name, modalities=mods, reference=reference, ids=target.ids, y_gold=y,
         categories=cats.categories, categorization=cats.report, predictions=aligned, scores=scores,
         metrics=metrics, per_interaction=per_interaction,
         extra={"score_reference": "multimodal" if pm is not None else "gold"})
+    report.extra.update(floors_verdict(report, _train_labels(dataset, fit_split, split), list(dataset.labels)))
+    if split and split not in (fit_split, val_split, "train", "dev", "val", "validation"):
+        from .evidence.ledger import record_evaluation  # issue 26: a test look
+
+        record_evaluation(dataset, split, {"method": "interactions", "reference": reference, "views": list(views),
+                                           "scorers": {v: p.scorer for v, p in aligned.items()}, "S": S, "C": C},
+                          cache_path=getattr(cache, "path", None))
+    return report
+
+
+def _train_labels(dataset: Dataset, fit_split: str | None, split: str | None) -> np.ndarray | None:
+    """Gold labels of the fit split (None when there is none, it is the evaluated split, or it is unlabelled)."""
+    if not fit_split or fit_split == split or fit_split not in getattr(dataset, "splits", {}):
+        return None
+    y = dataset.split(fit_split).y
+    return y if len(y) and (y >= 0).all() else None
+
+
+def floors_verdict(report: InteractionReport, y_train: np.ndarray | None, labels: Sequence[str]) -> dict[str, Any]:
+    """Issue 26 for ``interactions categorize / score / group``: the chance ``floors`` of the evaluated
+    split (constant floor = its label prior, an oracle; the train majority), per view whether it is at
+    or below them, and -- when a unimodal view, or the multimodal model used as the reference, is --
+    ``uninformative`` (categories and score built from a model at chance carry no interaction
+    information) with the reasons; one warning per such view and a one-line ``verdict``."""
+    from .baselines import at_or_below_floor, floor_warning, floors, format_floors
+
+    fl = floors(y_train, report.y_gold, labels)
+    m1, m2 = report.modalities
+    pair = f"{m1}+{m2}"
+    views = {v: {"acc": m["acc"], "at_or_below_floor": at_or_below_floor(m["acc"], fl)}
+             for v, m in report.metrics.items()}
+    warnings, reasons = [], []
+    for v, info in views.items():
+        warning = floor_warning(f"view {v}", info["acc"], fl, split=report.split)
+        if warning is None:
+            continue
+        warnings.append(warning)
+        if v in (m1, m2) or (v == pair and report.extra.get("score_reference") == "multimodal") or \
+                (v == pair and report.reference == "multimodal"):
+            reasons.append(warning)
+    uninformative = {"value": bool(reasons), "reasons": reasons}
+    score = report.scores.get("exact")
+    counts = ", ".join(f"{c} {report.counts.get(c, 0)}" for c in ("R", "U1", "U2", "S"))
+    accs = ", ".join(f"{v} {info['acc']:.3f}" for v, info in views.items())
+    text = (f"interaction score (exact) {score.score:.3f} [{score.ci_low:.3f}, {score.ci_high:.3f}] "
+            if score is not None else "")
+    verdict = (f"{report.dataset} ({report.split}, n={len(report.ids)}): {text}(2 = R, 1 = U, 0 = S); counts {counts};"
+               f" views ACC {accs}; {format_floors(fl)}")
+    if reasons:
+        verdict += " -- UNINFORMATIVE: " + "; ".join(r.split(":")[0] for r in reasons) + " at or below the floor"
+    return {"floors": fl, "view_floors": views, "uninformative": uninformative, "warnings": warnings,
+            "verdict": verdict}
 
 
 def write_report(report: InteractionReport, out: str | Path, *, extra: dict[str, Any] | None = None,
@@ -265,7 +323,12 @@ def write_report(report: InteractionReport, out: str | Path, *, extra: dict[str,
         if isinstance(value, int | float | str):
             lines.insert(3, f"- **{key}**: {value:.4g}" if isinstance(value, float) else f"- **{key}**: {value}")
     paths["report"] = atomic_write_text(out / "report.md", "\n".join(lines) + "\n")
-    paths["results"] = write_json(out / "results.json", data)
+    from .evidence.store import metric_checks, save_result, view_rows  # issue 26: every number re-derivable
+
+    k = len(next(iter(report.predictions.values())).labels) if report.predictions else 0
+    paths["results"] = save_result(out, data, predictions=view_rows(report.ids, report.y_gold, report.predictions,
+                                                                    split=report.split),
+                                   checks=metric_checks("/metrics", report.metrics, split=report.split, n_labels=k))
     return paths
 
 
@@ -276,14 +339,27 @@ def group_results(results: Mapping[str, Mapping[str, Any]], delta: str = "exact"
 
     if not results:
         raise DataError("no results to group", field="results")
-    scores = {name: check_score_range(r["interaction_score"][delta]["score"], name) for name, r in results.items()}
-    names, dist = distance_matrix(scores)
+    # issue 26: a task whose score comes from a view at chance is not placed in a group, but listed apart
+    flagged = {name: list((r.get("uninformative") or {}).get("reasons") or ["uninformative"])
+               for name, r in results.items() if (r.get("uninformative") or {}).get("value")}
+    kept = {name: r for name, r in results.items() if name not in flagged}
+    scores = {name: check_score_range(r["interaction_score"][delta]["score"], name) for name, r in kept.items()}
+    names, dist = distance_matrix(scores) if scores else ([], np.zeros((0, 0)))
+    warnings = [f"{name}: not grouped, its interaction score is uninformative ({'; '.join(why)})"
+                for name, why in flagged.items()]
+    prototype = group_by_prototype(scores) if scores else {}
+    clustering = group_by_clustering(scores, n_groups=min(n_groups, len(scores))) if scores else {}
+    verdict = ("groups (prototype): " + ", ".join(f"{n} {prototype[n]} ({scores[n]:.3f})" for n in names)
+               if names else "no task has an informative interaction score")
+    if flagged:
+        verdict += f"; uninformative, not grouped: {', '.join(flagged)}"
     return {"delta": delta, "scores": scores,
             "intervals": {n: [r["interaction_score"][delta]["ci_low"], r["interaction_score"][delta]["ci_high"]]
-                          for n, r in results.items()},
+                          for n, r in kept.items()},
             "distance": {"names": names, "matrix": dist.tolist()},
-            "groups_prototype": group_by_prototype(scores),
-            "groups_clustering": group_by_clustering(scores, n_groups=min(n_groups, len(scores)))}
+            "groups_prototype": prototype, "groups_clustering": clustering,
+            "uninformative": flagged, "floors": {n: r.get("floors") for n, r in results.items()},
+            "warnings": warnings, "verdict": verdict}
 
 
 def load_score_results(paths: Sequence[str | Path], delta: str = "exact") -> dict[str, dict[str, Any]]:

@@ -13,7 +13,7 @@ import typer
 from ..errors import DataError
 from ..experts.authors import AuthorsModel
 from ..experts.pipeline import CategoriesSource, Grouping, RouterKind
-from .common import console, friendly_errors, write_results
+from .common import console, friendly_errors, print_verdict, write_results
 from .options import (
     DataRoot,
     DatasetOptions,
@@ -34,13 +34,16 @@ def _print_table(report: dict[str, Any], title: str) -> None:
     from rich.table import Table
 
     table = Table(title=title)
-    multi = "acc_mean" in report["rows"][0]
+    multi = "acc_mean" in report["rows"][0] and report.get("n_seeds", 2) > 1  # one seed: no "±0.0" (issue 26)
+    one = "acc_mean" in report["rows"][0] and not multi
     for col in ("strategy", "Acc", "P", "R", f"F1 ({report['f1_average']})", "macro-F1"):
         table.add_column(col, justify="left" if col == "strategy" else "right")
     for row in report["rows"]:
         if multi:
             cells = [f"{100 * row[f'{m}_mean']:.1f}±{100 * row[f'{m}_std']:.1f}"
                      for m in ("acc", "precision", "recall", "f1", "macro_f1")]
+        elif one:
+            cells = [f"{100 * row[f'{m}_mean']:.2f}" for m in ("acc", "precision", "recall", "f1", "macro_f1")]
         else:
             cells = [f"{100 * row[m]:.2f}" for m in ("acc", "precision", "recall", "f1", "macro_f1")]
         table.add_row(row["strategy"], *cells)
@@ -108,9 +111,10 @@ def train(
                                       save_models=out / "models" if save_models else None, max_train=max_train)
     path = write_experts_results(results, out)
     settings = results["settings"]
+    over = (f"mean ± std over seeds {settings['seeds']}" if len(settings["seeds"]) > 1
+            else f"1 seed ({settings['seeds'][0]})")
     _print_table(results["summary"], f"{results['dataset']['name']} · {results['scorer']['name']} · "
-                                     f"{settings['categories']} categories: fusion on test, mean ± std over "
-                                     f"seeds {settings['seeds']}")
+                                     f"{settings['categories']} categories: fusion on test, {over}")
     if "rq4" in results:
         r = results["rq4"]
         console.print(f"RQ4 CE_moe: interaction subsets {r['interaction']:.4f}, random subsets {r['random']:.4f}, "
@@ -121,6 +125,7 @@ def train(
         from ..tracking import log_run
 
         console.print(f"tracked ({tracker.value}): [bold]{log_run(tracker, out, read_json(path))}[/]")
+    print_verdict(results)
 
 
 # -- evaluate (precomputed logits) ---------------------------------------------------------------------
@@ -170,3 +175,4 @@ def evaluate(
     if "router_missing" in results:
         console.print(f"router: {results['router_missing']} samples missing from the router file")
     write_results(path.parent)  # provenance + report.html
+    print_verdict(results)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import DataError
-from .common import console, friendly_errors, write_results
+from .common import console, friendly_errors, print_verdict, write_results
 from .options import (
     CachePath,
     DataRoot,
@@ -118,6 +118,7 @@ def categorize_cmd(
     paths = write_report(report, out, title="Interaction categories")
     console.print(f"report: [bold]{paths['report']}[/]")
     write_results(out)  # provenance + report.html
+    print_verdict(report.extra)
 
 
 @app.command("score")
@@ -159,6 +160,7 @@ def score_cmd(
                              title=f"{report.dataset}: interaction score (2 = R, 1 = U, 0 = S)"))
     write_report(report, out, title="Interaction score")
     write_results(out)  # provenance + report.html
+    print_verdict(report.extra)
 
 
 @app.command("group")
@@ -182,8 +184,10 @@ def group_cmd(
                               for n in names], title="Task grouping (MINT Sec. 3.3)"))
     console.print(rich_table([{"": a, **{b: summary["distance"]["matrix"][i][j] for j, b in enumerate(names)}}
                               for i, a in enumerate(names)], title="Distance |score_A - score_B| (MINT Eq. 2)"))
-    score_with_ci({n: (summary["scores"][n], *summary["intervals"][n]) for n in names}, out / "scores.png")
+    if names:
+        score_with_ci({n: (summary["scores"][n], *summary["intervals"][n]) for n in names}, out / "scores.png")
     write_results(out, summary)
+    print_verdict(summary)
 
 
 class PIDSource(StrEnum):
@@ -218,7 +222,8 @@ def pid_cmd(
     no_cache: NoCache = False,
 ) -> None:
     """Partial information decomposition R / U1 / U2 / S in bits (Liang et al. 2023) beside the MINT score."""
-    from ..interactions.pid import TERMS, measure_pid, write_pid_report
+    from ..interactions.pid import TERMS
+    from ..methods.pid import measure_pid, write_pid_report
     from ..report import rich_table
 
     if k != "auto" and not k.isdigit():
@@ -241,3 +246,4 @@ def pid_cmd(
                               for d, s in report.scores.items()], title="Interaction score (2 = R, 1 = U, 0 = S)"))
     paths = write_pid_report(report, result, out)
     console.print(f"report: [bold]{paths['report']}[/]; results: [bold]{paths['results']}[/]")
+    print_verdict(getattr(report, "extra", {}) or {})

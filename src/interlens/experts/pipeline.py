@@ -35,6 +35,7 @@ from ..errors import DataError
 from ..execution.base import Executor, current_executor, resources_for
 from ..io import atomic_write, read_json, to_jsonable, write_json
 from ..logs import progress_bar
+from .fusion import BASELINE
 from .router import ROUTER_KINDS, InteractionRouter
 from .train import (
     EXPERTS_PROGRESS,
@@ -178,11 +179,60 @@ def train_experts_study(dataset: Dataset, scorer: Any, *, categories: Categories
 
     results["baselines"] = experts_baselines(results["per_seed"], dataset, scorer, results["settings"]["modalities"]
                                              or results["settings"]["view"].split("+"))
+    results.update(experts_verdict(results["summary"], results["baselines"]))
     if rq4:
         say("RQ4: experts on interaction subsets vs. random subsets ...")
         results["rq4"] = run_rq4(scorer, dataset, cats, seed=seeds[0], n_random=n_random, grouping=grouping,
                                  min_subset=min_subset, expert_epochs=expert_epochs, expert_lr=expert_lr, view=view)
     return results
+
+
+def _acc_text(mean: float, std: float | None, n_seeds: int) -> str:
+    """``0.612 ± 0.010`` over several seeds, ``0.612`` for one (never ``± 0.000``; issue 26 item 5)."""
+    return f"{mean:.3f}" if n_seeds == 1 or std is None else f"{mean:.3f} ± {std:.3f}"
+
+
+def experts_verdict(summary: Mapping[str, Any], baselines: Mapping[str, Any]) -> dict[str, Any]:
+    """Issue 26 for ``experts train``: the ``floors`` of the evaluated split, one warning per fusion
+    strategy and unimodal view at or below the highest floor (mean ACC over seeds), and the one-line
+    ``verdict``: the fusion result (router_soft, else the best non-oracle strategy) vs the baseline
+    (paired over test items) vs the best unimodal view vs the floors."""
+    from ..baselines import at_or_below_floor, floor_warning, format_floors
+
+    fl, split = baselines["floors"], baselines.get("split", "test")
+    n = int(summary.get("n_seeds", 1))
+    over = f" (mean over {n} seeds)" if n > 1 else ""
+    rows = {r["strategy"]: r for r in summary["rows"]}
+    warnings = [w for name, r in rows.items()
+                if (w := floor_warning(f"{name}{over}", r["acc_mean"], fl, split=split)) is not None]
+    first = next(iter(baselines.get("per_seed", {}).values()), None)
+    views = {r["name"].split(":", 1)[1]: r["acc"] for r in (first["tables"]["acc"] if first else [])
+             if r["name"].startswith("unimodal:")}
+    warnings += [w for view, acc in views.items()
+                 if (w := floor_warning(f"unimodal view {view}", acc, fl, split=split)) is not None]
+    candidates = [k for k in rows if k not in (BASELINE, "oracle") and not k.startswith("single:")]
+    main = "router_soft" if "router_soft" in rows else max(candidates, key=lambda k: rows[k]["acc_mean"],
+                                                           default=None)
+    parts = []
+    if main is not None:
+        r = rows[main]
+        parts.append(f"{main} ACC {_acc_text(r['acc_mean'], r.get('acc_std'), n)}")
+        if at_or_below_floor(r["acc_mean"], fl):
+            parts[-1] += " (NOT above chance)"
+    if BASELINE in rows:
+        b = rows[BASELINE]
+        text = f"baseline {_acc_text(b['acc_mean'], b.get('acc_std'), n)}"
+        test = (baselines.get("paired_over_items") or {}).get(main or "")
+        if test is not None:
+            text += (f" (Δ {test['delta']:+.3f} [{test['ci95'][0]:+.3f}, {test['ci95'][1]:+.3f}], "
+                     f"p = {test['p_value']:.3g}, paired over {test['n_items']} test items)")
+        parts.append(text)
+    if views:
+        best = max(views, key=lambda v: views[v])
+        parts.append(f"best unimodal {best} {views[best]:.3f}")
+    parts.append(format_floors(fl))
+    seeds = f"{n} seed" if n == 1 else f"{n} seeds"
+    return {"floors": fl, "warnings": warnings, "verdict": f"experts ({split}, {seeds}): " + " vs ".join(parts)}
 
 
 def _one_seed(seed: int, scorer: Any, dataset: Dataset, cats: Mapping[str, str], kwargs: dict[str, Any],
@@ -367,5 +417,15 @@ def fuse_stored_logits(*, mmoe_authors: str | None = None, data_root: str | Path
         raise DataError("give --mmoe-authors MODEL or at least one --expert NAME=FILE.jsonl", field="experts")
     report = evaluate_inputs(inputs, y, inputs.n_classes, categories=inputs.categories)
     report.pop("predictions", None)
-    return {"command": "experts evaluate", **extra, "n": int(len(y)), "report": report,
+    from ..baselines import floor_warning, floors, format_floors
+
+    fl = floors(None, y)  # no training labels here: the constant floor (eval-split prior) only (issue 26)
+    warnings = [w for r in report["rows"] if (w := floor_warning(r["strategy"], r["acc"], fl)) is not None]
+    rows = {r["strategy"]: r for r in report["rows"]}
+    main = "router_soft" if "router_soft" in rows else BASELINE if BASELINE in rows else None
+    verdict = (f"experts evaluate (n={len(y)}): " + (f"{main} ACC {rows[main]['acc']:.3f}" if main else "")
+               + (f" vs baseline {rows[BASELINE]['acc']:.3f}" if main != BASELINE and BASELINE in rows else "")
+               + f" vs {format_floors(fl)}")
+    return {"command": "experts evaluate", **extra, "n": int(len(y)), "report": report, "floors": fl,
+            "warnings": warnings, "verdict": verdict,
             "note": "no validation logits: best_single is not chosen (single:<expert> rows list each expert)"}
