@@ -172,3 +172,27 @@ def save_result(out: str | os.PathLike, results: Mapping[str, Any], *,
         if checks:
             payload["stored_predictions"]["checks"] = [dict(c) for c in checks]
     return write_json(out / "results.json", payload)
+
+
+def view_rows(ids: Sequence[Any], gold: Sequence[int], predictions: Mapping[str, Any], *, split: str,
+              seed: int | None = None, task: str | None = None) -> list[dict[str, Any]]:
+    """Rows of several models / views evaluated on the same samples: ``predictions`` maps a view (or
+    strategy) name to its [n, k] probabilities or an object with ``.probs`` (a ``Predictions`` aligned to ``ids``)."""
+    rows: list[dict[str, Any]] = []
+    for name, value in predictions.items():
+        rows += rows_from_arrays(ids, gold, getattr(value, "probs", value), model=str(name), seed=seed, split=split,
+                                 task=task)
+    return rows
+
+
+def metric_checks(prefix: str, metrics: Mapping[str, Mapping[str, Any]], *, split: str, n_labels: int,
+                  seed: int | str = "mean") -> list[dict[str, Any]]:
+    """Checks for ``{model: {metric: value}}`` blocks at JSON pointer ``prefix``: every classification metric
+    there (ACC, macro-F1, ...) recomputed from the model's stored rows."""
+    from .verify import METRIC_NAMES
+
+    escape = lambda key: str(key).replace("~", "~0").replace("/", "~1")  # noqa: E731
+    return [check(f"{prefix}/{escape(model)}/{name}", name, model=str(model), split=split, seed=seed,
+                  n_labels=n_labels)
+            for model, values in metrics.items() for name in METRIC_NAMES
+            if isinstance(values, Mapping) and isinstance(values.get(name), int | float)]
