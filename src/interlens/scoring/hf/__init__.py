@@ -6,7 +6,8 @@ Heavy imports (torch, transformers, peft) happen when this package is imported, 
 """
 
 from .adapters import LoraSpec, adapter_names, add_lora_adapter, copy_adapter, load_adapters, save_adapters
-from .encoding import Batch, make_encoder, model_family
+from .encoding import Batch, model_family
+from .families import make_encoder
 from .generation import ParseResult, greedy_generate, parse_label
 from .labels import LabelSet, build_label_set
 from .likelihood import label_logprobs, label_probs, naive_label_logprobs

@@ -21,11 +21,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import torch
 
 from ...errors import DataError
 
 Tensors = dict[str, torch.Tensor]
+
+#: config ``model_type`` -> interlens family (the encoder that feeds it; :func:`~.families.make_encoder` picks it)
+FAMILIES: dict[str, str] = {
+    "qwen2_vl": "qwen2-vl", "qwen2_5_vl": "qwen2-vl", "llava": "llava", "blip-2": "blip2", "internvl": "internvl",
+    "llava_onevision": "llava-onevision", "llava_next_video": "llava-next-video", "qwen2_audio": "qwen2-audio",
+    "clip": "clip",
+}
 
 
 @dataclass
@@ -76,9 +84,7 @@ def unwrap_model(model: Any) -> Any:
 
 def model_family(model: Any) -> str:
     """``qwen2-vl``, ``llava``, ``blip2``, ``internvl``, ``llava-onevision``, ``llava-next-video``, ``qwen2-audio`` (see
-    :data:`~interlens.scoring.hf.families.FAMILIES`) or ``text`` from the model config."""
-    from .families import FAMILIES
-
+    :data:`FAMILIES`) or ``text`` from the model config."""
     return FAMILIES.get(getattr(unwrap_model(model).config, "model_type", ""), "text")
 
 
@@ -239,9 +245,7 @@ class Qwen2VLEncoder(_VisionEncoder):
         self.video_token_id = int(video) if video is not None else None
 
     def encode_video(self, frames: list[Any]) -> tuple[int, dict[str, torch.Tensor]]:
-        """Frames in temporal pairs (:func:`~interlens.scoring.hf.families.qwen_video_patches`)."""
-        from .families import qwen_video_patches
-
+        """Frames in temporal pairs (:func:`qwen_video_patches`)."""
         pixels, grid = qwen_video_patches(self.image_processor, frames)
         merge = int(getattr(self.image_processor, "merge_size", 2))
         return int(grid.prod()) // merge ** 2, {"pixel_values_videos": pixels, "video_grid_thw": grid}
@@ -296,21 +300,31 @@ class LlavaEncoder(_VisionEncoder):
         return {"pixel_values": torch.cat([p.pixel_values for p in with_images])} if with_images else {}
 
 
-def make_encoder(model: Any, tokenizer: Any, image_processor: Any = None, *, vision: bool = False) -> TextEncoder:
-    """The encoder for ``model``'s family (``vision=False`` forces text-only input)."""
-    family = model_family(model)
-    if not vision:
-        return TextEncoder(tokenizer, model)
-    if family == "qwen2-vl":
-        return Qwen2VLEncoder(tokenizer, image_processor, model)
-    if family == "llava":
-        return LlavaEncoder(tokenizer, image_processor, model)
-    from . import families
-
-    encoders = {"blip2": families.Blip2Encoder, "internvl": families.InternVLEncoder,
-                "llava-onevision": families.LlavaOnevisionEncoder,
-                "llava-next-video": families.LlavaNextVideoEncoder, "qwen2-audio": families.Qwen2AudioEncoder}
-    if family in encoders:
-        return encoders[family](tokenizer, image_processor, model)
-    families.family_of_config(unwrap_model(model).config)  # one line naming what is unsupported
-    raise DataError(f"the {family} family is not a vision LM for hf-vlm (use its own scorer)")
+def qwen_video_patches(image_processor: Any, frames: list[Any]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Qwen2-VL video input from PIL frames without its (torchvision) video processor: each frame is resized
+    and normalised by the PIL image processor (all to the first frame's size), then the frames are patchified
+    in temporal pairs (the last frame repeated to fill a pair) exactly as Qwen2VLVideoProcessor lays them out.
+    Returns (pixel_values_videos (T'*H'*W', C*tp*p*p), video_grid_thw (1, 3))."""
+    patch = int(image_processor.patch_size)
+    merge = int(getattr(image_processor, "merge_size", 2))
+    tp = int(getattr(image_processor, "temporal_patch_size", 2))
+    size = frames[0].size
+    planes = []
+    grid_h = grid_w = 0
+    for frame in frames:
+        out = image_processor(images=[frame.resize(size)], return_tensors="np")
+        flat = np.asarray(out["pixel_values"])
+        _, grid_h, grid_w = (int(v) for v in out["image_grid_thw"][0])
+        channels = flat.shape[1] // (tp * patch * patch)
+        # undo the processor's patchify: (gh/m, gw/m, m, m, C, tp, p, p) -> (C, H, W), first temporal copy
+        cube = flat.reshape(grid_h // merge, grid_w // merge, merge, merge, channels, tp, patch, patch)[..., 0, :, :]
+        planes.append(cube.transpose(4, 0, 2, 5, 1, 3, 6).reshape(channels, grid_h * patch, grid_w * patch))
+    while len(planes) % tp:
+        planes.append(planes[-1])
+    video = np.stack(planes)  # (T, C, H, W)
+    grid_t = video.shape[0] // tp
+    channels = video.shape[1]
+    patches = video.reshape(grid_t, tp, channels, grid_h // merge, merge, patch, grid_w // merge, merge, patch)
+    patches = patches.transpose(0, 3, 6, 4, 7, 2, 1, 5, 8)
+    flat = patches.reshape(grid_t * grid_h * grid_w, channels * tp * patch * patch)
+    return torch.from_numpy(np.ascontiguousarray(flat)), torch.tensor([[grid_t, grid_h, grid_w]])

@@ -36,14 +36,20 @@ import numpy as np
 import torch
 
 from ...errors import DataError
-from .encoding import Batch, EncodedPrompt, Tensors, TextEncoder, _VisionEncoder, unwrap_model
+from .encoding import (  # noqa: F401 - FAMILIES and qwen_video_patches re-exported (their home until issue 29)
+    FAMILIES,
+    Batch,
+    EncodedPrompt,
+    LlavaEncoder,
+    Qwen2VLEncoder,
+    Tensors,
+    TextEncoder,
+    _VisionEncoder,
+    model_family,
+    qwen_video_patches,
+    unwrap_model,
+)
 
-#: config ``model_type`` -> interlens family (the encoder that feeds it)
-FAMILIES: dict[str, str] = {
-    "qwen2_vl": "qwen2-vl", "qwen2_5_vl": "qwen2-vl", "llava": "llava", "blip-2": "blip2", "internvl": "internvl",
-    "llava_onevision": "llava-onevision", "llava_next_video": "llava-next-video", "qwen2_audio": "qwen2-audio",
-    "clip": "clip",
-}
 #: families a vision-LM scorer reads
 VLM_FAMILIES = ("qwen2-vl", "llava", "blip2", "internvl", "llava-onevision", "llava-next-video", "qwen2-audio")
 #: known unsupported architectures and why (the one line a user sees)
@@ -342,31 +348,19 @@ class Qwen2AudioEncoder(TextEncoder):
         return {"input_features": features, "feature_attention_mask": _cat(prompts, "feature_attention_mask")}
 
 
-def qwen_video_patches(image_processor: Any, frames: list[Any]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Qwen2-VL video input from PIL frames without its (torchvision) video processor: each frame is resized
-    and normalised by the PIL image processor (all to the first frame's size), then the frames are patchified
-    in temporal pairs (the last frame repeated to fill a pair) exactly as Qwen2VLVideoProcessor lays them out.
-    Returns (pixel_values_videos (T'*H'*W', C*tp*p*p), video_grid_thw (1, 3))."""
-    patch = int(image_processor.patch_size)
-    merge = int(getattr(image_processor, "merge_size", 2))
-    tp = int(getattr(image_processor, "temporal_patch_size", 2))
-    size = frames[0].size
-    planes = []
-    grid_h = grid_w = 0
-    for frame in frames:
-        out = image_processor(images=[frame.resize(size)], return_tensors="np")
-        flat = np.asarray(out["pixel_values"])
-        _, grid_h, grid_w = (int(v) for v in out["image_grid_thw"][0])
-        channels = flat.shape[1] // (tp * patch * patch)
-        # undo the processor's patchify: (gh/m, gw/m, m, m, C, tp, p, p) -> (C, H, W), first temporal copy
-        cube = flat.reshape(grid_h // merge, grid_w // merge, merge, merge, channels, tp, patch, patch)[..., 0, :, :]
-        planes.append(cube.transpose(4, 0, 2, 5, 1, 3, 6).reshape(channels, grid_h * patch, grid_w * patch))
-    while len(planes) % tp:
-        planes.append(planes[-1])
-    video = np.stack(planes)  # (T, C, H, W)
-    grid_t = video.shape[0] // tp
-    channels = video.shape[1]
-    patches = video.reshape(grid_t, tp, channels, grid_h // merge, merge, patch, grid_w // merge, merge, patch)
-    patches = patches.transpose(0, 3, 6, 4, 7, 2, 1, 5, 8)
-    flat = patches.reshape(grid_t * grid_h * grid_w, channels * tp * patch * patch)
-    return torch.from_numpy(np.ascontiguousarray(flat)), torch.tensor([[grid_t, grid_h, grid_w]])
+def make_encoder(model: Any, tokenizer: Any, image_processor: Any = None, *, vision: bool = False) -> TextEncoder:
+    """The encoder for ``model``'s family (``vision=False`` forces text-only input). Lives here, above every
+    encoder it picks from (was in :mod:`.encoding` until issue 29)."""
+    family = model_family(model)
+    if not vision:
+        return TextEncoder(tokenizer, model)
+    if family == "qwen2-vl":
+        return Qwen2VLEncoder(tokenizer, image_processor, model)
+    if family == "llava":
+        return LlavaEncoder(tokenizer, image_processor, model)
+    encoders = {"blip2": Blip2Encoder, "internvl": InternVLEncoder, "llava-onevision": LlavaOnevisionEncoder,
+                "llava-next-video": LlavaNextVideoEncoder, "qwen2-audio": Qwen2AudioEncoder}
+    if family in encoders:
+        return encoders[family](tokenizer, image_processor, model)
+    family_of_config(unwrap_model(model).config)  # one line naming what is unsupported
+    raise DataError(f"the {family} family is not a vision LM for hf-vlm (use its own scorer)")

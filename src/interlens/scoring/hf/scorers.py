@@ -54,7 +54,8 @@ from .adapters import (
     saved_adapter_names,
 )
 from .batching import _batches, dataset_generations, dataset_logprobs
-from .encoding import make_encoder, unwrap_model
+from .encoding import unwrap_model
+from .families import make_encoder
 from .generation import one_hot_or_nan, parse_label
 from .likelihood import model_dtype
 from .loading import load_causal_lm, load_vision_lm, model_fingerprint, resolve_dtype, tokenizer_fingerprint
