@@ -18,8 +18,8 @@ from interlens.data.adapters import (
     MINTREC_LABELS,
     REGISTRY,
     build_context,
-    describe_dataset,
 )
+from interlens.data.resolve import describe_dataset
 from interlens.data.splits import crossing_groups
 from interlens.errors import DataError, RegistryError
 

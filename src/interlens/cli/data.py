@@ -1,5 +1,5 @@
 """``interlens data list`` and ``interlens data show NAME|FILE.yaml`` (same as ``list_datasets`` /
-``describe_dataset`` in :mod:`interlens.data.adapters`)."""
+``describe_dataset`` in :mod:`interlens.data`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ..data.adapters import describe_dataset, list_datasets
+from ..data.adapters import list_datasets
+from ..data.resolve import describe_dataset
 from ..data.schema import text_of
 from .common import console, friendly_errors, write_results
 from .options import parse_options

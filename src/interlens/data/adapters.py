@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 import inspect
 import os
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +26,7 @@ from ..io import read_json
 from .paths import data_root as resolve_root
 from .readers import Record, get_field, read_records
 from .schema import Dataset, Sample
-from .splits import crossing_groups, group_split, stratified_group_split
+from .splits import group_split, stratified_group_split
 
 SARCASM_LABELS = ("not_sarcastic", "sarcastic")
 # MIntRec (Zhang et al., ACM MM 2022) paper order = thuiar/MIntRec `intent_labels` = MMLA prompt order;
@@ -584,36 +584,3 @@ def list_datasets(data_root: str | os.PathLike | None = None, *, sizes: bool = F
                 row["error"] = str(err)
         out.append(row)
     return out
-
-
-def preview(value: Any) -> Any:
-    """A modality value as JSON can hold it: an array becomes a short description."""
-    if hasattr(value, "shape") and hasattr(value, "dtype"):
-        return f"<array {tuple(value.shape)} {value.dtype}>"
-    if hasattr(value, "size") and hasattr(value, "mode"):
-        return f"<image {value.size} {value.mode}>"
-    return value
-
-
-def describe_dataset(name: str, data_root: str | os.PathLike | None = None, *, split: str | None = None,
-                     n: int = 5, options: dict[str, Any] | None = None, **more: Any) -> dict[str, Any]:
-    """Summary, label counts (per split) and the first ``n`` samples of a dataset (or of one split).
-
-    ``name`` is anything ``--dataset`` accepts: a registered name, ``synthetic`` or a dataset file.
-    Loader options go in ``options`` (or as keywords when they do not clash with ``split`` / ``n``)."""
-    from .resolve import resolve_dataset
-
-    dataset = resolve_dataset(name, data_root, **{**more, **(options or {})})
-    per_split = {s: Counter(dataset[i].label for i in ids) for s, ids in dataset.splits.items()}
-    view = dataset.split(split) if split is not None else dataset
-    summary = view.summary()
-    summary["splits"] = {k: len(v) for k, v in dataset.splits.items()}
-    summary["label_counts_by_split"] = {s: {label: c.get(label, 0) for label in dataset.labels}
-                                        for s, c in per_split.items()}
-    summary["info"] = dataset.info
-    summary["groups"] = len({s.group for s in view if s.group is not None})
-    group_of = {s.id: s.group for s in dataset}
-    summary["groups_in_several_splits"] = len(crossing_groups(dataset.splits, group_of))
-    summary["samples"] = [{"id": s.id, "label": s.label, "group": s.group,
-                           "inputs": {m: preview(v) for m, v in s.inputs.items()}} for s in view.samples[:n]]
-    return summary
