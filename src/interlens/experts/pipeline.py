@@ -175,6 +175,7 @@ def train_experts_study(dataset: Dataset, scorer: Any, *, categories: Categories
         test_ids = dataset.splits["test"]
         results["measured_vs_planted_test_acc"] = float(np.mean(
             [cats[i] == dataset[i].meta["interaction"] for i in test_ids]))
+    results["_stored_rows"], results["_checks"] = _stored_predictions(dataset, results)  # issue 26 (popped on write)
     from ..baselines import experts_baselines  # majority class, unimodal views, paired tests (issue 12)
 
     results["baselines"] = experts_baselines(results["per_seed"], dataset, scorer, results["settings"]["modalities"]
@@ -340,14 +341,46 @@ def _plots(out: Path, report: Mapping[str, Any], tag: str) -> list[str]:
     return files
 
 
+def _stored_predictions(dataset: Dataset, results: Mapping[str, Any]) -> tuple[list[dict[str, Any]],
+                                                                                 list[dict[str, Any]]]:
+    """Issue 26: every strategy's test predictions per seed (rows for ``predictions.jsonl.gz``), the checks
+    that re-derive each seed's and the summary's metrics from them, and one test look in the ledger."""
+    from ..evidence.ledger import record_evaluation
+    from ..evidence.store import check, rows_from_arrays
+
+    test = dataset.split("test")
+    rows, checks, k = [], [], len(dataset.labels)
+    metrics = ("acc", "macro_f1", "f1", "precision", "recall")
+    for i, report in enumerate(results["per_seed"]):
+        seed = int(report.get("seed", i))
+        for name, pred in (report.get("predictions") or {}).items():
+            rows += rows_from_arrays(test.ids, test.y, pred, model=str(name), seed=seed, split="test")
+        for j, row in enumerate(report.get("rows") or []):
+            if row.get("strategy") in (report.get("predictions") or {}):
+                checks += [check(f"/per_seed/{i}/rows/{j}/{m}", m, model=row["strategy"], split="test", seed=seed,
+                                 n_labels=k) for m in metrics if isinstance(row.get(m), int | float)]
+    stored = {r["model"] for r in rows}
+    for j, row in enumerate(results["summary"].get("rows") or []):
+        if row.get("strategy") in stored:
+            checks += [check(f"/summary/rows/{j}/{m}_mean", m, model=row["strategy"], split="test", n_labels=k)
+                       for m in metrics if isinstance(row.get(f"{m}_mean"), int | float)]
+    record_evaluation(dataset, "test", {"method": "experts", "scorer": results["scorer"],
+                                        "settings": {k: v for k, v in results["settings"].items() if k != "seeds"}})
+    return rows, checks
+
+
 def write_experts_results(results: dict[str, Any], out: str | Path) -> Path:
-    """Write the plots and ``out/results.json`` (with ``results["plots"]``); returns the JSON path."""
+    """Write the plots and ``out/results.json`` (with ``results["plots"]``; the per-sample predictions of
+    :func:`train_experts_study` beside it, ``predictions.jsonl.gz``); returns the JSON path."""
+    from ..evidence.store import save_result
+
     out = Path(out)
+    rows, checks = results.pop("_stored_rows", None), results.pop("_checks", None)
     if "summary" in results:
         results["plots"] = _plots(out, results["summary"], "test")
     elif "report" in results:
         results["plots"] = _plots(out, results["report"], str(results.get("model") or "precomputed"))
-    return write_json(out / "results.json", results)
+    return save_result(out, results, predictions=rows, checks=checks)
 
 
 # -- fusion of stored expert logits (``interlens experts evaluate``) ---------------------------------------
