@@ -26,3 +26,9 @@ def shared_data() -> Path:
 @pytest.fixture()
 def cache_path(tmp_path: Path) -> Path:
     return tmp_path / "cache.sqlite"
+
+
+@pytest.fixture(autouse=True)
+def _own_test_look_ledger(tmp_path_factory, monkeypatch):
+    """Each test records its test looks (issue 26) in its own ledger, never the user's."""
+    monkeypatch.setenv("INTERLENS_LEDGER", str(tmp_path_factory.mktemp("ledger") / "ledger.sqlite"))

@@ -347,9 +347,11 @@ class Runner:
         self.__dict__.update(state)
         self.log = lambda msg: None
 
-    def run(self, executor: Executor | None = None) -> RunResults:
+    def run(self, executor: Executor | None = None, *, plan: Any = None, new_look: bool = False) -> RunResults:
         """Run the missing units on ``executor`` (default: the current one, see :mod:`interlens.execution`);
-        each finished unit is written by this process as it arrives, so a killed run resumes."""
+        each finished unit is written by this process as it arrives, so a killed run resumes. Before the
+        first evaluation each task to evaluate is a test look in the ledger (``plan``: a pre-registered plan
+        file or :class:`~interlens.evidence.plan.Plan`; another configuration under it needs ``new_look``)."""
         started = time.perf_counter()
         units: dict[tuple[str, int], UnitResult] = {}
         work: list[tuple[int, list[TaskSpec]]] = []
@@ -368,6 +370,9 @@ class Runner:
                 work.append((seed, todo))
             else:
                 work += [(seed, [task]) for task in todo]
+        from ..evidence.bench import record_test_looks  # issue 26: looks counted before any evaluation
+
+        self.test_looks = record_test_looks(self, {t.name for _, todo in work for t in todo}, plan, new_look=new_look)
         cpus, gpus = resources_for(self.scorer_params.get("device"))
         label = f"bench {self.method.value} {self.scorer}: units"
         with progress_bar(sum(len(todo) for _, todo in work), label) as bar:
@@ -541,10 +546,12 @@ def _prefixed(task: TaskSpec, dataset: Dataset, labels: tuple[str, ...],
 
 
 def run_benchmark(tasks: Sequence[TaskSpec], scorer: str, method: Method | str, seeds: Sequence[int],
-                  out: str | Path, **kw: Any) -> RunResults:
-    """Run (or resume) a benchmark and write ``<out>/results.json``."""
+                  out: str | Path, *, plan: Any = None, new_look: bool = False, **kw: Any) -> RunResults:
+    """Run (or resume) a benchmark and write ``<out>/results.json`` with the stored predictions
+    (``predictions.jsonl.gz``) and the test-look count per task; ``plan``/``new_look``: see :meth:`Runner.run`."""
+    from ..evidence.bench import bench_payload
+
     runner = Runner(tasks, scorer, method, seeds, out, **kw)
-    results = runner.run()
-    write_json(Path(out) / "results.json", {**results.to_dict(), **runner.artifacts(), **runner.settings(),
-                                            **bench_verdict(results, out)})
+    results = runner.run(plan=plan, new_look=new_look)
+    write_json(Path(out) / "results.json", {**bench_payload(runner, results), **bench_verdict(results, out)})
     return results

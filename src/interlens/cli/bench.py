@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -52,6 +52,7 @@ def parse_members(text: str) -> list[int]:
 @app.command()
 @friendly_errors
 def run(
+    ctx: typer.Context,
     tasks: Annotated[str, typer.Option(help="Comma-separated task names, a dimension, 'all', or dataset files "
                                             "(my_task.yaml: splits train/dev/test, evaluated on test).")] = "mintrec",
     scorer: ScorerName = "minilm-ft",
@@ -83,6 +84,13 @@ def run(
         help="TASK:KEY=VALUE (repeatable): a loader option for one task of the run, registered or a file, e.g. "
              "meld-emotion:turns_after=1 or mintrec2:context_turns=5; an option its loader lacks is refused."
     )] = None,
+    plan: Annotated[Path | None, typer.Option(
+        help="A pre-registered plan (YAML: name, tasks, method, scorer, scorer_params, modalities, auxiliary, "
+             "seeds, metric, reference, analysis) that fixes what runs; its sha256 is recorded with each test "
+             "look. Another configuration under the same plan name is refused (see --new-look).")] = None,
+    new_look: Annotated[bool, typer.Option(
+        "--new-look", help="Allow a test evaluation of a configuration the --plan did not pre-register; it is "
+                           "counted and shown as a new test look.")] = False,
     prefit_members: Annotated[str | None, typer.Option(
         help="K,K (scorer ensemble, sft): only fit these members of the unfinished units into their checkpoint "
              "folders under OUT, then stop; a run with the same OUT restores them (one unit's members split "
@@ -96,9 +104,19 @@ def run(
     from ..tracking import check_tracker, log_run
 
     check_tracker(tracker)  # a missing package is refused before any work
+    scorer_params = parse_options(scorer_option)
+    seed_list = list(range(seeds))
+    loaded = None
+    if plan is not None:  # issue 26: the plan fixes what runs
+        from ..evidence.plan import load_plan
+
+        loaded = load_plan(plan)
+        tasks, scorer, method, scorer_params, seed_list, modalities, auxiliary = _from_plan(ctx, loaded[0])
+        console.print(f"plan {loaded[0].name!r} (sha256 {loaded[1][:12]}): {tasks}, {scorer}, seeds {seed_list}",
+                      markup=False)
     specs = restrict_modalities(parse_tasks(tasks, **parse_options(dataset_option)), modalities)
     specs = with_data_options(specs, parse_task_options(task_option, specs))
-    runner = Runner(specs, scorer, method, range(seeds), out, scorer_params=parse_options(scorer_option),
+    runner = Runner(specs, scorer, method, seed_list, out, scorer_params=scorer_params,
                     data_root=data_root, limit=limit, n_boot=n_boot, log=console.print,
                     save_models=save_models, auxiliary=parse_auxiliary(auxiliary, specs))
     if prefit_members is not None:
@@ -108,17 +126,46 @@ def run(
     from ..bench.runner import bench_verdict
 
     with executor_session(executor, address=ray_address):
-        results = runner.run()
+        results = runner.run(plan=loaded, new_look=new_look)
+    from ..evidence.bench import bench_payload
+
     verdict = bench_verdict(results, out)
-    path = write_results(out, {**results.to_dict(), **runner.artifacts(), **runner.settings(), **verdict})
+    path = write_results(out, {**bench_payload(runner, results), **verdict})
+    for name in getattr(runner, "unplanned_looks", []):
+        console.print(f"NEW TEST LOOK: {name} under plan {loaded[0].name!r} (--new-look): a configuration the plan "
+                      f"did not pre-register; test looks on its split: {runner.test_looks[name]}",
+                      style="bold yellow", markup=False)
     if tracker is not None:
         console.print(f"tracked ({tracker.value}): [bold]{log_run(tracker, out, read_json(path))}[/]")
     for task in results.tasks:
         acc, n = task.summary["acc"], len(task.seeds)
         shown = f"{100 * acc['mean']:.2f} (1 seed)" if n == 1 else \
             f"{100 * acc['mean']:.2f} ± {100 * acc['std']:.2f} ({n} seeds)"
-        console.print(f"{task.title}: ACC {shown} ({task.evaluation_split})", markup=False)
+        console.print(f"{task.title}: ACC {shown} ({task.evaluation_split}; test looks: "
+                      f"{runner.test_looks.get(task.task, '?')})", markup=False)
     print_verdict(verdict)
+
+
+#: ``bench run`` options a plan fixes (given with --plan, they are refused)
+PLAN_FIXES = ("tasks", "scorer", "scorer_option", "method", "seeds", "modalities", "auxiliary")
+
+
+def _from_plan(ctx: typer.Context, plan: Any) -> tuple[str, str, Method, dict[str, Any], list[int], list[str],
+                                                       list[str]]:
+    """The run's tasks, scorer, method, scorer parameters, seeds, modalities and auxiliary data from a plan;
+    an option the plan fixes given on the command line too is refused (one line)."""
+    given = [name for name in PLAN_FIXES
+             if getattr(ctx.get_parameter_source(name), "name", "DEFAULT") not in ("DEFAULT", "DEFAULT_MAP")]
+    if given:
+        raise DataError(f"--plan fixes {', '.join('--' + g.replace('_', '-') for g in given)}; drop "
+                        f"{'it' if len(given) == 1 else 'them'} or edit the plan (a new plan name)", field="plan")
+    try:
+        method = Method(plan.method)
+    except ValueError:
+        raise DataError(f"unknown method {plan.method!r} in the plan", field="method") from None
+    return (",".join(plan.tasks), plan.scorer, method, dict(plan.scorer_params), list(plan.seeds),
+            [f"{task}={','.join(mods)}" for task, mods in plan.modalities.items()],
+            [f"{task}={','.join(aux)}" for task, aux in plan.auxiliary.items()])
 
 
 @app.command()
