@@ -29,9 +29,10 @@ import numpy as np
 
 from interlens.data.resolve import resolve_dataset
 from interlens.data.schema import Dataset
-from interlens.interactions import measure_pid, pid
+from interlens.interactions import pid
 from interlens.interactions.pid import TERMS
 from interlens.io import read_json, write_json
+from interlens.methods.pid import measure_pid
 from interlens.scoring.embedding import EmbeddingScorer
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "pid_real_data.json"

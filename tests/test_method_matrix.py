@@ -34,7 +34,7 @@ def run_measure(name: str, tmp: Path) -> dict[str, Any]:
 
 def _pid(source: str) -> Callable[[str, Path], Any]:
     def run(name: str, tmp: Path) -> Any:
-        from interlens.interactions.pid import measure_pid
+        from interlens.methods.pid import measure_pid
 
         _, result = measure_pid(conformance_dataset(), make(name), modalities=MEASURE_PAIR[name], source=source,
                                 k=2, n_boot=5, S=10)

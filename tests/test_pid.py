@@ -1,5 +1,7 @@
 """PID (Liang et al. NeurIPS 2023, CVX estimator with BROJA definitions): exact toy cases, identities,
-planted synthetic types, continuous inputs, the CLI and bad input."""
+planted synthetic types, continuous inputs, the CLI and bad input; the certified dual interior-point solver
+against the Clarabel reference path (issue 31: agreement to 1e-6 bits, the gap certificate, exact feasibility,
+warm starts)."""
 
 import itertools
 import json
@@ -14,12 +16,20 @@ from interlens.errors import DataError
 from interlens.interactions import (
     discretize,
     joint_distribution,
-    measure_pid,
     pid,
     pid_bootstrap,
     pid_from_distribution,
 )
-from interlens.interactions.pid import TERMS, mutual_information, solve_q
+from interlens.interactions.pid import (
+    TERMS,
+    SolverError,
+    WarmStart,
+    mutual_information,
+    objective_nats,
+    round_to_marginals,
+    solve_q,
+)
+from interlens.methods.pid import measure_pid
 from interlens.scoring.embedding import EmbeddingScorer
 
 TOL = 1e-3
@@ -97,7 +107,8 @@ def test_the_optimum_keeps_the_marginals_and_beats_other_feasible_points():
     step = 0.9 * min(p[0, 1, 0], p[1, 0, 0])
     for other in (p, p + step * direction, p - 0.9 * min(p[0, 0, 0], p[1, 1, 0]) * direction):
         assert iq <= mutual_information(other.reshape(-1, 2)) + 1e-8
-    assert info["cells"] == 18 and info["solver"] == "clarabel"
+    assert info["cells"] == 18 and info["solver"] == "dual-ipm"
+    assert solve_q(p, solver="clarabel")[1]["solver"] == "clarabel"
 
 
 def test_counts_and_probabilities_give_the_same_result_and_zeros_are_handled():
@@ -199,3 +210,116 @@ def test_cli_pid_bad_input_exits_2_with_one_line(tmp_path):
     assert len(bad_k.output.strip().splitlines()) == 1
     bad_source = CliRunner().invoke(app, ["interactions", "pid", "--dataset", "synthetic", "--source", "pixels"])
     assert bad_source.exit_code == 2 and "pixels" in bad_source.output
+
+
+# -- the certified dual interior-point solver vs. the Clarabel reference (issue 31) ----------------------------
+AGREE = 1e-6  # bits: the accuracy the fast solver must keep against the reference path
+
+
+def _tables():
+    """Hand-made and random tables: XOR, copy, unique, AND, sparse supports, a deterministic 4x4x4 function,
+    empirical counts, Dirichlet tables of several shapes (incl. |X1| < |X2|, which the solver transposes)."""
+    out = {"xor": joint_distribution(X1, X2, X1 ^ X2), "copy": joint_distribution(X1, X1, X1),
+           "unique": joint_distribution(X1, X2, X1), "and": joint_distribution(X1, X2, X1 & X2)}
+    a, b = np.meshgrid(np.arange(4), np.arange(4), indexing="ij")
+    out["min-function"] = joint_distribution(a.ravel(), b.ravel(), np.minimum(a, b).ravel())
+    rng = np.random.default_rng(11)
+    x1, x2 = rng.integers(0, 5, 200), rng.integers(0, 3, 200)
+    out["counts"] = np.bincount((x1 * 3 + x2) * 4 + np.where(rng.random(200) < 0.6, (x1 + x2) % 4,
+                                                              rng.integers(0, 4, 200)), minlength=60).reshape(5, 3, 4)
+    sparse = rng.random((4, 5, 3)) * (rng.random((4, 5, 3)) < 0.4)
+    sparse[0, 0, 0] = 1.0
+    out["sparse"] = sparse
+    for shape in [(2, 2, 2), (3, 6, 4), (6, 4, 3), (8, 8, 5)]:
+        out[f"dirichlet{shape}"] = rng.dirichlet(np.full(int(np.prod(shape)), 0.5)).reshape(shape)
+    return out
+
+
+@pytest.mark.parametrize(("name", "p"), list(_tables().items()))
+def test_fast_solver_agrees_with_the_reference_and_certifies_its_gap(name, p):
+    fast = pid_from_distribution(p, solver="ipm")
+    ref = pid_from_distribution(p, solver="clarabel")
+    assert fast.solver["solver"] == "dual-ipm" and ref.solver["solver"] == "clarabel"
+    for term in TERMS:
+        assert fast[term] == pytest.approx(ref[term], abs=AGREE), (name, term, fast.terms, ref.terms)
+    assert 0.0 <= fast.solver["gap_bits"] <= 1e-8  # the default certified tolerance
+    assert sum(fast.terms.values()) == pytest.approx(fast.mi, abs=1e-12)
+
+
+def test_the_toy_cases_are_exact_with_the_fast_solver():
+    exact = {"xor": {"S": 1.0}, "copy": {"R": 1.0}, "unique": {"U1": 1.0}}
+    tables = _tables()
+    for name, expected in exact.items():
+        result = pid_from_distribution(tables[name], solver="ipm")
+        for term in TERMS:
+            assert result[term] == pytest.approx(expected.get(term, 0.0), abs=1e-8), (name, result.terms)
+
+
+def test_the_certificate_brackets_the_optimum_and_the_point_is_exactly_feasible():
+    p = _tables()["dirichlet(8, 8, 5)"]
+    q, info = solve_q(p, solver="ipm", tol_bits=1e-9)
+    assert info["gap_bits"] <= 1e-9
+    # feasibility: both pairwise marginals to 1e-12, non-negative, on the support only
+    assert np.abs(q.sum(1) - p.sum(1)).max() < 1e-12 and np.abs(q.sum(0) - p.sum(0)).max() < 1e-12
+    assert q.min() >= 0 and not q[(p.sum(1)[:, None, :] == 0) | (p.sum(0)[None, :, :] == 0)].any()
+    # the reference's objective is no better than ours by more than the certified gap
+    q_ref, _ = solve_q(p, solver="clarabel")
+    assert objective_nats(q) / np.log(2) <= objective_nats(round_to_marginals(q_ref, p.sum(1), p.sum(0))
+                                                           ) / np.log(2) + info["gap_bits"]
+    # a looser tolerance stops earlier with a larger (still certified) gap
+    _, loose = solve_q(p, solver="ipm", tol_bits=1e-3)
+    assert loose["iterations"] < info["iterations"] and loose["gap_bits"] <= 1e-3
+
+
+def test_round_to_marginals_is_exact_on_a_hand_made_matrix():
+    p1 = np.array([[0.3], [0.2]])  # p(x1, y) for one y
+    p2 = np.array([[0.25], [0.25]])
+    q = np.array([[[0.4], [0.1]], [[0.0], [0.05]]])  # rows sum to 0.5 / 0.05, columns to 0.4 / 0.15
+    out = round_to_marginals(q, p1, p2)
+    assert out.sum(1) == pytest.approx(p1, abs=1e-15) and out.sum(0) == pytest.approx(p2, abs=1e-15)
+    # row 0 scaled by 0.3 / 0.5, then column 0 capped at 0.25; the rest of the mass goes back rank-one
+    assert out[0, 0, 0] == pytest.approx(0.24 + 0.0) and out.min() >= 0
+
+
+def test_warm_start_gives_the_cold_result():
+    rng = np.random.default_rng(3)
+    p = rng.dirichlet(np.ones(6 * 5 * 4)).reshape(6, 5, 4)
+    cold = pid_from_distribution(p, solver="ipm")
+    assert isinstance(cold.warm_start, WarmStart) and cold.warm_start.lam.shape == (6, 5)
+    nearby = p + 0.01 * rng.dirichlet(np.ones(p.size)).reshape(p.shape)
+    warm = pid_from_distribution(nearby, solver="ipm", warm=cold.warm_start)
+    again = pid_from_distribution(nearby, solver="ipm")
+    assert warm.solver["warm_start"] and not again.solver["warm_start"]
+    for term in TERMS:
+        assert warm[term] == pytest.approx(again[term], abs=2e-8)
+    # a warm start of another shape is ignored, not an error
+    other = pid_from_distribution(p[:, :4], solver="ipm", warm=cold.warm_start)
+    assert other.terms == pytest.approx(pid_from_distribution(p[:, :4], solver="clarabel").terms, abs=AGREE)
+
+
+def test_bootstrap_with_and_without_warm_starts_gives_the_same_intervals():
+    rng = np.random.default_rng(8)
+    x1, x2 = rng.integers(0, 4, 400), rng.integers(0, 3, 400)
+    y = np.where(rng.random(400) < 0.7, (x1 + x2) % 3, rng.integers(0, 3, 400))
+    warm = pid_bootstrap(x1, x2, y, n_boot=10, seed=2)
+    cold = pid_bootstrap(x1, x2, y, n_boot=10, seed=2, warm=False)
+    ref = pid_bootstrap(x1, x2, y, n_boot=10, seed=2, solver="clarabel")
+    for term in TERMS:
+        assert warm.ci[term] == pytest.approx(cold.ci[term], abs=2e-8)
+        assert warm.ci[term] == pytest.approx(ref.ci[term], abs=AGREE)
+
+
+def test_bad_solver_options_are_refused():
+    p = _tables()["xor"]
+    with pytest.raises(DataError, match="solver must be 'auto', 'ipm' or 'clarabel'"):
+        solve_q(p, solver="cvxpy")
+    with pytest.raises(DataError, match="tol_bits must be > 0"):
+        solve_q(p, tol_bits=0.0)
+
+
+def test_a_table_the_fast_solver_cannot_certify_falls_back_to_the_reference():
+    p = _tables()["dirichlet(3, 6, 4)"]
+    with pytest.raises(SolverError, match="certified gap"):
+        solve_q(p, solver="ipm", tol_bits=1e-30)  # below floating-point resolution: never certified
+    q, info = solve_q(p, solver="auto", tol_bits=1e-30)
+    assert info["solver"] == "clarabel" and "certified gap" in info["fallback_from"]

@@ -1,5 +1,6 @@
 """Per-sample interaction categories (MMoE), dataset-level interaction scores (MINT) and the
-information-theoretic decomposition (PID, Liang et al. 2023)."""
+information-theoretic decomposition (PID, Liang et al. 2023). Pure maths (issue 29): the PID *method* on a
+dataset + scorer is :func:`interlens.methods.pid.measure_pid`."""
 
 from .categorize import (
     CATEGORIES,
@@ -24,7 +25,6 @@ from .pid import (
     PIDResult,
     discretize,
     joint_distribution,
-    measure_pid,
     pid,
     pid_bootstrap,
     pid_from_distribution,
@@ -47,5 +47,5 @@ __all__ = [
     "categorize_split", "category_counts", "check_score_range", "confidence_mask", "distance_matrix",
     "group_by_clustering", "group_by_prototype", "interaction_score", "margin", "missing_mask",
     "rebalance", "to_mmoe_groups",
-    "PIDResult", "discretize", "joint_distribution", "measure_pid", "pid", "pid_bootstrap", "pid_from_distribution",
+    "PIDResult", "discretize", "joint_distribution", "pid", "pid_bootstrap", "pid_from_distribution",
 ]

@@ -14,14 +14,25 @@ and, with I(Xi; Y) the same under p and q*,
 
 so ``R + U1 + U2 + S = I_p(X1, X2; Y)`` exactly. Every value is in **bits**.
 
-The convex problem ``min sum_c q_c log(q_c / q(x1_c, x2_c))`` is written in exponential-cone form
-(one cone ``(-t_c, q_c, q(x1_c, x2_c))`` per cell of the support) with all constraints as one sparse
-matrix, and solved by the open-source interior-point solver Clarabel. Only cells with
-``p(x1, y) > 0`` and ``p(x2, y) > 0`` can carry mass, so the problem lives on that support.
+Two solvers of that convex problem (issue 31):
 
+- ``solver="ipm"`` (the default, via ``"auto"``): a primal-dual interior-point method (Mehrotra) on the
+  Lagrange dual -- ``max sum alpha p(x1, y) + sum beta p(x2, y)`` subject to one smooth constraint
+  ``logsumexp_y(alpha(x1, y) + beta(x2, y)) <= 0`` per pair (x1, x2), whose multipliers are the pair
+  masses q*(x1, x2). It has |X1||Y| + |X2||Y| variables instead of one exponential cone per cell, and it
+  stops on a **certified duality gap**: the primal point is rounded exactly onto Delta_P
+  (:func:`round_to_marginals`), the dual point is shifted to feasibility, and their objective difference
+  bounds the error of I_q*(X1, X2; Y) -- hence of every term -- by ``tol_bits`` (default 1e-9 bits).
+  A table it cannot certify falls back to the reference solver (``"auto"``).
+- ``solver="clarabel"`` (the reference path): the primal in exponential-cone form (one cone
+  ``(-t_c, q_c, q(x1_c, x2_c))`` per support cell, all constraints as one sparse matrix), solved by the
+  open-source interior-point solver Clarabel.
+
+Only cells with ``p(x1, y) > 0`` and ``p(x2, y) > 0`` can carry mass, so both live on that support.
 Continuous inputs (Liang et al. Sec. 2.3, "clustering" of each modality) are discretised per modality
-by k-means (:func:`discretize`); :func:`pid_bootstrap` adds percentile bootstrap intervals and
-:func:`measure_pid` runs the whole pipeline on a dataset + scorer beside the MINT score.
+by k-means (:func:`discretize`); :func:`pid_bootstrap` adds percentile bootstrap intervals (each
+resample warm-started from the full-sample solution). This module is pure maths (issue 29): the
+dataset + scorer pipeline is :func:`interlens.methods.pid.measure_pid`.
 """
 
 from __future__ import annotations
@@ -33,6 +44,7 @@ from typing import Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.linalg import cho_factor, cho_solve
 
 from ..errors import DataError, InterlensError
 
@@ -64,6 +76,8 @@ class PIDResult:
     solver: dict[str, Any] = field(default_factory=dict)
     ci: dict[str, tuple[float, float]] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: the dual solution, to warm-start a nearby table (``"ipm"`` only; never serialised)
+    warm_start: WarmStart | None = field(default=None, repr=False, compare=False)
 
     def __getitem__(self, key: str) -> float:
         if key not in TERMS:
@@ -206,11 +220,237 @@ def _problem(p: np.ndarray) -> tuple[sp.csc_matrix, np.ndarray, np.ndarray, int,
     return A, rhs, cost, n_eq, cells
 
 
-def solve_q(p: Any, *, tol: float = 1e-8, max_iter: int = 500) -> tuple[np.ndarray, dict[str, Any]]:
-    """q* = argmin_{q in Delta_P} I_q(X1, X2; Y) for a joint table ``p`` (Liang et al. Eq. 4), with solver info."""
+# -- the fast solver: a primal-dual interior-point method on the dual ----------------------------------
+#: default certified duality gap (bits) at which the dual interior-point solver stops
+GAP_TOL_BITS = 1e-8
+
+
+@dataclass
+class WarmStart:
+    """The dual point ``(alpha, beta)`` and pair masses ``lam`` of a solved table, to start a nearby one
+    (e.g. the next bootstrap resample of the same shape) from; see :func:`solve_q`'s ``warm``."""
+
+    alpha: np.ndarray  # (|X1|, |Y|)
+    beta: np.ndarray  # (|X2|, |Y|)
+    lam: np.ndarray  # (|X1|, |X2|): q*(x1, x2)
+
+
+def objective_nats(q: np.ndarray) -> float:
+    """``sum q log(q / q(x1, x2)) = -H_q(Y | X1, X2)`` in nats, the function minimised over Delta_P."""
+    m = q.sum(2, keepdims=True)
+    pos = q > 0
+    return float((q[pos] * np.log(q[pos] / np.broadcast_to(m, q.shape)[pos])).sum())
+
+
+def round_to_marginals(q: np.ndarray, p1: np.ndarray, p2: np.ndarray) -> np.ndarray:
+    """The nearby point of Delta_P: scale rows then columns down to the targets and add the rank-one
+    remainder, per y (Altschuler, Weed & Rigollet, NeurIPS 2017, Alg. 2). ``q`` is (|X1|, |X2|, |Y|)
+    non-negative; the result matches ``p1 = p(x1, y)`` and ``p2 = p(x2, y)`` up to rounding, and moves
+    mass only within the support (rows and columns with positive targets)."""
+    q = np.array(q, dtype=np.float64)
+    r = q.sum(1)
+    q *= np.minimum(1.0, np.divide(p1, r, out=np.zeros_like(r), where=r > 0))[:, None, :]
+    c = q.sum(0)
+    q *= np.minimum(1.0, np.divide(p2, c, out=np.zeros_like(c), where=c > 0))[None, :, :]
+    er, ec = np.maximum(p1 - q.sum(1), 0.0), np.maximum(p2 - q.sum(0), 0.0)
+    norm = er.sum(0)
+    q += er[:, None, :] * ec[None, :, :] / np.where(norm > 0, norm, 1.0)[None, None, :]
+    return q
+
+
+class _Dual:
+    """The Lagrange dual of Liang et al.'s Eq. 4 (issue 31): with ``h(v) = sum_y v_y log(v_y / sum v)``
+    (1-homogeneous, conjugate = indicator of ``logsumexp <= 0``),
+
+        max_{alpha, beta}  sum alpha(x1, y) p(x1, y) + sum beta(x2, y) p(x2, y)
+        s.t.  g_k = logsumexp_{y in supp(k)} (alpha(x1, y) + beta(x2, y)) <= 0   for every pair k = (x1, x2)
+
+    whose multipliers are the pair masses ``lam_k = q*(x1, x2)``, with ``q*(x1, x2, y) = lam_k softmax_y(...)``.
+    Only ``alpha(x1, y)`` with ``p(x1, y) > 0`` and ``beta(x2, y)`` with ``p(x2, y) > 0`` are variables, and
+    one ``beta`` per y is pinned to 0 (the dual is invariant under ``alpha(., y) + c_y, beta(., y) - c_y``).
+    """
+
+    def __init__(self, p: np.ndarray) -> None:
+        self.p1, self.p2 = p.sum(1), p.sum(0)
+        n1, n2, ny = p.shape
+        self.mask = (self.p1[:, None, :] > 0) & (self.p2[None, :, :] > 0)
+        self.on = self.mask.any(2)  # pairs with a constraint
+        self.k = int(self.on.sum())
+        self.a_on = self.p1 > 0
+        self.j0 = self.p2.argmax(0)  # the pinned beta of each y
+        self.b_on = self.p2 > 0
+        self.b_on[self.j0, np.arange(ny)] = False
+        self.shape = (n1, n2, ny)
+
+    def regauge(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The same dual point (same ``alpha + beta`` on every cell) with the pinned betas at 0."""
+        shift = b[self.j0, np.arange(self.shape[2])]
+        return np.where(self.a_on, a + shift, 0.0), np.where(self.b_on, b - shift, 0.0)
+
+    def start(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The product coupling ``p(y) p(x1|y) p(x2|y)`` written as a dual point: exactly feasible, g = log m."""
+        py = self.p1.sum(0)
+        with np.errstate(divide="ignore"):
+            a = np.where(self.a_on, np.log(np.where(self.a_on, self.p1, 1.0)), 0.0)
+            b = np.where(self.p2 > 0, np.log(np.where(self.p2 > 0, self.p2, 1.0)) - np.log(np.where(py > 0, py, 1.0)),
+                         0.0)
+        lam = np.einsum("iy,jy->ij", self.p1, self.p2 / np.where(py > 0, py, 1.0))
+        a, b = self.regauge(a, b)
+        return a, b, np.where(self.on, lam, 0.0)
+
+    def constraints(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``g`` (|X1|, |X2|; 0 off the constrained pairs) and the softmaxes ``w`` (|X1|, |X2|, |Y|)."""
+        s = np.where(self.mask, a[:, None, :] + b[None, :, :], -np.inf)
+        top = np.where(self.on, s.max(2), 0.0)
+        e = np.exp(s - top[:, :, None])
+        z = np.where(self.on, e.sum(2), 1.0)
+        return np.where(self.on, top + np.log(z), 0.0), e / z[:, :, None]
+
+    def value(self, a: np.ndarray, b: np.ndarray, g: np.ndarray) -> float:
+        """A certified lower bound on the optimum (nats): the dual objective after shifting alpha by
+        ``-max g`` so that every constraint holds."""
+        return float((a * self.p1).sum() + (b * self.p2).sum() - g[self.on].max())
+
+
+class _Newton:
+    """One Newton system of the slack form ``g + s = 0`` of :class:`_Dual`: the matrix
+    ``sum_k lam_k Hess g_k + (lam_k / s_k) grad g_k grad g_k^T`` (per pair a |Y| x |Y| block repeated in the
+    four (alpha_x1, beta_x2) quadrants), factored by block Cholesky -- the alpha blocks (one per x1) first,
+    then the dense Schur complement over beta (|X2| |Y| square) -- with a relative diagonal regularisation
+    of 1e-12 that two steps of iterative refinement against the exact matrix take back out."""
+
+    REG = 1e-12
+
+    def __init__(self, dual: _Dual, lam: np.ndarray, s: np.ndarray, w: np.ndarray,
+                 residuals: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+        n1, n2, ny = dual.shape
+        on, ary = dual.on, np.arange(ny)
+        self.dual, self.lam, self.s, self.w, self.residuals = dual, lam, s, w, residuals
+        ratio = np.where(on, lam / s, 0.0)
+        blocks = (ratio - lam)[:, :, None, None] * w[:, :, :, None] * w[:, :, None, :]
+        blocks[:, :, ary, ary] += lam[:, :, None] * w
+        self.blocks = blocks
+        h_aa, h_bb = blocks.sum(1), blocks.sum(0)  # (n1, ny, ny), (n2, ny, ny)
+        # variables: alpha with p(x1, y) > 0 and beta with p(x2, y) > 0 but the pinned one, minus any whose
+        # cells all underflowed this step (a zero row: frozen, like the pinned ones)
+        self.a_on = dual.a_on & (h_aa[:, ary, ary] > 0)
+        self.b_on = dual.b_on & (h_bb[:, ary, ary] > 0)
+        h_ab = blocks.transpose(0, 2, 1, 3).copy()  # (n1, ny, n2, ny)
+        h_ab[~self.a_on] = 0.0
+        h_ab[:, :, ~self.b_on] = 0.0
+        for h, off in ((h_aa, ~self.a_on), (h_bb, ~self.b_on)):  # a pinned / absent variable: identity row
+            h[off] = 0.0
+            h.transpose(0, 2, 1)[off] = 0.0
+            h[:, ary, ary] = h[:, ary, ary] * (1.0 + self.REG) + off
+        try:  # L_i L_i^T = h_aa[i], V_i = L_i^-1 h_ab[i], Schur = h_bb - sum_i V_i^T V_i
+            self.l_inv = np.linalg.inv(np.linalg.cholesky(h_aa))  # (n1, ny, ny), lower triangular
+            self.v_ab = self.l_inv @ h_ab.reshape(n1, ny, n2 * ny)
+            schur = -self.v_ab.reshape(n1 * ny, -1).T @ self.v_ab.reshape(n1 * ny, -1)
+            schur.reshape(n2, ny, n2, ny)[np.arange(n2), :, np.arange(n2), :] += h_bb
+            schur[np.diag_indices_from(schur)] += self.REG * h_bb[:, ary, ary].ravel()  # above the cancellation
+            self.factor = cho_factor(schur, check_finite=False)
+        except np.linalg.LinAlgError as err:
+            raise SolverError(f"PID dual interior-point: Newton matrix not positive definite ({err})") from None
+
+    def _solve(self, r_a: np.ndarray, r_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The regularised system's solution for right-hand sides (n1, ny), (n2, ny)."""
+        t_a = np.einsum("iyz,iz->iy", self.l_inv, r_a)  # L^-1 r_a
+        d_b = cho_solve(self.factor, r_b.ravel() - np.einsum("iyc,iy->c", self.v_ab, t_a), check_finite=False)
+        d_a = np.einsum("izy,iz->iy", self.l_inv, t_a - self.v_ab @ d_b)  # L^-T (L^-1 r_a - V d_b)
+        return d_a, d_b.reshape(r_b.shape)
+
+    def _apply(self, d_a: np.ndarray, d_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The exact (unregularised) matrix times (d_a, d_b), on the free variables."""
+        m = np.einsum("ijyz,ijz->ijy", self.blocks, d_a[:, None, :] + d_b[None, :, :])
+        return np.where(self.a_on, m.sum(1), 0.0), np.where(self.b_on, m.sum(0), 0.0)
+
+    def direction(self, rc: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(d_alpha, d_beta, d_s, d_lam) for the complementarity residual ``rc`` (``lam s - target``)."""
+        dual, lam, s, w = self.dual, self.lam, self.s, self.w
+        rd_a, rd_b, rp = self.residuals
+        on = dual.on
+        v = np.where(on, (lam * rp - rc) / s, 0.0)
+        r_a = np.where(self.a_on, -rd_a - np.einsum("ij,ijy->iy", v, w), 0.0)
+        r_b = np.where(self.b_on, -rd_b - np.einsum("ij,ijy->jy", v, w), 0.0)
+        d_a, d_b = self._solve(r_a, r_b)
+        for _ in range(2):  # iterative refinement
+            h_a, h_b = self._apply(d_a, d_b)
+            e_a, e_b = self._solve(r_a - h_a, r_b - h_b)
+            d_a, d_b = d_a + e_a, d_b + e_b
+        dg = np.einsum("ijy,ijy->ij", w, d_a[:, None, :] + d_b[None, :, :])
+        d_s = np.where(on, -rp - dg, 0.0)
+        return d_a, d_b, d_s, np.where(on, (-rc - lam * d_s) / s, 0.0)
+
+
+def _longest(x: np.ndarray, dx: np.ndarray, on: np.ndarray) -> float:
+    """The largest step in (0, 1] that keeps ``x + step dx >= 0`` on the constrained pairs."""
+    neg = on & (dx < 0)
+    return min(1.0, float((-x[neg] / dx[neg]).min())) if neg.any() else 1.0
+
+
+def _dual_ipm(p: np.ndarray, *, tol_bits: float, max_iter: int, warm: WarmStart | None
+              ) -> tuple[np.ndarray, dict[str, Any], WarmStart]:
+    """Mehrotra predictor-corrector interior-point method on :class:`_Dual` (slacks ``g + s = 0``).
+
+    Each iteration factors one Newton matrix over the dual variables: the alpha blocks (|Y| x |Y|, one
+    per x1) are eliminated and the Schur complement over beta (|X2| |Y| square) is factored by Cholesky,
+    so the cost is O(|X1| |X2|^2 |Y|^3) with no sparse factorisation and no cone per cell. It stops when
+    the certified gap -- ``f(q) - dual`` between the exactly feasible primal point
+    (:func:`round_to_marginals` of ``lam * softmax``) and the shifted dual point -- is at most
+    ``tol_bits``, which bounds the error of ``I_q*(X1, X2; Y)`` and so of every PID term.
+    """
+    dual = _Dual(p)
+    on, k = dual.on, dual.k
+    a, b, lam = dual.start()
+    if warm is not None and warm.alpha.shape == a.shape and warm.beta.shape == b.shape:
+        a, b = dual.regauge(warm.alpha, warm.beta)
+        lam = np.where(on, np.maximum(warm.lam, 1e-3 * lam), 0.0)
+    g, w = dual.constraints(a, b)
+    if warm is not None:  # a strictly feasible slack, not too close to the boundary
+        g_top = g[on].max()
+        if g_top > -1e-3:
+            a = np.where(dual.a_on, a - (g_top + 1e-3), 0.0)
+            g, w = dual.constraints(a, b)
+    s = np.where(on, np.maximum(-g, 1e-8), 1.0)
+    tol = tol_bits * LN2
+    gap, q_best, steps, stalled, newton_steps = np.inf, None, 0, 0, 0
+    for steps in range(1, max_iter + 1):
+        q = lam[:, :, None] * w
+        rd_a = np.where(dual.a_on, q.sum(1) - dual.p1, 0.0)
+        rd_b = np.where(dual.b_on, q.sum(0) - dual.p2, 0.0)
+        rp = np.where(on, g + s, 0.0)
+        mu = float((lam * s)[on].sum()) / k
+        if mu * k < 100 * tol or steps >= max_iter - 1:  # the certificate, near the optimum only
+            q_feas = round_to_marginals(q, dual.p1, dual.p2)
+            this_gap = objective_nats(q_feas) - dual.value(a, b, g)
+            stalled = stalled + 1 if this_gap > 0.5 * gap else 0
+            if this_gap < gap:
+                gap, q_best = this_gap, q_feas
+            if gap <= tol or stalled >= 5:  # done, or rounding error dominates (then: not certified)
+                break
+        newton = _Newton(dual, lam, s, w, (rd_a, rd_b, rp))
+        newton_steps += 1
+        d_a, d_b, d_s, d_l = newton.direction(np.where(on, lam * s, 0.0))  # predictor (affine scaling)
+        step = min(_longest(s, d_s, on), _longest(lam, d_l, on))
+        mu_aff = float(((lam + step * d_l) * (s + step * d_s))[on].sum()) / k
+        sigma = (mu_aff / mu) ** 3
+        d_a, d_b, d_s, d_l = newton.direction(np.where(on, lam * s + d_s * d_l - sigma * mu, 0.0))  # corrector
+        step = min(1.0, 0.99 * min(_longest(s, d_s, on), _longest(lam, d_l, on)))
+        a, b, s, lam = a + step * d_a, b + step * d_b, s + step * d_s, lam + step * d_l
+        g, w = dual.constraints(a, b)
+        if not (np.isfinite(a).all() and np.isfinite(b).all() and np.isfinite(lam).all()):
+            raise SolverError("PID dual interior-point: the iterates are no longer finite")
+    if q_best is None or gap > tol:
+        raise SolverError(f"PID dual interior-point: certified gap {gap / LN2:.3g} bits > {tol_bits:g} after "
+                          f"{steps} iterations on a {p.shape} table")
+    info = {"iterations": newton_steps, "gap_bits": max(0.0, gap / LN2), "pairs": k}
+    return q_best, info, WarmStart(alpha=a, beta=b, lam=lam)
+
+
+def _clarabel(p: np.ndarray, *, tol: float = 1e-8, max_iter: int = 500) -> tuple[np.ndarray, dict[str, Any]]:
+    """The reference path: q* by Clarabel on the exponential-cone form (:func:`_problem`), with solver info."""
     import clarabel
 
-    p = _check_table(p)
     A, rhs, cost, n_eq, cells = _problem(p)
     n = len(cells)
     settings = clarabel.DefaultSettings()
@@ -236,12 +476,64 @@ def solve_q(p: Any, *, tol: float = 1e-8, max_iter: int = 500) -> tuple[np.ndarr
                "seconds": seconds, "objective_bits": float(sol.obj_val) / LN2 if np.isfinite(sol.obj_val) else None}
 
 
-def pid_from_distribution(p: Any, *, n: int | None = None) -> PIDResult:
-    """PID (bits) of a joint table ``p[x1, x2, y]`` (probabilities or counts)."""
+Solver = Literal["auto", "ipm", "clarabel"]
+
+
+def _solve(p: np.ndarray, solver: Solver, tol_bits: float, warm: WarmStart | None
+           ) -> tuple[np.ndarray, dict[str, Any], WarmStart | None]:
+    if solver not in ("auto", "ipm", "clarabel"):
+        raise DataError(f"solver must be 'auto', 'ipm' or 'clarabel', got {solver!r}", field="solver")
+    if not tol_bits > 0:
+        raise DataError(f"tol_bits must be > 0, got {tol_bits!r}", field="tol_bits")
+    fallback = None
+    if solver != "clarabel":
+        swap = p.shape[0] < p.shape[1]  # the Schur complement is over X2: make X2 the smaller side
+        if swap and warm is not None:
+            warm = WarmStart(alpha=warm.beta, beta=warm.alpha, lam=warm.lam.T)
+        start = time.perf_counter()
+        table = p.transpose(1, 0, 2) if swap else p
+        try:
+            try:
+                q, info, state = _dual_ipm(table, tol_bits=tol_bits, max_iter=100, warm=warm)
+            except SolverError:
+                if warm is None:
+                    raise
+                warm = None  # a warm start that fails is retried cold
+                q, info, state = _dual_ipm(table, tol_bits=tol_bits, max_iter=100, warm=None)
+        except SolverError as err:
+            if solver == "ipm":
+                raise
+            fallback = str(err)
+        else:
+            if swap:
+                q, state = q.transpose(1, 0, 2), WarmStart(alpha=state.beta, beta=state.alpha, lam=state.lam.T)
+            info = {"solver": "dual-ipm", "status": "Solved", "cells": int(((p.sum(1)[:, None, :] > 0)
+                                                                            & (p.sum(0)[None, :, :] > 0)).sum()),
+                    **info, "seconds": time.perf_counter() - start, "warm_start": warm is not None,
+                    "objective_bits": objective_nats(q) / LN2}
+            return q, info, state
+    q, info = _clarabel(p)
+    if fallback is not None:
+        info["fallback_from"] = fallback
+    return q, info, None
+
+
+def solve_q(p: Any, *, solver: Solver = "auto", tol_bits: float = GAP_TOL_BITS, warm: WarmStart | None = None
+            ) -> tuple[np.ndarray, dict[str, Any]]:
+    """q* = argmin_{q in Delta_P} I_q(X1, X2; Y) for a joint table ``p`` (Liang et al. Eq. 4), with solver
+    info (``gap_bits``: the certified bound on the error of I_q*, for ``"ipm"``)."""
+    q, info, _ = _solve(_check_table(p), solver, tol_bits, warm)
+    return q, info
+
+
+def pid_from_distribution(p: Any, *, n: int | None = None, solver: Solver = "auto",
+                          tol_bits: float = GAP_TOL_BITS, warm: WarmStart | None = None) -> PIDResult:
+    """PID (bits) of a joint table ``p[x1, x2, y]`` (probabilities or counts). ``warm``: the
+    ``warm_start`` of a solved table of the same shape (the result is the same up to ``tol_bits``)."""
     p = _check_table(p)
     mi = _mi_pair_y(p)
     i1, i2 = mutual_information(p.sum(1)), mutual_information(p.sum(0))
-    q, info = solve_q(p)
+    q, info, state = _solve(p, solver, tol_bits, warm)
     iq = _mi_pair_y(q)
     lo, hi = max(i1, i2), min(mi, i1 + i2)  # exact bounds of min I_q(X1, X2; Y) (U1, U2, R, S >= 0)
     info["projected"] = 0.0
@@ -251,7 +543,7 @@ def pid_from_distribution(p: Any, *, n: int | None = None) -> PIDResult:
     r, u1, u2, syn = (0.0 if -1e-12 < v < 0 else v for v in (i1 + i2 - iq, iq - i2, iq - i1, mi - iq))  # rounding
     return PIDResult(R=r, U1=u1, U2=u2, S=syn, mi=mi, mi_x1=i1, mi_x2=i2,
                      h_y=_entropy(p.sum((0, 1))), shape=p.shape, support=info["cells"],
-                     n=n, solver=info)
+                     n=n, solver=info, warm_start=state)
 
 
 def pid(x1: Any, x2: Any, y: Any) -> PIDResult:
@@ -260,22 +552,24 @@ def pid(x1: Any, x2: Any, y: Any) -> PIDResult:
     return pid_from_distribution(joint_distribution(x1, x2, y), n=len(np.asarray(y)))
 
 
-def pid_bootstrap(x1: Any, x2: Any, y: Any, *, n_boot: int = 200, alpha: float = 0.05, seed: int = 0
-                  ) -> PIDResult:
-    """:func:`pid` plus percentile bootstrap intervals (``n_boot`` resamples of the samples, seeded)."""
+def pid_bootstrap(x1: Any, x2: Any, y: Any, *, n_boot: int = 200, alpha: float = 0.05, seed: int = 0,
+                  solver: Solver = "auto", warm: bool = True) -> PIDResult:
+    """:func:`pid` plus percentile bootstrap intervals (``n_boot`` resamples of the samples, seeded);
+    ``warm``: start each resample's solver from the full-sample solution (same result up to the gap)."""
     if n_boot < 0 or not 0 < alpha < 1:
         raise DataError(f"need n_boot >= 0 and 0 < alpha < 1, got n_boot={n_boot}, alpha={alpha}", field="n_boot")
     a, b, c, shape = encode(x1, x2, y)
     flat = (a * shape[1] + b) * shape[2] + c
     size = int(np.prod(shape))
-    result = pid_from_distribution(np.bincount(flat, minlength=size).reshape(shape), n=len(flat))
+    result = pid_from_distribution(np.bincount(flat, minlength=size).reshape(shape), n=len(flat), solver=solver)
     if n_boot == 0:
         return result
     rng = np.random.default_rng(seed)
     draws = np.empty((n_boot, 4))
     for i in range(n_boot):  # one convex problem per resample (the resampling itself is vectorised)
         counts = np.bincount(flat[rng.integers(0, len(flat), len(flat))], minlength=size).reshape(shape)
-        draws[i] = list(pid_from_distribution(counts).terms.values())
+        draws[i] = list(pid_from_distribution(counts, solver=solver, warm=result.warm_start if warm else None
+                                              ).terms.values())
     lo, hi = np.quantile(draws, [alpha / 2, 1 - alpha / 2], axis=0)
     result.ci = {t: (float(lo[j]), float(hi[j])) for j, t in enumerate(TERMS)}
     result.extra["bootstrap"] = {"n_boot": n_boot, "alpha": alpha, "seed": seed,
@@ -324,98 +618,3 @@ def discretize(features: Any, k: int | Literal["auto"] = 8, *, seed: int = 0, na
     if k == 1:
         return np.zeros(len(x), dtype=np.int64), 1
     return KMeans(k, n_init=4, random_state=seed).fit_predict(x).astype(np.int64), k
-
-
-# -- dataset + scorer -------------------------------------------------------------------------------
-Source = Literal["predictions", "features"]
-
-
-def measure_pid(dataset: Any, scorer: Any, *, modalities: Sequence[str | None] | None = None,
-                split: str | None = "test", source: Source = "predictions", k: int | Literal["auto"] = 8,
-                target: Literal["gold", "multimodal"] = "gold", reference: Literal["gold", "multimodal"] =
-                "multimodal", n_boot: int = 200, alpha: float = 0.05, seed: int = 0, cache: Any = None,
-                S: int = 100, C: int | None = None, progress: bool = False) -> tuple[Any, PIDResult]:
-    """PID of (x1, x2, y) on ``split`` beside the MINT interaction score of the same run.
-
-    The scorer is fitted and scored by :func:`interlens.measure.measure_interactions` (MINT score,
-    MMoE categories). ``source="predictions"``: x_i is the unimodal model's predicted label on
-    modality i; ``source="features"``: x_i is the k-means cluster (:func:`discretize`) of the
-    ``features`` of a copy of the scorer fitted on modality i alone. ``y`` is the gold label
-    (``target="gold"``) or the multimodal model's prediction. Returns ``(report, pid_result)``;
-    ``report.extra["pid"]`` holds the PID dict, so ``report.to_dict()`` carries both.
-    """
-    from ..measure import measure_interactions
-
-    if source not in ("predictions", "features"):
-        raise DataError(f"source must be 'predictions' or 'features', got {source!r}", field="source")
-    if target not in ("gold", "multimodal"):
-        raise DataError(f"target must be 'gold' or 'multimodal', got {target!r}", field="target")
-    if source == "features":
-        from ..scoring.base import Capability, require
-
-        require(scorer, Capability.FEATURES, "PID on features (k-means per modality)")
-    report = measure_interactions(dataset, scorer, modalities=modalities, split=split, reference=reference,
-                                  cache=cache, S=S, C=C, seed=seed, progress=progress)
-    m1, m2 = report.modalities
-    pm = report.predictions.get(f"{m1}+{m2}")
-    if target == "multimodal" and pm is None:
-        raise DataError(f"target='multimodal' needs the {m1}+{m2} view, which {scorer.name!r} does not score",
-                        field="target")
-    y = report.y_gold if target == "gold" else pm.argmax()
-    info: dict[str, Any] = {"source": source, "target": target, "modality1": m1, "modality2": m2}
-    if source == "predictions":
-        x1, x2 = report.predictions[m1].argmax(), report.predictions[m2].argmax()
-        info["k"] = {m1: len(dataset.labels), m2: len(dataset.labels)}
-    else:
-        from ..scoring.base import clone
-
-        evaluated = dataset.split(split) if split else dataset
-        train = dataset.split("train") if "train" in dataset.splits else evaluated
-        val = dataset.split("dev") if "dev" in dataset.splits else None
-        xs, info["k"] = [], {}
-        for m in (m1, m2):
-            own = clone(scorer).fit(train, [m], val=val)
-            codes, used = discretize(own.features(evaluated), k, seed=seed, name=f"features[{m}]")
-            xs.append(codes)
-            info["k"][m] = used
-        x1, x2 = xs
-    result = pid_bootstrap(x1, x2, y, n_boot=n_boot, alpha=alpha, seed=seed)
-    result.extra.update(info)
-    report.extra["pid"] = result.to_dict()
-    return report, result
-
-
-def pid_markdown(result: PIDResult, report: Any | None = None) -> str:
-    """A Markdown section: the PID terms (with intervals) beside the MINT score and MMoE counts."""
-    from ..report import markdown_table
-
-    ci = result.ci or {}
-    rows = [{"term": t, "bits": result[t], "CI low": ci.get(t, (None, None))[0], "CI high": ci.get(t, (None, None))[1],
-             "share of I(X1,X2;Y)": result[t] / result.mi if result.mi > 0 else None} for t in TERMS]
-    lines = ["## Partial information decomposition (Liang et al. 2023, CVX estimator)", "",
-             f"I(X1,X2;Y) = {result.mi:.4f} bits (H(Y) = {result.h_y:.4f}); dominant term: **{result.dominant}**; "
-             f"x_i from {result.extra.get('source', 'data')} (k = {result.extra.get('k')}).", "",
-             markdown_table(rows)]
-    if report is not None:
-        n = max(1, len(report.ids))
-        lines += ["", "### Side by side", "",
-                  markdown_table([{"measure": "MINT score (2 = R, 1 = U, 0 = S)", **{d: s.score for d, s in
-                                                                                   report.scores.items()}}]), "",
-                  markdown_table([{"type": c, "MMoE share": report.counts.get(c, 0) / n,
-                                   "PID share": result[c] / result.mi if result.mi > 0 else None} for c in TERMS])]
-    return "\n".join(lines) + "\n"
-
-
-def write_pid_report(report: Any, result: PIDResult, out: Any) -> dict[str, Any]:
-    """results.json (the MINT schema plus ``pid``) and report.md (the MINT report plus a PID section)."""
-    from pathlib import Path
-
-    from ..io import atomic_write_text, write_json
-    from ..measure import write_report
-
-    report.extra["pid"] = result.to_dict()
-    paths = write_report(report, out, title="Interaction score and PID")
-    text = Path(paths["report"]).read_text()
-    paths["report"] = atomic_write_text(Path(paths["report"]), text + "\n" + pid_markdown(result, report))
-    paths["results"] = write_json(Path(out) / "results.json", report.to_dict())  # last: marks a finished run
-    return paths

@@ -15,8 +15,8 @@ C = Capability
 #: method -> (capabilities it needs, where it is implemented)
 METHOD_NEEDS: dict[str, tuple[frozenset[Capability], str]] = {
     "interactions score / categorize": (frozenset(), "interlens.measure.measure_interactions"),
-    "interactions pid (predictions)": (frozenset(), "interlens.interactions.pid.measure_pid"),
-    "interactions pid (features)": (frozenset({C.FEATURES}), "interlens.interactions.pid.measure_pid"),
+    "interactions pid (predictions)": (frozenset(), "interlens.methods.pid.measure_pid"),
+    "interactions pid (features)": (frozenset({C.FEATURES}), "interlens.methods.pid.measure_pid"),
     "experts train (MMoE)": (frozenset({C.TRAINABLE, C.FINETUNE, C.FEATURES}), "interlens.experts.pipeline"),
     "debias MID (text-form views)": (frozenset({C.TRAINABLE}), "interlens.debias.pipeline"),
     "debias image counterfactuals (saliency)": (frozenset({C.TRAINABLE, C.INPUT_GRADIENTS}),
