@@ -38,7 +38,9 @@ def test_minilm_ft_reloads_with_automodel_and_reproduces_scores(tmp_path):
     assert meta["labels"] == ["neg", "pos"] and meta["pooling"] == "mean" and meta["fingerprint"] == scorer.fingerprint
     test = data.split("test")
     expected = scorer.logits(test, "text")
-    encoder, tokenizer = AutoModel.from_pretrained(folder).eval(), AutoTokenizer.from_pretrained(folder)
+    # the folder is a BertForSequenceClassification (tests/test_hf_format.py); its first layers are the encoder
+    encoder = AutoModel.from_pretrained(folder, num_hidden_layers=meta["encoder_layers"]).eval()
+    tokenizer = AutoTokenizer.from_pretrained(folder)
     head = load_file(str(folder / "head.safetensors"))
     batch = tokenizer([test.text(s, "text") for s in test], truncation=True, max_length=meta["max_length"],
                       padding=True, return_tensors="pt")

@@ -430,9 +430,19 @@ class MiniLMFineTuneScorer(Scorer):
 
     # -- saving ---------------------------------------------------------------------------------------
     def save_pretrained(self, directory: str | os.PathLike) -> dict[str, Any]:
-        """Each fitted view's encoder (``transformers.AutoModel.from_pretrained(dir/<view>)``, safetensors),
-        tokenizer, head (``head.safetensors``) and label map (``interlens.json``); see
-        :mod:`interlens.scoring.saving`. Returns ``{view: folder}``."""
-        from .saving import save_minilm
+        """One standard folder per fitted view: ``AutoModelForSequenceClassification.from_pretrained(dir/<view>)``
+        and ``pipeline("text-classification", model=dir/<view>)`` give this scorer's probabilities (a
+        ``BertForSequenceClassification`` whose extra last layer computes the mean pooling and the head, see
+        :mod:`interlens.scoring.hf_export`), plus the tokenizer, ``head.safetensors`` and ``interlens.json``.
+        Returns ``{view: folder}``; :meth:`from_pretrained` reloads the scorer (docs/saved-models.md)."""
+        from .hf_export import save_minilm_pretrained
 
-        return save_minilm(self, directory)
+        return save_minilm_pretrained(self, directory)
+
+    @classmethod
+    def from_pretrained(cls, directory: str | os.PathLike) -> MiniLMFineTuneScorer:
+        """The fitted scorer saved in ``directory`` by :meth:`save_pretrained` (of this version or an earlier,
+        encoder + ``head.safetensors`` one); safetensors only, nothing is unpickled."""
+        from .hf_export import load_minilm_pretrained
+
+        return load_minilm_pretrained(cls, directory)

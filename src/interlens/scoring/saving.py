@@ -1,10 +1,10 @@
 """Saved models in the ecosystem's formats (``save_pretrained`` of the scorers).
 
-* ``minilm-ft``: one folder per fitted view holding the fine-tuned encoder as ``transformers`` saves it
-  (``config.json`` + ``model.safetensors``, loadable with ``AutoModel.from_pretrained``), its tokenizer,
-  the classifier head (``head.safetensors``: ``weight``, ``bias``) and ``interlens.json`` (labels in head
-  order, the view's modalities, mean pooling, ``max_length``, the scorer's parameters and fingerprint).
-  Logits = ``head(mean of last_hidden_state over non-padding tokens)``.
+* ``minilm-ft``: one standard ``BertForSequenceClassification`` folder per fitted view, written by
+  :func:`interlens.scoring.hf_export.save_minilm_pretrained` (``AutoModelForSequenceClassification`` and
+  ``pipeline("text-classification")`` reproduce the scores; docs/saved-models.md). :func:`save_minilm` below
+  is the earlier layout (the fine-tuned encoder for ``AutoModel`` + ``head.safetensors``; logits =
+  ``head(mean of last_hidden_state over non-padding tokens)``), kept so that tests check such folders still load.
 * ``embedding``: each head's and image encoder's state dict as safetensors plus ``interlens.json``.
 * ``hf-lm`` / ``hf-vlm``: the LoRA adapters in PEFT format (``<dir>/<adapter>/adapter_config.json`` +
   ``adapter_model.safetensors``, loadable with ``peft.PeftModel.from_pretrained``) plus ``interlens.json``
