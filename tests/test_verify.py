@@ -188,7 +188,7 @@ def test_interactions_result_stores_predictions_that_verify_recomputes(tmp_path)
         accuracy_score([r["gold"] for r in text], [r["pred"] for r in text]), abs=1e-12)
     result = verify_path(tmp_path)
     assert result.exit_code == 0 and result.derived == len(saved["stored_predictions"]["checks"]) >= 9
-    assert count_looks(data.fingerprint(), "test") == 1
+    assert count_looks(data.fingerprint(), "test") == 1 and saved["test_looks"] == {data.name: 1}
 
 
 def test_experts_train_stores_predictions_that_verify_recomputes(tmp_path):
@@ -201,6 +201,7 @@ def test_experts_train_stores_predictions_that_verify_recomputes(tmp_path):
     assert result.exit_code == 0, result.output
     saved = json.loads((tmp_path / "results.json").read_text())
     assert "_stored_rows" not in saved and saved["stored_predictions"]["n_rows"] > 0
+    assert list(saved["test_looks"].values()) == [1]  # one configuration evaluated on this test split
     report = verify_path(tmp_path)
     assert report.exit_code == 0, report.mismatches[:5]
     assert report.derived == len(saved["stored_predictions"]["checks"]) > 20

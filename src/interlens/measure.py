@@ -233,9 +233,10 @@ def measure_interactions(
     if split and split not in (fit_split, val_split, "train", "dev", "val", "validation"):
         from .evidence.ledger import record_evaluation  # issue 26: a test look
 
-        record_evaluation(dataset, split, {"method": "interactions", "reference": reference, "views": list(views),
-                                           "scorers": {v: p.scorer for v, p in aligned.items()}, "S": S, "C": C},
-                          cache_path=getattr(cache, "path", None))
+        config = {"method": "interactions", "reference": reference, "views": list(views),
+                  "scorers": {v: p.scorer for v, p in aligned.items()}, "S": S, "C": C}
+        looks = record_evaluation(dataset, split, config, cache_path=getattr(cache, "path", None))
+        report.extra["test_looks"] = {dataset.name: looks}
     return report
 
 

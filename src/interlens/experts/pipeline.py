@@ -341,7 +341,7 @@ def _plots(out: Path, report: Mapping[str, Any], tag: str) -> list[str]:
     return files
 
 
-def _stored_predictions(dataset: Dataset, results: Mapping[str, Any]) -> tuple[list[dict[str, Any]],
+def _stored_predictions(dataset: Dataset, results: dict[str, Any]) -> tuple[list[dict[str, Any]],
                                                                                  list[dict[str, Any]]]:
     """Issue 26: every strategy's test predictions per seed (rows for ``predictions.jsonl.gz``), the checks
     that re-derive each seed's and the summary's metrics from them, and one test look in the ledger."""
@@ -364,8 +364,10 @@ def _stored_predictions(dataset: Dataset, results: Mapping[str, Any]) -> tuple[l
         if row.get("strategy") in stored:
             checks += [check(f"/summary/rows/{j}/{m}_mean", m, model=row["strategy"], split="test", n_labels=k)
                        for m in metrics if isinstance(row.get(f"{m}_mean"), int | float)]
-    record_evaluation(dataset, "test", {"method": "experts", "scorer": results["scorer"],
-                                        "settings": {k: v for k, v in results["settings"].items() if k != "seeds"}})
+    looks = record_evaluation(dataset, "test", {"method": "experts", "scorer": results["scorer"],
+                                                "settings": {k: v for k, v in results["settings"].items()
+                                                             if k != "seeds"}})
+    results["test_looks"] = {dataset.name: looks}  # type: ignore[index]
     return rows, checks
 
 
