@@ -44,7 +44,7 @@ from typing import Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.linalg import cho_factor, cho_solve
+from scipy.linalg.lapack import dpotrf, dpotrs
 
 from ..errors import DataError, InterlensError
 
@@ -223,6 +223,8 @@ def _problem(p: np.ndarray) -> tuple[sp.csc_matrix, np.ndarray, np.ndarray, int,
 # -- the fast solver: a primal-dual interior-point method on the dual ----------------------------------
 #: default certified duality gap (bits) at which the dual interior-point solver stops
 GAP_TOL_BITS = 1e-8
+#: a warm start is the previous dual point, shifted WARM_MARGIN inside the constraints, blended with the cold start
+WARM_BLEND, WARM_MARGIN = 0.1, 1e-3
 
 
 @dataclass
@@ -348,14 +350,16 @@ class _Newton:
             schur = -self.v_ab.reshape(n1 * ny, -1).T @ self.v_ab.reshape(n1 * ny, -1)
             schur.reshape(n2, ny, n2, ny)[np.arange(n2), :, np.arange(n2), :] += h_bb
             schur[np.diag_indices_from(schur)] += self.REG * h_bb[:, ary, ary].ravel()  # above the cancellation
-            self.factor = cho_factor(schur, check_finite=False)
+            self.factor, info = dpotrf(schur, lower=0, clean=0, overwrite_a=1)
+            if info != 0:
+                raise np.linalg.LinAlgError(f"{info}-th leading minor of the Schur complement is not positive")
         except np.linalg.LinAlgError as err:
             raise SolverError(f"PID dual interior-point: Newton matrix not positive definite ({err})") from None
 
     def _solve(self, r_a: np.ndarray, r_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The regularised system's solution for right-hand sides (n1, ny), (n2, ny)."""
         t_a = np.einsum("iyz,iz->iy", self.l_inv, r_a)  # L^-1 r_a
-        d_b = cho_solve(self.factor, r_b.ravel() - np.einsum("iyc,iy->c", self.v_ab, t_a), check_finite=False)
+        d_b = dpotrs(self.factor, r_b.ravel() - np.einsum("iyc,iy->c", self.v_ab, t_a), lower=0)[0]
         d_a = np.einsum("izy,iz->iy", self.l_inv, t_a - self.v_ab @ d_b)  # L^-T (L^-1 r_a - V d_b)
         return d_a, d_b.reshape(r_b.shape)
 
@@ -373,9 +377,13 @@ class _Newton:
         r_a = np.where(self.a_on, -rd_a - np.einsum("ij,ijy->iy", v, w), 0.0)
         r_b = np.where(self.b_on, -rd_b - np.einsum("ij,ijy->jy", v, w), 0.0)
         d_a, d_b = self._solve(r_a, r_b)
-        for _ in range(2):  # iterative refinement
+        scale = max(np.abs(r_a).max(), np.abs(r_b).max())
+        for _ in range(2):  # iterative refinement, while the residual is above rounding level
             h_a, h_b = self._apply(d_a, d_b)
-            e_a, e_b = self._solve(r_a - h_a, r_b - h_b)
+            e_a, e_b = r_a - h_a, r_b - h_b
+            if max(np.abs(e_a).max(), np.abs(e_b).max()) <= 1e-13 * scale:
+                break
+            e_a, e_b = self._solve(e_a, e_b)
             d_a, d_b = d_a + e_a, d_b + e_b
         dg = np.einsum("ijy,ijy->ij", w, d_a[:, None, :] + d_b[None, :, :])
         d_s = np.where(on, -rp - dg, 0.0)
@@ -402,15 +410,17 @@ def _dual_ipm(p: np.ndarray, *, tol_bits: float, max_iter: int, warm: WarmStart 
     dual = _Dual(p)
     on, k = dual.on, dual.k
     a, b, lam = dual.start()
-    if warm is not None and warm.alpha.shape == a.shape and warm.beta.shape == b.shape:
-        a, b = dual.regauge(warm.alpha, warm.beta)
-        lam = np.where(on, np.maximum(warm.lam, 1e-3 * lam), 0.0)
     g, w = dual.constraints(a, b)
-    if warm is not None:  # a strictly feasible slack, not too close to the boundary
-        g_top = g[on].max()
-        if g_top > -1e-3:
-            a = np.where(dual.a_on, a - (g_top + 1e-3), 0.0)
-            g, w = dual.constraints(a, b)
+    if warm is not None and (warm.alpha.shape, warm.beta.shape) != (a.shape, b.shape):
+        warm = None  # another shape: ignored
+    if warm is not None:  # a blend with the cold start (feasible for both: g is convex), kept off the boundary
+        wa, wb = dual.regauge(warm.alpha, warm.beta)
+        wg = dual.constraints(wa, wb)[0]
+        shift = max(0.0, float(wg[on].max()) + WARM_MARGIN)
+        a = (1 - WARM_BLEND) * np.where(dual.a_on, wa - shift, 0.0) + WARM_BLEND * a
+        b = (1 - WARM_BLEND) * wb + WARM_BLEND * b
+        lam = np.where(on, (1 - WARM_BLEND) * warm.lam + WARM_BLEND * lam, 0.0)
+        g, w = dual.constraints(a, b)
     s = np.where(on, np.maximum(-g, 1e-8), 1.0)
     tol = tol_bits * LN2
     gap, q_best, steps, stalled, newton_steps = np.inf, None, 0, 0, 0
