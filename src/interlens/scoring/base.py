@@ -24,19 +24,21 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import importlib
 import inspect
 import json
+import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
 from itertools import combinations
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
 from ..cache import PredictionCache
 from ..data.schema import Dataset
-from ..errors import DataError, InterlensError
+from ..errors import DataError, InterlensError, check_known_keys
 from ..execution.base import Executor, current_executor, resources_for
 from ..predictions import Predictions
 from ..views import View
@@ -71,6 +73,21 @@ def fingerprint_of(*parts: Any) -> str:
     """Stable 16-hex-char hash of JSON-serialisable parts."""
     blob = json.dumps(parts, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def check_training_set(train: Any) -> None:
+    """What every ``fit`` receives (issue 30): an interlens Dataset (else one DataError naming ``train``), and
+    a warning when its labelled samples all have one class (the model can only learn to predict it)."""
+    if not isinstance(train, Dataset):
+        raise DataError(f"fit takes an interlens Dataset, got {type(train).__name__} (see interlens.data: "
+                        "read_table, from_pandas, load_dataset)", field="train")
+    present = {s.label for s in train.samples if s.label is not None}
+    if len(present) == 1 and len(train.labels) > 1:
+        import warnings
+
+        warnings.warn(f"training set {train.name!r} ({train.source or 'in memory'}) has one class only "
+                      f"({next(iter(present))!r} of {list(train.labels)}): the model can only learn to predict it",
+                      UserWarning, stacklevel=3)
 
 
 class Scorer(ABC):
@@ -113,8 +130,6 @@ class Scorer(ABC):
         return {k: getattr(self, k) for k in self.param_names()}
 
     def set_params(self, **params: Any) -> Scorer:
-        from .registry import check_param_names
-
         check_param_names(type(self), params)
         for key, value in params.items():
             setattr(self, key, value)
@@ -185,6 +200,7 @@ class Scorer(ABC):
         """The views ``fit`` trains, checked and deduplicated: ``views`` as given, or by default every
         readable modality alone plus :meth:`default_view` (the unimodal and fused models MMoE Sec. 3.1 needs).
         Transforms are dropped: they change the data a model sees, not which model it is."""
+        check_training_set(train)
         if isinstance(views, str | View):
             views = [views]
         if not views:
@@ -245,14 +261,69 @@ class Scorer(ABC):
         return f"{type(self).__name__}({params})"
 
 
+# -- the registration table (re-exported by :mod:`interlens.scoring.registry`, which builds scorers) ----------
+_T = TypeVar("_T", bound=type)
+
+#: modules whose classes register themselves (imported on first registry access)
+BUILTIN_MODULES = ("interlens.scoring.embedding", "interlens.scoring.minilm_ft", "interlens.scoring.hf.scorers",
+                   "interlens.scoring.clip", "interlens.scoring.precomputed", "interlens.scoring.ensemble")
+_REGISTRY: dict[str, type[Scorer]] = {}
+_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
+_loaded = False
+
+
+def register_scorer(name: str):  # noqa: ANN201 - decorator
+    """Class decorator: register a :class:`Scorer` subclass under ``name`` (validated, unique)."""
+
+    def wrap(cls: _T) -> _T:
+        if not _NAME.match(name):
+            raise ValueError(f"scorer name {name!r} must match {_NAME.pattern}")
+        if not (isinstance(cls, type) and issubclass(cls, Scorer)):
+            raise TypeError(f"{cls!r} is not a Scorer subclass")
+        if name in _REGISTRY and _REGISTRY[name] is not cls:
+            raise ValueError(f"scorer name {name!r} is already registered by {_REGISTRY[name].__name__}")
+        unknown = [c for c in cls.capabilities if not isinstance(c, Capability)]
+        if unknown:
+            raise TypeError(f"{cls.__name__} declares unknown capabilities {unknown}")
+        cls.name = name
+        _REGISTRY[name] = cls
+        return cls
+
+    return wrap
+
+
+def _load_builtins() -> None:
+    global _loaded
+    if not _loaded:
+        _loaded = True
+        for module in BUILTIN_MODULES:
+            importlib.import_module(module)
+
+
+def registered_scorers() -> dict[str, type[Scorer]]:
+    """``{name: class}`` of every registered scorer, sorted by name."""
+    _load_builtins()
+    return dict(sorted(_REGISTRY.items()))
+
+
+def scorers_with(capability: Capability | str) -> list[str]:
+    """Names of the registered scorers that declare ``capability``."""
+    cap = Capability(capability)
+    return [n for n, cls in registered_scorers().items() if cap in cls.capabilities]
+
+
+def check_param_names(cls: type, params: Mapping[str, Any], what: str | None = None) -> None:
+    """Refuse unknown parameter names with "did you mean" (one line)."""
+    known = cls.param_names() if hasattr(cls, "param_names") else []
+    check_known_keys(params, known, "option", where=f" for {what or 'scorer ' + repr(getattr(cls, 'name', cls))}")
+
+
 def has_capability(scorer: Any, capability: Capability | str) -> bool:
     return Capability(capability) in getattr(scorer, "capabilities", frozenset())
 
 
 def capability_error(scorer: Any, capability: Capability | str, purpose: str) -> CapabilityError:
     """The one-line error for ``scorer`` lacking ``capability`` (names the scorers that have it)."""
-    from .registry import scorers_with
-
     capability = Capability(capability)
     name = getattr(scorer, "name", type(scorer).__name__)
     have = scorers_with(capability)
@@ -269,8 +340,6 @@ def require(scorer: Any, capability: Capability | str, purpose: str) -> None:
 def clone(scorer: Scorer, **overrides: Any) -> Scorer:
     """An unfitted scorer with the same parameters (``overrides`` replace some), scikit-learn style."""
     params = scorer.get_params()
-    from .registry import check_param_names
-
     check_param_names(type(scorer), overrides)
     params.update(overrides)
     return type(scorer)(**{k: (v if k in scorer._unhashed_params else copy.deepcopy(v)) for k, v in params.items()})

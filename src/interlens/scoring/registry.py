@@ -4,6 +4,9 @@ fit-or-reuse step shared by every method.
 ``@register_scorer("name")`` on a :class:`~interlens.scoring.base.Scorer` subclass registers it;
 names are validated (lower-case, ``[a-z0-9-]``, unique). The registry imports the built-in scorer
 modules on first use, so ``import interlens`` stays light. Capabilities come from the classes.
+The registration table itself (``register_scorer``, ``registered_scorers``, ``scorers_with``,
+``check_param_names``) lives in :mod:`.base`, which needs it for its errors, and is re-exported here,
+so the two modules do not import each other (issue 29); :func:`make_scorer` and the rest are here.
 
 ``fit_and_predict`` turns (dataset, scorer, views) into cached Predictions: when every requested row
 is already in the cache under the fingerprint the fitted scorer *will* have, fitting is skipped.
@@ -12,63 +15,28 @@ is already in the cache under the fingerprint the fitted scorer *will* have, fit
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from ..cache import PredictionCache
 from ..data.schema import Dataset
-from ..errors import check_known_keys, check_sizes, unknown_name
+from ..errors import check_sizes, unknown_name
 from ..execution.base import Executor
 from ..predictions import Predictions
 from ..views import View
-from .base import Capability, Scorer, cached_predict, fingerprint_of
-
-T = TypeVar("T", bound=type)
-
-#: modules whose classes register themselves (imported on first registry access)
-BUILTIN_MODULES = ("interlens.scoring.embedding", "interlens.scoring.minilm_ft", "interlens.scoring.hf.scorers",
-                   "interlens.scoring.clip", "interlens.scoring.precomputed", "interlens.scoring.ensemble")
-_REGISTRY: dict[str, type[Scorer]] = {}
-_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
-_loaded = False
-
-
-def register_scorer(name: str):  # noqa: ANN201 - decorator
-    """Class decorator: register a :class:`Scorer` subclass under ``name`` (validated, unique)."""
-
-    def wrap(cls: T) -> T:
-        if not _NAME.match(name):
-            raise ValueError(f"scorer name {name!r} must match {_NAME.pattern}")
-        if not (isinstance(cls, type) and issubclass(cls, Scorer)):
-            raise TypeError(f"{cls!r} is not a Scorer subclass")
-        if name in _REGISTRY and _REGISTRY[name] is not cls:
-            raise ValueError(f"scorer name {name!r} is already registered by {_REGISTRY[name].__name__}")
-        unknown = [c for c in cls.capabilities if not isinstance(c, Capability)]
-        if unknown:
-            raise TypeError(f"{cls.__name__} declares unknown capabilities {unknown}")
-        cls.name = name
-        _REGISTRY[name] = cls
-        return cls
-
-    return wrap
-
-
-def _load_builtins() -> None:
-    global _loaded
-    if not _loaded:
-        _loaded = True
-        for module in BUILTIN_MODULES:
-            importlib.import_module(module)
-
-
-def registered_scorers() -> dict[str, type[Scorer]]:
-    """``{name: class}`` of every registered scorer, sorted by name."""
-    _load_builtins()
-    return dict(sorted(_REGISTRY.items()))
+from .base import (  # noqa: F401 - the registration table lives in base (issue 29); this module re-exports it
+    BUILTIN_MODULES,
+    Capability,
+    Scorer,
+    cached_predict,
+    check_param_names,
+    fingerprint_of,
+    register_scorer,
+    registered_scorers,
+    scorers_with,
+)
 
 
 def scorer_names() -> list[str]:
@@ -80,18 +48,6 @@ def scorer_class(name: str) -> type[Scorer]:
     if name not in scorers:
         raise unknown_name("scorer", name, list(scorers))
     return scorers[name]
-
-
-def scorers_with(capability: Capability | str) -> list[str]:
-    """Names of the registered scorers that declare ``capability``."""
-    cap = Capability(capability)
-    return [n for n, cls in registered_scorers().items() if cap in cls.capabilities]
-
-
-def check_param_names(cls: type, params: Mapping[str, Any], what: str | None = None) -> None:
-    """Refuse unknown parameter names with "did you mean" (one line)."""
-    known = cls.param_names() if hasattr(cls, "param_names") else []
-    check_known_keys(params, known, "option", where=f" for {what or 'scorer ' + repr(getattr(cls, 'name', cls))}")
 
 
 def make_scorer(name: str, **params: Any) -> Scorer:
