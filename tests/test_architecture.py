@@ -74,7 +74,6 @@ PURE_MATHS_INTERNAL = ("errors", "metrics", "predictions", "views")
 PURE_MATHS_EXTERNAL = ("numpy", "scipy", "pandas", "sklearn", "clarabel")  # clarabel: PID's reference solver
 #: modules whose uphill imports another change of issue 29 is removing (module -> why it is pending)
 PENDING: dict[str, str] = {
-    "interlens.report.html": "issue 29/30: report/html.py imports experts.plots (report/ must import no method)",
 }
 
 
@@ -322,6 +321,19 @@ def test_pending_module_imports_run_downhill(module: str, request: pytest.Fixtur
     lines = layer_violations(only, LAYERS) + forbidden(only, ["report", "scoring"], METHODS)
     lines += [" <-> ".join(c) for c in cycles(graph()) if module in c]
     _fail(f"{module}: uphill imports or cycles", lines)
+
+
+def test_dataset_table_builders_are_there_whenever_dataset_is() -> None:
+    """``data.schema`` does not import ``data.frames`` (a cycle); the ``interlens.data`` package fills
+    ``TABLE_BUILDERS``, and importing ``interlens.data.schema`` alone runs it first, in a fresh interpreter."""
+    import subprocess
+
+    code = ("from interlens.data.schema import Dataset\n"
+            "d = Dataset.from_hf({'train': [{'i': 'a', 'y': 'p', 't': 'hi'}], 'test': [{'i': 'b', 'y': 'q', "
+            "'t': 'yo'}]}, id='i', label='y', modalities={'t': 't'}, name='two')\n"
+            "print(len(d), d.labels, sorted(d.splits))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["2", "('p',", "'q')", "['test',", "'train']"]
 
 
 # -- the checker itself ---------------------------------------------------------------------------------------------

@@ -95,6 +95,12 @@ def _canonical(value: Any) -> Any:
     return value
 
 
+#: what :meth:`Dataset.from_pandas` / :meth:`Dataset.from_hf` call: :func:`interlens.data.frames.from_pandas` /
+#: ``from_hf``, put here by the ``interlens.data`` package when it is imported (always before a Dataset exists).
+#: frames builds Datasets, so it sits above this module, which does not import it back (issue 29: no cycles).
+TABLE_BUILDERS: dict[str, Callable[..., Dataset]] = {}
+
+
 @dataclass
 class Dataset:
     """An ordered label set, samples and splits, with a content fingerprint.
@@ -151,16 +157,12 @@ class Dataset:
     def from_pandas(cls, frame: Any, **mapping: Any) -> Dataset:
         """A Dataset from a pandas DataFrame: ``Dataset.from_pandas(df, id="id", label="label",
         modalities={"utterance": "text", "photo": {"column": "image", "kind": "image"}}, split="split")``."""
-        from .frames import from_pandas
-
-        return from_pandas(frame, **mapping)
+        return TABLE_BUILDERS["pandas"](frame, **mapping)
 
     @classmethod
     def from_hf(cls, data: Any, **mapping: Any) -> Dataset:
         """A Dataset from a Hugging Face ``datasets.Dataset`` / ``DatasetDict`` (same mapping as ``from_pandas``)."""
-        from .frames import from_hf
-
-        return from_hf(data, **mapping)
+        return TABLE_BUILDERS["hf"](data, **mapping)
 
     # -- validation -------------------------------------------------------------------------
     def _validate(self) -> None:
