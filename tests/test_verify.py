@@ -200,8 +200,24 @@ def test_experts_train_stores_predictions_that_verify_recomputes(tmp_path):
                                               "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     saved = json.loads((tmp_path / "results.json").read_text())
-    assert "_stored_rows" not in saved and saved["stored_predictions"]["n_rows"] > 0
+    assert "_evidence" not in saved and saved["stored_predictions"]["n_rows"] > 0
     assert list(saved["test_looks"].values()) == [1]  # one configuration evaluated on this test split
     report = verify_path(tmp_path)
     assert report.exit_code == 0, report.mismatches[:5]
     assert report.derived == len(saved["stored_predictions"]["checks"]) > 20
+
+
+def test_debias_evaluate_stores_predictions_that_verify_recomputes(tmp_path):
+    """debias evaluate: the main table (percent, 2 decimals) re-derived from every method's stored rows."""
+    from interlens.debias.pipeline import run_evaluate
+
+    run_evaluate(tmp_path, dataset="spurious", n=600, seed=0, methods=["mid"], n_trials=5)
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert {r["model"] for r in read_predictions(tmp_path)} >= {"baseline", "MID"}
+    assert list(saved["test_looks"].values()) == [1]
+    report = verify_path(tmp_path)
+    assert report.exit_code == 0, report.mismatches[:5]
+    assert report.derived == len(saved["stored_predictions"]["checks"]) == 12  # 6 numbers x (baseline, MID)
+    saved["main"]["MID"]["acc"] = round(saved["main"]["MID"]["acc"] + 0.01, 2)
+    (tmp_path / "results.json").write_text(json.dumps(saved))
+    assert verify_path(tmp_path).mismatches[0].startswith("results.json: /main/MID/acc: stored ")

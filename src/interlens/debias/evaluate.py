@@ -258,6 +258,7 @@ def run_experiment(dataset: Dataset, *, scorer: Scorer | str = "embedding",
     results["baselines"] = baselines_block(y["test"], {**{m: p.argmax(1) for m, p in probs.items()}, **unimodal},
                                            y_train=y["train"], baseline="baseline", labels=list(data.labels),
                                            seed=seed)
+    _evidence(results, data, te, {**probs, **unimodal}, plan_.methods)  # issue 26: stored predictions, a test look
     if mods.image_is_text:
         results["image_relevance_top"] = dict(sorted(rel_img.items(), key=lambda kv: -kv[1])[:8])
     if out is not None:
@@ -277,6 +278,24 @@ def run_experiment(dataset: Dataset, *, scorer: Scorer | str = "embedding",
                             titles=[str(te.samples[i].meta.get("cue", "")) for i in sel])
             results["figures"].append("figures/counterfactual_images.png")
     return results
+
+
+def _evidence(results: dict[str, Any], data: Dataset, test: Dataset, predicted: dict[str, np.ndarray],
+              methods: Any) -> None:
+    """Issue 26: every method's and view's test predictions (rows for ``predictions.jsonl.gz``, written by
+    :func:`~interlens.evidence.store.save_result`), checks re-deriving the ``main`` table (percent, 2
+    decimals), and one test look in the ledger (``test_looks``)."""
+    from ..evidence.ledger import record_evaluation
+    from ..evidence.store import attach_evidence, metric_checks, rows_from_arrays
+
+    seed = results["settings"].get("seed")
+    rows = [r for name, p in predicted.items()
+            for r in rows_from_arrays(test.ids, test.y, p, model=name, seed=seed, split="test")]
+    attach_evidence(results, rows, metric_checks("/main", results["main"], split="test", n_labels=len(data.labels),
+                                                 scale=100.0))
+    config = {"method": "debias", "scorer": results["scorer"], "methods": sorted(str(m) for m in methods),
+              "settings": {k: v for k, v in results["settings"].items() if k != "seed"}}
+    results["test_looks"] = {data.name: record_evaluation(data, "test", config)}
 
 
 def _mmejd(base: Any, mods: DebiasModalities, splits: dict[str, Dataset], cfs: dict[str, Any],

@@ -210,7 +210,9 @@ def run_evaluate(out: str | os.PathLike, *, dataset: str | os.PathLike | Dataset
     results = run_experiment(data, scorer=scorer, text_modality=text_modality, image_modality=image_modality,
                              methods=methods, out=out, seed=seed, settings=config)
     results["command"] = "debias evaluate"
-    write_json(Path(out) / "results.json", results)
+    from ..evidence.store import save_result  # with the stored predictions (issue 26)
+
+    save_result(out, results)
     return results
 
 

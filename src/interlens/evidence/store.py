@@ -151,12 +151,23 @@ def rows_from_arrays(ids: Sequence[Any], gold: Sequence[int], probs_or_pred: Any
 
 
 def check(pointer: str, metric: str, *, model: str, split: str, seed: int | str = "mean", task: str | None = None,
-          n_labels: int | None = None) -> dict[str, Any]:
+          n_labels: int | None = None, scale: float | None = None) -> dict[str, Any]:
     """A declared check for ``interlens verify``: the number at JSON ``pointer`` is ``metric`` (acc, macro_f1,
     ..., constant_floor) of the stored rows of ``model`` / ``split`` (/ ``task``) -- of one ``seed``, or the
-    mean over seeds."""
+    mean over seeds -- times ``scale`` (100 for percentages)."""
     return {k: v for k, v in {"pointer": pointer, "metric": metric, "model": model, "split": split, "seed": seed,
-                              "task": task, "n_labels": n_labels}.items() if v is not None}
+                              "task": task, "n_labels": n_labels, "scale": scale}.items() if v is not None}
+
+
+EVIDENCE_KEY = "_evidence"
+
+
+def attach_evidence(results: dict[str, Any], rows: list[dict[str, Any]], checks: list[dict[str, Any]] | None = None
+                    ) -> dict[str, Any]:
+    """Attach a method's rows and checks to its results dict (under a private key that :func:`save_result`
+    removes and writes as ``predictions.jsonl.gz``), so a method returning a dict can hand them to the writer."""
+    results[EVIDENCE_KEY] = {"rows": rows, "checks": checks or []}
+    return results
 
 
 def save_result(out: str | os.PathLike, results: Mapping[str, Any], *,
@@ -167,6 +178,9 @@ def save_result(out: str | os.PathLike, results: Mapping[str, Any], *,
     ``write_results`` store a result."""
     out = Path(out)
     payload = dict(results)
+    evidence = payload.pop(EVIDENCE_KEY, None) or {}  # what a method attached (see :func:`attach_evidence`)
+    predictions = predictions if predictions is not None else evidence.get("rows")
+    checks = checks if checks is not None else evidence.get("checks")
     if predictions is not None:
         payload["stored_predictions"] = write_predictions(out, predictions)
         if checks:
@@ -186,13 +200,13 @@ def view_rows(ids: Sequence[Any], gold: Sequence[int], predictions: Mapping[str,
 
 
 def metric_checks(prefix: str, metrics: Mapping[str, Mapping[str, Any]], *, split: str, n_labels: int,
-                  seed: int | str = "mean") -> list[dict[str, Any]]:
+                  seed: int | str = "mean", scale: float | None = None) -> list[dict[str, Any]]:
     """Checks for ``{model: {metric: value}}`` blocks at JSON pointer ``prefix``: every classification metric
     there (ACC, macro-F1, ...) recomputed from the model's stored rows."""
     from .verify import METRIC_NAMES
 
     escape = lambda key: str(key).replace("~", "~0").replace("/", "~1")  # noqa: E731
     return [check(f"{prefix}/{escape(model)}/{name}", name, model=str(model), split=split, seed=seed,
-                  n_labels=n_labels)
+                  n_labels=n_labels, scale=scale)
             for model, values in metrics.items() for name in METRIC_NAMES
             if isinstance(values, Mapping) and isinstance(values.get(name), int | float)]

@@ -310,7 +310,7 @@ def verify_checks(check: FileCheck, data: Mapping[str, Any], rows: list[dict[str
         if not values:
             check.mismatches.append(f"{where}: {pointer}: no stored predictions for model {item['model']!r}")
             continue
-        compare_tree(check, where, stored, float(np.mean(values)), pointer)
+        compare_tree(check, where, stored, float(np.mean(values)) * float(item.get("scale") or 1.0), pointer)
 
 
 def verify_units(check: FileCheck, run_dir: Path, n_boot: int | None, where_root: Path) -> None:

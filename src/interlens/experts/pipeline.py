@@ -175,9 +175,10 @@ def train_experts_study(dataset: Dataset, scorer: Any, *, categories: Categories
         test_ids = dataset.splits["test"]
         results["measured_vs_planted_test_acc"] = float(np.mean(
             [cats[i] == dataset[i].meta["interaction"] for i in test_ids]))
-    results["_stored_rows"], results["_checks"] = _stored_predictions(dataset, results)  # issue 26 (popped on write)
     from ..baselines import experts_baselines  # majority class, unimodal views, paired tests (issue 12)
+    from ..evidence.store import attach_evidence
 
+    attach_evidence(results, *_stored_predictions(dataset, results))  # issue 26: written by save_result
     results["baselines"] = experts_baselines(results["per_seed"], dataset, scorer, results["settings"]["modalities"]
                                              or results["settings"]["view"].split("+"))
     results.update(experts_verdict(results["summary"], results["baselines"]))
@@ -377,12 +378,11 @@ def write_experts_results(results: dict[str, Any], out: str | Path) -> Path:
     from ..evidence.store import save_result
 
     out = Path(out)
-    rows, checks = results.pop("_stored_rows", None), results.pop("_checks", None)
     if "summary" in results:
         results["plots"] = _plots(out, results["summary"], "test")
     elif "report" in results:
         results["plots"] = _plots(out, results["report"], str(results.get("model") or "precomputed"))
-    return save_result(out, results, predictions=rows, checks=checks)
+    return save_result(out, results)
 
 
 # -- fusion of stored expert logits (``interlens experts evaluate``) ---------------------------------------
