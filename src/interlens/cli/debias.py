@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from ..debias.plan import ALL_METHODS, DebiasMethod, Metric
-from .common import console, friendly_errors, write_results
+from .common import console, friendly_errors, print_verdict, write_results
 from .options import DataRoot, DatasetOptions, ScorerName, ScorerOptions, parse_options
 
 app = typer.Typer(no_args_is_help=True, help="Counterfactual debiasing: MID, MCTD, MME-JD, MRID.")
@@ -116,6 +116,7 @@ def evaluate(out: Out = Path("runs/debias"), dataset: Dataset_ = "spurious", sco
                      **parse_options(setting))
     _print_rows(r, list(r["main"]), f"{r['dataset']['name']}: test ({r['scorer']['name']})")
     write_results(out)  # provenance + report.html
+    print_verdict(r)
 
 
 @app.command("train")
@@ -136,3 +137,4 @@ def train(method: Annotated[TrainMethod, typer.Option(help="mctd (counterfactual
                      options=parse_options(dataset_option), max_train=max_train, **parse_options(setting))
     _print_rows(r, ["baseline", "MID", *ROW_NAMES[chosen]], f"{r['dataset']['name']}: test ({r['scorer']['name']})")
     write_results(out)  # provenance + report.html
+    print_verdict(r)

@@ -258,6 +258,7 @@ def run_experiment(dataset: Dataset, *, scorer: Scorer | str = "embedding",
     results["baselines"] = baselines_block(y["test"], {**{m: p.argmax(1) for m, p in probs.items()}, **unimodal},
                                            y_train=y["train"], baseline="baseline", labels=list(data.labels),
                                            seed=seed)
+    results.update(debias_verdict(results["baselines"]))
     _evidence(results, data, te, {**probs, **unimodal}, plan_.methods)  # issue 26: stored predictions, a test look
     if mods.image_is_text:
         results["image_relevance_top"] = dict(sorted(rel_img.items(), key=lambda kv: -kv[1])[:8])
@@ -296,6 +297,31 @@ def _evidence(results: dict[str, Any], data: Dataset, test: Dataset, predicted: 
     config = {"method": "debias", "scorer": results["scorer"], "methods": sorted(str(m) for m in methods),
               "settings": {k: v for k, v in results["settings"].items() if k != "seed"}}
     results["test_looks"] = {data.name: record_evaluation(data, "test", config)}
+
+
+def debias_verdict(block: dict[str, Any]) -> dict[str, Any]:
+    """Issue 26 for ``debias evaluate / train``: the ``floors`` of the test split, the warnings of the
+    baselines block (each method or view at or below the highest floor) and a one-line ``verdict``:
+    each method vs the baseline (paired exact test over test items; one seed) vs the best unimodal view
+    vs the floors."""
+    from ..baselines import format_floors
+
+    rows = {r["name"]: r for r in block["tables"]["acc"]}
+    methods = [r for r in rows.values() if not r.get("is_floor") and not r["name"].startswith("unimodal:")]
+    parts = []
+    for r in methods:
+        text = f"{r['name']} {r['acc']:.3f}"
+        if r["delta"] is not None:
+            text += f" (Δ {r['delta']:+.3f}, p = {r['p_value']:.3g})"
+        if r.get("at_or_below_floor"):
+            text += " NOT above chance"
+        parts.append(text)
+    views = {r["name"].split(":", 1)[1]: r["acc"] for r in rows.values() if r["name"].startswith("unimodal:")}
+    if views:
+        best = max(views, key=lambda v: views[v])
+        parts.append(f"best unimodal {best} {views[best]:.3f}")
+    return {"floors": block["floors"], "warnings": list(block["warnings"]),
+            "verdict": "debias (test ACC, 1 seed): " + "; ".join(parts) + f"; {format_floors(block['floors'])}"}
 
 
 def _mmejd(base: Any, mods: DebiasModalities, splits: dict[str, Dataset], cfs: dict[str, Any],
