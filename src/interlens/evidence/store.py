@@ -177,8 +177,9 @@ def save_result(out: str | os.PathLike, results: Mapping[str, Any], *,
     under ``stored_predictions`` with the declared ``checks`` of :func:`check`): the one place methods and
     ``write_results`` store a result."""
     out = Path(out)
-    payload = dict(results)
-    evidence = payload.pop(EVIDENCE_KEY, None) or {}  # what a method attached (see :func:`attach_evidence`)
+    # what a method attached (see :func:`attach_evidence`): taken out of the caller's dict once written
+    evidence = (results.pop(EVIDENCE_KEY, None) if isinstance(results, dict) else None) or {}
+    payload = {k: v for k, v in results.items() if k != EVIDENCE_KEY}
     predictions = predictions if predictions is not None else evidence.get("rows")
     checks = checks if checks is not None else evidence.get("checks")
     if predictions is not None:

@@ -314,8 +314,10 @@ def run_mint_study(tasks: Sequence[str | os.PathLike | Dataset], scorer: str | S
         "note": "p-values: exact paired permutation (sign-flip) test of the accuracy difference on the "
                 "(sample, seed) pairs pooled over seeds; the same test sample appears once per seed",
     }
+    _evidence(results, predictions, loaded, names, eval_split, seeds)  # issue 26: stored rows, checks, test looks
     if out is not None:
-        from ..io import atomic_write_text, write_json
+        from ..evidence.store import save_result
+        from ..io import atomic_write_text
 
         out = Path(out)
         radar_plot(table["acc"], out / "radar.png",
@@ -323,8 +325,40 @@ def run_mint_study(tasks: Sequence[str | os.PathLike | Dataset], scorer: str | S
         atomic_write_text(out / "table.md", table_markdown(summary, significance, list(regimes), seeds=seeds,
                                                            flagged=flagged))
         results["files"] = ["results.json", "table.md", "radar.png"]
-        write_json(out / "results.json", results)
+        save_result(out, results)
     return results
+
+
+def _evidence(results: dict[str, Any], predictions: Mapping[str, Mapping[str, Any]], tasks: Mapping[str, MintTask],
+              names: list[str], eval_split: str, seeds: Sequence[int]) -> None:
+    """Issue 26: every regime's and baseline's per-sample predictions per seed and task (rows for
+    ``predictions.jsonl.gz``), checks re-deriving each summary mean and per-seed value, and one test look per
+    task in the ledger (``test_looks``)."""
+    from ..evidence.ledger import record_evaluation
+    from ..evidence.store import attach_evidence, check, rows_from_arrays
+
+    rows, checks = [], []
+    for seed, by_task in predictions.items():
+        for name, p in by_task.items():
+            for column, pred in p["pred"].items():
+                rows += rows_from_arrays(p["ids"], p["gold"], pred, model=column, seed=int(seed), split=eval_split,
+                                         task=name)
+    order = [str(s) for s in seeds]
+    for metric, by_task in results["summary"].items():
+        for name in names:
+            k = len(tasks[name].dataset.labels)
+            for column, stat in by_task.get(name, {}).items():
+                if stat.get("mean") is None or column not in predictions[order[0]][name]["pred"]:
+                    continue
+                base = f"/summary/{metric}/{name}/{column}"
+                checks.append(check(f"{base}/mean", metric, model=column, split=eval_split, task=name, n_labels=k))
+                checks += [check(f"{base}/values/{i}", metric, model=column, split=eval_split, task=name,
+                                 seed=int(s), n_labels=k) for i, s in enumerate(order)]
+    attach_evidence(results, rows, checks)
+    config = {"method": "mint", "scorer": results["scorer"],
+              "settings": {k: v for k, v in results["settings"].items() if k != "seeds"}, "tasks": names}
+    results["test_looks"] = {name: record_evaluation(tasks[name].dataset, eval_split, config, task=name)
+                             for name in names}
 
 
 def _majority_label(train: Dataset) -> int:
