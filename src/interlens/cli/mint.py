@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from .common import console, friendly_errors
+from .common import console, friendly_errors, print_verdict
 from .options import DataRoot, DatasetOptions, ScorerName, ScorerOptions, parse_options
 
 app = typer.Typer(no_args_is_help=True, help="MINT: interaction-grouped multi-task tuning.")
@@ -64,6 +64,5 @@ def run(tasks: Annotated[str, typer.Option(help="Comma-separated tasks: register
     for s, groups in r["groups_per_seed"].items():
         console.print(f"groups (seed {s}): " + "; ".join(f"{g}: {', '.join(m)}" for g, m in groups.items()))
     console.print(Path(out, "table.md").read_text(), markup=False)
-    if r["at_or_below_majority"]:
-        console.print(f"at or below the majority class: {', '.join(r['at_or_below_majority'])}")
     console.print(f"results: [bold]{Path(out) / 'results.json'}[/]")
+    print_verdict(r)  # issue 26: each cell at or below its chance floor, then the verdict line

@@ -249,7 +249,8 @@ def run_mint_study(tasks: Sequence[str | os.PathLike | Dataset], scorer: str | S
             full = report.to_dict()
             scores[name] = {"interaction_score": full["interaction_score"], "counts": full["counts"],
                             "metrics": full["metrics"], "n": full["n"], "split": score_split,
-                            "source_modalities": list(task.source_modalities)}
+                            "source_modalities": list(task.source_modalities),
+                            "views_at_chance": full.get("uninformative")}  # issue 26 (score split)
             evaluated = task.dataset.split(eval_split)
             label = _majority_label(task.dataset.split("train"))
             majority[name] = {"label": task.dataset.labels[label], "index": label, "fit_on": "train"}
@@ -294,10 +295,15 @@ def run_mint_study(tasks: Sequence[str | os.PathLike | Dataset], scorer: str | S
     columns = [*regimes, *BASELINES]
     summary = _summary(predictions, loaded, names, columns)
     table = {m: {row: {r: summary[m][row][r]["mean"] for r in regimes} for row in summary[m]} for m in METRICS}
-    significance = _significance(predictions, names, columns, REFERENCE if REFERENCE in regimes else None)
     flagged = sorted(f"{r}:{t}" for t in names for r in regimes
                      if summary["acc"][t][r]["mean"] is not None
                      and summary["acc"][t][r]["mean"] <= summary["acc"][t]["majority"]["mean"] + 1e-12)
+    task_floors = {t: _task_floors(predictions, per_seed, summary, t, loaded[t].dataset.labels) for t in names}
+    below = sorted(f"{c}:{t}" for t in names for c in columns if c != "majority"
+                   and at_or_below_floor(summary["acc"][t][c]["mean"], task_floors[t]))
+    significance = _significance(predictions, names, columns, REFERENCE if REFERENCE in regimes else None,
+                                 below=below)
+    verdict = mint_verdict(summary, task_floors, below, list(regimes), len(seeds), eval_split)
     results: dict[str, Any] = {
         "command": "mint run", "tasks": names, "scorer": {"name": template.name,
                                                           "params": _jsonable(template.get_params())},
@@ -310,9 +316,12 @@ def run_mint_study(tasks: Sequence[str | os.PathLike | Dataset], scorer: str | S
                                    for n in names}},
         "groups_per_seed": {str(s): per_seed[str(s)]["groups"] for s in seeds},
         "per_seed": per_seed, "rows": rows, "summary": summary, "table": table, "significance": significance,
-        "at_or_below_majority": flagged, "predictions": predictions,
-        "note": "p-values: exact paired permutation (sign-flip) test of the accuracy difference on the "
-                "(sample, seed) pairs pooled over seeds; the same test sample appears once per seed",
+        "at_or_below_majority": flagged, "at_or_below_floor": [b for b in below if b.split(":")[0] in regimes],
+        "floors": task_floors, **verdict, "predictions": predictions,
+        "note": "p-values: paired sign-flip permutation test over TEST ITEMS of each item's accuracy averaged over "
+                "seeds (exact when <= 20 items differ), with the mean difference, Cohen's d_z, the rank-biserial "
+                "correlation and an item-bootstrap 95 % CI (interlens.baselines.paired_over_items; issue 26). "
+                "Seeds are not samples. No p-value vs the majority for a column at or below the chance floor.",
     }
     _evidence(results, predictions, loaded, names, eval_split, seeds)  # issue 26: stored rows, checks, test looks
     if out is not None:
@@ -323,7 +332,7 @@ def run_mint_study(tasks: Sequence[str | os.PathLike | Dataset], scorer: str | S
         radar_plot(table["acc"], out / "radar.png",
                    title=f"MINT regimes ({template.name}), mean accuracy over {len(seeds)} seed(s)")
         atomic_write_text(out / "table.md", table_markdown(summary, significance, list(regimes), seeds=seeds,
-                                                           flagged=flagged))
+                                                           flagged=results["at_or_below_floor"]))
         results["files"] = ["results.json", "table.md", "radar.png"]
         save_result(out, results)
     return results
@@ -361,6 +370,13 @@ def _evidence(results: dict[str, Any], predictions: Mapping[str, Mapping[str, An
                              for name in names}
 
 
+def at_or_below_floor(acc: float | None, floor: Mapping[str, Any]) -> bool:
+    """:func:`interlens.baselines.at_or_below_floor` (a missing accuracy is not flagged here)."""
+    from ..baselines import at_or_below_floor as below
+
+    return acc is not None and below(acc, floor)
+
+
 def _majority_label(train: Dataset) -> int:
     from ..baselines import majority_class
 
@@ -395,26 +411,84 @@ def pooled(predictions: Mapping[str, Mapping[str, Any]], task: str, column: str)
     return gold, pred
 
 
-def _significance(predictions: Mapping[str, Mapping[str, Any]], names: list[str], columns: list[str],
-                  reference: str | None) -> dict[str, dict[str, dict[str, Any]]]:
-    """Per task and column: exact paired permutation tests of the accuracy difference vs. the reference
-    regime and vs. the majority class (:func:`interlens.baselines.permutation_test`), pooled over seeds."""
-    from ..baselines import permutation_test
+def item_correctness(predictions: Mapping[str, Mapping[str, Any]], task: str, column: str) -> np.ndarray:
+    """``[n_items, n_seeds]`` 0/1 correctness of ``column`` on ``task``'s evaluation items, one column per
+    seed (the items must be the same in every seed)."""
+    ids, cols = None, []
+    for seed, p in predictions.items():
+        if ids is not None and list(p[task]["ids"]) != ids:
+            raise DataError(f"task {task!r}: seed {seed} was evaluated on other items than the first seed",
+                            field="predictions")
+        ids = list(p[task]["ids"])
+        cols.append(np.asarray(p[task]["pred"][column]) == np.asarray(p[task]["gold"]))
+    return np.stack(cols, axis=1).astype(np.float64)
 
+
+def _significance(predictions: Mapping[str, Mapping[str, Any]], names: list[str], columns: list[str],
+                  reference: str | None, *, below: Sequence[str] = (), n_boot: int = 2000
+                  ) -> dict[str, dict[str, dict[str, Any]]]:
+    """Per task and column: the paired test over TEST ITEMS (per-item accuracy averaged over seeds;
+    :func:`interlens.baselines.paired_over_items`) vs. the reference regime and vs. the majority class;
+    none vs. the majority for a ``column:task`` in ``below`` (at or below the chance floor; issue 26)."""
+    from ..baselines import paired_over_items
+
+    skip = set(below)
     out: dict[str, dict[str, dict[str, Any]]] = {}
     for name in names:
         out[name] = {}
-        gold, ref = pooled(predictions, name, reference) if reference else (None, None)
-        _, maj = pooled(predictions, name, "majority")
+        ref = item_correctness(predictions, name, reference) if reference else None
+        maj = item_correctness(predictions, name, "majority")
         for c in columns:
-            gold, pred = pooled(predictions, name, c)
-            entry: dict[str, Any] = {"n_pairs": len(gold)}
-            if reference and c != reference:
-                entry["vs_single"] = permutation_test(gold, pred, ref)
-            if c != "majority":
-                entry["vs_majority"] = permutation_test(gold, pred, maj)
+            correct = item_correctness(predictions, name, c)
+            entry: dict[str, Any] = {"n_items": int(correct.shape[0]), "n_seeds": int(correct.shape[1])}
+            if ref is not None and c != reference:
+                entry["vs_single"] = paired_over_items(correct, ref, n_boot=n_boot)
+            if c != "majority" and f"{c}:{name}" not in skip:
+                entry["vs_majority"] = paired_over_items(correct, maj, n_boot=n_boot)
+            elif c != "majority":
+                entry["at_or_below_floor"] = True
             out[name][c] = entry
     return out
+
+
+def _task_floors(predictions: Mapping[str, Mapping[str, Any]], per_seed: Mapping[str, Mapping[str, Any]],
+                 summary: Mapping[str, Any], task: str, labels: Sequence[str]) -> dict[str, Any]:
+    """The chance floors of ``task``'s evaluation split (issue 26): its constant floor (label prior, an
+    oracle) and the train majority (its mean accuracy over seeds; the label of the first seed)."""
+    from ..baselines import floors
+
+    first = next(iter(predictions.values()))[task]
+    out = floors(None, first["gold"], list(labels))
+    maj = next(iter(per_seed.values()))["majority"][task]
+    acc = summary["acc"][task]["majority"]["mean"]
+    out["train_majority"] = {"index": maj["index"], "label": maj["label"], "acc": acc, "fit_on": "train"}
+    out["highest_floor_acc"] = float(max(out["constant_floor"]["acc"], acc))
+    return out
+
+
+def mint_verdict(summary: Mapping[str, Any], task_floors: Mapping[str, Mapping[str, Any]], below: Sequence[str],
+                 regimes: Sequence[str], n_seeds: int, split: str) -> dict[str, Any]:
+    """``warnings`` (each regime or baseline column of a task at or below its chance floor) and a one-line
+    ``verdict``: mean accuracy over tasks per regime, the floors' mean and how many cells are at chance."""
+    from ..baselines import floor_warning
+
+    warnings = []
+    for cell in below:
+        column, task = cell.split(":", 1)
+        mean = summary["acc"][task][column]["mean"]
+        over = f" (mean over {n_seeds} seeds)" if n_seeds > 1 else ""
+        warning = floor_warning(f"{column} on {task}{over}", mean, task_floors[task], split=split)
+        if warning:
+            warnings.append(warning)
+    means = summary["acc"].get("mean", {})
+    shown = ", ".join(f"{r} {means[r]['mean']:.3f}" for r in regimes if means.get(r, {}).get("mean") is not None)
+    floor_mean = float(np.mean([f["highest_floor_acc"] for f in task_floors.values()])) if task_floors else 0.0
+    cells = [b for b in below if b.split(":")[0] in regimes]
+    seeds = "1 seed" if n_seeds == 1 else f"{n_seeds} seeds"
+    verdict = (f"mint ({split}, {seeds}): mean ACC over {len(task_floors)} tasks {shown}; mean highest chance floor "
+               f"{floor_mean:.3f}; {len(cells)} of {len(regimes) * len(task_floors)} regime x task cells at or "
+               "below their floor")
+    return {"warnings": warnings, "verdict": verdict}
 
 
 def table_markdown(summary: Mapping[str, Mapping[str, Mapping[str, Mapping[str, Any]]]],
@@ -440,8 +514,8 @@ def table_markdown(summary: Mapping[str, Mapping[str, Mapping[str, Mapping[str, 
     lines = []
     for metric, title in (("acc", "Accuracy"), ("macro_f1", "Macro-F1")):
         lines += [f"### {title} (%), mean ± std{seeds_text}"
-                  + ("; (p=…): exact paired permutation test vs. single, pooled over seeds" if metric == "acc"
-                     else ""), "",
+                  + ("; (p=…): paired permutation test vs. single over test items (accuracy averaged over "
+                     "seeds)" if metric == "acc" else ""), "",
                   "| task | " + " | ".join(head[c] for c in columns) + " |", "|---|" + "---|" * len(columns)]
         for task, stats in summary[metric].items():
             cells = []
@@ -450,19 +524,21 @@ def table_markdown(summary: Mapping[str, Mapping[str, Mapping[str, Mapping[str, 
                 if metric == "acc":
                     text += p_of(task, c, "vs_single")
                     if c in regimes and f"{c}:{task}" in flags:
-                        text += " ≤maj"
+                        text += " ≤floor"
                 cells.append(text)
             lines.append(f"| {task} | " + " | ".join(cells) + " |")
         lines.append("")
     tested = [c for c in columns if c != "majority"]
-    lines += ["### p-values vs. the majority class (accuracy, exact paired permutation test, pooled over seeds)", "",
+    lines += ["### p-values vs. the majority class (accuracy, paired permutation test over test items; '–': "
+              "none, e.g. at or below the chance floor)", "",
               "| task | " + " | ".join(head[c] for c in tested) + " |", "|---|" + "---|" * len(tested)]
     for task in significance:
         lines.append(f"| {task} | " + " | ".join(
             f"{significance[task][c]['vs_majority']['p_value']:.3g}" if "vs_majority" in significance[task].get(c, {})
             else "–" for c in tested) + " |")
     if flags:
-        lines += ["", "At or below the majority class (mean accuracy): " + ", ".join(sorted(flags))]
+        lines += ["", "At or below the chance floor (mean accuracy <= the higher of the eval-split prior and "
+                  "the train majority): " + ", ".join(sorted(flags))]
     return "\n".join(lines) + "\n"
 
 
