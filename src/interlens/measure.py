@@ -290,6 +290,7 @@ def write_report(report: InteractionReport, out: str | Path, *, extra: dict[str,
     file written atomically."""
     from .report import markdown_table
     from .report.plots import bar_counts, grouped_bars, score_with_ci
+    from .report.tables import md_escape  # user-controlled names are text, never Markdown/HTML (issue 30)
 
     out = Path(out)
     data = report.to_dict() | (extra or {})
@@ -304,8 +305,8 @@ def write_report(report: InteractionReport, out: str | Path, *, extra: dict[str,
     paths["score_png"] = score_with_ci({f"{report.dataset} ({d})": (s.score, s.ci_low, s.ci_high)
                                         for d, s in report.scores.items()}, out / "interaction_score.png")
     m1, m2 = report.modalities
-    lines = [f"# {title or 'Interactions'}: {report.dataset} ({report.split})", "",
-             f"Modality 1 = `{m1}`, modality 2 = `{m2}`; reference = **{report.reference}** "
+    lines = [f"# {md_escape(title or 'Interactions')}: {md_escape(report.dataset)} ({md_escape(report.split)})", "",
+             f"Modality 1 = {md_escape(m1)}, modality 2 = {md_escape(m2)}; reference = **{report.reference}** "
              f"({'gold label, MMoE' if report.reference == 'gold' else 'multimodal prediction, MINT'}).", "",
              "## Samples per interaction type", "",
              markdown_table([{"type": c, "n": n, "share": n / max(1, len(report.ids))}
@@ -322,7 +323,8 @@ def write_report(report: InteractionReport, out: str | Path, *, extra: dict[str,
                   "![per interaction](per_interaction.png)"]
     for key, value in (extra or {}).items():
         if isinstance(value, int | float | str):
-            lines.insert(3, f"- **{key}**: {value:.4g}" if isinstance(value, float) else f"- **{key}**: {value}")
+            shown = f"{value:.4g}" if isinstance(value, float) else md_escape(value)
+            lines.insert(3, f"- **{md_escape(key)}**: {shown}")
     paths["report"] = atomic_write_text(out / "report.md", "\n".join(lines) + "\n")
     from .evidence.store import metric_checks, save_result, view_rows  # issue 26: every number re-derivable
 

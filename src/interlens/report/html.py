@@ -1,23 +1,31 @@
 """One static, self-contained HTML report per run (``report.html`` beside ``results.json``).
 
-:func:`build_html_report` reads ``results.json`` alone: the tables a paper would print (the run
-kind's main tables first, then every other table the results hold), the plots (PNG files of the run
-when present, otherwise drawn from the results; every image embedded as base64, so the page is one
-file), and the provenance block (version, revision, command line, settings, seeds, datasets,
-limits, scorer). Missing values are shown as missing ("n/a"), never as 0.
+:func:`build_html_report` reads ``results.json`` alone and renders the jinja2 templates in
+``report/templates/`` (autoescaped: every string from the results is text, never markup; issue 28). The
+first screen (1280x800) leads with the verdict (issue 26 item 6): the command's ``verdict`` line (or one
+derived from the results when absent), its ``warnings`` (models at or below a chance floor), the headline
+numbers of that kind of run and the main figure; the detail tables follow collapsed in ``<details>``, then
+every figure and the provenance block. One-seed runs show no ``± 0``. Figures are the run's own PNG files
+when they are safe to embed (:mod:`interlens.report.embed`: regular files inside the run folder, no
+symlinks, a real PNG signature; anything else is skipped with a warning), otherwise drawn from the
+results. Missing values are shown as missing ("n/a"), never as 0. report/ imports no method package.
 """
 
 from __future__ import annotations
 
 import base64
-import html
 import json
+import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from ..io import atomic_write_text, read_json
+from .embed import read_embeddable_png
+
+log = logging.getLogger(__name__)
 
 #: the tables each kind of run shows first (paper order); the first one present is the main table
 MAIN_KEYS: dict[str, tuple[str, ...]] = {
@@ -45,53 +53,93 @@ TITLES = {"interlens.demo": "interlens demo", "interlens.interactions.categorize
           "interlens.debias.mid": "MID (MME-JD Eq. 5-6)",
           "interlens.debias.counterfactuals": "Counterfactual inputs (MME-JD App. B)",
           "interlens.bench.run": "MMLA benchmark run"}
-#: keys never rendered as tables (per-sample lists, the provenance block has its own section)
-SKIP = {"samples", "provenance", "kind", "plots", "files", "figures"}
+#: the figure each kind shows on the first screen (else the first figure of the run)
+MAIN_FIGURES = {"interlens.demo": "interaction_score.png", "interlens.interactions.score": "interaction_score.png",
+                "interlens.interactions.categorize": "interaction_counts.png",
+                "interlens.interactions.group": "scores.png", "interlens.bench.run": "task_accuracy.png"}
+#: keys never rendered as tables (per-sample lists, the provenance block has its own section; the verdict and
+#: warnings lead the page)
+SKIP = {"samples", "provenance", "kind", "plots", "files", "figures", "verdict", "warnings"}
 MAX_ROWS = 200
-
-CSS = """
-body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
-h1{font-size:1.6em}h2{font-size:1.25em;margin-top:1.6em;border-bottom:1px solid #ddd}h3{font-size:1.05em}
-table{border-collapse:collapse;font-size:13px;margin:.5em 0 1em}caption{text-align:left;font-weight:600;padding:4px 0}
-td,th{border:1px solid #ccc;padding:3px 7px;text-align:right;vertical-align:top}th{background:#f4f4f4}
-td:first-child,th:first-child{text-align:left}td.missing{color:#999;font-style:italic}
-figure{margin:1em 0}figure img{max-width:100%;border:1px solid #eee}figcaption{font-size:12px;color:#555}
-#provenance td{text-align:left}code,pre{font-size:12px;background:#f7f7f7}pre{padding:.5em;overflow-x:auto}
-.note{color:#8a4b00}
-"""
+MAX_WARNINGS = 4
+TEMPLATES = Path(__file__).with_name("templates")
 
 
-# -- cells -------------------------------------------------------------------------------------------------
+# -- templates -------------------------------------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def environment() -> Any:
+    """The jinja2 environment of the report templates (autoescape on, undefined names are errors)."""
+    import jinja2
+
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                              undefined=jinja2.StrictUndefined, trim_blocks=False, lstrip_blocks=False,
+                              keep_trailing_newline=True)
+
+
+# -- numbers and cells ------------------------------------------------------------------------------------------
 def _is_scalar(value: Any) -> bool:
     return value is None or isinstance(value, bool | int | float | str)
 
 
-def cell(value: Any) -> str:
-    """One ``<td>``: numbers to 4 digits, None/NaN shown as missing."""
-    if value is None or (isinstance(value, float) and (math.isnan(value) or math.isinf(value))):
-        return '<td class="missing">n/a</td>'
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and (math.isnan(value) or math.isinf(value)))
+
+
+def fmt(value: Any, digits: int = 4) -> str:
+    """A number as the tables show it: ``digits`` decimals, small/large ones in general format; None/NaN "n/a"."""
+    if _missing(value):
+        return "n/a"
     if isinstance(value, bool):
-        return f"<td>{'yes' if value else 'no'}</td>"
+        return "yes" if value else "no"
     if isinstance(value, float):
-        return f"<td>{value:.4g}</td>" if abs(value) < 1e-3 or abs(value) >= 1e4 else f"<td>{value:.4f}</td>"
+        return f"{value:.4g}" if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e4) else f"{value:.{digits}f}"
+    return str(value)
+
+
+def mean_std(mean: Any, std: Any = None, n: Any = None, *, scale: float = 1.0, digits: int = 2) -> str:
+    """``mean ± std`` -- or the mean alone for one seed (``n`` == 1) or when there is no spread (issue 26)."""
+    if _missing(mean):
+        return "n/a"
+    text = f"{scale * mean:.{digits}f}"
+    if not _missing(std) and (n is None or n > 1) and std != 0:
+        text += f" ± {scale * std:.{digits}f}"
+    return text
+
+
+def cell_data(value: Any) -> dict[str, Any]:
+    """One table cell: text (numbers to 4 digits, None/NaN shown as missing), class, whether code."""
+    if _missing(value):
+        return {"text": "n/a", "cls": "missing", "code": False}
+    if isinstance(value, dict) and "mean" in value and _is_scalar(value.get("mean")):
+        return {"text": mean_std(value.get("mean"), value.get("std"), value.get("n"), digits=4), "cls": None,
+                "code": False}
     if isinstance(value, dict | list):
         text = json.dumps(value, ensure_ascii=False)
-        return f"<td><code>{html.escape(text if len(text) < 120 else text[:117] + '...')}</code></td>"
-    return f"<td>{html.escape(str(value))}</td>"
+        return {"text": text if len(text) < 120 else text[:117] + "...", "cls": None, "code": True}
+    return {"text": fmt(value), "cls": None, "code": False}
 
 
-def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None, *, caption: str | None = None,
-          table_id: str | None = None, css_class: str | None = None) -> str:
-    """An HTML table of ``rows`` (dicts); ``columns`` default to the union of keys in order."""
+def _all_zero(values: Sequence[Any]) -> bool:
+    return all(_missing(v) or (isinstance(v, int | float) and v == 0) for v in values)
+
+
+def table_data(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None, *,
+               caption: str | None = None, table_id: str | None = None, css_class: str | None = None
+               ) -> dict[str, Any]:
+    """A table for the template: ``columns`` default to the union of keys in order; a spread column
+    (``std`` / ``*_std``) that is 0 everywhere (one seed) is left out rather than printed as ``± 0``."""
     if columns is None:
         columns = list(dict.fromkeys(k for r in rows for k in r))
-    attrs = (f' id="{table_id}"' if table_id else "") + (f' class="{css_class}"' if css_class else "")
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(cell(r.get(c)) for c in columns) + "</tr>" for r in rows[:MAX_ROWS])
-    more = f"<tr><td colspan='{len(columns)}'>... {len(rows) - MAX_ROWS} more rows in results.json</td></tr>" \
-        if len(rows) > MAX_ROWS else ""
-    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    return f"<table{attrs}>{cap}<thead><tr>{head}</tr></thead><tbody>{body}{more}</tbody></table>"
+    columns = [c for c in columns if not ((c == "std" or str(c).endswith("_std"))
+                                          and _all_zero([r.get(c) for r in rows]))]
+    body = [[cell_data(r.get(c)) for c in columns] for r in rows[:MAX_ROWS]]
+    return {"caption": caption, "id": table_id, "css_class": css_class, "columns": [str(c) for c in columns],
+            "rows": body, "more": max(0, len(rows) - MAX_ROWS)}
+
+
+def render_table(table: Mapping[str, Any]) -> str:
+    """One table as HTML (the template's macro)."""
+    return str(environment().get_template("table.html.jinja").module.render_table(table)).strip()
 
 
 def _as_rows(value: Any, first: str) -> list[dict[str, Any]] | None:
@@ -109,44 +157,33 @@ def _as_rows(value: Any, first: str) -> list[dict[str, Any]] | None:
     return None
 
 
-def _section(key: str, value: Any, *, main: bool, depth: int = 0) -> str:
-    """A results entry as a table (or nested tables, at most three levels deep)."""
+def section_tables(key: str, value: Any, *, depth: int = 0) -> list[dict[str, Any]]:
+    """A results entry as tables (nested entries as further tables, at most three levels deep)."""
     title = key.replace("_", " ")
     if key == "distance" and isinstance(value, dict) and "matrix" in value:
         names = value["names"]
         rows = [{"": a, **{b: value["matrix"][i][j] for j, b in enumerate(names)}} for i, a in enumerate(names)]
-        return table(rows, caption=f"{title} |score_A - score_B| (MINT Eq. 2)",
-                     css_class="main" if main else None)
+        return [table_data(rows, caption=f"{title} |score_A - score_B| (MINT Eq. 2)")]
     rows = _as_rows(value, "name")
     if rows is not None:
-        return table(rows, caption=title, css_class="main" if main else None)
+        return [table_data(rows, caption=title)]
     if isinstance(value, dict) and depth < 2:
-        parts = []
+        out = []
         scalars = {k: v for k, v in value.items() if _is_scalar(v)}
         if scalars:
-            parts.append(table([{"field": k, "value": v} for k, v in scalars.items()], caption=title,
-                               css_class="main" if main else None))
-            main = False
+            out.append(table_data([{"field": k, "value": v} for k, v in scalars.items()], caption=title))
         for k, v in value.items():
-            if k in scalars or k in SKIP:
-                continue
-            inner = _section(f"{key}: {k}", v, main=main, depth=depth + 1)
-            if inner:
-                parts.append(inner)
-                main = False
-        return "".join(parts)
-    return ""
+            if k not in scalars and k not in SKIP:
+                out += section_tables(f"{key}: {k}", v, depth=depth + 1)
+        return out
+    return []
 
 
-# -- bench ---------------------------------------------------------------------------------------------------
+# -- bench -------------------------------------------------------------------------------------------------------
 def _pct(stat: Any) -> str | None:
-    if not isinstance(stat, dict) or stat.get("mean") is None:
+    if not isinstance(stat, dict) or _missing(stat.get("mean")):
         return None
-    if isinstance(stat["mean"], float) and math.isnan(stat["mean"]):
-        return None
-    if stat.get("n", 1) > 1:
-        return f"{100 * stat['mean']:.2f} ± {100 * stat['std']:.2f}"
-    return f"{100 * stat['mean']:.2f}"
+    return mean_std(stat["mean"], stat.get("std"), stat.get("n", 1), scale=100)
 
 
 def limited(results: Mapping[str, Any]) -> dict[str, Any]:
@@ -156,22 +193,227 @@ def limited(results: Mapping[str, Any]) -> dict[str, Any]:
             and v is not None}
 
 
-def bench_tables(results: Mapping[str, Any]) -> str:
+def bench_table(results: Mapping[str, Any]) -> dict[str, Any]:
     limits = limited(results)
+    looks = results.get("test_looks") or {}
     rows = []
     for t in results.get("tasks", []):
         s = t.get("summary", {})
         comparable = bool(t.get("comparable_to_paper")) and not limits
         why = "yes" if comparable else ("no (--limit " + str(limits.get("limit", "")) + ")" if limits else
                                          "no (different split)")
-        rows.append({"task": t.get("title", t.get("task")), "dimension": t.get("dimension"),
-                     "split": t.get("evaluation_split"), "seeds": len(t.get("seeds", [])),
-                     "ACC ×100": _pct(s.get("acc")), "weighted F1 ×100": _pct(s.get("weighted_f1")),
-                     "macro F1 ×100": _pct(s.get("macro_f1")), "failed": _pct(s.get("n_failed")),
-                     "comparable to MMLA": why})
-    note = f"<p class='note'>Limited run ({html.escape(json.dumps(limits))}): not comparable to the paper.</p>" \
-        if limits else ""
-    return note + table(rows, caption="tasks: mean ± std over seeds", css_class="main", table_id="main-table")
+        row = {"task": t.get("title", t.get("task")), "dimension": t.get("dimension"),
+               "split": t.get("evaluation_split"), "seeds": len(t.get("seeds", [])),
+               "ACC ×100": _pct(s.get("acc")), "weighted F1 ×100": _pct(s.get("weighted_f1")),
+               "macro F1 ×100": _pct(s.get("macro_f1")), "failed": _pct(s.get("n_failed")),
+               "comparable to MMLA": why}
+        if looks:
+            row["test looks"] = looks.get(t.get("task"))
+        rows.append(row)
+    return table_data(rows, caption="tasks: mean ± std over seeds", css_class="main", table_id="main-table")
+
+
+def bench_tables(results: Mapping[str, Any]) -> str:
+    """The bench run's main table as HTML (with a note when the run was limited)."""
+    limits = limited(results)
+    note = (f"<p class='note'>Limited run ({_escape(json.dumps(limits))}): not comparable to the paper.</p>"
+            if limits else "")
+    return note + render_table(bench_table(results))
+
+
+def _escape(text: str) -> str:
+    import markupsafe
+
+    return str(markupsafe.escape(text))
+
+
+# -- the first screen --------------------------------------------------------------------------------------------
+def _row(label: str, value: str, flag: bool = False) -> dict[str, Any]:
+    return {"label": label, "value": value, "flag": bool(flag)}
+
+
+def _floor_text(floor: Mapping[str, Any], scale: float = 1.0, digits: int = 3) -> str:
+    const = floor.get("constant_floor") or {}
+    parts = []
+    if not _missing(const.get("acc")):
+        label = const.get("label", const.get("index"))
+        parts.append(f"constant floor {scale * const['acc']:.{digits}f}" + (f" (always {label!r})"
+                                                                           if label is not None else ""))
+    tm = floor.get("train_majority") or {}
+    if not _missing(tm.get("acc")):
+        parts.append(f"train majority {scale * tm['acc']:.{digits}f}")
+    return " · ".join(parts) or "n/a"
+
+
+def _highest(floor: Any) -> float | None:
+    value = floor.get("highest_floor_acc") if isinstance(floor, Mapping) else None
+    return None if _missing(value) else float(value)
+
+
+def _strategy_rows(rows: Sequence[Mapping[str, Any]], metric: str = "acc") -> dict[str, tuple[Any, Any]]:
+    out = {}
+    for r in rows:
+        if not isinstance(r, Mapping) or "strategy" not in r:
+            continue
+        value = r.get(metric, r.get(f"{metric}_mean"))
+        out[str(r["strategy"])] = (value, r.get(f"{metric}_std"))
+    return out
+
+
+def _fusion_headline(results: Mapping[str, Any], floor: float | None) -> list[dict[str, Any]]:
+    """Fusion vs baseline vs best unimodal vs floors (experts train / evaluate, the demo's fusion)."""
+    block = results.get("summary") or results.get("report")
+    if isinstance(block, Mapping) and isinstance(block.get("rows"), list):
+        strategies = _strategy_rows(block["rows"])
+        n_seeds = block.get("n_seeds")
+    elif isinstance(results.get("fusion"), Mapping):
+        strategies = {k: (v.get("acc"), None) for k, v in results["fusion"].items() if isinstance(v, Mapping)}
+        n_seeds = 1
+    else:
+        return []
+    if not strategies:
+        return []
+    rows = []
+    fused = {k: v for k, v in strategies.items() if k not in ("baseline", "oracle") and not k.startswith("single:")
+             and not _missing(v[0])}
+    if fused:
+        best = max(fused, key=lambda k: fused[k][0])
+        value, std = fused[best]
+        text = f"{best} {mean_std(value, std, n_seeds, digits=3)}"
+        paired = ((results.get("baselines") or {}).get("paired_over_items") or {}).get(best)
+        if isinstance(paired, Mapping) and not _missing(paired.get("delta")):
+            ci = paired.get("ci95") or [None, None]
+            text += (f" (Δ vs {paired.get('vs', 'baseline')} {paired['delta']:+.3f} [{fmt(ci[0], 3)}, {fmt(ci[1], 3)}],"
+                     f" p = {fmt(paired.get('p_value'), 3)}, {paired.get('n_items', '?')} test items)")
+        rows.append(_row("best fusion (ACC)", text, floor is not None and value <= floor))
+    if "baseline" in strategies and not _missing(strategies["baseline"][0]):
+        value, std = strategies["baseline"]
+        rows.append(_row("baseline (ACC)", mean_std(value, std, n_seeds, digits=3),
+                         floor is not None and value <= floor))
+    unimodal = _unimodal(results)
+    if unimodal:
+        name, value = max(unimodal.items(), key=lambda kv: kv[1])
+        rows.append(_row("best unimodal (ACC)", f"{name} {value:.3f}", floor is not None and value <= floor))
+    if "oracle" in strategies and not _missing(strategies["oracle"][0]):
+        rows.append(_row("oracle bound (ACC)", mean_std(*strategies["oracle"], n_seeds, digits=3)))
+    return rows
+
+
+def _unimodal(results: Mapping[str, Any]) -> dict[str, float]:
+    """Unimodal ACC per view from the baselines block (first seed) or the per-view metrics."""
+    per_seed = (results.get("baselines") or {}).get("per_seed") or {}
+    for entry in per_seed.values():
+        rows = ((entry or {}).get("tables") or {}).get("acc") or []
+        found = {str(r["name"]).split(":", 1)[1]: float(r["value"]) for r in rows
+                 if str(r.get("name", "")).startswith("unimodal:") and not _missing(r.get("value"))}
+        if found:
+            return found
+        break
+    return {}
+
+
+def headline(kind: str, results: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The headline numbers of a run, from whatever keys its results.json holds (issue 26 item 6)."""
+    rows: list[dict[str, Any]] = []
+    floors = results.get("floors")
+    single_floor = isinstance(floors, Mapping) and "constant_floor" in floors
+    floor = _highest(floors) if single_floor else None
+    scores = results.get("interaction_score")
+    if isinstance(scores, Mapping):
+        uninformative = (results.get("uninformative") or {}).get("value") is True
+        for delta, s in scores.items():
+            if isinstance(s, Mapping) and not _missing(s.get("score")):
+                rows.append(_row(f"interaction score ({delta} δ)",
+                                 f"{s['score']:.3f} [{fmt(s.get('ci_low'), 3)}, {fmt(s.get('ci_high'), 3)}]"
+                                 f" (95% CI, n = {s.get('n', '?')}; 2 = R, 1 = U, 0 = S)"
+                                 + (" — UNINFORMATIVE" if uninformative else ""), uninformative))
+    counts = results.get("counts")
+    if isinstance(counts, Mapping) and counts:
+        shown = [f"{c} {n}" for c, n in counts.items() if c in ("R", "U1", "U2", "S") or n]
+        rows.append(_row("interaction counts", " · ".join(shown)))
+    if not _missing(results.get("categorization_accuracy")):
+        rows.append(_row("categorisation accuracy (vs planted)", f"{results['categorization_accuracy']:.3f}"))
+    metrics = results.get("metrics")
+    view_floors = results.get("view_floors") or {}
+    if isinstance(metrics, Mapping) and metrics and all(isinstance(m, Mapping) for m in metrics.values()):
+        parts, flagged = [], False
+        for view, m in metrics.items():
+            if _missing(m.get("acc")):
+                continue
+            low = (view_floors.get(view) or {}).get("at_or_below_floor") is True or (
+                floor is not None and m["acc"] <= floor)
+            flagged = flagged or low
+            parts.append(f"{view} {m['acc']:.3f}" + (" (≤ floor)" if low else ""))
+        if parts:
+            rows.append(_row("views (ACC)", " · ".join(parts), flagged))
+    views = results.get("views")
+    if kind == "interlens.predict" and isinstance(views, Mapping):
+        parts = [f"{v} ACC {fmt((i.get('metrics') or {}).get('acc'), 3)}" for v, i in views.items()
+                 if isinstance(i, Mapping)]
+        if parts:
+            rows.append(_row("views", " · ".join(parts)))
+    rows += _fusion_headline(results, floor)
+    if kind == "interlens.bench.run" or isinstance(results.get("tasks"), list):
+        rows += _bench_headline(results)
+    if single_floor:
+        rows.append(_row("chance floors", _floor_text(floors)))
+    if not rows:  # any other kind: its scalar fields
+        rows = [_row(k.replace("_", " "), fmt(v, 4)) for k, v in results.items()
+                if _is_scalar(v) and k not in SKIP and k not in ("command", "dataset")][:8]
+    return rows
+
+
+def _bench_headline(results: Mapping[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    looks = results.get("test_looks") or {}
+    per_task = results.get("verdict_per_task") or {}
+    for t in results.get("tasks") or []:
+        if not isinstance(t, Mapping):
+            continue
+        name = str(t.get("task"))
+        acc = (t.get("summary") or {}).get("acc") or {}
+        n = len(t.get("seeds") or []) or acc.get("n")
+        text = f"{mean_std(acc.get('mean'), acc.get('std'), n, scale=100)} ({n} seed{'s' if n != 1 else ''}, " \
+               f"{t.get('evaluation_split', '?')})"
+        entry = per_task.get(name) or {}
+        floor = _highest(entry.get("floors") or (results.get("floors") or {}).get(name))
+        if floor is not None:
+            text += f"; floor {100 * floor:.2f}"
+        ref = entry.get("vs_reference")
+        if isinstance(ref, Mapping):
+            ci = ref.get("acc_ci95") or ref.get("ci95")
+            if isinstance(ci, list | tuple) and len(ci) == 2 and not any(_missing(c) for c in ci):
+                text += f"; CI [{100 * ci[0]:.2f}, {100 * ci[1]:.2f}]"
+            if not _missing(ref.get("reference")):
+                text += f"; vs {ref.get('model', 'reference')} {100 * ref['reference']:.2f}"
+            elif ref.get("model"):
+                text += f"; vs {ref['model']}"
+            if not _missing(ref.get("diff")):
+                dci = ref.get("diff_ci95") or [None, None]
+                text += (f" diff {100 * ref['diff']:+.2f} [{fmt(None if _missing(dci[0]) else 100 * dci[0], 2)}, "
+                         f"{fmt(None if _missing(dci[1]) else 100 * dci[1], 2)}]")
+            if ref.get("verdict"):
+                text += f" ({ref['verdict']})"
+        if name in looks:
+            text += f"; test looks {looks[name]}"
+        low = entry.get("at_or_below_floor") is True
+        rows.append(_row(f"{t.get('title', name)} ACC ×100", text, low))
+    return rows
+
+
+def derived_verdict(kind: str, results: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) -> str:
+    """A one-line verdict from the headline numbers, for results written without a ``verdict`` line."""
+    title = TITLES.get(kind, kind)
+    dataset = _dataset_name(results)
+    head = f"{title}" + (f" on {dataset}" if dataset else "")
+    parts = [f"{r['label']} {r['value']}" for r in rows[:3]]
+    return head + (": " + "; ".join(parts) if parts else "")
+
+
+def _dataset_name(results: Mapping[str, Any]) -> str | None:
+    dataset = results.get("dataset")
+    dataset = dataset.get("name") if isinstance(dataset, Mapping) else dataset
+    return dataset if isinstance(dataset, str) and dataset else None
 
 
 # -- figures ---------------------------------------------------------------------------------------------------
@@ -183,7 +425,7 @@ def _png(draw: Callable[[Path], Any]) -> bytes | None:
         path = Path(tmp) / "figure.png"
         try:
             draw(path)
-        except (KeyError, TypeError, ValueError, IndexError, ZeroDivisionError):
+        except (KeyError, TypeError, ValueError, IndexError, ZeroDivisionError, AttributeError):
             return None  # results lack what this figure needs: no figure rather than a wrong one
         return path.read_bytes() if path.exists() else None
 
@@ -194,7 +436,7 @@ def _figure_specs(kind: str, results: Mapping[str, Any]) -> list[tuple[str, str,
 
     specs: list[tuple[str, str, Callable[[Path], Any]]] = []
     if "counts" in results and "interaction_score" in results:
-        name = results.get("dataset", "")
+        name = _dataset_name(results) or ""
         specs.append(("interaction_counts.png", "Samples per interaction type",
                       lambda p: plots.bar_counts({c: n for c, n in results["counts"].items()
                                                   if c in ("R", "U1", "U2", "S") or n}, p,
@@ -218,15 +460,13 @@ def _figure_specs(kind: str, results: Mapping[str, Any]) -> list[tuple[str, str,
                                                     for v, i in results["views"].items()}, p,
                                                    "Scores per view", "score (0-1)")))
     if kind in ("interlens.experts.train", "interlens.experts.evaluate"):
-        from ..experts.plots import plot_fusion_table, plot_per_interaction
-
         report = results.get("summary") or results.get("report") or {}
         tag = "test" if "summary" in results else str(results.get("model") or "precomputed")
         specs.append((f"fusion_{tag}.png", "Fusion strategies",
-                      lambda p: plot_fusion_table(report, p, title=f"Fusion strategies ({tag})")))
+                      lambda p: plots.plot_fusion_table(report, p, title=f"Fusion strategies ({tag})")))
         if report.get("per_interaction"):
             specs.append((f"per_interaction_{tag}.png", "F1 per interaction type",
-                          lambda p: plot_per_interaction(report["per_interaction"], p)))
+                          lambda p: plots.plot_per_interaction(report["per_interaction"], p)))
     if kind == "interlens.bench.run":
         specs.append(("task_accuracy.png", "Accuracy per task (mean over seeds, ± std)",
                       lambda p: plots.task_bars({t.get("title", t["task"]): t.get("summary", {}).get("acc")
@@ -234,65 +474,81 @@ def _figure_specs(kind: str, results: Mapping[str, Any]) -> list[tuple[str, str,
     return specs
 
 
-def _img(data: bytes, alt: str, caption: str) -> str:
-    src = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
-    return (f'<figure><img src="{src}" alt="{html.escape(alt)}"><figcaption>{html.escape(caption)}'
-            "</figcaption></figure>")
+def _img(data: bytes, name: str, caption: str) -> dict[str, str]:
+    return {"src": "data:image/png;base64," + base64.b64encode(data).decode("ascii"), "alt": name,
+            "caption": caption, "name": name}
 
 
-def figures(run_dir: Path, kind: str, results: Mapping[str, Any]) -> list[str]:
-    """Every figure of the run, embedded: the kind's figures (the run's PNG, else drawn from the results),
-    then any other PNG in the run folder."""
-    out, used = [], set()
+def figures(run_dir: Path, kind: str, results: Mapping[str, Any]) -> tuple[list[dict[str, str]], list[str]]:
+    """Every figure of the run, embedded -- the kind's figures (the run's PNG when safe to embed, else drawn
+    from the results), then any other PNG in the run folder or listed in results.json -- and the files
+    skipped as unsafe (each also logged as a warning)."""
+    out: list[dict[str, str]] = []
+    skipped: list[str] = []
+    used: set[str] = set()
+
+    def skip(shown: str, why: str) -> None:
+        if shown not in {s.split(": ")[0] for s in skipped}:
+            skipped.append(f"{shown}: {why}")
+            log.warning("report.html: not embedding %s (%s)", shown, why)
+
     for name, caption, draw in _figure_specs(kind, results):
-        path = run_dir / name
-        data = path.read_bytes() if path.is_file() else _png(draw)
         used.add(name)
+        data = None
+        if (run_dir / name).exists() or (run_dir / name).is_symlink():
+            data, why = read_embeddable_png(run_dir, name)
+            if why:
+                skip(name, why)
+        data = data or _png(draw)
         if data:
             out.append(_img(data, name, caption))
-    listed = [str(p) for key in ("figures", "plots", "files") for p in (results.get(key) or [])
-              if isinstance(results.get(key), list) and str(p).lower().endswith(".png")]
-    candidates = [*sorted(run_dir.glob("*.png")), *sorted(run_dir.glob("figures/*.png"))]
-    candidates += [run_dir / p if not Path(p).is_absolute() else Path(p) for p in listed]
-    for path in candidates:
-        try:
-            rel = path.resolve().relative_to(run_dir.resolve()).as_posix()
-        except ValueError:
-            rel = path.name  # a listed absolute path outside the run folder
-        if rel not in used and path.name not in used and path.is_file():
-            used.add(rel)
-            out.append(_img(path.read_bytes(), rel, path.stem.replace("_", " ")))
-    return out
+    listed: list[str] = []
+    for key in ("figures", "plots", "files"):
+        value = results.get(key)
+        if isinstance(value, list):
+            listed += [str(p) for p in value if str(p).lower().endswith(".png")]
+    candidates = [p.relative_to(run_dir).as_posix() for p in
+                  [*sorted(run_dir.glob("*.png")), *sorted(run_dir.glob("figures/*.png"))]]
+    for given in [*candidates, *listed]:
+        from .embed import relative_inside
+
+        rel = relative_inside(run_dir, given)
+        shown = rel.as_posix() if rel is not None else given
+        if shown in used:
+            continue
+        used.add(shown)
+        data, why = read_embeddable_png(run_dir, given)
+        if why:
+            skip(shown, why)
+            continue
+        out.append(_img(data, shown, Path(shown).stem.replace("_", " ")))
+    return out, skipped
 
 
 # -- provenance ------------------------------------------------------------------------------------------------
-def provenance_block(prov: Mapping[str, Any] | None) -> str:
+def provenance_data(prov: Mapping[str, Any] | None) -> dict[str, Any]:
     if not prov:
-        return ("<section id='provenance'><h2>Provenance</h2><p class='note'>This results.json records no "
-                "provenance (written by an older interlens).</p></section>")
-    rows = [("interlens version", prov.get("interlens_version")),
-            ("interlens revision", prov.get("interlens_revision")),
-            ("created (UTC)", prov.get("created")), ("command", prov.get("command")),
-            ("seeds", ", ".join(map(str, prov.get("seeds") or [])) or None),
-            ("limits", json.dumps(prov.get("limits")) if prov.get("limits") else "none (full data)")]
+        return {"rows": [], "tables": [], "settings": None}
+    rows: list[tuple[str, Any]] = [
+        ("interlens version", prov.get("interlens_version")), ("interlens revision", prov.get("interlens_revision")),
+        ("created (UTC)", prov.get("created")), ("command", prov.get("command")),
+        ("seeds", ", ".join(map(str, prov.get("seeds") or [])) or None),
+        ("limits", json.dumps(prov.get("limits")) if prov.get("limits") else "none (full data)")]
     scorer = prov.get("scorer") or {}
     if scorer:
         rows += [("scorer", scorer.get("name")), ("scorer parameters", json.dumps(scorer.get("params") or {})),
                  ("scorer fingerprint", scorer.get("fingerprint"))]
-    body = "".join(f"<tr><th>{html.escape(k)}</th>{cell(v)}</tr>" for k, v in rows)
-    parts = [f"<section id='provenance'><h2>Provenance</h2><table id='provenance-table'>{body}</table>"]
+    tables = []
     if prov.get("datasets"):
-        parts.append(table(prov["datasets"], ["name", "fingerprint", "n", "splits", "source"], caption="datasets"))
+        tables.append(table_data(prov["datasets"], ["name", "fingerprint", "n", "splits", "source"],
+                                 caption="datasets"))
     if scorer.get("fitted"):
-        parts.append(table([{"model": k, "fingerprint": v} for k, v in scorer["fitted"].items()],
-                           caption="fitted scorer fingerprints"))
-    if prov.get("settings"):
-        parts.append("<details><summary>settings</summary><pre>" +
-                     html.escape(json.dumps(prov["settings"], indent=1, ensure_ascii=False)) + "</pre></details>")
+        tables.append(table_data([{"model": k, "fingerprint": v} for k, v in scorer["fitted"].items()],
+                                 caption="fitted scorer fingerprints"))
     if prov.get("environment"):
-        parts.append(table([prov["environment"]], caption="environment"))
-    parts.append("</section>")
-    return "".join(parts)
+        tables.append(table_data([prov["environment"]], caption="environment"))
+    settings = json.dumps(prov["settings"], indent=1, ensure_ascii=False) if prov.get("settings") else None
+    return {"rows": [(k, None if _missing(v) else str(v)) for k, v in rows], "tables": tables, "settings": settings}
 
 
 # -- the page -----------------------------------------------------------------------------------------------------
@@ -312,42 +568,61 @@ def kind_of(results: Mapping[str, Any]) -> str:
     return "interlens"
 
 
-def render(results: Mapping[str, Any], run_dir: Path) -> str:
-    """The report page of ``results`` (figures looked up in ``run_dir``)."""
+def _warnings(results: Mapping[str, Any]) -> list[str]:
+    value = results.get("warnings")
+    if isinstance(value, str):
+        return [value]
+    return [str(w) for w in value if w] if isinstance(value, list) else []
+
+
+def context(results: Mapping[str, Any], run_dir: Path) -> dict[str, Any]:
+    """Everything the report template shows, from ``results`` (figures looked up in ``run_dir``)."""
     kind = kind_of(results)
     title = TITLES.get(kind, kind)
-    dataset = results.get("dataset")
-    dataset = dataset.get("name") if isinstance(dataset, dict) else dataset
-    heading = f"{title}" + (f": {dataset}" if isinstance(dataset, str) and dataset else "")
-    parts = [f"<h1>{html.escape(heading)}</h1>"]
+    dataset = _dataset_name(results)
+    heading = title + (f": {dataset}" if dataset else "")
+    rows = headline(kind, results)
+    verdict = results.get("verdict")
+    derived = not (isinstance(verdict, str) and verdict.strip())
+    if derived:
+        verdict = derived_verdict(kind, results, rows)
     prov = results.get("provenance") or {}
-    if prov.get("command"):
-        parts.append(f"<p>Command: <code>{html.escape(prov['command'])}</code></p>")
-    scalars = {k: v for k, v in results.items() if _is_scalar(v) and k not in SKIP}
-    parts.append("<h2>Summary</h2>" + table([{"field": k, "value": v} for k, v in scalars.items()]))
-    parts.append("<h2>Tables</h2>")
+    note = None
     if kind == "interlens.bench.run":
-        parts.append(bench_tables(results))
-        main_done, order = True, []
+        limits = limited(results)
+        note = f"Limited run ({json.dumps(limits)}): not comparable to the paper." if limits else None
+        main, order = bench_table(results), []
     else:
-        main_done, order = False, [k for k in MAIN_KEYS.get(kind, ()) if k in results]
+        main, order = None, [k for k in MAIN_KEYS.get(kind, ()) if k in results]
+    sections = []
     rest = [k for k in results if k not in order and k not in SKIP and not _is_scalar(results[k])]
     for key in [*order, *rest]:
         if kind == "interlens.bench.run" and key == "tasks":
             continue
-        section = _section(key, results[key], main=not main_done)
-        if section:
-            if not main_done:
-                section = section.replace('class="main"', 'class="main" id="main-table"', 1)
-            main_done = main_done or 'class="main"' in section
-            parts.append(section)
-    figs = figures(run_dir, kind, results)
-    parts.append("<h2>Figures</h2>" + ("".join(figs) if figs else "<p>No figures for this run.</p>"))
-    parts.append(provenance_block(prov))
-    parts.append("<p>Every number is in <a href='results.json'>results.json</a>.</p>")
-    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(heading)}</title>"
-            "<link rel='icon' href='data:,'>"
-            f"<style>{CSS}</style></head><body>{''.join(parts)}</body></html>\n")
+        tables = section_tables(key, results[key])
+        if not tables:
+            continue
+        if main is None:  # the first table of the kind's main keys is the main table
+            main = {**tables[0], "css_class": "main", "id": "main-table"}
+            tables = tables[1:]
+            if not tables:
+                continue
+        sections.append({"title": key.replace("_", " "), "tables": tables})
+    figs, skipped = figures(run_dir, kind, results)
+    wanted = MAIN_FIGURES.get(kind)
+    main_figure = next((f for f in figs if f["name"] == wanted), figs[0] if figs else None)
+    scalars = {k: v for k, v in results.items() if _is_scalar(v) and k not in SKIP}
+    return {"heading": heading, "verdict": verdict, "verdict_derived": derived, "warnings": _warnings(results),
+            "max_warnings": MAX_WARNINGS, "headline": rows, "command": prov.get("command"), "note": note,
+            "main_figure": main_figure, "main_table": main, "sections": sections,
+            "summary": table_data([{"field": k, "value": v} for k, v in scalars.items()]) if scalars else None,
+            "figures": [f for f in figs if f is not main_figure], "skipped": skipped,
+            "provenance": provenance_data(prov)}
+
+
+def render(results: Mapping[str, Any], run_dir: Path) -> str:
+    """The report page of ``results`` (figures looked up in ``run_dir``)."""
+    return environment().get_template("report.html.jinja").render(**context(results, Path(run_dir)))
 
 
 def build_html_report(run_dir: str | Path, results: Mapping[str, Any] | None = None) -> Path:
@@ -362,4 +637,3 @@ def build_html_report(run_dir: str | Path, results: Mapping[str, Any] | None = N
         if not isinstance(results, dict):
             raise DataError("expected a JSON object", file=str(run_dir / "results.json"))
     return atomic_write_text(run_dir / "report.html", render(results, run_dir))
-

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -27,9 +28,28 @@ def rich_table(rows: Sequence[Mapping[str, Any]], title: str | None = None, colu
     return table
 
 
+#: characters that Markdown (CommonMark / GFM tables) or embedded HTML would interpret
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+
+
+def md_escape(text: Any) -> str:
+    """``text`` as literal Markdown text (issue 30): HTML metacharacters become entities, Markdown
+    punctuation is backslash-escaped, and newlines become spaces, so a user-controlled string (a dataset
+    name, a label, a modality name) can neither format, link, inject HTML nor break a table row."""
+    value = " ".join(str(text).splitlines())
+    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", value)
+
+
 def markdown_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None, digits: int = 3) -> str:
+    """A GFM table; every header and text cell is escaped with :func:`md_escape` (numbers are not)."""
     columns = list(columns or (rows[0].keys() if rows else []))
-    lines = ["| " + " | ".join(map(str, columns)) + " |",
+
+    def text(value: Any) -> str:
+        shown = _fmt(value, digits)
+        return shown if isinstance(value, int | float) and not isinstance(value, bool) else md_escape(shown)
+
+    lines = ["| " + " | ".join(md_escape(c) for c in columns) + " |",
              "|" + "|".join("---" if i == 0 else "---:" for i in range(len(columns))) + "|"]
-    lines += ["| " + " | ".join(_fmt(row.get(c), digits) for c in columns) + " |" for row in rows]
+    lines += ["| " + " | ".join(text(row.get(c)) for c in columns) + " |" for row in rows]
     return "\n".join(lines)
