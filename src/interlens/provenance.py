@@ -205,16 +205,29 @@ def dataset_ref(dataset: Any) -> DatasetRef:
                       n=len(dataset), splits={k: len(v) for k, v in dataset.splits.items()})
 
 
-def scorer_ref(scorer: Any) -> ScorerRef:
-    """A :class:`ScorerRef` of a scorer: name, parameters and the fingerprint of that configuration
-    (name + parameters, as ``Scorer.fingerprint`` before fitting; computed without loading a model)."""
-    from .scoring.base import fingerprint_of
+def unfitted_fingerprint(scorer: Any) -> str | None:
+    """The scorer's own ``fingerprint`` before any fit: its ``fingerprint`` when unfitted, else that of its
+    unfitted clone (``make_scorer(name, **get_params())``). Never re-hashed here, so it includes what the
+    scorer hashes (``fingerprint_version``, parameters hashed only when set, a base model's identity)."""
+    if not hasattr(scorer, "fingerprint"):
+        return None
+    if getattr(scorer, "is_fitted", False):
+        from .scoring.base import clone
 
+        return clone(scorer).fingerprint
+    return scorer.fingerprint
+
+
+def scorer_ref(scorer: Any) -> ScorerRef:
+    """A :class:`ScorerRef` of a scorer: its name, the parameters that rebuild it (its constructor parameters
+    less the in-memory objects of ``_unhashed_params``) and :func:`unfitted_fingerprint`, which equals
+    ``make_scorer(name, **params).fingerprint`` for every registered scorer (issue 29, checked by
+    tests/test_provenance_fingerprints.py). Fitted fingerprints go under ``fitted``."""
     params = scorer.get_params() if hasattr(scorer, "get_params") else {}
     hidden = set(getattr(scorer, "_unhashed_params", ()))
     kept = {k: v for k, v in params.items() if k not in hidden}
     name = getattr(scorer, "name", type(scorer).__name__)
-    return ScorerRef(name=name, params=_plain(kept), fingerprint=fingerprint_of(name, kept, []))
+    return ScorerRef(name=name, params=_plain(kept), fingerprint=unfitted_fingerprint(scorer))
 
 
 def note_dataset(dataset: Any) -> None:
@@ -225,10 +238,11 @@ def note_dataset(dataset: Any) -> None:
 
 
 def note_scorer(scorer: Any) -> None:
-    """Remember the scorer the running command built (no-op outside a command)."""
+    """Remember the scorer the running command built (no-op outside a command); its :class:`ScorerRef` is made
+    when the results are written, so a model is never loaded just to fingerprint it before the command needs it."""
     ctx = _context()
     if ctx is not None:
-        ctx.find_root().meta["interlens.scorer"] = scorer_ref(scorer)
+        ctx.find_root().meta["interlens.scorer"] = scorer
 
 
 def _plain(value: Any) -> Any:
@@ -341,7 +355,9 @@ def collect(results: dict[str, Any], *, command: str | None = None, datasets: li
         if key not in seen:
             seen.add(key)
             unique.append(ref)
-    ref = scorer_ref(scorer) if scorer is not None else root_meta.get("interlens.scorer")
+    ref = scorer if scorer is not None else root_meta.get("interlens.scorer")
+    if ref is not None and not isinstance(ref, ScorerRef):
+        ref = scorer_ref(ref)
     if ref is None:
         entry = results.get("scorer")
         if isinstance(entry, dict) and entry.get("name"):
