@@ -245,3 +245,29 @@ def test_mint_run_stores_predictions_that_verify_recomputes(tmp_path):
     assert report.exit_code == 0, report.mismatches[:5]
     # 2 metrics x 2 tasks x (4 regimes + majority ...) x (mean + 2 seeds)
     assert report.derived == len(saved["stored_predictions"]["checks"]) >= 2 * 2 * 5 * 3
+
+
+def test_train_stores_predictions_that_verify_recomputes(tmp_path):
+    """interlens train (tiny local LM): the test metrics re-derived from the stored label likelihoods."""
+    import typer
+    from hf_tiny import save_tiny, single_thread, tiny_qwen2
+    from test_hf_cli import _write_data
+
+    from interlens.cli.hf import register
+
+    train_app = typer.Typer()
+    register(train_app)
+    train_app.command("version")(lambda: None)  # keeps typer in multi-command mode
+    model, tok = tiny_qwen2(seed=9, init_range=0.3)
+    folder = save_tiny(model, tok, tmp_path / "model")
+    data = _write_data(tmp_path / "data.jsonl")
+    with single_thread():
+        result = CliRunner().invoke(train_app, [
+            "train", "--model", str(folder), "--data", str(data), "--modality", "text=utterance", "--split-col",
+            "split", "--dimension", "speaking_style", "--epochs", "1", "--batch-size", "3", "--no-save-models",
+            "--out", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    saved = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert saved["stored_predictions"]["n_rows"] == 3 and list(saved["test_looks"].values()) == [1]
+    report = verify_path(tmp_path / "run")
+    assert report.exit_code == 0 and report.derived == 6, report.mismatches

@@ -85,6 +85,11 @@ def train(
                             out=out if save_models else None, **extra)
     if "adapter_dir" in summary:
         summary["models"] = {adapter: summary["adapter_dir"]}
+    if "test" in summary:  # issue 26: a test look
+        from ..evidence.ledger import record_evaluation
+
+        summary["test_looks"] = {data_set.name: record_evaluation(data_set, "test", {
+            "method": "train", "scorer": scorer, "fingerprint": summary["fingerprint"], "view": summary["view"]})}
     best = summary["train"]["best_score"]
     losses = summary["train"]["losses"]
     console.print(f"adapter {adapter!r}: {len(losses)} steps, loss {losses[0]:.4f} -> {losses[-1]:.4f}"

@@ -27,6 +27,8 @@ from ..io import atomic_write, to_jsonable, write_json
 FILENAME = "predictions.jsonl.gz"
 FORMAT = "interlens.predictions.jsonl.gz/v1"
 REQUIRED = ("id", "gold", "pred", "seed", "model", "split")
+#: metrics a declared check can name (those of :func:`interlens.metrics.classification_metrics`; also constant_floor)
+METRIC_NAMES = ("acc", "weighted_f1", "weighted_p", "macro_f1", "macro_r", "macro_p", "f1", "precision", "recall")
 OPTIONAL = ("probs", "task")
 
 
@@ -204,8 +206,6 @@ def metric_checks(prefix: str, metrics: Mapping[str, Mapping[str, Any]], *, spli
                   seed: int | str = "mean", scale: float | None = None) -> list[dict[str, Any]]:
     """Checks for ``{model: {metric: value}}`` blocks at JSON pointer ``prefix``: every classification metric
     there (ACC, macro-F1, ...) recomputed from the model's stored rows."""
-    from .verify import METRIC_NAMES
-
     escape = lambda key: str(key).replace("~", "~0").replace("/", "~1")  # noqa: E731
     return [check(f"{prefix}/{escape(model)}/{name}", name, model=str(model), split=split, seed=seed,
                   n_labels=n_labels, scale=scale)

@@ -29,11 +29,10 @@ import numpy as np
 
 from ..errors import DataError
 from . import seal
-from .store import StoredPredictionsError, read_predictions
+from .store import METRIC_NAMES, StoredPredictionsError, read_predictions
 
 TOLERANCE = 1e-9
 SKIP_DIRS = {"units", "samples", "models", "checkpoints", "plans"}
-METRIC_NAMES = ("acc", "weighted_f1", "weighted_p", "macro_f1", "macro_r", "macro_p", "f1", "precision", "recall")
 
 
 @dataclass

@@ -121,8 +121,10 @@ def build_examples(builder: PromptBuilder, datasets: Sequence[Dataset], view: Vi
 
 
 def evaluate_labels(model: Any, builder: PromptBuilder, datasets: Sequence[Dataset], view: View | str, *,
-                    adapter: str | None, batch_size: int = 8, device: str = "cpu") -> dict[str, dict[str, float]]:
-    """Label-level metrics (MMLA's six + task F1) per dataset, predictions by label likelihood."""
+                    adapter: str | None, batch_size: int = 8, device: str = "cpu",
+                    logprobs_out: dict[str, Any] | None = None) -> dict[str, dict[str, float]]:
+    """Label-level metrics (MMLA's six + task F1) per dataset, predictions by label likelihood
+    (``logprobs_out``: filled with each dataset's [n, k] label log-likelihoods, for stored predictions)."""
     model.eval()
     results = {}
     for dataset in datasets:
@@ -131,6 +133,8 @@ def evaluate_labels(model: Any, builder: PromptBuilder, datasets: Sequence[Datas
                                        device=device)
         key = dataset.name if dataset.name not in results else f"{dataset.name}#{len(results)}"
         results[key] = classification_metrics(dataset.y, logprobs.argmax(axis=1), len(dataset.labels))
+        if logprobs_out is not None:
+            logprobs_out[key] = logprobs
     return results
 
 

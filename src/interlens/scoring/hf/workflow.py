@@ -34,9 +34,31 @@ def train_adapter(dataset: Dataset, *, scorer: str = "hf-lm", model_path: str | 
                                "train": result.to_dict(), "fingerprint": model.fingerprint}
     if "test" in dataset.splits:
         test = dataset.split("test")
+        logprobs: dict[str, Any] = {}
         summary["test"] = evaluate_labels(model.model_, model.builder_, [test], view, adapter=name,
-                                          batch_size=model.batch_size, device=model.device)[test.name]
+                                          batch_size=model.batch_size, device=model.device,
+                                          logprobs_out=logprobs)[test.name]
+        _evidence(summary, test, logprobs[test.name], view)
     if out is not None:
         info = model.save_adapters(Path(out) / "adapters")
         summary["adapter_dir"] = str(info.folders[name])
     return summary
+
+
+
+def _evidence(summary: dict[str, Any], test: Dataset, logprobs: Any, view: str) -> None:
+    """Issue 26: the test predictions (label likelihoods, normalised) and the checks re-deriving
+    ``summary["test"]``, handed to the results writer under ``_evidence`` (rows in the shape of
+    :mod:`interlens.evidence.store`, built here: scoring sits below the evidence package)."""
+    import numpy as np
+
+    lp = np.asarray(logprobs, dtype=np.float64)
+    probs = np.exp(lp - lp.max(axis=1, keepdims=True))
+    probs /= probs.sum(axis=1, keepdims=True)
+    rows = [{"id": str(i), "gold": int(g), "pred": int(p.argmax()), "probs": [float(v) for v in p], "seed": None,
+             "model": view, "split": "test"} for i, g, p in zip(test.ids, test.y, probs, strict=True)]
+    checks = [{"pointer": f"/test/{m}", "metric": m, "model": view, "split": "test", "seed": "mean",
+               "n_labels": len(test.labels)}
+              for m in ("acc", "weighted_f1", "weighted_p", "macro_f1", "macro_r", "macro_p")
+              if isinstance(summary["test"].get(m), int | float)]
+    summary["_evidence"] = {"rows": rows, "checks": checks}
