@@ -95,6 +95,9 @@ def run(
         help="K,K (scorer ensemble, sft): only fit these members of the unfinished units into their checkpoint "
              "folders under OUT, then stop; a run with the same OUT restores them (one unit's members split "
              "over processes).")] = None,
+    samples_format: Annotated[str, typer.Option(
+        help="Per-sample output besides OUT/samples/<unit>.jsonl: 'lm-eval' also writes lm-evaluation-harness's "
+             "layout, OUT/lm-eval/seed<k>/samples_interlens_<task>_<timestamp>.jsonl.")] = "interlens",
 ) -> None:
     """Run (or resume) tasks x seeds with one scorer and method; writes OUT/results.json, per-sample
     predictions OUT/samples/<unit>.jsonl and (--save-models) the trained models OUT/models/<unit>/."""
@@ -104,6 +107,9 @@ def run(
     from ..tracking import check_tracker, log_run
 
     check_tracker(tracker)  # a missing package is refused before any work
+    if samples_format not in ("interlens", "lm-eval"):
+        raise DataError(f"--samples-format is 'interlens' or 'lm-eval', got {samples_format!r}",
+                        field="samples_format")
     scorer_params = parse_options(scorer_option)
     seed_list = list(range(seeds))
     loaded = None
@@ -131,6 +137,11 @@ def run(
 
     verdict = bench_verdict(results, out)
     path = write_results(out, {**bench_payload(runner, results), **verdict})
+    if samples_format == "lm-eval":
+        from ..bench.export import write_lm_eval_samples
+
+        console.print(f"lm-eval samples: {len(write_lm_eval_samples(runner))} file(s) under {out / 'lm-eval'}",
+                      markup=False)
     for name in getattr(runner, "unplanned_looks", []):
         console.print(f"NEW TEST LOOK: {name} under plan {loaded[0].name!r} (--new-look): a configuration the plan "
                       f"did not pre-register; test looks on its split: {runner.test_looks[name]}",
@@ -166,6 +177,31 @@ def _from_plan(ctx: typer.Context, plan: Any) -> tuple[str, str, Method, dict[st
     return (",".join(plan.tasks), plan.scorer, method, dict(plan.scorer_params), list(plan.seeds),
             [f"{task}={','.join(mods)}" for task, mods in plan.modalities.items()],
             [f"{task}={','.join(aux)}" for task, aux in plan.auxiliary.items()])
+
+
+@app.command("export")
+@friendly_errors
+def export(
+    tasks: Annotated[str, typer.Option(help="Comma-separated task names, a dimension, 'all', or dataset files "
+                                            "(evaluated on their test split).")],
+    out: Annotated[Path, typer.Option(help="Folder for the task YAMLs and their data (lm-eval: include_path).")],
+    format: Annotated[str, typer.Option("--format", help="Target format: lm-eval (lm-evaluation-harness task "
+                                                         "YAMLs, multiple choice over the labels).")] = "lm-eval",
+    dataset_option: DatasetOptions = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Export the first N samples of each task.")] = None,
+    data_root: DataRoot = None,
+) -> None:
+    """Write tasks for another harness: `lm_eval --include_path OUT --tasks interlens` (chat models, with
+    --apply_chat_template) or `--tasks interlens_plain` (no chat template) runs them with interlens's prompts."""
+    from ..bench import parse_tasks
+    from ..bench.export import FORMATS, export_lm_eval
+
+    if format not in FORMATS:
+        raise DataError(f"unknown export format {format!r}; one of {', '.join(FORMATS)}", field="format")
+    for item in export_lm_eval(parse_tasks(tasks, **parse_options(dataset_option)), out, data_root=data_root,
+                               limit=limit):
+        console.print(f"{item.task}: {item.chat_task} / {item.plain_task} ({item.n_docs} docs) -> "
+                      f"{item.yaml_chat.parent}", markup=False)
 
 
 @app.command()
