@@ -271,3 +271,34 @@ def test_train_stores_predictions_that_verify_recomputes(tmp_path):
     assert saved["stored_predictions"]["n_rows"] == 3 and list(saved["test_looks"].values()) == [1]
     report = verify_path(tmp_path / "run")
     assert report.exit_code == 0 and report.derived == 6, report.mismatches
+
+
+def test_experts_evaluate_stores_fused_predictions_that_verify_recomputes(tmp_path):
+    """experts evaluate on precomputed logits (hand-made): every strategy's row and the floor re-derived;
+    the oracle's accuracy 1.0 is recomputed from its stored predictions, and an edited row is named."""
+    from interlens.cli.experts import app as experts_app
+
+    ids, target = ["a", "b", "c", "d"], [1, 0, 1, 0]
+    logits = {"R": [[0, 2], [2, 0], [2, 0], [0, 2]], "U": [[2, 0], [2, 0], [0, 2], [2, 0]],
+              "S": [[0, 1], [1, 0], [1, 0], [1, 0]], "baseline": [[0, 1], [0, 1], [0, 1], [1, 0]]}
+    files = {}
+    for name, rows in logits.items():
+        files[name] = tmp_path / f"{name}.jsonl"
+        lines = [{"image_id": i, "target": t, "pred": int(v[1] > v[0]), "logits": v}
+                 for i, t, v in zip(ids, target, rows, strict=True)]
+        files[name].write_text("".join(json.dumps(line) + "\n" for line in lines))
+    (tmp_path / "cats.json").write_text(json.dumps({"a": "R", "b": "R", "c": "U", "d": "AS"}))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(experts_app, [
+        "evaluate", "--out", str(out), "--expert", f"R={files['R']}", "--expert", f"U={files['U']}", "--expert",
+        f"S={files['S']}", "--baseline", str(files["baseline"]), "--categories", str(tmp_path / "cats.json")])
+    assert result.exit_code == 0, result.output
+    saved = json.loads((out / "results.json").read_text())
+    oracle = next(r for r in read_predictions(out) if r["model"] == "oracle" and r["id"] == "d")
+    assert oracle["gold"] == 0 and oracle["pred"] == 0
+    report = verify_path(out)
+    assert report.exit_code == 0 and report.derived == len(saved["stored_predictions"]["checks"]) > 10
+    j = next(j for j, r in enumerate(saved["report"]["rows"]) if r["strategy"] == "oracle")
+    saved["report"]["rows"][j]["acc"] = 0.75
+    (out / "results.json").write_text(json.dumps(saved))
+    assert verify_path(out).mismatches == [f"results.json: /report/rows/{j}/acc: stored 0.75, recomputed 1.0"]

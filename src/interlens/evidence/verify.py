@@ -18,6 +18,7 @@ file or an unreadable results file.
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
 from collections.abc import Iterator, Mapping, Sequence
@@ -321,6 +322,8 @@ def verify_units(check: FileCheck, run_dir: Path, n_boot: int | None, where_root
     for unit_path in sorted((run_dir / "units").glob("*.json")):
         rel = unit_path.relative_to(where_root).as_posix() if unit_path.is_relative_to(where_root) else str(unit_path)
         samples = run_dir / "samples" / f"{unit_path.stem}.jsonl"
+        if not samples.is_file() and samples.with_name(samples.name + ".gz").is_file():
+            samples = samples.with_name(samples.name + ".gz")
         for path in (unit_path, samples):
             if check_sidecar is None or not Path(f"{path}.sha256").exists():
                 check.skip("sidecar hash: none recorded")
@@ -337,7 +340,9 @@ def verify_units(check: FileCheck, run_dir: Path, n_boot: int | None, where_root
         if not samples.is_file():
             check.skip("unit metrics: sample file missing", sum(1 for _ in _leaf_values(unit.get("metrics"))))
             continue
-        lines = [json.loads(line) for line in samples.read_text(encoding="utf-8").splitlines() if line.strip()]
+        raw = samples.read_bytes()
+        text = (gzip.decompress(raw) if samples.suffix == ".gz" else raw).decode("utf-8")
+        lines = [json.loads(line) for line in text.splitlines() if line.strip()]
         labels = list(next((r["probs"] for r in lines if r.get("probs")), {}) or [])
         if not labels:
             check.skip("unit metrics: no probabilities in the sample file")

@@ -451,7 +451,7 @@ def fuse_stored_logits(*, mmoe_authors: str | None = None, data_root: str | Path
     else:
         raise DataError("give --mmoe-authors MODEL or at least one --expert NAME=FILE.jsonl", field="experts")
     report = evaluate_inputs(inputs, y, inputs.n_classes, categories=inputs.categories)
-    report.pop("predictions", None)
+    predicted = report.pop("predictions", None) or {}
     from ..baselines import floor_warning, floors, format_floors
 
     fl = floors(None, y)  # no training labels here: the constant floor (eval-split prior) only (issue 26)
@@ -461,6 +461,19 @@ def fuse_stored_logits(*, mmoe_authors: str | None = None, data_root: str | Path
     verdict = (f"experts evaluate (n={len(y)}): " + (f"{main} ACC {rows[main]['acc']:.3f}" if main else "")
                + (f" vs baseline {rows[BASELINE]['acc']:.3f}" if main != BASELINE and BASELINE in rows else "")
                + f" vs {format_floors(fl)}")
-    return {"command": "experts evaluate", **extra, "n": int(len(y)), "report": report, "floors": fl,
-            "warnings": warnings, "verdict": verdict,
-            "note": "no validation logits: best_single is not chosen (single:<expert> rows list each expert)"}
+    results = {"command": "experts evaluate", **extra, "n": int(len(y)), "report": report, "floors": fl,
+               "warnings": warnings, "verdict": verdict,
+               "note": "no validation logits: best_single is not chosen (single:<expert> rows list each expert)"}
+    from ..evidence.store import attach_evidence, check, rows_from_arrays  # issue 26: every number re-derivable
+
+    k = int(inputs.n_classes)
+    stored = [r for name, p in predicted.items()
+              for r in rows_from_arrays(list(inputs.ids), y, p, model=str(name), seed=None, split="eval")]
+    checks = [check(f"/report/rows/{j}/{m}", m, model=row["strategy"], split="eval", n_labels=k)
+              for j, row in enumerate(report["rows"]) if row["strategy"] in predicted
+              for m in ("acc", "macro_f1", "f1", "precision", "recall") if isinstance(row.get(m), int | float)]
+    if stored:
+        checks.append(check("/floors/constant_floor/acc", "constant_floor", model=stored[0]["model"], split="eval",
+                            n_labels=k))
+        attach_evidence(results, stored, checks)
+    return results
