@@ -196,3 +196,11 @@ def test_must_show_bench_run_flags_the_task_below_the_test_prior(shifted, tmp_pa
     assert len(res["warnings"]) == 1 and FLOOR_LINE in res["warnings"][0]
     assert "WARNING: " in text and "(1 seed)" in text and "± 0.00" not in text
     assert "NOT above chance" in res["verdict"]
+    from typer.testing import CliRunner
+
+    from interlens.cli import app
+
+    compare = CliRunner().invoke(app, ["bench", "compare", str(out)])
+    assert compare.exit_code == 0, compare.output
+    row = next(line for line in compare.output.splitlines() if line.startswith("| shifted-prior"))
+    assert "≤ floor | 70.00 / 30.00 |" in row  # ACC not above the test prior; the floors beside it

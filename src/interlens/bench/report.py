@@ -95,10 +95,36 @@ COST_NOTE = ("fit s per seed: the mean full fitting cost of a seed's model, ever
              "restored or fitted by another process included); '-': unknown (a run recorded before units kept it).")
 
 
+FLOOR_NOTE = ("chance floor: the best constant predictor on the evaluated split (its label prior, an oracle) / the "
+              "train-fitted majority class on it (issue 26); '≤ floor': our mean ACC is not above the higher one.")
+
+
+def _task_floors(t: Any) -> dict[str, Any] | None:
+    first = next(iter(t.per_seed.values()), None) if t.per_seed else None
+    return ((first or {}).get("majority") or {}).get("floors")
+
+
+def _floor(t: Any) -> str:
+    """``57.30 / 42.70``: the task's constant floor and train majority on its evaluated split, '-' if unknown."""
+    fl = _task_floors(t)
+    if not fl:
+        return "-"
+    tm = fl.get("train_majority")
+    return f"{100 * fl['constant_floor']['acc']:.2f}" + (f" / {100 * tm['acc']:.2f}" if tm else "")
+
+
+def _below(t: Any) -> str:
+    fl, acc = _task_floors(t), t.summary.get("acc", {}).get("mean")
+    if not fl or acc is None or math.isnan(acc):
+        return ""
+    return " ≤ floor" if acc <= fl["highest_floor_acc"] + 1e-12 else ""
+
+
 def compare_table(run: RunResults) -> str:
     """Our ACC next to MMLA Table 3 (text-only SFT); flags tasks evaluated on a different split."""
-    lines = [f"| task | split | ours ACC | {' | '.join(MODELS)} | Δ vs {MODELS[0]} | test looks | comparable | "
-             "fit s per seed |", "|---|---|---|" + "---|" * len(MODELS) + "---|---|---|---|"]
+    lines = [f"| task | split | ours ACC | chance floor (test prior / train majority) | {' | '.join(MODELS)} | "
+             f"Δ vs {MODELS[0]} | test looks | comparable | fit s per seed |",
+             "|---|---|---|---|" + "---|" * len(MODELS) + "---|---|---|---|"]
     for t in run.tasks:
         refs = [reference_acc(t.task, m) for m in MODELS]
         mean = 100 * t.summary["acc"]["mean"]
@@ -109,9 +135,10 @@ def compare_table(run: RunResults) -> str:
             f"no (--limit {limits.get('limit', limits)})" if limits else "no (different split)"
         cost = t.fit_cost()
         looks = test_looks(run, t)
-        lines.append(f"| {t.title} | {t.evaluation_split} | {_pct(t.summary['acc'])} | {cells} | {delta} | "
+        lines.append(f"| {t.title} | {t.evaluation_split} | {_pct(t.summary['acc'])}{_below(t)} | {_floor(t)} | "
+                     f"{cells} | {delta} | "
                      f"{'-' if looks is None else looks} | {why} | {'-' if cost is None else f'{cost:,.0f}'} |")
-    return "\n".join(lines) + f"\n\nReference: {CITATION}\n\n{LOOKS_NOTE}\n\n{COST_NOTE}\n"
+    return "\n".join(lines) + f"\n\nReference: {CITATION}\n\n{FLOOR_NOTE}\n\n{LOOKS_NOTE}\n\n{COST_NOTE}\n"
 
 
 def _plt():
