@@ -302,3 +302,28 @@ def test_experts_evaluate_stores_fused_predictions_that_verify_recomputes(tmp_pa
     saved["report"]["rows"][j]["acc"] = 0.75
     (out / "results.json").write_text(json.dumps(saved))
     assert verify_path(out).mismatches == [f"results.json: /report/rows/{j}/acc: stored 0.75, recomputed 1.0"]
+
+
+def test_a_study_with_stored_predictions_beside_others_is_recomputed_and_sealed(tmp_path):
+    """save_study: NAME.predictions.jsonl.gz beside NAME.json (studies share a folder); sealed, both the
+    recomputation and the seal are checked."""
+    from interlens.evidence.store import save_study
+
+    gold, pred = np.array([0, 1, 1, 0]), np.array([0, 1, 0, 0])
+    rows = rows_from_arrays(["a", "b", "c", "d"], gold, pred, model="ours", seed=0, split="test")
+    path = save_study(tmp_path / "conditions.json", {"acc": 0.75}, predictions=rows,
+                      checks=[check("/acc", "acc", model="ours", split="test")])
+    assert (tmp_path / "conditions.predictions.jsonl.gz").is_file()
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("seal_results", RESULTS.parent / "seal_results.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(["--root", str(tmp_path)]) == 0
+    report = verify_path(tmp_path)
+    assert report.exit_code == 0 and report.derived == 1 and report.files[0].how == "stored predictions + sealed"
+    data = json.loads(path.read_text())
+    data["acc"] = 0.5
+    path.write_text(json.dumps(data))
+    assert verify_path(tmp_path).mismatches == ["conditions.json: /acc: stored 0.5, recomputed 0.75",
+                                                "conditions.json: /acc: changed after sealing (now 0.5)"]

@@ -75,11 +75,12 @@ def encode_rows(rows: Iterable[Mapping[str, Any]]) -> tuple[bytes, int]:
     return buf.getvalue(), len(lines)
 
 
-def write_predictions(out_dir: str | os.PathLike, rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """Write ``out_dir/predictions.jsonl.gz``; returns the ``stored_predictions`` block of results.json."""
+def write_predictions(out_dir: str | os.PathLike, rows: Iterable[Mapping[str, Any]], *,
+                      filename: str = FILENAME) -> dict[str, Any]:
+    """Write ``out_dir/predictions.jsonl.gz`` (or ``filename``); returns the ``stored_predictions`` block."""
     data, n = encode_rows(rows)
-    atomic_write(Path(out_dir) / FILENAME, lambda p: p.write_bytes(data))
-    return {"path": FILENAME, "sha256": hashlib.sha256(data).hexdigest(), "n_rows": n, "format": FORMAT}
+    atomic_write(Path(out_dir) / filename, lambda p: p.write_bytes(data))
+    return {"path": filename, "sha256": hashlib.sha256(data).hexdigest(), "n_rows": n, "format": FORMAT}
 
 
 def _block(out_dir: Path, block: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -211,3 +212,16 @@ def metric_checks(prefix: str, metrics: Mapping[str, Mapping[str, Any]], *, spli
                   n_labels=n_labels, scale=scale)
             for model, values in metrics.items() for name in METRIC_NAMES
             if isinstance(values, Mapping) and isinstance(values.get(name), int | float)]
+
+
+def save_study(path: str | os.PathLike, results: Mapping[str, Any], *, predictions: Iterable[Mapping[str, Any]],
+               checks: Sequence[Mapping[str, Any]] | None = None) -> Path:
+    """A study file among others (``benchmarks/results/NAME.json``): its rows go to ``NAME.predictions.jsonl.gz``
+    beside it (so studies sharing a folder do not collide), recorded under ``stored_predictions`` with ``checks``."""
+    path = Path(path)
+    payload = {k: v for k, v in results.items() if k != EVIDENCE_KEY}
+    payload["stored_predictions"] = write_predictions(path.parent, predictions,
+                                                      filename=f"{path.stem}.predictions.jsonl.gz")
+    if checks:
+        payload["stored_predictions"]["checks"] = [dict(c) for c in checks]
+    return write_json(path, payload)

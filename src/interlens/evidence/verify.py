@@ -355,11 +355,14 @@ def verify_units(check: FileCheck, run_dir: Path, n_boot: int | None, where_root
         compare_tree(check, rel, metrics, recomputed, "metrics")
 
 
-def verify_sealed(check: FileCheck, path: Path, data: Mapping[str, Any], where: str) -> None:
+def verify_sealed(check: FileCheck, path: Path, data: Mapping[str, Any], where: str, *,
+                  derived_elsewhere: bool = False) -> None:
+    """The study's payload against its seal; on a mismatch the changed values, named via MANIFEST.json."""
     check.how = "sealed (content hash)"
-    values = sum(1 for _ in seal.leaves(seal.payload(dict(data))))
     if seal.content_sha256(dict(data)) == data["content_sha256"]:
-        check.skip("sealed study: hash-checked, no stored predictions", values)
+        if not derived_elsewhere:
+            check.skip("sealed study: hash-checked, no stored predictions",
+                       sum(1 for _ in seal.leaves(seal.payload(dict(data)))))
         return
     manifest_path = path.parent / seal.MANIFEST
     entry = None
@@ -397,6 +400,9 @@ def verify_file(path: Path, root: Path) -> FileCheck:
             verify_bench(check, data, rows, where)
             verify_bench_verdict(check, data, path.parent, where)
         verify_checks(check, data, rows, where)
+        if "content_sha256" in data:  # a sealed study with stored predictions: its seal is checked too
+            verify_sealed(check, path, data, where, derived_elsewhere=True)
+            check.how = "stored predictions + sealed"
     elif "content_sha256" in data:
         verify_sealed(check, path, data, where)
     else:
