@@ -204,3 +204,54 @@ def test_must_show_bench_run_flags_the_task_below_the_test_prior(shifted, tmp_pa
     assert compare.exit_code == 0, compare.output
     row = next(line for line in compare.output.splitlines() if line.startswith("| shifted-prior"))
     assert "≤ floor | 70.00 / 30.00 |" in row  # ACC not above the test prior; the floors beside it
+
+
+def test_predict_flags_views_below_the_test_prior(shifted, tmp_path):
+    out = tmp_path / "predict"
+    text = _cli(["predict", "--dataset", str(shifted), "--view", "utterance", "-s", "epochs=1", "--no-cache",
+                 "--out", str(out)])
+    res = _results(out)
+    assert res["floors"]["highest_floor_acc"] == pytest.approx(0.7) and res["views"]["utterance"]["at_or_below_floor"]
+    assert res["warnings"] == [f"view utterance: test ACC {res['views']['utterance']['metrics']['acc']:.3f} <= "
+                               + FLOOR_LINE]
+    assert "WARNING: view utterance" in text
+
+
+def _score_result(name, score, uninformative=False):
+    out = {"dataset": name, "interaction_score": {"exact": {"score": score, "ci_low": score - 0.1,
+                                                            "ci_high": score + 0.1}}}
+    if uninformative:
+        out["uninformative"] = {"value": True, "reasons": ["view text: test ACC 0.400 <= constant floor 0.600 "
+                                                           "(always 'a'): not better than chance"]}
+    return out
+
+
+def test_group_lists_a_task_with_an_uninformative_score_apart():
+    from interlens.measure import group_results
+
+    g = group_results({"a": _score_result("a", 1.9), "b": _score_result("b", 0.1),
+                       "c": _score_result("c", 1.0, uninformative=True)})
+    assert g["distance"]["names"] == ["a", "b"] and "c" not in g["groups_prototype"]
+    assert g["groups_prototype"] == {"a": "R", "b": "S"} and "c" not in g["scores"]
+    assert g["uninformative"] == {"c": ["view text: test ACC 0.400 <= constant floor 0.600 (always 'a'): not better "
+                                        "than chance"]}
+    assert g["warnings"][0].startswith("c: not grouped, its interaction score is uninformative (view text")
+    assert g["verdict"] == "groups (prototype): a R (1.900), b S (0.100); uninformative, not grouped: c"
+    alone = group_results({"c": _score_result("c", 1.0, uninformative=True)})
+    assert alone["groups_prototype"] == {} and alone["verdict"].startswith("no task has an informative")
+
+
+def test_debias_verdict_names_methods_at_chance():
+    from interlens.baselines import baselines_block
+    from interlens.debias.evaluate import debias_verdict
+
+    y_train, y = [1, 1, 1, 0], np.array([0, 0, 0, 0, 0, 0, 0, 1, 1, 1])
+    block = baselines_block(y, {"baseline": np.zeros(10, int), "MID": np.array([0] * 7 + [1] * 3),
+                                "unimodal:text": np.ones(10, int)}, y_train=y_train, baseline="baseline",
+                            labels=["no", "yes"])
+    v = debias_verdict(block)
+    assert v["floors"]["highest_floor_acc"] == pytest.approx(0.7)
+    assert [w.split(":")[0] for w in v["warnings"]] == ["baseline", "unimodal"]  # baseline 0.7 = floor, text 0.3
+    # MID 1.0 vs baseline 0.7: 3 discordant items all for MID -> exact p = 2 / 8
+    assert v["verdict"].startswith("debias (test ACC, 1 seed): baseline 0.700 NOT above chance; MID 1.000 "
+                                   "(Δ +0.300, p = 0.25); best unimodal text 0.300; constant floor")

@@ -418,4 +418,16 @@ def predict_views(dataset: Dataset, scorer: Any, views: Sequence[str] | None, ou
         summary["views"][v] = {"file": str(path), "scorer_fingerprint": p.scorer, "n": len(p),
                                "from_cache": p.meta.get("cached", 0), "computed": p.meta.get("computed", 0),
                                "missing": len(p.missing_ids), "metrics": metrics}
+    if len(target.y) and (target.y >= 0).all():  # issue 26: the floors of the scored split, a warning per view
+        from .baselines import at_or_below_floor, floor_warning, floors, format_floors
+
+        fl = floors(_train_labels(dataset, fit_split, split), target.y, list(dataset.labels))
+        for info in summary["views"].values():
+            info["at_or_below_floor"] = at_or_below_floor(info["metrics"]["acc"], fl)
+        summary["floors"] = fl
+        summary["warnings"] = [w for v, info in summary["views"].items() if (w := floor_warning(
+            f"view {v}", info["metrics"]["acc"], fl, split=summary["split"])) is not None]
+        summary["verdict"] = (f"predict ({summary['split']}): " + ", ".join(
+            f"{v} ACC {info['metrics']['acc']:.3f}" for v, info in summary["views"].items())
+            + f" vs {format_floors(fl)}")
     return summary

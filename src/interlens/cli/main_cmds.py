@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .common import console, friendly_errors, write_results
+from .common import console, friendly_errors, print_verdict, write_results
 from .options import (
     CachePath,
     DataRoot,
@@ -49,6 +49,7 @@ def demo(
         console.print(rich_table([{"strategy": k, **{m: v.get(m) for m in ("acc", "macro_f1")}}
                                   for k, v in results["fusion"].items()], title="Fusion strategies (test)"))
     console.print(f"runtime: {results['runtime_seconds']:.1f} s; results in [bold]{out / 'results.json'}[/]")
+    print_verdict(results)  # issue 26 (when the demo's results carry warnings / a verdict)
 
 
 def predict(
@@ -82,6 +83,7 @@ def predict(
         console.print(f"{v}: acc {m['acc']:.3f}, {m['f1_average']} F1 {m['f1']:.3f} "
                       f"({info['from_cache']} from cache) -> {info['file']}")
     write_results(out, summary)
+    print_verdict(summary)  # issue 26: a warning per view at chance, the verdict last
 
 
 def register(app: typer.Typer) -> None:
