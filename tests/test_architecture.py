@@ -336,17 +336,17 @@ def test_dataset_table_builders_are_there_whenever_dataset_is() -> None:
 
 
 # -- the checker itself ---------------------------------------------------------------------------------------------
-def _write(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
+def _package(root: Path, files: dict[str, str]) -> dict[str, list[Import]]:
+    """The import graph of a package ``pkg`` made of ``files`` (path -> source) under ``root``."""
+    for name, text in {"pkg/__init__.py": "", **files}.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
-    return root
+    return build_graph(root, "pkg")
 
 
 def test_checker_sees_function_level_relative_and_literal_imports(tmp_path: Path) -> None:
-    src = _write(tmp_path, {
-        "pkg/__init__.py": "",
+    found = _package(tmp_path, {
         "pkg/top/__init__.py": "from .run import go\n",
         "pkg/top/run.py": "from ..low.maths import add\n\ndef go():\n    return add(1, 2)\n",
         "pkg/low/__init__.py": "",
@@ -357,7 +357,6 @@ def test_checker_sees_function_level_relative_and_literal_imports(tmp_path: Path
             "def later():\n    import importlib\n    return importlib.import_module('pkg.top')\n"),
         "pkg/mid.py": "import numpy\nfrom . import low\n",
     })
-    found = build_graph(src, "pkg")
     assert sorted((i.target, i.line, i.in_function) for i in found["pkg.low.maths"]) == [
         ("pkg.mid", 6, False), ("pkg.top", 14, True), ("pkg.top.run", 9, True)]
     assert [(i.target, i.in_function) for i in found["pkg.top.run"]] == [("pkg.low.maths", False)]
@@ -373,19 +372,14 @@ def test_checker_sees_function_level_relative_and_literal_imports(tmp_path: Path
                                                                   "pkg.low.maths:9 -> pkg.top.run"]
     assert cycles(found) == [["pkg.low.maths", "pkg.top", "pkg.top.run"]]  # maths -> run, top; both -> maths
     assert cycles(found, skip=["pkg.low.maths"]) == []
-    assert external_imports(src, "pkg", "low") == {"pkg.low": set(), "pkg.low.maths": set()}
+    assert external_imports(tmp_path, "pkg", "low") == {"pkg.low": set(), "pkg.low.maths": set()}
     assert external_imports(tmp_path, "pkg", ".")["pkg.mid"] == {"numpy"}
 
 
 def test_checker_flags_siblings_of_an_independent_layer_and_cycles_through_a_package(tmp_path: Path) -> None:
-    src = _write(tmp_path, {
-        "pkg/__init__.py": "",
-        "pkg/a.py": "from .b import x\n",
-        "pkg/b.py": "x = 1\n",
-        "pkg/c/__init__.py": "from .d import y\n",
-        "pkg/c/d.py": "def y():\n    from pkg.c import y as again\n    return again\n",
-    })
-    found = build_graph(src, "pkg")
+    found = _package(tmp_path, {"pkg/a.py": "from .b import x\n", "pkg/b.py": "x = 1\n",
+                                "pkg/c/__init__.py": "from .d import y\n",
+                                "pkg/c/d.py": "def y():\n    from pkg.c import y as again\n    return again\n"})
     assert layer_violations(found, [Layer(("a", "b"))], package="pkg") == [
         "pkg.a:1 -> pkg.b: b and a are independent siblings of one layer"]
     assert layer_violations(found, [Layer(("a", "b"), independent=False)], package="pkg") == []
