@@ -149,3 +149,27 @@ def test_bench_run_writes_lm_eval_samples_with_the_same_accuracy(tmp_path, task_
     bad = CliRunner().invoke(app, ["run", "--tasks", str(task_path), "--samples-format", "csv", "--out",
                                    str(tmp_path / "bad")])
     assert bad.exit_code == 2 and "--samples-format is 'interlens' or 'lm-eval', got 'csv'" in bad.output
+
+
+def test_every_registered_text_task_exports_and_loads_in_lm_eval(tmp_path, shared_data):
+    """All MMLA tasks of the registry (real data, first 2 test samples each) load as lm-eval tasks whose
+    choices are the task's labels (as its verbaliser words them) and whose docs carry the gold label index."""
+    from lm_eval.tasks import TaskManager
+
+    from interlens.bench import get_task, task_names
+    from interlens.bench.export import lm_eval_name
+
+    out = tmp_path / "all"
+    result = CliRunner().invoke(app, ["export", "--tasks", "all", "--out", str(out), "--limit", "2",
+                                      "--data-root", str(shared_data)])
+    assert result.exit_code == 0, result.output
+    names = {lm_eval_name(t): t for t in task_names()}
+    loaded = TaskManager(include_path=str(out)).load_task_or_group(sorted(names))
+    assert set(loaded) == set(names)
+    for name, task in loaded.items():
+        spec = get_task(names[name])
+        docs = list(task.test_docs())
+        words = [(spec.verbalizer or {}).get(label, label) for label in spec.labels]  # mustard: sincere/sarcastic
+        assert len(docs) == 2 and task.doc_to_choice(docs[0]) == words
+        assert all(spec.labels[task.doc_to_target(d)] == d["label"] for d in docs)
+        assert task.config.gen_prefix == "answer_prefix" and docs[0]["answer_prefix"] == f"{spec.dimension}:"
