@@ -392,9 +392,9 @@ def paired_over_items(correct_a: Any, correct_b: Any, *, n_resamples: int | None
     item's 0/1 correctness over seeds, ``d_i = mean_a_i - mean_b_i``, then a two-sided sign-flip
     permutation test of ``mean(d)`` over items (exact over all ``2**m`` flips of the ``m`` nonzero
     ``d_i`` when ``m <= 20`` and ``n_resamples`` is None; else a seeded Monte Carlo estimate,
-    ``(1 + hits) / (1 + n_resamples)``). Seeds are never counted as samples. Effect sizes: the mean
-    difference, Cohen's d_z (``mean(d) / sd(d)``) and the matched-pairs rank-biserial correlation;
-    ``ci95``: percentile bootstrap of ``mean(d)`` over test items."""
+    ``(1 + hits) / (1 + n_resamples)``, 20,000 resamples by default). Seeds are never counted as samples.
+    Effect sizes: the mean difference, Cohen's d_z (``mean(d) / sd(d)``) and the matched-pairs
+    rank-biserial correlation; ``ci95``: percentile bootstrap of ``mean(d)`` over test items."""
     a, b = _correct(correct_a, "correct_a"), _correct(correct_b, "correct_b")
     if a.shape[0] != b.shape[0]:
         raise DataError(f"paired tests need the same test items: {a.shape[0]} vs {b.shape[0]} items",
@@ -413,11 +413,11 @@ def paired_over_items(correct_a: Any, correct_b: Any, *, n_resamples: int | None
         t = np.abs(signs @ nz)
         p, test = float(np.mean(t >= observed - tol)), "exact permutation over items (sign-flip)"
     else:
-        r = int(n_resamples or 100000)
+        r = int(n_resamples or 20000)
         rng = np.random.default_rng(seed)
-        hits = 0
-        for start in range(0, r, 10000):
-            signs = rng.integers(0, 2, size=(min(10000, r - start), m)) * 2 - 1
+        hits, chunk = 0, max(1, 2_000_000 // m)  # about 2M signs at a time
+        for start in range(0, r, chunk):
+            signs = rng.integers(0, 2, size=(min(chunk, r - start), m), dtype=np.int8) * 2 - 1
             hits += int((np.abs(signs @ nz) >= observed - tol).sum())
         p, test = (1 + hits) / (1 + r), f"permutation over items (sign-flip, {r} resamples)"
     sd = float(d.std(ddof=1)) if n > 1 else 0.0
