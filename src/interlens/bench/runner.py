@@ -527,7 +527,8 @@ def bench_verdict(results: RunResults, out: str | Path | None = None, *, n_boot:
             entry["vs_reference"] = {"model": MODELS[0], **cmp}
             text += (f"; vs {MODELS[0]} {ref:.2f}: diff {100 * cmp['diff']:+.2f} "
                      f"[{100 * cmp['diff_ci95'][0]:+.2f}, {100 * cmp['diff_ci95'][1]:+.2f}] (item bootstrap; "
-                     f"reference SE {100 * cmp['reference_binomial_se']:.2f}): {cmp['verdict']}")
+                     f"p = {cmp['p_value']:.3g}; reference SE {100 * cmp['reference_binomial_se']:.2f}): "
+                     f"{cmp['verdict']}")
         per_task[t.task] = entry
         parts.append(text)
     return {"floors": {k: v["floors"] for k, v in per_task.items()}, "verdict_per_task": per_task,
