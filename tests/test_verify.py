@@ -187,8 +187,17 @@ def test_interactions_result_stores_predictions_that_verify_recomputes(tmp_path)
     assert saved["metrics"]["text"]["acc"] == pytest.approx(
         accuracy_score([r["gold"] for r in text], [r["pred"] for r in text]), abs=1e-12)
     result = verify_path(tmp_path)
-    assert result.exit_code == 0 and result.derived == len(saved["stored_predictions"]["checks"]) >= 9
+    assert result.exit_code == 0, result.mismatches[:5]
+    # per-view metrics and floors, the categories (counts and per sample) and both scores with their CIs
+    assert result.derived > len(saved["stored_predictions"]["checks"]) + len(report.ids)
     assert count_looks(data.fingerprint(), "test") == 1 and saved["test_looks"] == {data.name: 1}
+    saved["interaction_score"]["exact"]["ci_high"] += 0.01
+    saved["samples"][0]["category"] = "S" if saved["samples"][0]["category"] != "S" else "R"
+    (tmp_path / "results.json").write_text(json.dumps(saved))
+    lines = verify_path(tmp_path).mismatches
+    assert len(lines) == 2 and lines[0].startswith(f"results.json: samples: 1 categories differ from the recomputed "
+                                                   f"ones, e.g. id {report.ids[0]}")
+    assert lines[1].startswith("results.json: interaction_score.exact.ci_high: stored ")
 
 
 def test_experts_train_stores_predictions_that_verify_recomputes(tmp_path):

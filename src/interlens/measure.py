@@ -230,6 +230,11 @@ def measure_interactions(
         metrics=metrics, per_interaction=per_interaction,
         extra={"score_reference": "multimodal" if pm is not None else "gold"})
     report.extra.update(floors_verdict(report, _train_labels(dataset, fit_split, split), list(dataset.labels)))
+    # issue 26: how `interlens verify` recomputes the categories and scores from the stored rows
+    report.evidence_recipe = {  # type: ignore[attr-defined]
+        "recipe": "interactions", "views": [views[0], views[1], views[2] if pm is not None else None],
+        "reference": reference, "split": split_name, "apply_filter": categorize_train_steps,
+        "apply_rebalance": categorize_train_steps, "S": S, "C": C, "seed": seed, "n_labels": k}
     if split and split not in (fit_split, val_split, "train", "dev", "val", "validation"):
         from .evidence.ledger import record_evaluation  # issue 26: a test look
 
@@ -284,6 +289,21 @@ def floors_verdict(report: InteractionReport, y_train: np.ndarray | None, labels
             "verdict": verdict}
 
 
+def _floor_checks(report: InteractionReport, k: int) -> list[dict[str, Any]]:
+    """Checks of the constant floor, each view's floor row, and the recipe recomputing categories and scores."""
+    from .evidence.store import check
+
+    first = next(iter(report.predictions), None)
+    out = []
+    if first is not None and "floors" in report.extra:
+        out.append(check("/floors/constant_floor/acc", "constant_floor", model=first, split=report.split,
+                         n_labels=k))
+        out += [check(f"/view_floors/{v.replace('~', '~0').replace('/', '~1')}/acc", "acc", model=v,
+                      split=report.split, n_labels=k) for v in report.extra.get("view_floors", {})]
+    recipe = getattr(report, "evidence_recipe", None)
+    return out + ([dict(recipe)] if recipe else [])
+
+
 def write_report(report: InteractionReport, out: str | Path, *, extra: dict[str, Any] | None = None,
                  title: str | None = None) -> dict[str, Path]:
     """report.md + PNG plots, then results.json (last: it marks a finished run) into ``out``, each
@@ -331,7 +351,8 @@ def write_report(report: InteractionReport, out: str | Path, *, extra: dict[str,
     k = len(next(iter(report.predictions.values())).labels) if report.predictions else 0
     paths["results"] = save_result(out, data, predictions=view_rows(report.ids, report.y_gold, report.predictions,
                                                                     split=report.split),
-                                   checks=metric_checks("/metrics", report.metrics, split=report.split, n_labels=k))
+                                   checks=[*metric_checks("/metrics", report.metrics, split=report.split, n_labels=k),
+                                           *_floor_checks(report, k)])
     return paths
 
 

@@ -288,6 +288,9 @@ def verify_checks(check: FileCheck, data: Mapping[str, Any], rows: list[dict[str
     """Declared checks: ``{"pointer", "metric", "model", "split", "seed" (a seed, or "mean" over seeds),
     "task" (optional), "n_labels"}`` -- the value at ``pointer`` recomputed from the selected rows."""
     for item in (data.get("stored_predictions") or {}).get("checks") or []:
+        if item.get("recipe") == "interactions":
+            verify_interactions(check, data, rows, where, item)
+            continue
         pointer = item["pointer"]
         try:
             stored = resolve_pointer(data, pointer)
@@ -311,6 +314,43 @@ def verify_checks(check: FileCheck, data: Mapping[str, Any], rows: list[dict[str
             check.mismatches.append(f"{where}: {pointer}: no stored predictions for model {item['model']!r}")
             continue
         compare_tree(check, where, stored, float(np.mean(values)) * float(item.get("scale") or 1.0), pointer)
+
+
+def verify_interactions(check: FileCheck, data: Mapping[str, Any], rows: list[dict[str, Any]], where: str,
+                        recipe: Mapping[str, Any]) -> None:
+    """The categories (counts, per sample) and the interaction scores (exact, soft; point, CI) of an
+    ``interactions`` result recomputed from the stored per-view probabilities with the recorded settings."""
+    from ..interactions import categorize_split, interaction_score
+
+    k, split = int(recipe["n_labels"]), recipe["split"]
+    by_view = {}
+    for view in [v for v in recipe["views"] if v]:
+        sel = [r for r in rows if r["model"] == view and r["split"] == split]
+        if not sel or any(r.get("probs") is None for r in sel):
+            check.skip(f"interactions: view {view} has no stored probabilities")
+            return
+        by_view[view] = sel
+    first = next(iter(by_view.values()))
+    ids = [r["id"] for r in first]
+    gold, _ = _arrays(first, k)
+    probs = {v: _arrays(sel, k)[1] for v, sel in by_view.items()}
+    v1, v2, vm = recipe["views"]
+    pm = probs.get(vm) if vm else None
+    ref = gold if recipe["reference"] == "gold" else pm.argmax(axis=1)
+    cats = categorize_split(probs[v1], probs[v2], ref, split=split, ids=ids, apply_filter=recipe.get("apply_filter"),
+                            apply_rebalance=recipe.get("apply_rebalance"))
+    compare_tree(check, where, {"counts": data.get("counts")}, {"counts": cats.report["counts"]})
+    stored_samples = {s["id"]: s.get("category") for s in data.get("samples") or []}
+    wrong = [i for i, c in zip(ids, cats.categories, strict=True) if str(c) != stored_samples.get(i)]
+    check.derived += len(ids)
+    if wrong:
+        check.mismatches.append(f"{where}: samples: {len(wrong)} categories differ from the recomputed ones, "
+                                f"e.g. id {wrong[0]}: stored {stored_samples.get(wrong[0])!r}")
+    for delta, stored in (data.get("interaction_score") or {}).items():
+        score = interaction_score(probs[v1], probs[v2], pm, y_gold=gold,
+                                  reference="multimodal" if pm is not None else "gold", delta=delta,
+                                  S=int(recipe["S"]), C=recipe.get("C"), seed=int(recipe["seed"]), n_classes=k)
+        compare_tree(check, where, stored, score.to_dict(), f"interaction_score.{delta}")
 
 
 def verify_units(check: FileCheck, run_dir: Path, n_boot: int | None, where_root: Path) -> None:
