@@ -177,3 +177,29 @@ def test_mean_pooling_layer_refuses_what_it_cannot_express():
     other = DistilBertModel(DistilBertConfig(vocab_size=60, dim=32, n_layers=1, n_heads=4, hidden_dim=64))
     with pytest.raises(DataError, match="only BERT encoders.*'distilbert'"):
         to_sequence_classification(other, torch.zeros(2, 32), torch.zeros(2), ["a", "b"])
+
+
+# -- routers (docs/saved-models.md: one call per saved artefact) -------------------------------------------------
+@pytest.mark.parametrize("kind,classes,binary", [("mlp", None, False), ("linear", None, False),
+                                                 ("logreg", None, False), ("logreg", ["R", "U", "S"], True)])
+def test_saved_routers_reload_in_one_call(tmp_path, kind, classes, binary):
+    from interlens.experts.pipeline import save_router
+    from interlens.experts.router import InteractionRouter
+    from interlens.experts.saved import load_router
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 5))
+    three = np.array(["R", "U", "S"])[(X[:, 0] > 0).astype(int) + (X[:, 1] > 1)]
+    y = np.where(X[:, 0] > 0, "R", "U") if binary else three
+    router = InteractionRouter(kind, epochs=30, classes=classes).fit(X, y)
+    again = load_router(save_router(router, tmp_path / "router"))
+    assert again.classes_ == router.classes_ and again.kind == kind
+    np.testing.assert_array_equal(again.predict_proba(X), router.predict_proba(X))
+    assert len(set(router.predict(X))) > 1
+
+
+def test_a_folder_without_a_router_is_refused(tmp_path):
+    from interlens.experts.saved import load_router
+
+    with pytest.raises(DataError, match="router.json.*not a saved router: router.json missing"):
+        load_router(tmp_path)
