@@ -86,3 +86,25 @@ class ImageEncoder(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
+
+
+class MeanPooledClassifier(nn.Module):
+    """``minilm-ft``'s model: a transformer encoder, the mean of its last hidden states over the real tokens,
+    dropout and a linear head. Here, beside the other heads, so that ``minilm_ft``, ``hf_export`` and
+    ``checkpoints`` can all build it without importing one another (issue 29: no cycles);
+    ``minilm_ft._Model`` is this class."""
+
+    def __init__(self, encoder: nn.Module, n_classes: int, dropout: float) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(encoder.config.hidden_size, n_classes)
+
+    def pool(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, **extra: torch.Tensor) -> torch.Tensor:
+        """Mean of the last hidden states over the real (unpadded) tokens."""
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask, **extra).last_hidden_state
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, **extra: torch.Tensor) -> torch.Tensor:
+        return self.head(self.dropout(self.pool(input_ids, attention_mask, **extra)))

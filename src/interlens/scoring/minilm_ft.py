@@ -49,6 +49,7 @@ from ..errors import DataError
 from ..metrics import classification_metrics
 from ..views import View
 from .base import Capability, Scorer
+from .heads import MeanPooledClassifier as _Model
 from .registry import register_scorer
 
 logger = logging.getLogger(__name__)
@@ -61,23 +62,6 @@ PRECISIONS = ("fp32", "bf16")
 SELECT_METRICS = ("macro_f1", "acc")
 
 Encoded = list[tuple[list[int], list[int]]]
-
-
-class _Model(nn.Module):
-    def __init__(self, encoder: nn.Module, n_classes: int, dropout: float) -> None:
-        super().__init__()
-        self.encoder = encoder
-        self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(encoder.config.hidden_size, n_classes)
-
-    def pool(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, **extra: torch.Tensor) -> torch.Tensor:
-        """Mean of the last hidden states over the real (unpadded) tokens."""
-        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask, **extra).last_hidden_state
-        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-        return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, **extra: torch.Tensor) -> torch.Tensor:
-        return self.head(self.dropout(self.pool(input_ids, attention_mask, **extra)))
 
 
 @contextmanager
