@@ -255,3 +255,34 @@ def test_debias_verdict_names_methods_at_chance():
     # MID 1.0 vs baseline 0.7: 3 discordant items all for MID -> exact p = 2 / 8
     assert v["verdict"].startswith("debias (test ACC, 1 seed): baseline 0.700 NOT above chance; MID 1.000 "
                                    "(Δ +0.300, p = 0.25); best unimodal text 0.300; constant floor")
+
+
+def test_bench_verdict_compares_with_mmla_over_test_items(tmp_path):
+    import json
+
+    from interlens.bench.results import RunResults, TaskSummary
+    from interlens.bench.runner import bench_verdict
+    from interlens.integrity import write_sidecar
+
+    # mintrec, 2 seeds x 10 test items: items 0-6 right in both seeds, item 7 in seed 0 only -> 0.75
+    gold = ["a"] * 6 + ["b"] * 4
+    right = {0: set(range(8)), 1: set(range(7))}
+    (tmp_path / "samples").mkdir()
+    for seed in (0, 1):
+        rows = [{"id": f"s{i}", "gold": g, "pred": g if i in right[seed] else ("b" if g == "a" else "a")}
+                for i, g in enumerate(gold)]
+        path = tmp_path / "samples" / f"sft__mintrec__seed{seed}.jsonl"
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        write_sidecar(path)  # the content hash a run writes beside each samples file
+    fl = floors([0, 0, 1], [0] * 6 + [1] * 4, ["a", "b"])
+    task = TaskSummary("mintrec", "MIntRec", "intent", "test", True, [0, 1],
+                       {"0": {"majority": {"floors": fl}}, "1": {"majority": {"floors": fl}}},
+                       {"acc": {"mean": 0.75, "std": 0.05, "n": 2}})
+    v = bench_verdict(RunResults("sft", "x", {}, {}, [0, 1], [task], {}), tmp_path, n_boot=2000)
+    correct = np.array([[1.0 if i in right[s] else 0.0 for s in (0, 1)] for i in range(10)])
+    assert v["verdict_per_task"]["mintrec"]["vs_reference"] == {
+        "model": "Qwen2-0.5B", **bootstrap_vs_reference(correct, 0.7011, n_boot=2000)}
+    assert v["floors"]["mintrec"]["highest_floor_acc"] == pytest.approx(0.6) and v["warnings"] == []
+    assert v["verdict"].startswith("bench: MIntRec: ACC 75.00 ± 5.00 (2 seeds, test), floor 60.00; vs Qwen2-0.5B "
+                                   "70.11: diff +4.89 [")
+    assert "not distinguishable" in v["verdict"] and "reference SE 14.48" in v["verdict"]  # sqrt(.7011*.2989/10)
