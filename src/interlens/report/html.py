@@ -352,7 +352,9 @@ def headline(kind: str, results: Mapping[str, Any]) -> list[dict[str, Any]]:
                  if isinstance(i, Mapping)]
         if parts:
             rows.append(_row("views", " · ".join(parts)))
+    rows += _group_headline(results)
     rows += _fusion_headline(results, floor)
+    rows += _debias_headline(results, floor)
     if kind == "interlens.bench.run" or isinstance(results.get("tasks"), list):
         rows += _bench_headline(results)
     if single_floor:
@@ -360,6 +362,45 @@ def headline(kind: str, results: Mapping[str, Any]) -> list[dict[str, Any]]:
     if not rows:  # any other kind: its scalar fields
         rows = [_row(k.replace("_", " "), fmt(v, 4)) for k, v in results.items()
                 if _is_scalar(v) and k not in SKIP and k not in ("command", "dataset")][:8]
+    return rows
+
+
+def _group_headline(results: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """``interactions group``: each grouped task's score with its interval and its prototype group."""
+    scores, intervals = results.get("scores"), results.get("intervals") or {}
+    groups = results.get("groups_prototype") or {}
+    if not isinstance(scores, Mapping) or not isinstance(results.get("distance"), Mapping):
+        return []
+    rows = []
+    for name, score in list(scores.items())[:8]:
+        ci = intervals.get(name) or [None, None]
+        rows.append(_row(f"{name}", f"score {fmt(score, 3)} [{fmt(ci[0], 3)}, {fmt(ci[1], 3)}]"
+                                    + (f" → group {groups[name]}" if name in groups else "")))
+    if len(scores) > 8:
+        rows.append(_row("…", f"{len(scores) - 8} more tasks in the details"))
+    flagged = results.get("uninformative")
+    if isinstance(flagged, Mapping) and flagged:
+        rows.append(_row("not grouped (uninformative)", ", ".join(map(str, flagged)), True))
+    return rows
+
+
+def _debias_headline(results: Mapping[str, Any], floor: float | None) -> list[dict[str, Any]]:
+    """Debiasing runs (MME-JD): ACC of the baseline and each method (x100, as their ``main`` table holds it),
+    and the error on cue-affected samples."""
+    rows = []
+    main = results.get("main")
+    if isinstance(main, Mapping) and main and all(isinstance(v, Mapping) and "acc" in v for v in main.values()):
+        parts, flagged = [], False
+        for name, m in main.items():
+            low = floor is not None and not _missing(m["acc"]) and m["acc"] / 100 <= floor
+            flagged = flagged or low
+            parts.append(f"{name} {fmt(m['acc'], 2)}" + (" (≤ floor)" if low else ""))
+        rows.append(_row("ACC ×100", " · ".join(parts), flagged))
+    affected = results.get("affected_error")
+    if isinstance(affected, Mapping) and affected and all(isinstance(v, Mapping) for v in affected.values()):
+        parts = [f"{name} {fmt(v.get('affected'), 2)}" for name, v in affected.items()]
+        n = next(iter(affected.values())).get("n_affected")
+        rows.append(_row("error on cue-misled samples (%)", " · ".join(parts) + (f" (n = {n})" if n else "")))
     return rows
 
 
@@ -509,7 +550,7 @@ def figures(run_dir: Path, kind: str, results: Mapping[str, Any]) -> tuple[list[
             listed += [str(p) for p in value if str(p).lower().endswith(".png")]
     candidates = [p.relative_to(run_dir).as_posix() for p in
                   [*sorted(run_dir.glob("*.png")), *sorted(run_dir.glob("figures/*.png"))]]
-    for given in [*candidates, *listed]:
+    for given in [*listed, *candidates]:  # the run's own order first (its first listed figure is its main one)
         from .embed import relative_inside
 
         rel = relative_inside(run_dir, given)
