@@ -23,7 +23,9 @@ def _minilm_probs(folder: Path, texts: list[str]) -> np.ndarray:
     from transformers import AutoModel, AutoTokenizer
 
     meta = json.loads((folder / "interlens.json").read_text())
-    encoder, tokenizer = AutoModel.from_pretrained(folder).eval(), AutoTokenizer.from_pretrained(folder)
+    # the first layers of the saved BertForSequenceClassification are the encoder (docs/saved-models.md)
+    encoder = AutoModel.from_pretrained(folder, num_hidden_layers=meta["encoder_layers"]).eval()
+    tokenizer = AutoTokenizer.from_pretrained(folder)
     head = load_file(str(folder / "head.safetensors"))
     batch = tokenizer(texts, truncation=True, max_length=meta["max_length"], padding=True, return_tensors="pt")
     with torch.inference_mode():
