@@ -43,8 +43,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.linalg.lapack import dpotrf, dpotrs
 
 from ..errors import DataError, InterlensError
 
@@ -175,7 +173,7 @@ def _check_table(p: Any) -> np.ndarray:
 
 
 # -- the convex problem -----------------------------------------------------------------------------
-def _problem(p: np.ndarray) -> tuple[sp.csc_matrix, np.ndarray, np.ndarray, int, np.ndarray]:
+def _problem(p: np.ndarray) -> tuple[Any, np.ndarray, np.ndarray, int, np.ndarray]:
     """Clarabel data (A, b, c, n_eq, cells) for min_{q in Delta_P} sum q log(q / q(x1, x2)).
 
     Variables ``[q (n), t (n), m (pairs)]``; rows: the marginal constraints and ``m = q(x1, x2)``
@@ -183,6 +181,8 @@ def _problem(p: np.ndarray) -> tuple[sp.csc_matrix, np.ndarray, np.ndarray, int,
     ``t_i >= q_i log(q_i / q(x1_i, x2_i))``
     (Clarabel: ``s = b - A x`` with ``K_exp = {(x, y, z): y exp(x / y) <= z}``).
     """
+    import scipy.sparse as sp
+
     p1, p2 = p.sum(1), p.sum(0)  # p(x1, y), p(x2, y)
     cells = np.argwhere((p1[:, None, :] > 0) & (p2[None, :, :] > 0))  # (n, 3): x1, x2, y codes
     n = len(cells)
@@ -344,6 +344,8 @@ class _Newton:
             h[off] = 0.0
             h.transpose(0, 2, 1)[off] = 0.0
             h[:, ary, ary] = h[:, ary, ary] * (1.0 + self.REG) + off
+        from scipy.linalg.lapack import dpotrf  # here: importing interactions stays cheap
+
         try:  # L_i L_i^T = h_aa[i], V_i = L_i^-1 h_ab[i], Schur = h_bb - sum_i V_i^T V_i
             self.l_inv = np.linalg.inv(np.linalg.cholesky(h_aa))  # (n1, ny, ny), lower triangular
             self.v_ab = self.l_inv @ h_ab.reshape(n1, ny, n2 * ny)
@@ -358,6 +360,8 @@ class _Newton:
 
     def _solve(self, r_a: np.ndarray, r_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The regularised system's solution for right-hand sides (n1, ny), (n2, ny)."""
+        from scipy.linalg.lapack import dpotrs
+
         t_a = np.einsum("iyz,iz->iy", self.l_inv, r_a)  # L^-1 r_a
         d_b = dpotrs(self.factor, r_b.ravel() - np.einsum("iyc,iy->c", self.v_ab, t_a), lower=0)[0]
         d_a = np.einsum("izy,iz->iy", self.l_inv, t_a - self.v_ab @ d_b)  # L^-T (L^-1 r_a - V d_b)
@@ -460,6 +464,7 @@ def _dual_ipm(p: np.ndarray, *, tol_bits: float, max_iter: int, warm: WarmStart 
 def _clarabel(p: np.ndarray, *, tol: float = 1e-8, max_iter: int = 500) -> tuple[np.ndarray, dict[str, Any]]:
     """The reference path: q* by Clarabel on the exponential-cone form (:func:`_problem`), with solver info."""
     import clarabel
+    import scipy.sparse as sp
 
     A, rhs, cost, n_eq, cells = _problem(p)
     n = len(cells)
