@@ -11,7 +11,7 @@ $(STAMP): requirements-cpu.txt requirements-dev.txt pyproject.toml
 	$(VENV)/bin/pip install -q --no-deps -e .
 	touch $(STAMP)
 
-.PHONY: install browser demo test lint bench
+.PHONY: install browser demo test lint bench docs
 install: $(STAMP)
 
 # the headless chromium + driver of the report tests (apt, idempotent; shared with .ci/run)
@@ -23,6 +23,10 @@ demo: $(STAMP)
 
 test: $(STAMP) browser
 	$(VENV)/bin/python -m pytest -q
+
+# the API reference from docstrings (mkdocs + mkdocstrings, warnings are errors) into site/
+docs: $(STAMP)
+	$(VENV)/bin/mkdocs build --strict -f mkdocs.yml
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks

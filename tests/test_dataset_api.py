@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
+import subprocess
+import sys
 import types
 from pathlib import Path
 
@@ -18,7 +21,8 @@ from interlens import Dataset, Predictions, Sample
 from interlens.errors import DataError
 
 FUNCTIONS = (types.FunctionType, classmethod, staticmethod)
-DOC = Path(__file__).resolve().parents[1] / "docs" / "api.md"
+ROOT = Path(__file__).resolve().parents[1]
+DOC = ROOT / "docs" / "api.md"
 
 
 def make(n: int = 6, **kw) -> Dataset:
@@ -141,3 +145,36 @@ def test_predictions_to_pandas_joins_gold_by_id():
         Predictions(["zz"], ("no", "yes"), [[0.5, 0.5]], "text").to_pandas(dataset=ds)
     with pytest.raises(DataError, match="takes an interlens Dataset, got DataFrame"):
         pred.to_pandas(dataset=pd.DataFrame())
+
+
+# -- the API reference from docstrings (mkdocs + mkdocstrings, --strict) --------------------------------------
+def _mkdocs(config: Path, site: Path) -> subprocess.CompletedProcess:
+    try:
+        import mkdocstrings  # noqa: F401
+    except ImportError:
+        if os.environ.get("CI") == "true":
+            pytest.fail("mkdocs and mkdocstrings are needed (requirements-dev.txt)")
+        pytest.skip("mkdocs and mkdocstrings are needed (requirements-dev.txt)")
+    return subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-f", str(config),
+                           "-d", str(site)], capture_output=True, text=True, timeout=600)
+
+
+def test_api_reference_builds_from_docstrings_with_warnings_as_errors(tmp_path):
+    done = _mkdocs(ROOT / "mkdocs.yml", tmp_path / "site")
+    assert done.returncode == 0, done.stdout + done.stderr
+    page = (tmp_path / "site" / "reference" / "index.html").read_text()
+    for text in ("The samples at positions", "joined by sample id", "The samples for which"):
+        assert text in page, text
+    assert (tmp_path / "site" / "api" / "index.html").exists()
+
+
+def test_api_reference_build_fails_on_a_warning(tmp_path):
+    """The strict build can fail: a reference to an object that does not exist is an error."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "api.md").write_text("# api\n")
+    (docs / "reference.md").write_text("# reference\n\n::: interlens.data.schema.NoSuchThing\n")
+    config = (ROOT / "mkdocs.yml").read_text().replace("paths: [src]", f"paths: [{ROOT / 'src'}]")
+    (tmp_path / "mkdocs.yml").write_text(config)
+    done = _mkdocs(tmp_path / "mkdocs.yml", tmp_path / "site")
+    assert done.returncode != 0 and "NoSuchThing" in done.stdout + done.stderr
