@@ -337,6 +337,14 @@ def test_one_seed_shows_no_zero_spread_and_several_seeds_do(tmp_path):
     assert re.search(r"±\s*0\.0", one) is None and "70.00" in one
     assert "acc_std" not in one  # a spread column of zeros is left out
     assert "70.00 ± 2.00" in three and "T ACC ×100" in three and "test looks 2" in three
+    vs = {"model": "Qwen2-0.5B", "ours": 0.7, "ours_ci95": [0.66, 0.74], "reference": 0.68, "diff": 0.02,
+          "diff_ci95": [-0.02, 0.06], "reference_binomial_se": 0.011, "p_value": 0.41,
+          "verdict": "not distinguishable"}
+    page = render(bench(3) | {"verdict_per_task": {"t": {"vs_reference": vs, "at_or_below_floor": False,
+                                                         "floors": {"highest_floor_acc": 0.3}}}}, tmp_path)
+    headline = page.split('id="headline-table"')[1].split("</table>")[0]
+    assert ("70.00 ± 2.00 (3 seeds, test); floor 30.00; CI [66.00, 74.00]; vs Qwen2-0.5B 68.00 (SE 1.10) "
+            "diff +2.00 [-2.00, 6.00], p = 0.410 (not distinguishable); test looks 2") in headline
 
 
 # -- what a report embeds, and escaping (issue 30 item 4) --------------------------------------------------------

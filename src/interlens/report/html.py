@@ -422,17 +422,21 @@ def _bench_headline(results: Mapping[str, Any]) -> list[dict[str, Any]]:
             text += f"; floor {100 * floor:.2f}"
         ref = entry.get("vs_reference")
         if isinstance(ref, Mapping):
-            ci = ref.get("acc_ci95") or ref.get("ci95")
+            ci = ref.get("ours_ci95") or ref.get("acc_ci95") or ref.get("ci95")
             if isinstance(ci, list | tuple) and len(ci) == 2 and not any(_missing(c) for c in ci):
                 text += f"; CI [{100 * ci[0]:.2f}, {100 * ci[1]:.2f}]"
             if not _missing(ref.get("reference")):
                 text += f"; vs {ref.get('model', 'reference')} {100 * ref['reference']:.2f}"
+                if not _missing(ref.get("reference_binomial_se")):
+                    text += f" (SE {100 * ref['reference_binomial_se']:.2f})"
             elif ref.get("model"):
                 text += f"; vs {ref['model']}"
             if not _missing(ref.get("diff")):
                 dci = ref.get("diff_ci95") or [None, None]
                 text += (f" diff {100 * ref['diff']:+.2f} [{fmt(None if _missing(dci[0]) else 100 * dci[0], 2)}, "
                          f"{fmt(None if _missing(dci[1]) else 100 * dci[1], 2)}]")
+            if not _missing(ref.get("p_value")):
+                text += f", p = {fmt(ref['p_value'], 3)}"
             if ref.get("verdict"):
                 text += f" ({ref['verdict']})"
         if name in looks:
