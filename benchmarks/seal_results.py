@@ -64,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     refused = 0
     for path in files:
         data = json.loads(path.read_text(encoding="utf-8"))
-        if "content_sha256" in data and seal.content_sha256(data) != data["content_sha256"] and not args.force:
+        recorded = data.get("content_sha256") or entries.get(path.name, {}).get("content_sha256")
+        if recorded and seal.content_sha256(data) != recorded and not args.force:
             print(f"refused: {path.name}: its numbers changed since it was sealed (re-seal with --force {path.name})")
             refused += 1
             continue

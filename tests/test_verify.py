@@ -336,3 +336,18 @@ def test_a_study_with_stored_predictions_beside_others_is_recomputed_and_sealed(
     path.write_text(json.dumps(data))
     assert verify_path(tmp_path).mismatches == ["conditions.json: /acc: stored 0.5, recomputed 0.75",
                                                 "conditions.json: /acc: changed after sealing (now 0.5)"]
+
+
+def test_a_sealed_study_rewritten_without_its_seal_is_still_checked(tmp_path):
+    """A benchmark script that rewrites a sealed file drops its seal block; MANIFEST.json still names it, so
+    a changed number is caught (and the sealing script refuses it without --force)."""
+    copy = tmp_path / "results"
+    shutil.copytree(RESULTS, copy)
+    path = copy / "ray_units.json"
+    data = json.loads(path.read_text())
+    body = {k: v for k, v in data.items() if k not in ("provenance", "content_sha256")}
+    path.write_text(json.dumps(body, indent=2))
+    assert verify_path(copy).exit_code == 0  # same numbers, seal block gone
+    body["cpu_count"] = 99
+    path.write_text(json.dumps(body, indent=2))
+    assert verify_path(copy).mismatches == ["ray_units.json: /cpu_count: changed after sealing (now 99)"]
