@@ -74,7 +74,7 @@ def test_sft_resumes_after_interruption(tmp_path, tasks):
 
     with pytest.raises(KeyboardInterrupt):
         Runner(tasks, "embedding", "sft", [0], out, scorer_params=FAST, log=killed_after_alpha, n_boot=0).run()
-    assert sorted(p.name for p in (out / "units").iterdir()) == ["sft__alpha__seed0.json"]
+    assert sorted(p.name for p in (out / "units").glob("*.json")) == ["sft__alpha__seed0.json"]
     runner = Runner(tasks, "embedding", "sft", [0, 1], out, scorer_params=FAST, n_boot=0)
     results = runner.run()
     assert runner.computed == [("beta", 0), ("alpha", 1), ("beta", 1)]
@@ -109,7 +109,7 @@ def test_sft_unit_killed_mid_fit_resumes_from_its_finished_members(tmp_path, tas
     out, kill = tmp_path / "run", True
     with pytest.raises(KeyboardInterrupt):
         Runner(tasks[:1], "ensemble", "sft", [0], out, scorer_params=params, n_boot=0).run()
-    assert len(list((out / "checkpoints" / "sft__alpha__seed0").glob("*.pt"))) == 2
+    assert len(list((out / "checkpoints" / "sft__alpha__seed0").glob("*.safetensors"))) == 2
     assert not (out / "units").exists() or not list((out / "units").iterdir())
     fits.clear()
     kill = False
@@ -164,7 +164,7 @@ def test_cli_prefit_members_then_run(tmp_path):
     pre = cli.invoke(app, [*common, "--prefit-members", "1"])
     assert pre.exit_code == 0, pre.output
     assert "alpha seed 0: member 1 fitted" in one_line(pre.output)
-    assert len(list((tmp_path / "run" / "checkpoints" / "sft__alpha__seed0").glob("*.pt"))) == 1
+    assert len(list((tmp_path / "run" / "checkpoints" / "sft__alpha__seed0").glob("*.safetensors"))) == 1
     assert not (tmp_path / "run" / "results.json").exists()
     full = cli.invoke(app, [*common])
     assert full.exit_code == 0, full.output

@@ -56,15 +56,15 @@ def test_predict_killed_after_fitting_resumes_without_refit(tmp_path: Path) -> N
     args = ["predict", "--dataset", "synthetic", "-d", "n=200", "--view", "text", "--view", "image", "--view",
             "text+image", "-s", "epochs=5", "--batch-size", "1", "--out", str(out), "--cache", str(out / "c.sqlite")]
     proc = _start(args)
-    _kill_when(proc, lambda: any((out / "checkpoints").glob("*.pt")))
+    _kill_when(proc, lambda: any((out / "checkpoints").glob("*.safetensors")))
     assert not (out / "results.json").exists()  # killed mid-way: no finished-run marker
-    (checkpoint,) = (out / "checkpoints").glob("*.pt")
+    (checkpoint,) = (out / "checkpoints").glob("*.safetensors")
     stamp = checkpoint.stat().st_mtime_ns
 
     log = _run(args)
     assert "reusing fitted scorer embedding from checkpoint" in " ".join(log.split()), log
     assert "saved fitted scorer" not in log
-    assert checkpoint.stat().st_mtime_ns == stamp and list((out / "checkpoints").glob("*.pt")) == [checkpoint]
+    assert checkpoint.stat().st_mtime_ns == stamp and list((out / "checkpoints").glob("*.safetensors")) == [checkpoint]
     summary = json.loads((out / "results.json").read_text())
     assert summary["views"]["text"]["n"] == 40
 
@@ -176,17 +176,19 @@ def test_outputs_are_0644_under_umask_022(tmp_path: Path) -> None:
     assert path.stat().st_mode & 0o777 == 0o644 and json.loads(path.read_text()) == {"a": 1}
 
 
-def test_corrupt_checkpoint_is_ignored_and_a_wrong_one_never_restored(tmp_path: Path) -> None:
+def test_corrupt_checkpoint_is_refused_and_a_wrong_one_never_restored(tmp_path: Path) -> None:
     from interlens.checkpoints import checkpoint_path, load_checkpoint, save_checkpoint
+    from interlens.errors import DataError, IntegrityError
     from interlens.scoring.embedding import EmbeddingScorer
     from interlens.scoring.minilm_ft import MiniLMFineTuneScorer
 
     scorer = EmbeddingScorer(epochs=1)
-    checkpoint_path(tmp_path, "abc").write_bytes(b"truncated")
-    assert load_checkpoint(scorer, tmp_path, "abc") is None
+    checkpoint_path(tmp_path, "abc").write_bytes(b"truncated")  # no .sha256 beside it: never read (issue 30)
+    with pytest.raises(IntegrityError, match="no .sha256 beside it"):
+        load_checkpoint(scorer, tmp_path, "abc")
     save_checkpoint(EmbeddingScorer(epochs=2), tmp_path, "def")  # unfitted: its fingerprint is not "def"
     assert load_checkpoint(scorer, tmp_path, "def") is None and scorer.epochs == 1
     save_checkpoint(MiniLMFineTuneScorer(), tmp_path, "ghi")
     assert load_checkpoint(scorer, tmp_path, "ghi") is None
-    with pytest.raises(ValueError):
+    with pytest.raises(DataError):
         checkpoint_path(tmp_path, "../escape")

@@ -176,7 +176,7 @@ def test_member_checkpoints_resume_and_grow_without_refitting(data, tmp_path, mo
     three.member_checkpoints = folder
     with pytest.raises(KeyboardInterrupt):
         three.fit(train, ["utterance"], val=dev)
-    assert len(list(folder.glob("*.pt"))) == 2
+    assert len(list(folder.glob("*.safetensors"))) == 2
     fits.clear()
     caplog.clear()
     with caplog.at_level("INFO", logger="interlens"):
@@ -188,7 +188,7 @@ def test_member_checkpoints_resume_and_grow_without_refitting(data, tmp_path, mo
     five = make_scorer("ensemble", base="embedding", members=5, base_params=BASE, seed=7)
     five.member_checkpoints = folder
     five.fit(train, ["utterance"], val=dev)
-    assert fits == [3007, 4007] and len(list(folder.glob("*.pt"))) == 5
+    assert fits == [3007, 4007] and len(list(folder.glob("*.safetensors"))) == 5
     plain = make_scorer("ensemble", base="embedding", members=5, base_params=BASE, seed=7).fit(
         train, ["utterance"], val=dev)
     np.testing.assert_array_equal(five.logits(test, "utterance"), plain.logits(test, "utterance"))

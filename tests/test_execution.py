@@ -70,7 +70,7 @@ def task_file(folder: Path, name: str, labels: tuple[str, ...], n: int = 10) -> 
 def units(out: Path) -> dict[str, dict]:
     """Unit files without their timings."""
     found = {}
-    for path in sorted((out / "units").iterdir()):
+    for path in sorted((out / "units").glob("*.json")):
         unit = json.loads(path.read_text())
         found[path.name] = {k: v for k, v in unit.items() if k not in TIMING_FIELDS}
     return found

@@ -4,12 +4,17 @@ Key: (scorer fingerprint, view, dataset fingerprint, sample id) -> probability v
 is committed as it is computed, so a killed run resumes where it stopped. Every row carries a
 checksum of its key and values: a corrupted file or an altered row is reported (with how to
 recover: ``--no-cache`` or delete the file), never used silently and never a raw sqlite traceback.
+
+A cache the process may not write (a read-only file or folder, e.g. a shared cache) is opened read-only
+(issue 30): cached rows are read and checked as usual, new rows are not stored (one warning), and no error
+ever advises deleting it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -18,6 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from .errors import DataError
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_CACHE_ENV = "INTERLENS_CACHE"
 TABLE = "predictions_v2"  # v2: per-row checksum
@@ -39,11 +46,20 @@ def _checksum(scorer: str, view: str, dataset: str, sample_id: str, k: int, blob
 class PredictionCache:
     """A thin, safe wrapper over one SQLite file (WAL mode; one row per sample, checksummed)."""
 
-    def __init__(self, path: str | os.PathLike | None = None) -> None:
+    def __init__(self, path: str | os.PathLike | None = None, *, readonly: bool | None = None) -> None:
+        """``readonly``: open for reading only (None: when the file or its folder is not writable)."""
         self.path = Path(path) if path is not None else default_cache_path()
+        self._warned = False
+        self.readonly = False
         with self._guard():
             if self.path.exists() and self.path.is_dir():
                 raise DataError("the cache path is a folder, not a file", file=str(self.path))
+            if readonly is None:
+                readonly = self.path.is_file() and not (os.access(self.path, os.W_OK)
+                                                        and os.access(self.path.parent, os.W_OK))
+            if readonly:
+                self._open_readonly()
+                return
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(self.path, timeout=60)
             self._conn.execute("PRAGMA journal_mode=WAL")
@@ -53,12 +69,37 @@ class PredictionCache:
                 "checksum TEXT NOT NULL, PRIMARY KEY (scorer, view, dataset, sample_id))")
             self._conn.commit()
 
+    def _open_readonly(self) -> None:
+        """Read-only: ``mode=ro`` (``immutable=1`` too when the folder cannot hold sqlite's side files)."""
+        from urllib.parse import quote
+
+        if not self.path.is_file():
+            raise DataError("a read-only cache must be an existing file", file=str(self.path))
+        immutable = "&immutable=1" if not os.access(self.path.parent, os.W_OK) else ""
+        self._conn = sqlite3.connect(f"file:{quote(str(self.path.resolve()))}?mode=ro{immutable}", uri=True,
+                                     timeout=60)
+        self.readonly = True
+        found = self._conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name=?", (TABLE,))
+        self._has_table = found.fetchone() is not None
+
+    def _skip_write(self) -> bool:
+        if self.readonly and not self._warned:
+            logger.warning("prediction cache %s is read-only: new predictions are not stored in it", self.path)
+            self._warned = True
+        return self.readonly
+
     @contextlib.contextmanager
     def _guard(self) -> Iterator[None]:
         """sqlite / file-system failures -> one DataError naming the file and the way out."""
         try:
             yield
         except sqlite3.Error as err:
+            if "readonly" in str(err).replace("-", "").replace(" ", "").lower():
+                raise DataError(f"prediction cache is read-only ({err}); make it writable, or use --cache PATH "
+                                "for a cache of your own, or --no-cache", file=str(self.path)) from None
+            if "full" in str(err).lower():
+                raise DataError(f"no space left on device for the prediction cache ({err}); free space, or use "
+                                "--cache PATH on another disk, or --no-cache", file=str(self.path)) from None
             raise DataError(f"prediction cache unusable ({err}); rerun with --no-cache or delete the file",
                             file=str(self.path)) from None
         except OSError as err:
@@ -69,6 +110,8 @@ class PredictionCache:
         """Cached rows for ``ids`` (absent ids are simply not in the result); corrupt rows are refused."""
         found: dict[str, np.ndarray] = {}
         ids = list(ids)
+        if self.readonly and not self._has_table:
+            return found
         with self._guard():
             for start in range(0, len(ids), 500):
                 chunk = ids[start:start + 500]
@@ -87,10 +130,12 @@ class PredictionCache:
         return found
 
     def put(self, scorer: str, view: str, dataset: str, ids: Sequence[str], probs: np.ndarray) -> None:
-        """Store one batch in a single transaction."""
+        """Store one batch in a single transaction (a read-only cache stores nothing: one warning)."""
         probs = np.asarray(probs, dtype=np.float64)
         if probs.ndim != 2 or probs.shape[0] != len(ids):
             raise DataError(f"cannot cache probabilities of shape {probs.shape} for {len(ids)} ids", field="probs")
+        if self._skip_write():
+            return
         rows = []
         for n, i in enumerate(ids):
             blob = np.ascontiguousarray(probs[n]).tobytes()
@@ -100,12 +145,16 @@ class PredictionCache:
             self._conn.executemany(f"INSERT OR REPLACE INTO {TABLE} VALUES (?,?,?,?,?,?,?)", rows)
 
     def count(self, scorer: str | None = None) -> int:
+        if self.readonly and not self._has_table:
+            return 0
         with self._guard():
             if scorer is None:
                 return self._conn.execute(f"SELECT COUNT(*) FROM {TABLE}").fetchone()[0]
             return self._conn.execute(f"SELECT COUNT(*) FROM {TABLE} WHERE scorer=?", (scorer,)).fetchone()[0]
 
     def clear(self, scorer: str | None = None) -> None:
+        if self.readonly:
+            raise DataError("prediction cache is read-only: nothing was removed", file=str(self.path))
         with self._guard(), self._conn:
             if scorer is None:
                 self._conn.execute(f"DELETE FROM {TABLE}")

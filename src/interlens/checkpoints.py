@@ -1,65 +1,214 @@
 """Fitted-scorer checkpoints in the run folder: a killed run does not refit (issue 11, crash safety).
 
-After :func:`~interlens.scoring.registry.fit_and_predict` fits a trainable scorer it saves the whole
-fitted object to ``<run>/checkpoints/<fingerprint>.pt`` (``torch.save``, written atomically). The key
-is the fingerprint the fit produces (``planned_fingerprint``: parameters + training data + views), so
-a rerun of the same plan restores the fitted state instead of fitting again, and any change to the
-plan (data, views, parameters) misses the checkpoint and fits anew.
+After :func:`~interlens.scoring.registry.fit_and_predict` fits a trainable scorer it saves the fitted
+state to ``<run>/checkpoints/<fingerprint>.safetensors`` (written atomically, its ``.sha256`` sidecar
+first). The key is the fingerprint the fit produces (``planned_fingerprint``: parameters + training data +
+views), so a rerun of the same plan restores the fitted state instead of fitting again, and any change to
+the plan (data, views, parameters) misses the checkpoint and fits anew.
 
-Only scorers that can announce their fingerprint before fitting (``planned_fingerprint``: embedding,
-minilm-ft) are checkpointed; the Hugging Face scorers keep their LoRA adapters on disk themselves
-and are skipped. A scorer made of several fits (the ``ensemble``: ``member_checkpoints``) is also
-given the folder, so each member is checkpointed as it finishes and a killed fit loses at most one
-member. A checkpoint is a pickle: load only run folders you made (``torch.load`` with
-``weights_only=False``).
+Nothing is unpickled (issue 30): a checkpoint holds only tensors (``safetensors``) and JSON (the
+safetensors header's ``interlens`` metadata: class, fingerprint, labels, logs, history); the scorer
+rebuilds its modules from its own parameters and loads the weights into them. The file's SHA-256 is
+checked against its sidecar before it is read, so a bit flip or an edit is one line (exit 2) naming the
+file and "delete it to refit", never a silently different model. A ``.pt`` pickle checkpoint from an
+older interlens is refused the same way (it is never opened).
+
+Only scorers that can announce their fingerprint before fitting (``planned_fingerprint``) and whose
+state this module knows how to write (:data:`STATE`: ``embedding``, ``minilm-ft``) are checkpointed; the
+Hugging Face scorers keep their LoRA adapters on disk themselves and are skipped. A scorer made of several
+fits (the ``ensemble``: ``member_checkpoints``) is also given the folder, so each member is checkpointed
+as it finishes and a killed fit loses at most one member.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .io import atomic_write
+from .errors import DataError
+from .integrity import read_verified, write_verified
+from .io import to_jsonable
 
-SUFFIX = ".pt"
+SUFFIX = ".safetensors"
+#: the pickle format of interlens before issue 30: refused, never opened
+LEGACY_SUFFIX = ".pt"
+FORMAT = 1
+RECOVERY = "delete it (and its .sha256) to refit"
 
 
 def checkpoint_path(directory: str | os.PathLike, fingerprint: str) -> Path:
-    """``directory/<fingerprint>.pt``."""
-    if not fingerprint or any(c in fingerprint for c in "/\\") or fingerprint.startswith("."):
-        raise ValueError(f"not a fingerprint: {fingerprint!r}")
+    """``directory/<fingerprint>.safetensors`` (a fingerprint is a bare file stem: no separators, no leading dot)."""
+    if (not isinstance(fingerprint, str) or not fingerprint or any(c in fingerprint for c in "/\\\0")
+            or fingerprint.startswith(".")):
+        raise DataError(f"not a fingerprint: {fingerprint!r}", field="fingerprint")
     return Path(directory) / f"{fingerprint}{SUFFIX}"
 
 
-def save_checkpoint(scorer: Any, directory: str | os.PathLike, fingerprint: str) -> Path:
-    """Save the fitted ``scorer`` atomically under its fingerprint."""
+# -- per-scorer state: (JSON metadata, named tensors) and back ---------------------------------------------
+def _module_tensors(prefix: str, module: Any) -> dict[str, Any]:
+    return {f"{prefix}/{k}": v.detach().clone().contiguous().cpu() for k, v in module.state_dict().items()}
+
+
+def _load_module(module: Any, prefix: str, tensors: dict[str, Any]) -> Any:
+    state = {k[len(prefix) + 1:]: v for k, v in tensors.items() if k.startswith(prefix + "/")}
+    module.load_state_dict(state, strict=True)
+    return module.eval()
+
+
+def _embedding_state(scorer: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    tensors: dict[str, Any] = {}
+    for key, head in scorer.heads_.items():
+        tensors.update(_module_tensors(f"heads_/{key}", head))
+    for m, encoder in scorer.image_encoders_.items():
+        tensors.update(_module_tensors(f"image_encoders_/{m}", encoder))
+    meta = {"labels_": list(scorer.labels_), "modalities_": list(scorer.modalities_), "kinds_": scorer.kinds_,
+            "dims_": scorer.dims_, "train_log_": scorer.train_log_, "heads": list(scorer.heads_),
+            "image_encoders": list(scorer.image_encoders_)}
+    return meta, tensors
+
+
+def _embedding_restore(scorer: Any, meta: dict[str, Any], tensors: dict[str, Any]) -> None:
     import torch
 
-    return atomic_write(checkpoint_path(directory, fingerprint), lambda tmp: torch.save(scorer, tmp))
+    from .scoring.heads import ImageEncoder
+    from .views import View
+
+    scorer.labels_ = tuple(meta["labels_"])
+    scorer.modalities_ = tuple(meta["modalities_"])
+    scorer.kinds_ = dict(meta["kinds_"])
+    scorer.dims_ = {k: int(v) for k, v in meta["dims_"].items()}
+    scorer.train_log_ = dict(meta["train_log_"])
+    heads, encoders = {}, {}
+    with torch.random.fork_rng(devices=[]):  # building a head seeds torch: leave the caller's stream alone
+        for key in meta["heads"]:
+            view = View.parse(key)
+            image = view.is_unimodal and scorer.kinds_[view.modalities[0]] == "image"
+            dims = [scorer.image_size ** 2] if image else [scorer.dims_[m] for m in view.modalities]
+            heads[key] = _load_module(scorer._new_head(view, dims, offset=0), f"heads_/{key}", tensors)
+        for m in meta["image_encoders"]:
+            encoder = ImageEncoder(scorer.image_size ** 2, scorer.hidden, scorer.image_dim).double()
+            encoders[m] = _load_module(encoder, f"image_encoders_/{m}", tensors)
+    scorer.heads_, scorer.image_encoders_ = heads, encoders
+
+
+def _minilm_state(scorer: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    tensors: dict[str, Any] = {}
+    for key, model in scorer.models_.items():
+        tensors.update(_module_tensors(f"models_/{key}", model))
+    meta = {"labels_": list(scorer.labels_), "modalities_": list(scorer.modalities_),
+            "train_log_": scorer.train_log_, "best_epoch_": scorer.best_epoch_, "models": list(scorer.models_)}
+    return meta, tensors
+
+
+def _minilm_restore(scorer: Any, meta: dict[str, Any], tensors: dict[str, Any]) -> None:
+    import copy
+
+    import torch
+
+    from .scoring.encoders import _load_minilm
+    from .scoring.heads import MeanPooledClassifier as _Model
+
+    tokenizer, base = _load_minilm()
+    scorer.tokenizer_ = tokenizer
+    scorer.labels_ = tuple(meta["labels_"])
+    scorer.modalities_ = tuple(meta["modalities_"])
+    scorer.train_log_ = dict(meta["train_log_"])
+    scorer.best_epoch_ = {k: int(v) for k, v in meta["best_epoch_"].items()}
+    models = {}
+    with torch.random.fork_rng(devices=[]):
+        for key in meta["models"]:
+            model = _Model(copy.deepcopy(base), len(scorer.labels_), scorer.dropout)
+            models[key] = _load_module(model, f"models_/{key}", tensors)
+    scorer.models_ = models
+
+
+#: scorer registry name -> (state writer, state reader); a scorer not listed is not checkpointed
+STATE: dict[str, tuple[Callable[[Any], tuple[dict[str, Any], dict[str, Any]]],
+                       Callable[[Any, dict[str, Any], dict[str, Any]], None]]] = {
+    "embedding": (_embedding_state, _embedding_restore),
+    "minilm-ft": (_minilm_state, _minilm_restore),
+}
+
+
+def can_checkpoint(scorer: Any) -> bool:
+    """Whether this module can write and read ``scorer``'s fitted state."""
+    return getattr(type(scorer), "name", None) in STATE
+
+
+def save_checkpoint(scorer: Any, directory: str | os.PathLike, fingerprint: str) -> Path:
+    """Save the fitted ``scorer``'s state (tensors + JSON, no pickle) under its fingerprint, with its sidecar."""
+    from safetensors.torch import save_file
+
+    writer = STATE.get(getattr(type(scorer), "name", ""))
+    if writer is None:
+        raise DataError(f"scorer {getattr(scorer, 'name', type(scorer).__name__)!r} has no checkpoint format "
+                        f"(known: {', '.join(STATE)})", field="scorer")
+    if scorer.is_fitted:
+        meta, tensors = writer[0](scorer)
+    else:
+        meta, tensors = {}, {}
+    header = {"format": FORMAT, "scorer": scorer.name, "fingerprint": scorer.fingerprint,
+              "fitted": bool(scorer.is_fitted), "params": scorer.get_params(),
+              "history_": getattr(scorer, "history_", []), "fit_seconds_": getattr(scorer, "fit_seconds_", None),
+              "state": meta}
+    text = json.dumps(to_jsonable(header), sort_keys=True, default=str)
+    return write_verified(checkpoint_path(directory, fingerprint),
+                           lambda tmp: save_file(tensors, str(tmp), metadata={"interlens": text}))
 
 
 def load_checkpoint(scorer: Any, directory: str | os.PathLike, fingerprint: str) -> Path | None:
     """Restore ``scorer``'s fitted state from its checkpoint; the path when restored, else None.
 
-    A file that cannot be read, holds another class or another fingerprint is ignored (the caller
-    fits again and overwrites it).
+    No checkpoint, or one for another scorer class or fingerprint: None (the caller fits again and overwrites
+    it). A checkpoint whose bytes do not match its ``.sha256`` (or that has none), or an old ``.pt`` pickle:
+    :class:`~interlens.errors.IntegrityError` / :class:`~interlens.errors.DataError`, one line -- never used.
     """
-    import torch
-
     path = checkpoint_path(directory, fingerprint)
-    if not path.is_file():
+    legacy = path.with_suffix(LEGACY_SUFFIX)
+    if legacy.exists():
+        raise DataError("a pickle checkpoint from an older interlens is not loaded (unpickling can run code); "
+                        "delete it to refit", file=str(legacy))
+    if not path.exists():
         return None
+    reader = STATE.get(getattr(type(scorer), "name", ""))
+    if reader is None:
+        return None
+    data = read_verified(path, recovery=RECOVERY)  # hashed before a byte of it is parsed
+    from safetensors import SafetensorError
+    from safetensors.torch import load
+
     try:
-        saved = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception:  # noqa: BLE001 - an unreadable checkpoint is only a missed shortcut
+        tensors = load(data)
+        header = json.loads(_metadata(data).get("interlens", "{}"))
+    except (SafetensorError, ValueError, OSError) as err:
+        raise DataError(f"unreadable checkpoint ({err}); {RECOVERY}", file=str(path)) from None
+    if (header.get("format") != FORMAT or header.get("scorer") != scorer.name
+            or header.get("fingerprint") != fingerprint or not header.get("fitted")):
         return None
-    if type(saved) is not type(scorer) or getattr(saved, "fingerprint", None) != fingerprint:
-        return None
-    scorer.__dict__.update(saved.__dict__)
+    scorer.history_ = [tuple(h) if isinstance(h, list) else h for h in header.get("history_", [])]
+    try:
+        reader[1](scorer, header["state"], tensors)
+    except (KeyError, RuntimeError, TypeError, ValueError) as err:
+        raise DataError(f"checkpoint does not fit scorer {scorer.name!r} ({str(err).splitlines()[0]}); {RECOVERY}",
+                        file=str(path)) from None
+    if header.get("fit_seconds_") is not None:
+        scorer.fit_seconds_ = float(header["fit_seconds_"])
+    if scorer.fingerprint != fingerprint:  # parameters differ from the ones the checkpoint was fitted with
+        raise DataError(f"checkpoint restores fingerprint {scorer.fingerprint}, not {fingerprint}; {RECOVERY}",
+                        file=str(path))
     return path
+
+
+def _metadata(data: bytes) -> dict[str, str]:
+    """The ``__metadata__`` of a safetensors blob's JSON header (8-byte little-endian length, then JSON)."""
+    size = int.from_bytes(data[:8], "little")
+    if size <= 0 or size > len(data) - 8:
+        raise ValueError("bad safetensors header length")
+    return json.loads(data[8:8 + size]).get("__metadata__") or {}
 
 
 def fit_or_restore(scorer: Any, train: Any, views: Sequence[str], val: Any, *, fingerprint: str | None,
@@ -80,7 +229,8 @@ def fit_or_restore(scorer: Any, train: Any, views: Sequence[str], val: Any, *, f
     scorer.fit(train, list(views), val=val)
     scorer.fit_seconds_ = time.perf_counter() - started  # saved with it: a restored model keeps its cost
     # never file a model under a key it does not have
-    if directory is not None and fingerprint is not None and scorer.fingerprint == fingerprint and not by_member:
+    if (directory is not None and fingerprint is not None and scorer.fingerprint == fingerprint and not by_member
+            and can_checkpoint(scorer)):
         path = save_checkpoint(scorer, directory, fingerprint)
         if log is not None:
             log(f"saved fitted scorer {scorer.name} to checkpoint {path}")

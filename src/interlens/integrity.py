@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from .errors import IntegrityError
-from .io import atomic_write_text
+from .io import _umask, atomic_write_text
 
 SUFFIX = ".sha256"
 _CHUNK = 1 << 20
@@ -39,6 +41,32 @@ def write_sidecar(path: str | os.PathLike) -> Path:
     """Write ``<path>.sha256`` (``sha256sum`` format: ``<hex>  <filename>\\n``) atomically; returns its path."""
     path = Path(path)
     return atomic_write_text(sidecar_path(path), f"{file_sha256(path)}  {path.name}\n")
+
+
+def write_verified(path: str | os.PathLike, write: Callable[[Path], None]) -> Path:
+    """Write ``path`` through ``write(tmp)`` with its sidecar, so that a kill at any point leaves no file that
+    fails its check: the old file is removed, the new bytes go to a temporary file, their hash to
+    ``<path>.sha256``, and only then is the file renamed into place (a kill leaves at worst a sidecar with no
+    file: a miss, recomputed)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        path.unlink(missing_ok=True)
+        atomic_write_text(sidecar_path(path), f"{file_sha256(tmp)}  {path.name}\n")
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_text_verified(path: str | os.PathLike, text: str) -> Path:
+    """:func:`write_verified` of a UTF-8 text."""
+    return write_verified(path, lambda p: p.write_text(text, encoding="utf-8"))
 
 
 def read_sidecar(path: str | os.PathLike) -> str | None:
@@ -92,3 +120,53 @@ def verified(path: str | os.PathLike, *, recovery: str) -> Path:
     """``path`` after :func:`check_sidecar` passes (a convenience for ``open(verified(p, ...))``)."""
     check_sidecar(path, recovery=recovery)
     return Path(path)
+
+
+#: a saved model folder's manifest: one ``sha256sum`` line per file (``sha256sum -c interlens.sha256`` in it)
+MANIFEST = "interlens.sha256"
+
+
+def _folder_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.name != MANIFEST and (p.is_file() or p.is_symlink()))
+
+
+def write_manifest(root: str | os.PathLike) -> Path:
+    """Write ``root/interlens.sha256``: the hash of every file under ``root`` (a saved model folder), in
+    ``sha256sum`` format with paths relative to ``root``; returns its path."""
+    root = Path(root)
+    lines = [f"{file_sha256(p)}  {p.relative_to(root).as_posix()}\n" for p in _folder_files(root)
+             if not p.is_symlink()]
+    return atomic_write_text(root / MANIFEST, "".join(lines))
+
+
+def check_manifest(root: str | os.PathLike, *, recovery: str) -> None:
+    """Raise :class:`~interlens.errors.IntegrityError` unless every file under ``root`` is listed in its
+    ``interlens.sha256`` with a matching hash (a missing manifest, a changed, missing or unlisted file, or a
+    symbolic link are each one line naming the file and ``recovery``)."""
+    root = Path(root)
+    manifest = root / MANIFEST
+    if not manifest.is_file():
+        raise IntegrityError(f"no {MANIFEST} in this saved model folder (cannot tell whether it was changed); "
+                             f"{recovery}", file=str(root))
+    listed: dict[str, str] = {}
+    for line in manifest.read_text(encoding="utf-8").splitlines():
+        digest, _, name = line.partition("  ")
+        if len(digest) != 64 or not name:
+            raise IntegrityError(f"malformed line {line[:80]!r}; {recovery}", file=str(manifest))
+        if name.startswith("/") or ".." in Path(name).parts:
+            raise IntegrityError(f"path {name!r} leaves the folder; {recovery}", file=str(manifest))
+        listed[name] = digest.lower()
+    for path in _folder_files(root):
+        rel = path.relative_to(root).as_posix()
+        if path.is_symlink():
+            raise IntegrityError(f"a symbolic link in a saved model folder is not followed; {recovery}",
+                                 file=str(path))
+        if rel not in listed:
+            raise IntegrityError(f"file not listed in {MANIFEST} (added after saving); {recovery}", file=str(path))
+    for rel, digest in listed.items():
+        path = root / rel
+        if not path.is_file():
+            raise IntegrityError(f"file listed in {MANIFEST} is missing; {recovery}", file=str(path))
+        if file_sha256(path) != digest:
+            raise IntegrityError(f"hash mismatch (changed or corrupted since it was saved); {recovery}",
+                                 file=str(path))

@@ -75,6 +75,11 @@ def read_json(path: str | os.PathLike) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise DataError("file not found", file=str(path)) from None
+    except IsADirectoryError:
+        raise DataError("is a folder; expected a JSON file", file=str(path)) from None
+    except UnicodeDecodeError as err:
+        raise DataError(f"not a UTF-8 text file (byte {err.start}: {err.reason}); expected JSON",
+                        file=str(path)) from None
     except json.JSONDecodeError as err:
         raise DataError(f"malformed JSON at line {err.lineno}, column {err.colno}: {err.msg}",
                         file=str(path)) from None

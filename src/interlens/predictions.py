@@ -7,6 +7,7 @@ answer that could not be scored); they are kept and reported, never silently dro
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,49 @@ from .io import atomic_write, read_json, to_jsonable
 PROB_TOL = 1e-3
 
 
+def check_file_path(path: str | os.PathLike, what: str = "table file") -> Path:
+    """``path`` as a Path that exists and is a file: a folder, a missing file or a non-path argument is a
+    one-line DataError (issue 30: never a raw IsADirectoryError / TypeError)."""
+    if isinstance(path, bool) or not isinstance(path, str | os.PathLike):
+        raise DataError(f"a {what} path must be a string or path, got {type(path).__name__}", field="path")
+    path = Path(path)
+    if path.is_dir():
+        raise DataError(f"is a folder; expected a {what}", file=str(path))
+    if not path.exists():
+        raise DataError("file not found", file=str(path))
+    return path
+
+
+def as_prob_array(values: Any, *, file: str | None = None, field: str = "probs") -> np.ndarray:
+    """``values`` as a 2-D float array, refusing booleans, non-numbers and ragged rows in one line (issue 30:
+    ``True`` is not the probability 1, and a ragged table is not a NumPy error)."""
+    if isinstance(values, np.ndarray):
+        if values.dtype == bool:
+            raise DataError("probabilities are booleans; give numbers in [0, 1]", file=file, field=field)
+        if values.dtype.kind not in "fiu":
+            try:
+                return values.astype(np.float64)
+            except (TypeError, ValueError):
+                raise DataError(f"probabilities must be numbers (dtype {values.dtype})", file=file,
+                                field=field) from None
+        return values.astype(np.float64, copy=False)
+    rows = list(values) if isinstance(values, list | tuple) else None
+    if rows is None:
+        raise DataError(f"probabilities must be a 2-D array or a list of rows, got {type(values).__name__}",
+                        file=file, field=field)
+    widths = {len(r) if isinstance(r, list | tuple | np.ndarray) else -1 for r in rows}
+    if -1 in widths:
+        raise DataError("each row of probabilities must be a list of numbers", file=file, field=field)
+    if len(widths) > 1:
+        raise DataError(f"ragged probability rows (lengths {sorted(widths)})", file=file, field=field)
+    for n, row in enumerate(rows):
+        for v in row:
+            if isinstance(v, bool | np.bool_) or not (v is None or isinstance(v, int | float | np.number)):
+                raise DataError(f"not a probability: {v!r} (row {n})", file=file, field=field)
+    return np.array([[np.nan if v is None else float(v) for v in row] for row in rows],
+                    dtype=np.float64).reshape(len(rows), widths.pop() if widths else 0)
+
+
 @dataclass
 class Predictions:
     """``probs[i, k]`` is the probability of ``labels[k]`` for sample ``ids[i]`` under ``view``."""
@@ -40,9 +84,14 @@ class Predictions:
 
     def __post_init__(self) -> None:
         import pandas as pd
+        if isinstance(self.ids, str | bytes) or not hasattr(self.ids, "__iter__"):
+            raise DataError(f"ids must be a list of sample ids, got {type(self.ids).__name__}", field="ids")
+        if isinstance(self.labels, str | bytes) or not hasattr(self.labels, "__iter__"):
+            raise DataError(f"labels must be a list of label names, got {type(self.labels).__name__}",
+                            field="labels")
         self.ids = [str(i) for i in self.ids]
-        self.labels = tuple(self.labels)
-        self.probs = np.asarray(self.probs, dtype=np.float64)
+        self.labels = tuple(str(label) for label in self.labels)
+        self.probs = as_prob_array(self.probs, file=(self.meta or {}).get("source"))
         self.view = str(self.view)
         if self.probs.ndim != 2 or self.probs.shape != (len(self.ids), len(self.labels)):
             raise DataError(f"probs has shape {self.probs.shape}, expected ({len(self.ids)}, {len(self.labels)})",
@@ -204,11 +253,19 @@ class Predictions:
 
     @classmethod
     def load(cls, path: str | Path) -> Predictions:
-        path = Path(path)
+        path = check_file_path(path, "predictions file")
         if path.suffix == ".parquet":
+            import pyarrow as pa
             import pyarrow.parquet as pq
 
-            table = pq.read_table(path)
+            try:
+                table = pq.read_table(path)
+            except (pa.ArrowException, OSError) as err:
+                raise DataError(f"cannot read the Parquet file: {err}", file=str(path)) from None
+            if not table.schema.metadata or b"interlens" not in table.schema.metadata:
+                raise DataError("a plain Parquet file, not interlens Predictions (no 'interlens' metadata); read "
+                                "a probability table with interlens.scoring.precomputed.read_prob_table",
+                                file=str(path))
             info = json.loads(table.schema.metadata[b"interlens"])
             frame = table.to_pandas()
             probs = frame[[f"p_{label}" for label in info["labels"]]].to_numpy(dtype=np.float64)
@@ -218,8 +275,17 @@ class Predictions:
         for key in ("ids", "labels", "probs", "view"):
             if key not in data:
                 raise DataError(f"missing key {key!r}", file=str(path), field=key)
-        probs = np.array([[np.nan if v is None else v for v in row] for row in data["probs"]], dtype=np.float64)
-        return cls(data["ids"], tuple(data["labels"]), probs.reshape(len(data["ids"]), len(data["labels"])),
+        if not isinstance(data["ids"], list) or not isinstance(data["labels"], list):
+            raise DataError("ids and labels must be lists", file=str(path), field="ids")
+        if not isinstance(data["probs"], list):
+            raise DataError("probs must be a list of rows", file=str(path), field="probs")
+        probs = as_prob_array(data["probs"], file=str(path))
+        if np.isnan(probs).any() and any(isinstance(v, float) and v != v for row in data["probs"] for v in row):
+            raise DataError("NaN is not a probability (null marks a row with no prediction)", file=str(path),
+                            field="probs")
+        if probs.size == 0:
+            probs = probs.reshape(len(data["ids"]), len(data["labels"]))
+        return cls(data["ids"], tuple(data["labels"]), probs,
                    data["view"], data.get("scorer", "unknown"), data.get("dataset"),
                    {**(data.get("meta") or {}), "source": str(path)})
 

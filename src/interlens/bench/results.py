@@ -9,10 +9,11 @@ probability rows, e.g. an unparsable generation): a failure is scored as wrong, 
 
 from __future__ import annotations
 
+import json
 import platform
 import statistics
 import subprocess
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,61 @@ class UnitResult:
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> UnitResult:
         return cls(**{k: raw[k] for k in cls.__dataclass_fields__ if k in raw})
+
+
+#: what to do when a bench unit or samples file fails its hash check (issue 30)
+UNIT_RECOVERY = "delete the unit file to recompute that unit (bench run resumes the rest)"
+
+
+def load_unit(path: str | Path) -> UnitResult:
+    """A finished unit file (``<out>/units/*.json``) after its ``.sha256`` check (issue 30: an edited
+    accuracy is refused in one line, never reported); its fields checked for type."""
+    from ..errors import DataError
+    from ..integrity import read_verified
+
+    path = Path(path)
+    data = read_verified(path, recovery=UNIT_RECOVERY)
+    try:
+        raw = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise DataError(f"malformed unit file ({err}); {UNIT_RECOVERY}", file=str(path)) from None
+    if not isinstance(raw, dict):
+        raise DataError(f"a unit file holds a JSON object; {UNIT_RECOVERY}", file=str(path))
+    missing = [k for k, f in UnitResult.__dataclass_fields__.items()
+               if k not in raw and f.default is MISSING and f.default_factory is MISSING]
+    if missing:
+        raise DataError(f"unit file lacks {missing}; {UNIT_RECOVERY}", file=str(path), field=missing[0])
+    if not isinstance(raw["metrics"], dict):
+        raise DataError(f"metrics must be an object; {UNIT_RECOVERY}", file=str(path), field="metrics")
+    return UnitResult.from_dict(raw)
+
+
+def check_samples(path: str | Path, unit: str | Path | None = None) -> Path:
+    """A unit's per-sample file (``<out>/samples/*.jsonl``, or its gzip ``.jsonl.gz`` beside the original's
+    ``.sha256``) after its hash check; a missing one is an error naming it (issue 30: never silently
+    dropped). Returns the file that exists."""
+    import gzip
+
+    from ..errors import IntegrityError
+    from ..integrity import read_sidecar, read_verified
+
+    path = Path(path)
+    recovery = f"delete {unit} to recompute that unit" if unit is not None else UNIT_RECOVERY
+    if path.exists():
+        read_verified(path, recovery=recovery)
+        return path
+    packed = path.with_name(path.name + ".gz")
+    if packed.exists():
+        expected = read_sidecar(path)
+        if expected is None:
+            raise IntegrityError(f"no .sha256 beside it (for {path.name}); {recovery}", file=str(packed))
+        import hashlib
+
+        if hashlib.sha256(gzip.decompress(packed.read_bytes())).hexdigest() != expected:
+            raise IntegrityError(f"hash mismatch (changed or corrupted since it was written); {recovery}",
+                                 file=str(packed))
+        return packed
+    raise IntegrityError(f"samples file missing (deleted?); {recovery}", file=str(path))
 
 
 @dataclass
@@ -163,3 +219,42 @@ def git_revision() -> str | None:
     if rev.returncode != 0:
         return None
     return rev.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+
+
+def verify_run_folder(folder: str | Path, raw: dict[str, Any], run: RunResults) -> None:
+    """Before ``bench report`` / ``bench compare`` use a run folder (issue 30): every unit file it holds for
+    the run's tasks and seeds passes its hash check and agrees with ``results.json``'s per-seed metrics, and
+    every per-sample file ``results.json`` lists exists and passes its hash check. A ``results.json`` shared
+    without its ``units/`` folder is read as it is."""
+    from ..data.paths import inside, safe_name
+    from ..errors import DataError, IntegrityError
+    from ..io import to_jsonable
+
+    folder = Path(folder)
+    units = folder / "units"
+    if units.is_dir():
+        for t in run.tasks:
+            for seed in t.seeds:
+                name = f"{safe_name(str(run.method), 'method')}__{safe_name(str(t.task), 'task name')}__seed{seed}"
+                path = inside(folder, units / f"{name}.json", "unit file")
+                if not path.exists():
+                    continue
+                unit = load_unit(path)
+                recorded = json.loads(json.dumps(to_jsonable(t.per_seed.get(str(seed)))))
+                if json.loads(json.dumps(to_jsonable(unit.metrics))) != recorded:
+                    raise IntegrityError(f"the metrics of task {t.task!r} seed {seed} in results.json differ "
+                                         f"from its unit file {path}; rerun `bench run` on this folder",
+                                         file=str(folder / "results.json"))
+    samples = raw.get("samples") or {}
+    if not isinstance(samples, dict):
+        raise DataError("must map unit names to per-sample files", file=str(folder / "results.json"),
+                        field="samples")
+    for name, rel in samples.items():
+        if not isinstance(rel, str):
+            raise DataError(f"unit {name!r}: a path is a string, got {type(rel).__name__}",
+                            file=str(folder / "results.json"), field="samples")
+        from ..data.readers import confined
+
+        path = inside(folder, confined(folder, rel, file=str(folder / "results.json"), field="samples"),
+                      "samples file")
+        check_samples(path, folder / "units" / f"{Path(rel).stem}.json")

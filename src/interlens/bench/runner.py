@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -45,16 +44,18 @@ from typing import Any
 
 import numpy as np
 
+from ..data.paths import inside, safe_name
 from ..data.schema import Dataset, Sample
 from ..errors import DataError, unknown_name
 from ..execution.base import Executor, current_executor, resources_for
-from ..io import atomic_write_text, read_json, to_jsonable, write_json
+from ..integrity import write_text_verified
+from ..io import to_jsonable, write_json
 from ..logs import progress_bar
 from ..scoring.base import Capability, CapabilityError, Scorer, fingerprint_of, require
 from ..scoring.registry import check_param_names, make_scorer, scorer_class
 from .methods import METHODS, Method
 from .registry import TaskSpec
-from .results import RunResults, UnitResult, summarize, task_report
+from .results import RunResults, UnitResult, check_samples, load_unit, summarize, task_report
 
 #: the capability each method needs from the scorer class
 NEEDS = {Method.ZERO_SHOT: Capability.ZERO_SHOT, Method.SFT: Capability.TRAINABLE, Method.IT: Capability.TRAINABLE}
@@ -119,6 +120,8 @@ class Runner:
             if not aux.splits.get("fit"):
                 raise DataError(f"auxiliary task {aux.name!r} has no training split", file=aux.file or None,
                                 field="split")
+        for task in [*self.tasks, *(a for auxes in self.auxiliary.values() for a in auxes)]:
+            safe_name(task.name, "task name", file=task.file or None)  # it becomes unit/model/checkpoint paths
         self.prompt_it = self.method is Method.IT and is_prompt_based(self.scorer_cls)
         if self.prompt_it and not callable(getattr(self.scorer_cls, "fit_tasks", None)):
             raise CapabilityError(f"scorer {scorer!r} is prompt-based but has no fit_tasks (training on several "
@@ -171,19 +174,24 @@ class Runner:
         return str(scorer.default_view(data))
 
     # -- units ------------------------------------------------------------------------------------
+    def _under(self, *parts: str) -> Path:
+        """``out/<parts>`` after checking it resolves inside ``out`` (issue 30: names never escape ``--out``)."""
+        return inside(self.out, self.out.joinpath(*parts), "run path")
+
     def unit_path(self, task: TaskSpec, seed: int) -> Path:
-        return self.out / "units" / f"{self.method.value}__{task.name}__seed{seed}.json"
+        return self._under("units", f"{self.unit_name(task, seed)}.json")
 
     def unit_name(self, task: TaskSpec | str, seed: int) -> str:
-        return f"{self.method.value}__{getattr(task, 'name', task)}__seed{seed}"
+        name = safe_name(str(getattr(task, "name", task)), "task name")
+        return f"{self.method.value}__{name}__seed{int(seed)}"
 
     def samples_path(self, task: TaskSpec | str, seed: int) -> Path:
-        return self.out / "samples" / f"{self.unit_name(task, seed)}.jsonl"
+        return self._under("samples", f"{self.unit_name(task, seed)}.jsonl")
 
     def model_dir(self, task: TaskSpec | None, seed: int) -> Path:
         """Where a unit's model is saved (``task=None``: the seed's instruction-tuned model)."""
-        return self.out / "models" / (f"{self.method.value}__seed{seed}" if task is None
-                                      else self.unit_name(task, seed))
+        return self._under("models", f"{self.method.value}__seed{int(seed)}" if task is None
+                           else self.unit_name(task, seed))
 
     def _save_model(self, model: Scorer, task: TaskSpec | None, seed: int) -> None:
         """``model.save_pretrained`` into :meth:`model_dir` (when asked and the scorer can save)."""
@@ -193,6 +201,9 @@ class Runner:
             logger.warning("scorer %s has no save_pretrained; its models are not saved", self.scorer)
             return
         model.save_pretrained(self.model_dir(task, seed))
+        from ..scoring.saving import seal
+
+        seal(self.model_dir(task, seed))  # every file's hash in interlens.sha256 (issue 30)
         logger.info("saved model: %s", self.model_dir(task, seed))
 
     def settings(self) -> dict[str, Any]:
@@ -228,8 +239,11 @@ class Runner:
         path = self.unit_path(task, seed)
         if not path.exists():
             return None
-        unit = UnitResult.from_dict(read_json(path))
-        return unit if unit.config == self.config(task, seed) else None
+        unit = load_unit(path)  # its .sha256 checked: an edited unit is refused, never reported (issue 30)
+        if unit.config != self.config(task, seed):
+            return None
+        check_samples(self.samples_path(task, seed), path)  # a deleted or edited samples file is refused too
+        return unit
 
     def _make(self, seed: int) -> Scorer:
         params = dict(self.scorer_params)
@@ -240,7 +254,7 @@ class Runner:
     def checkpoint_dir(self, task: TaskSpec | str, seed: int) -> Path:
         """Where an unfinished SFT unit keeps its fitted model (an ensemble: each member as it finishes),
         so a killed unit resumes without refitting; removed once the unit is recorded."""
-        return self.out / "checkpoints" / self.unit_name(task, seed)
+        return self._under("checkpoints", self.unit_name(task, seed))
 
     def _fit(self, model: Scorer, train: Dataset, view: str, val: Dataset | None,
              checkpoints: Path | None = None) -> None:
@@ -308,10 +322,11 @@ class Runner:
     def _record(self, unit: UnitResult, view: str, samples: list[dict[str, Any]]) -> UnitResult:
         """Write one finished unit and its per-sample predictions (in the driver, as soon as it arrives)
         and log it."""
-        atomic_write_text(self.samples_path(unit.task, unit.seed),
-                          "".join(json.dumps(to_jsonable(row), ensure_ascii=False) + "\n" for row in samples))
-        write_json(self.unit_path(self._task(unit.task), unit.seed), unit.__dict__)
-        shutil.rmtree(self.checkpoint_dir(unit.task, unit.seed), ignore_errors=True)  # recorded: not needed
+        write_text_verified(self.samples_path(unit.task, unit.seed),
+                            "".join(json.dumps(to_jsonable(row), ensure_ascii=False) + "\n" for row in samples))
+        write_text_verified(self.unit_path(self._task(unit.task), unit.seed),
+                            json.dumps(to_jsonable(unit.__dict__), indent=2, ensure_ascii=False) + "\n")
+        remove_checkpoints(self.checkpoint_dir(unit.task, unit.seed))  # recorded: not needed
         self.computed.append((unit.task, unit.seed))
         metrics = unit.metrics
         self.log(f"{unit.task} seed {unit.seed}: acc {metrics['acc']:.4f} macro-F1 {metrics['macro_f1']:.4f} "
@@ -432,6 +447,25 @@ class Runner:
                        splits={}, kinds={m: first.kind(m) for m in modalities})
 
 
+def remove_checkpoints(folder: Path) -> None:
+    """Remove a recorded unit's checkpoint folder: only the files a run writes there (``*.safetensors``, their
+    ``.sha256``, unfinished ``.*.tmp``), then the folder when that empties it; a link is never followed and
+    anything else is left where it is (issue 30: clean-up removes only what the run created)."""
+    from ..checkpoints import SUFFIX
+
+    if folder.is_symlink() or not folder.is_dir():
+        return
+    for entry in folder.iterdir():
+        name = entry.name
+        ours = name.endswith((SUFFIX, SUFFIX + ".sha256")) or (name.startswith(".") and name.endswith(".tmp"))
+        if ours and entry.is_file() and not entry.is_symlink():
+            entry.unlink(missing_ok=True)
+    try:
+        folder.rmdir()
+    except OSError:
+        logger.warning("left %s in place: it holds files this run did not write", folder)
+
+
 def sample_rows(test: Dataset, probs: np.ndarray, labels: Sequence[str]) -> list[dict[str, Any]]:
     """Per-sample predictions of one unit: id, gold and predicted label, probabilities by label
     (a sample the scorer could not score has ``pred`` and ``probs`` null)."""
@@ -472,15 +506,15 @@ def _item_correctness(out: Path, method: str, task: Any, seeds: Sequence[int]) -
     or the items differ between seeds)."""
     cols, ids = [], None
     for seed in seeds:
-        path = out / "samples" / f"{method}__{task.task}__seed{seed}.jsonl"
-        if not path.exists() and path.with_name(path.name + ".gz").exists():
+        name = f"{method}__{safe_name(str(task.task), 'task name')}__seed{int(seed)}"
+        path = inside(out, out / "samples" / f"{name}.jsonl", "samples file")
+        found = check_samples(path, out / "units" / f"{name}.json")  # hash checked; a missing one is refused
+        if found.suffix == ".gz":
             import gzip
 
-            text = gzip.decompress(path.with_name(path.name + ".gz").read_bytes()).decode("utf-8")
-        elif path.exists():
-            text = path.read_text(encoding="utf-8")
+            text = gzip.decompress(found.read_bytes()).decode("utf-8")
         else:
-            return None
+            text = found.read_text(encoding="utf-8")
         rows = [json.loads(line) for line in text.splitlines() if line.strip()]
         these = [r.get("id") for r in rows]
         if ids is not None and these != ids:

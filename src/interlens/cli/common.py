@@ -92,6 +92,20 @@ def _file_hint(err: BaseException) -> str | None:
     return None
 
 
+#: errno values of a full disk or quota: the write that failed names no file, the frames do (issue 30)
+_NO_SPACE = (28, 122)  # ENOSPC, EDQUOT
+
+
+def _writing_to(err: BaseException) -> str | None:
+    """The file being written when ``err`` was raised (innermost frame naming one; it need not exist yet)."""
+    for frame in reversed(_frames(err)):
+        for key in (*_PATH_LOCALS, "tmp"):
+            value = frame.f_locals.get(key)
+            if isinstance(value, str | os.PathLike) and str(value) and len(str(value)) < 500:
+                return str(value)
+    return None
+
+
 def _file_in_path(path: object) -> str | None:
     """The first component of ``path`` that is a file (``--out results.csv`` used as a folder)."""
     if not isinstance(path, str | os.PathLike):
@@ -135,7 +149,8 @@ def describe_error(err: BaseException) -> tuple[str, int]:
     if expected is not None:
         return _one_line(f"{_where(err)}{expected}"), EXIT_BAD_INPUT
     if isinstance(err, OSError):  # disk full, device errors, PIL's "cannot identify image file", ...
-        detail = f"{err.strerror}: {err.filename}" if err.strerror and err.filename else str(err) or name
+        filename = err.filename or (_writing_to(err) if err.errno in _NO_SPACE else None)
+        detail = f"{err.strerror}: {filename}" if err.strerror and filename else str(err) or name
         return _one_line(detail), EXIT_BAD_INPUT
     if isinstance(err, ValueError | TypeError | KeyError | IndexError) and any(
             m.startswith(_READING_MODULES) for m in _modules(err)):

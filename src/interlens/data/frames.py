@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from ..errors import DataError
 from .files import PATH_KINDS, SPLIT_SYNONYMS, DatasetFile, _as_features, _explain, _fractions, _media
-from .readers import Record, as_text_id, get_field, is_missing
+from .readers import Record, as_text_id, check_label_list, check_label_types, get_field, is_missing
 from .schema import Dataset, Sample, infer_kind
 from .splits import DEFAULT_FRACTIONS, seeded_split
 
@@ -40,7 +40,8 @@ def from_records(rows: Iterable[Mapping[str, Any]], *, name: str = "dataframe", 
     folder = Path(root).resolve() if root is not None else Path.cwd()
     columns = {m: c.column for m, c in spec.modalities.items()}
     declared = {m: c.kind for m, c in spec.modalities.items() if c.kind is not None}
-    allowed = [str(v) for v in spec.labels] if spec.labels is not None else None
+    allowed = check_label_list(spec.labels, file=name) if spec.labels is not None else None
+    label_kinds: dict[str, str] = {}
     samples: list[Sample] = []
     raw_splits: dict[str, str] = {}
     first_seen: dict[str, str] = {}
@@ -68,7 +69,8 @@ def from_records(rows: Iterable[Mapping[str, Any]], *, name: str = "dataframe", 
             elif kind == "features":
                 value = _as_features(value, name, record.where, column)
             inputs[m] = value
-        label = str(get_field(record, spec.label, name))
+        label = check_label_types(get_field(record, spec.label, name), label_kinds, file=name,
+                                  record=record.where, field=spec.label)
         if allowed is not None and label not in allowed:
             raise DataError(f"unknown label {label!r}; expected one of {allowed}", file=name, record=record.where,
                             field=spec.label)

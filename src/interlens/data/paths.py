@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from ..errors import DataError
@@ -58,3 +59,29 @@ def portable_source(source: str | None) -> str | None:
         if source.startswith(prefix.rstrip("/") + "/"):
             return "<data_root>" + source[len(prefix.rstrip("/")):]
     return source
+
+
+#: a name that may become one path component: letters, digits, ``_ . + -`` and inner spaces; no leading dot
+_SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+\- ]{0,127}")
+
+
+def safe_name(name: object, what: str, *, file: str | None = None) -> str:
+    """``name`` when it can be pasted into a path as one component (issue 30: dataset, task, unit and model
+    names become ``<out>/units/...`` paths): letters, digits, ``_ . + -`` and inner spaces, at most 128
+    characters, not starting with a dot; anything else (``/``, ``\\``, ``..``, control characters, a
+    leading dot) is a :class:`DataError` naming ``what``."""
+    if not isinstance(name, str) or not _SAFE_NAME.fullmatch(name) or name.endswith(" ") or ".." in name:
+        raise DataError(f"{what} {name!r} cannot name a file: use letters, digits and _ . + - (no path "
+                        "separators, no '..', no leading dot, at most 128 characters)", file=file, field=what)
+    return name
+
+
+def inside(root: str | os.PathLike, path: str | os.PathLike, what: str = "path") -> Path:
+    """``path`` after checking that it resolves (links followed) inside ``root``: a path derived from a name
+    never leaves its root (``--out``) before anything is written to or removed from it."""
+    root_real = Path(root).resolve()
+    real = Path(path).resolve()
+    if real != root_real and not real.is_relative_to(root_real):
+        raise DataError(f"{what} {str(path)!r} resolves to {str(real)!r}, outside {str(root_real)!r}; refused",
+                        field=what)
+    return Path(path)

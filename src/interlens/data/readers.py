@@ -181,9 +181,48 @@ def get_field(record: Record, column: str, file: str, *, required: bool = True, 
     return value
 
 
+def _label_type(value: Any) -> str:
+    """The kind of a raw label value: bool, int, float or str (NumPy scalars as their Python kind)."""
+    import numbers
+
+    if isinstance(value, bool) or type(value).__name__ == "bool_":  # NumPy's bool is no Number
+        return "bool"
+    if isinstance(value, numbers.Integral):
+        return "int"
+    if isinstance(value, numbers.Real):
+        return "float"
+    return "str" if isinstance(value, str) else type(value).__name__
+
+
+def check_label_types(value: Any, seen: dict[str, str], *, file: str, record: str, field: str) -> str:
+    """``str(value)`` after checking that every label of one file is written the same way (issue 30: ``1``,
+    ``1.0``, ``"1"`` and ``true`` are not silently merged into, or split across, label names). ``seen`` maps
+    each kind met so far to the record where it was first met."""
+    kind = _label_type(value)
+    seen.setdefault(kind, record)
+    if len(seen) > 1:
+        first, where = next((k, w) for k, w in seen.items() if k != kind)
+        raise DataError(f"labels of mixed types: {value!r} is a {kind}, the label at {where} a {first}; write "
+                        "every label the same way (all strings, or all integers)", file=file, record=record,
+                        field=field)
+    return str(value)
+
+
+def check_label_list(labels: Sequence[Any], *, file: str | None, field: str = "labels") -> list[str]:
+    """The declared label set as strings; two entries with the same text (``1`` and ``"1"``) are refused."""
+    if isinstance(labels, str) or not isinstance(labels, Sequence):
+        raise DataError(f"labels must be a list of label names, got {type(labels).__name__}", file=file, field=field)
+    names = [str(v) for v in labels]
+    dup = next((n for n in names if names.count(n) > 1), None)
+    if dup is not None:
+        raise DataError(f"label {dup!r} is listed twice (as {[v for v in labels if str(v) == dup]})", file=file,
+                        field=field)
+    return names
+
+
 def confined(folder: Path, value: str, *, file: str, record: str | None = None, field: str = "path") -> Path:
-    """``folder / value`` for a relative path that stays inside ``folder`` (checked without following
-    links); an absolute path or one that climbs out with ``..`` is refused."""
+    """``folder / value`` for a relative path that stays inside ``folder``; an absolute path, one that
+    climbs out with ``..`` and one through a symbolic link that points outside ``folder`` are refused."""
     pure = PurePath(value)
     if pure.is_absolute() or pure.drive:
         raise DataError(f"absolute path {value!r} not allowed; paths are relative to the dataset file's folder "
@@ -192,6 +231,10 @@ def confined(folder: Path, value: str, *, file: str, record: str | None = None, 
     if normal == ".." or normal.startswith(".." + os.sep) or normal.startswith("../"):
         raise DataError(f"path {value!r} leaves the dataset file's folder {folder}", file=file, record=record,
                         field=field)
+    real, root = (folder / normal).resolve(), folder.resolve()
+    if real != root and not real.is_relative_to(root):  # a symbolic link that points out (issue 30)
+        raise DataError(f"path {value!r} is a link that leaves the dataset file's folder {folder}", file=file,
+                        record=record, field=field)
     return folder / normal
 
 
@@ -237,8 +280,9 @@ def read_table(path: str | os.PathLike, *, id: str, label: str | None = None,
     if not modalities:
         raise DataError("no modality columns mapped", file=file)
     mapped = dict.fromkeys([id, *modalities.values(), *(c for c in (label, group, split) if c)])
-    label_set = [str(v) for v in labels] if labels is not None else None
+    label_set = check_label_list(labels, file=file) if labels is not None else None
     allowed = set(label_set) if label_set is not None else None
+    label_kinds: dict[str, str] = {}
     expected_splits = list(splits) if splits is not None else None
     samples: list[Sample] = []
     split_ids: dict[str, list[str]] = {s: [] for s in expected_splits or []}
@@ -263,7 +307,8 @@ def read_table(path: str | os.PathLike, *, id: str, label: str | None = None,
                   for m, column in modalities.items()}
         sample_label = None
         if label is not None:
-            sample_label = str(get_field(record, label, file))
+            sample_label = check_label_types(get_field(record, label, file), label_kinds, file=file,
+                                             record=record.where, field=label)
             if allowed is not None and sample_label not in allowed:
                 close = difflib.get_close_matches(sample_label, label_set or [], n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""

@@ -51,6 +51,8 @@ class ExpertFile:
 def read_expert_jsonl(path: str | Path) -> ExpertFile:
     """Read one authors' ``*_logits.jsonl`` file; bad lines raise a DataError naming file and line."""
     path = Path(path)
+    if path.is_dir():
+        raise DataError("is a folder; expected an expert-logits JSONL file", file=str(path))
     if not path.is_file():
         raise DataError("file not found", file=str(path))
     ids, logits, target, pred = [], [], [], []
@@ -60,6 +62,7 @@ def read_expert_jsonl(path: str | Path) -> ExpertFile:
                 continue
             try:
                 row = json.loads(line)
+                _check_line(row, str(path), lineno)
                 ids.append(str(row["image_id"]))
                 logits.append([float(v) for v in row["logits"]])
                 target.append(int(row["target"]))
@@ -73,6 +76,33 @@ def read_expert_jsonl(path: str | Path) -> ExpertFile:
         raise DataError("lines have different numbers of logits", file=str(path), field="logits")
     return ExpertFile(ids, np.asarray(logits, dtype=np.float64), np.asarray(target), np.asarray(pred),
                       str(path))
+
+
+def _check_line(row: object, file: str, lineno: int) -> None:
+    """Types of one expert-logits line: ``True`` is not the label 1 nor a logit (issue 30)."""
+    if not isinstance(row, dict):
+        raise DataError("not a JSON object", file=file, record=lineno)
+    for name in ("target", "pred"):
+        value = row.get(name)
+        if name in row and (isinstance(value, bool) or not isinstance(value, int)):
+            raise DataError(f"a class index is an integer, got {value!r}", file=file, record=lineno, field=name)
+    values = row.get("logits")
+    if isinstance(values, list) and not all(isinstance(v, int | float) and not isinstance(v, bool)
+                                            and np.isfinite(v) for v in values):
+        raise DataError(f"logits must be finite numbers, got {values!r}", file=file, record=lineno, field="logits")
+
+
+def agreed_targets(files: dict[str, ExpertFile], ids: list[str]) -> np.ndarray:
+    """The gold class of each id in ``ids``, the same in every file; files whose targets conflict for an id
+    are refused in one line naming both files and the id (issue 30: never fused with one file's gold)."""
+    first_name, first = next(iter(files.items()))
+    gold = {i: int(t) for i, t in zip(first.ids, first.target, strict=True)}
+    for f in files.values():
+        for i, t in zip(f.ids, f.target, strict=True):
+            if i in gold and int(t) != gold[i]:
+                raise DataError(f"gold label (target) {int(t)} conflicts with {gold[i]} in {first.source}",
+                                file=f.source, record=f"image_id {i}", field="target")
+    return np.asarray([gold[i] for i in ids])
 
 
 def read_split_categories(root: str | Path, split: str = "test") -> dict[str, str]:

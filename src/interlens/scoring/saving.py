@@ -9,6 +9,10 @@
 * ``hf-lm`` / ``hf-vlm``: the LoRA adapters in PEFT format (``<dir>/<adapter>/adapter_config.json`` +
   ``adapter_model.safetensors``, loadable with ``peft.PeftModel.from_pretrained``) plus ``interlens.json``
   (the view -> adapter map and the label set).
+
+Every saved folder gets an ``interlens.sha256`` manifest (``sha256sum -c interlens.sha256`` checks it; issue
+30): :func:`check_saved` verifies it before a folder is loaded, so a changed or corrupted file is refused in
+one line instead of giving other scores.
 """
 
 from __future__ import annotations
@@ -20,7 +24,29 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataError
+from ..integrity import MANIFEST, check_manifest, write_manifest
 from ..io import atomic_write, atomic_write_text, to_jsonable
+
+#: what to do when a saved model fails its check
+RECOVERY = "save the model again (or re-download it from its source)"
+
+
+def seal(directory: str | os.PathLike) -> Path:
+    """Write the folder's ``interlens.sha256`` manifest (after everything else is saved)."""
+    return write_manifest(directory)
+
+
+def check_saved(directory: str | os.PathLike) -> None:
+    """Verify a saved model folder against its manifest before it is loaded; a folder saved before manifests
+    existed (none there) loads with a warning that it cannot be verified."""
+    root = Path(directory)
+    if not (root / MANIFEST).is_file():
+        import logging
+
+        logging.getLogger(__name__).warning("%s has no %s (saved by an older interlens): its files cannot be "
+                                            "verified", root, MANIFEST)
+        return
+    check_manifest(root, recovery=RECOVERY)
 
 
 def _slug(key: str) -> str:
@@ -82,6 +108,7 @@ def save_embedding(scorer: Any, directory: str | os.PathLike) -> dict[str, Path]
         "kinds": scorer.kinds_, "dims": scorer.dims_, "params": scorer.get_params(),
         "fingerprint": scorer.fingerprint, "files": {k: p.name for k, p in files.items()},
         "text_encoder": "all-MiniLM-L6-v2 (frozen, mean pooling, normalised)"})
+    seal(root)
     return files
 
 
@@ -95,4 +122,5 @@ def save_hf(scorer: Any, directory: str | os.PathLike) -> dict[str, Path]:
         "views": views, "labels": list(getattr(scorer, "labels_", []) or []),
         "base_model": str(scorer.model_path) if getattr(scorer, "model_path", None) else None,
         "fingerprint": scorer.fingerprint})
+    seal(root)
     return dict(info.folders)
