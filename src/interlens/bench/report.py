@@ -25,6 +25,9 @@ def load_run(path: str | Path) -> RunResults:
     if raw.get("kind") != "interlens.bench.run":
         raise DataError("not a bench run results file", file=str(path), field="kind")
     run = RunResults.from_dict(raw)
+    from .results import verify_run_folder
+
+    verify_run_folder(path.parent, raw, run)  # unit and samples files hash-checked before use (issue 30)
     run.limits = {k: v for k, v in ((raw.get("provenance") or {}).get("limits") or {}).items()  # type: ignore
                   if k in ("limit", "max_samples", "subset") and v is not None}
     run.test_looks = dict(raw.get("test_looks") or {})  # type: ignore[attr-defined]  # issue 26

@@ -284,8 +284,8 @@ def run_seeds(scorer: Any, dataset: Dataset, cats: Mapping[str, str], *, seeds: 
 def save_router(router: InteractionRouter, folder: str | os.PathLike) -> Path:
     """A fitted router: ``router.json`` (kind, parameters, label map ``classes``/``label2id``, feature
     standardisation ``mean``/``scale``) plus its weights: ``router.safetensors`` (mlp / linear: the
-    torch state dict, float64) or ``router.joblib`` (logreg: the scikit-learn model); a router that saw
-    one class stores ``constant`` (the class index) only. Returns the folder."""
+    torch state dict, float64; logreg: ``coef`` and ``intercept`` of the scikit-learn model, no pickle -- issue
+    30); a router that saw one class stores ``constant`` (the class index) only. Returns the folder."""
     folder = Path(folder)
     model = getattr(router, "model_", None)
     if model is None:
@@ -302,11 +302,16 @@ def save_router(router: InteractionRouter, folder: str | os.PathLike) -> Path:
         state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
         atomic_write(folder / "router.safetensors", lambda p: save_file(state, str(p)))
         meta.update(weights="router.safetensors", architecture=str(model))
-    else:
-        import joblib
+    else:  # scikit-learn's LogisticRegression as tensors + JSON: nothing a user receives is a pickle
+        import torch
+        from safetensors.torch import save_file
 
-        atomic_write(folder / "router.joblib", lambda p: joblib.dump(model, p))
-        meta["weights"] = "router.joblib"
+        state = {"coef": torch.tensor(np.asarray(model.coef_, dtype=np.float64)).contiguous(),
+                 "intercept": torch.tensor(np.asarray(model.intercept_, dtype=np.float64)).contiguous()}
+        atomic_write(folder / "router.safetensors", lambda p: save_file(state, str(p)))
+        meta.update(weights="router.safetensors", model_classes=[int(c) for c in model.classes_],
+                    architecture="logistic regression: z = x @ coef.T + intercept; probabilities over "
+                                 "model_classes = softmax(z), or with one coef row [1 - sigmoid(z), sigmoid(z)]")
     write_json(folder / "router.json", to_jsonable(meta))
     return folder
 
@@ -404,7 +409,7 @@ def fuse_stored_logits(*, mmoe_authors: str | None = None, data_root: str | Path
     optional ``baseline`` file, ``router`` JSON ``{id: [score per expert]}`` (softmax-normalised),
     ``categories`` JSON ``{id: category}`` (oracle + breakdown) and fixed ``prior`` weights.
     """
-    from .authors import load_authors_fusion, read_expert_jsonl
+    from .authors import agreed_targets, load_authors_fusion, read_expert_jsonl
     from .fusion import FusionInputs, normalise_router
     from .train import evaluate_inputs
 
@@ -429,7 +434,7 @@ def fuse_stored_logits(*, mmoe_authors: str | None = None, data_root: str | Path
         models = tuple(files)
         logits = np.stack([files[m].logits[[{i: n for n, i in enumerate(files[m].ids)}[i] for i in ids]]
                            for m in models], axis=1)
-        y = first.target
+        y = agreed_targets(files, list(ids))  # conflicting gold labels across files are refused (issue 30)
         names = tuple(experts)
         router_w = None
         if router is not None:
