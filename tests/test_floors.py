@@ -286,3 +286,26 @@ def test_bench_verdict_compares_with_mmla_over_test_items(tmp_path):
     assert v["verdict"].startswith("bench: MIntRec: ACC 75.00 ± 5.00 (2 seeds, test), floor 60.00; vs Qwen2-0.5B "
                                    "70.11: diff +4.89 [")
     assert "not distinguishable" in v["verdict"] and "reference SE 14.48" in v["verdict"]  # sqrt(.7011*.2989/10)
+
+
+def test_experts_evaluate_flags_strategies_below_the_constant_floor(tmp_path):
+    import json
+
+    from interlens.experts.pipeline import fuse_stored_logits
+
+    # 10 items, 7 of class 0: always-0 scores 0.7. Expert A always says 1 (0.3); baseline right on 8 (0.8).
+    target = [0] * 7 + [1] * 3
+    def write(name, logits):
+        path = tmp_path / f"{name}.jsonl"
+        path.write_text("".join(json.dumps({"image_id": f"i{i}", "logits": lg, "target": t}) + "\n"
+                                for i, (lg, t) in enumerate(zip(logits, target, strict=True))))
+        return path
+    a = write("a", [[0.0, 2.0]] * 10)
+    base = write("base", [[2.0, 0.0]] * 5 + [[0.0, 2.0]] * 2 + [[0.0, 2.0]] * 3)  # 5 + 3 right -> 0.8
+    r = fuse_stored_logits(experts={"A": a}, baseline=base)
+    assert r["floors"] == {"constant_floor": {"name": "constant floor (eval-split prior, oracle)", "index": 0,
+                                              "acc": pytest.approx(0.7)}, "highest_floor_acc": pytest.approx(0.7)}
+    flagged = {w.split(": test")[0] for w in r["warnings"]}
+    assert "single:A" in flagged and "baseline" not in flagged
+    assert all("constant floor 0.700 (always 0)" in w for w in r["warnings"])
+    assert r["verdict"].startswith("experts evaluate (n=10): baseline ACC 0.800 vs constant floor")
