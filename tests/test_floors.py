@@ -286,6 +286,11 @@ def test_bench_verdict_compares_with_mmla_over_test_items(tmp_path):
     assert v["verdict"].startswith("bench: MIntRec: ACC 75.00 ± 5.00 (2 seeds, test), floor 60.00; vs Qwen2-0.5B "
                                    "70.11: diff +4.89 [")
     assert "not distinguishable" in v["verdict"] and "reference SE 14.48" in v["verdict"]  # sqrt(.7011*.2989/10)
+    # a --limit run evaluates part of the test split: never compared with the published number
+    limited = bench_verdict(RunResults("sft", "x", {}, {}, [0, 1], [task], {}), tmp_path, limited=True)
+    assert "vs_reference" not in limited["verdict_per_task"]["mintrec"]
+    assert limited["verdict"].endswith("not compared with Qwen2-0.5B (70.11): a --limit run evaluates part of the "
+                                       "test split")
 
 
 def test_experts_evaluate_flags_strategies_below_the_constant_floor(tmp_path):

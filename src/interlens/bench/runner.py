@@ -524,19 +524,22 @@ def _item_correctness(out: Path, method: str, task: Any, seeds: Sequence[int]) -
     return np.asarray(cols, dtype=np.float64).T if cols and ids else None
 
 
-def bench_verdict(results: RunResults, out: str | Path | None = None, *, n_boot: int = 10000) -> dict[str, Any]:
+def bench_verdict(results: RunResults, out: str | Path | None = None, *, n_boot: int = 10000,
+                  limited: bool | None = None) -> dict[str, Any]:
     """Issue 26 for ``bench run``: per task the chance ``floors`` of its evaluation split, one warning per
     task whose mean ACC is at or below the highest floor, and a one-line ``verdict``: ACC (mean, or the
     single value and "1 seed") vs the highest floor and, where MMLA publishes a number for the same split,
     the test-item bootstrap CI of our ACC and of the difference to the reference (Qwen2-0.5B), with the
     reference's binomial SE (:func:`~interlens.baselines.bootstrap_vs_reference`, per-sample files under
-    ``out``)."""
+    ``out``). ``limited`` (default: the run's ``limits`` attribute, as :func:`~interlens.bench.report.load_run`
+    sets it from the provenance): a ``--limit`` run is never compared with the reference."""
     from ..baselines import at_or_below_floor, bootstrap_vs_reference, floor_warning
     from .reference import MODELS, reference_acc
 
     per_task: dict[str, Any] = {}
     warnings: list[str] = []
     parts: list[str] = []
+    limited = bool(getattr(results, "limits", None)) if limited is None else limited
     for t in results.tasks:
         first = next(iter(t.per_seed.values()), {}) if t.per_seed else {}
         fl = (first.get("majority") or {}).get("floors")
@@ -556,7 +559,9 @@ def bench_verdict(results: RunResults, out: str | Path | None = None, *, n_boot:
                 text += " (NOT above chance)"
         ref = reference_acc(t.task, MODELS[0])
         correct = _item_correctness(Path(out), results.method, t, t.seeds) if out is not None else None
-        if ref is not None and t.comparable_to_paper and correct is not None:
+        if ref is not None and t.comparable_to_paper and limited:
+            text += f"; not compared with {MODELS[0]} ({ref:.2f}): a --limit run evaluates part of the test split"
+        elif ref is not None and t.comparable_to_paper and correct is not None:
             cmp = bootstrap_vs_reference(correct, ref / 100, n_boot=n_boot)
             entry["vs_reference"] = {"model": MODELS[0], **cmp}
             text += (f"; vs {MODELS[0]} {ref:.2f}: diff {100 * cmp['diff']:+.2f} "
@@ -588,5 +593,6 @@ def run_benchmark(tasks: Sequence[TaskSpec], scorer: str, method: Method | str, 
 
     runner = Runner(tasks, scorer, method, seeds, out, **kw)
     results = runner.run(plan=plan, new_look=new_look)
-    write_json(Path(out) / "results.json", {**bench_payload(runner, results), **bench_verdict(results, out)})
+    write_json(Path(out) / "results.json", {**bench_payload(runner, results),
+                                            **bench_verdict(results, out, limited=runner.limit is not None)})
     return results

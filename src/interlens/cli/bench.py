@@ -135,7 +135,7 @@ def run(
         results = runner.run(plan=loaded, new_look=new_look)
     from ..evidence.bench import bench_payload
 
-    verdict = bench_verdict(results, out)
+    verdict = bench_verdict(results, out, limited=limit is not None)
     path = write_results(out, {**bench_payload(runner, results), **verdict})
     if samples_format == "lm-eval":
         from ..bench.export import write_lm_eval_samples
