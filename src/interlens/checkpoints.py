@@ -13,8 +13,9 @@ checked against its sidecar before it is read, so a bit flip or an edit is one l
 file and "delete it to refit", never a silently different model. A ``.pt`` pickle checkpoint from an
 older interlens is refused the same way (it is never opened).
 
-Only scorers that can announce their fingerprint before fitting (``planned_fingerprint``) and whose
-state this module knows how to write (:data:`STATE`: ``embedding``, ``minilm-ft``) are checkpointed; the
+Only scorers that can announce their fingerprint before fitting (``planned_fingerprint``) and that declare
+their fitted state (``checkpointable``: ``embedding``, ``minilm-ft``; ``Scorer.checkpoint_state``, written next
+to that state, so this module reads no private attribute and imports no scorer) are checkpointed; the
 Hugging Face scorers keep their LoRA adapters on disk themselves and are skipped. A scorer made of several
 fits (the ``ensemble``: ``member_checkpoints``) is also given the folder, so each member is checkpointed
 as it finishes and a killed fit loses at most one member.
@@ -48,107 +49,34 @@ def checkpoint_path(directory: str | os.PathLike, fingerprint: str) -> Path:
     return Path(directory) / f"{fingerprint}{SUFFIX}"
 
 
-# -- per-scorer state: (JSON metadata, named tensors) and back ---------------------------------------------
-def _module_tensors(prefix: str, module: Any) -> dict[str, Any]:
+# -- a scorer's state: (JSON metadata, named tensors), written and read by the scorer itself -------------------
+def module_tensors(prefix: str, module: Any) -> dict[str, Any]:
+    """``module``'s state dict as CPU tensors named ``prefix/<key>`` (for a scorer's ``checkpoint_state``)."""
     return {f"{prefix}/{k}": v.detach().clone().contiguous().cpu() for k, v in module.state_dict().items()}
 
 
-def _load_module(module: Any, prefix: str, tensors: dict[str, Any]) -> Any:
+def load_module(module: Any, prefix: str, tensors: dict[str, Any]) -> Any:
+    """``module`` with the ``prefix/<key>`` tensors loaded (strict), in eval mode."""
     state = {k[len(prefix) + 1:]: v for k, v in tensors.items() if k.startswith(prefix + "/")}
     module.load_state_dict(state, strict=True)
     return module.eval()
 
 
-def _embedding_state(scorer: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    tensors: dict[str, Any] = {}
-    for key, head in scorer.heads_.items():
-        tensors.update(_module_tensors(f"heads_/{key}", head))
-    for m, encoder in scorer.image_encoders_.items():
-        tensors.update(_module_tensors(f"image_encoders_/{m}", encoder))
-    meta = {"labels_": list(scorer.labels_), "modalities_": list(scorer.modalities_), "kinds_": scorer.kinds_,
-            "dims_": scorer.dims_, "train_log_": scorer.train_log_, "heads": list(scorer.heads_),
-            "image_encoders": list(scorer.image_encoders_)}
-    return meta, tensors
-
-
-def _embedding_restore(scorer: Any, meta: dict[str, Any], tensors: dict[str, Any]) -> None:
-    import torch
-
-    from .scoring.heads import ImageEncoder
-    from .views import View
-
-    scorer.labels_ = tuple(meta["labels_"])
-    scorer.modalities_ = tuple(meta["modalities_"])
-    scorer.kinds_ = dict(meta["kinds_"])
-    scorer.dims_ = {k: int(v) for k, v in meta["dims_"].items()}
-    scorer.train_log_ = dict(meta["train_log_"])
-    heads, encoders = {}, {}
-    with torch.random.fork_rng(devices=[]):  # building a head seeds torch: leave the caller's stream alone
-        for key in meta["heads"]:
-            view = View.parse(key)
-            image = view.is_unimodal and scorer.kinds_[view.modalities[0]] == "image"
-            dims = [scorer.image_size ** 2] if image else [scorer.dims_[m] for m in view.modalities]
-            heads[key] = _load_module(scorer._new_head(view, dims, offset=0), f"heads_/{key}", tensors)
-        for m in meta["image_encoders"]:
-            encoder = ImageEncoder(scorer.image_size ** 2, scorer.hidden, scorer.image_dim).double()
-            encoders[m] = _load_module(encoder, f"image_encoders_/{m}", tensors)
-    scorer.heads_, scorer.image_encoders_ = heads, encoders
-
-
-def _minilm_state(scorer: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    tensors: dict[str, Any] = {}
-    for key, model in scorer.models_.items():
-        tensors.update(_module_tensors(f"models_/{key}", model))
-    meta = {"labels_": list(scorer.labels_), "modalities_": list(scorer.modalities_),
-            "train_log_": scorer.train_log_, "best_epoch_": scorer.best_epoch_, "models": list(scorer.models_)}
-    return meta, tensors
-
-
-def _minilm_restore(scorer: Any, meta: dict[str, Any], tensors: dict[str, Any]) -> None:
-    import copy
-
-    import torch
-
-    from .scoring.encoders import _load_minilm
-    from .scoring.heads import MeanPooledClassifier as _Model
-
-    tokenizer, base = _load_minilm()
-    scorer.tokenizer_ = tokenizer
-    scorer.labels_ = tuple(meta["labels_"])
-    scorer.modalities_ = tuple(meta["modalities_"])
-    scorer.train_log_ = dict(meta["train_log_"])
-    scorer.best_epoch_ = {k: int(v) for k, v in meta["best_epoch_"].items()}
-    models = {}
-    with torch.random.fork_rng(devices=[]):
-        for key in meta["models"]:
-            model = _Model(copy.deepcopy(base), len(scorer.labels_), scorer.dropout)
-            models[key] = _load_module(model, f"models_/{key}", tensors)
-    scorer.models_ = models
-
-
-#: scorer registry name -> (state writer, state reader); a scorer not listed is not checkpointed
-STATE: dict[str, tuple[Callable[[Any], tuple[dict[str, Any], dict[str, Any]]],
-                       Callable[[Any, dict[str, Any], dict[str, Any]], None]]] = {
-    "embedding": (_embedding_state, _embedding_restore),
-    "minilm-ft": (_minilm_state, _minilm_restore),
-}
-
-
 def can_checkpoint(scorer: Any) -> bool:
-    """Whether this module can write and read ``scorer``'s fitted state."""
-    return getattr(type(scorer), "name", None) in STATE
+    """Whether ``scorer`` declares its fitted state (``checkpointable``: ``checkpoint_state`` and
+    ``restore_checkpoint_state``, next to the state itself; this module reads no private attribute)."""
+    return bool(getattr(type(scorer), "checkpointable", False))
 
 
 def save_checkpoint(scorer: Any, directory: str | os.PathLike, fingerprint: str) -> Path:
     """Save the fitted ``scorer``'s state (tensors + JSON, no pickle) under its fingerprint, with its sidecar."""
     from safetensors.torch import save_file
 
-    writer = STATE.get(getattr(type(scorer), "name", ""))
-    if writer is None:
+    if not can_checkpoint(scorer):
         raise DataError(f"scorer {getattr(scorer, 'name', type(scorer).__name__)!r} has no checkpoint format "
-                        f"(known: {', '.join(STATE)})", field="scorer")
+                        "(its class declares no checkpoint_state)", field="scorer")
     if scorer.is_fitted:
-        meta, tensors = writer[0](scorer)
+        meta, tensors = scorer.checkpoint_state()
     else:
         meta, tensors = {}, {}
     header = {"format": FORMAT, "scorer": scorer.name, "fingerprint": scorer.fingerprint,
@@ -174,8 +102,7 @@ def load_checkpoint(scorer: Any, directory: str | os.PathLike, fingerprint: str)
                         "delete it to refit", file=str(legacy))
     if not path.exists():
         return None
-    reader = STATE.get(getattr(type(scorer), "name", ""))
-    if reader is None:
+    if not can_checkpoint(scorer):
         return None
     data = read_verified(path, recovery=RECOVERY)  # hashed before a byte of it is parsed
     from safetensors import SafetensorError
@@ -191,7 +118,7 @@ def load_checkpoint(scorer: Any, directory: str | os.PathLike, fingerprint: str)
         return None
     scorer.history_ = [tuple(h) if isinstance(h, list) else h for h in header.get("history_", [])]
     try:
-        reader[1](scorer, header["state"], tensors)
+        scorer.restore_checkpoint_state(header["state"], tensors)
     except (KeyError, RuntimeError, TypeError, ValueError) as err:
         raise DataError(f"checkpoint does not fit scorer {scorer.name!r} ({str(err).splitlines()[0]}); {RECOVERY}",
                         file=str(path)) from None

@@ -104,6 +104,9 @@ class Scorer(ABC):
     #: ``fit`` is made of sub-fits that it checkpoints itself in ``member_checkpoints`` (the ensemble), so
     #: :func:`interlens.checkpoints.fit_or_restore` hands it the folder instead of saving the whole
     checkpoints_members: ClassVar[bool] = False
+    #: the class declares its fitted state (:meth:`checkpoint_state` / :meth:`restore_checkpoint_state`), so
+    #: :mod:`interlens.checkpoints` can save and restore it: tensors + JSON, no pickle, no private attribute read
+    checkpointable: ClassVar[bool] = False
     #: bumped by a scorer when its input encoding changes, so older cached results are not reused
     fingerprint_version: ClassVar[int | None] = None
     #: parameters left out of ``get_params`` (in-memory objects that are not hyper-parameters)
@@ -150,6 +153,15 @@ class Scorer(ABC):
         keeps the time of the fit that made it (``fit_seconds_``, set by
         :func:`interlens.checkpoints.fit_or_restore`); None when unknown."""
         return getattr(self, "fit_seconds_", None)
+
+    def checkpoint_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(JSON-able metadata, named CPU tensors) of the fitted state, for ``checkpointable`` scorers."""
+        raise NotImplementedError(f"scorer {self.name!r} declares no checkpoint state")
+
+    def restore_checkpoint_state(self, meta: dict[str, Any], tensors: dict[str, Any]) -> None:
+        """Set the fitted state from what :meth:`checkpoint_state` returned (this scorer's parameters are the
+        ones it was fitted with; ``history_`` is restored by the caller)."""
+        raise NotImplementedError(f"scorer {self.name!r} declares no checkpoint state")
 
     @property
     def fingerprint(self) -> str:

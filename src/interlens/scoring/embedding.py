@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..checkpoints import load_module, module_tensors
 from ..data.schema import Dataset
 from ..errors import DataError
 from ..logs import progress_bar
@@ -118,6 +119,7 @@ class EmbeddingScorer(Scorer):
     capabilities = frozenset({Capability.TRAINABLE, Capability.FINETUNE, Capability.FEATURES,
                               Capability.INPUT_GRADIENTS})
     records_fit_history = True
+    checkpointable = True
     modality_kinds = frozenset({"text", "image", "features"})
 
     def __init__(self, fusion: str = "tensor", hidden: int = 64, rank: int = 16, epochs: int = 60,
@@ -218,6 +220,36 @@ class EmbeddingScorer(Scorer):
             return None
         counts = torch.bincount(y, minlength=len(self.labels_)).double().clamp(min=1)
         return (counts.sum() / (len(counts) * counts)).double()
+
+    # -- fitted state for interlens.checkpoints (tensors + JSON, no pickle) --------------------------------------
+    def checkpoint_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        tensors: dict[str, Any] = {}
+        for key, head in self.heads_.items():
+            tensors.update(module_tensors(f"heads_/{key}", head))
+        for m, encoder in self.image_encoders_.items():
+            tensors.update(module_tensors(f"image_encoders_/{m}", encoder))
+        meta = {"labels_": list(self.labels_), "modalities_": list(self.modalities_), "kinds_": self.kinds_,
+                "dims_": self.dims_, "train_log_": self.train_log_, "heads": list(self.heads_),
+                "image_encoders": list(self.image_encoders_)}
+        return meta, tensors
+
+    def restore_checkpoint_state(self, meta: dict[str, Any], tensors: dict[str, Any]) -> None:
+        self.labels_ = tuple(meta["labels_"])
+        self.modalities_ = tuple(meta["modalities_"])
+        self.kinds_ = dict(meta["kinds_"])
+        self.dims_ = {k: int(v) for k, v in meta["dims_"].items()}
+        self.train_log_ = dict(meta["train_log_"])
+        heads, encoders = {}, {}
+        with torch.random.fork_rng(devices=[]):  # building a head seeds torch: leave the caller's stream alone
+            for key in meta["heads"]:
+                view = View.parse(key)
+                image = view.is_unimodal and self.kinds_[view.modalities[0]] == "image"
+                dims = [self.image_size ** 2] if image else [self.dims_[m] for m in view.modalities]
+                heads[key] = load_module(self._new_head(view, dims, offset=0), f"heads_/{key}", tensors)
+            for m in meta["image_encoders"]:
+                encoder = ImageEncoder(self.image_size ** 2, self.hidden, self.image_dim).double()
+                encoders[m] = load_module(encoder, f"image_encoders_/{m}", tensors)
+        self.heads_, self.image_encoders_ = heads, encoders
 
     def _new_head(self, view: View, dims: list[int], offset: int) -> nn.Module:
         torch.manual_seed(self.seed * 1000 + offset)

@@ -44,6 +44,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from ..checkpoints import load_module, module_tensors
 from ..data.schema import Dataset
 from ..errors import DataError
 from ..metrics import classification_metrics
@@ -92,6 +93,7 @@ class MiniLMFineTuneScorer(Scorer):
 
     capabilities = frozenset({Capability.TRAINABLE, Capability.FINETUNE, Capability.FEATURES})
     records_fit_history = True
+    checkpointable = True
     modality_kinds = frozenset({"text"})
     fingerprint_version = _ENCODING_VERSION
     _unhashed_params = ("threads", "progress")
@@ -366,6 +368,31 @@ class MiniLMFineTuneScorer(Scorer):
     def _check_fitted(self) -> None:
         if not hasattr(self, "models_"):
             raise DataError("minilm-ft scorer is not fitted; call fit() first")
+
+    # -- fitted state for interlens.checkpoints (tensors + JSON, no pickle) --------------------------------------
+    def checkpoint_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        tensors: dict[str, Any] = {}
+        for key, model in self.models_.items():
+            tensors.update(module_tensors(f"models_/{key}", model))
+        meta = {"labels_": list(self.labels_), "modalities_": list(self.modalities_),
+                "train_log_": self.train_log_, "best_epoch_": self.best_epoch_, "models": list(self.models_)}
+        return meta, tensors
+
+    def restore_checkpoint_state(self, meta: dict[str, Any], tensors: dict[str, Any]) -> None:
+        from .encoders import _load_minilm
+
+        tokenizer, base = _load_minilm()
+        self.tokenizer_ = tokenizer
+        self.labels_ = tuple(meta["labels_"])
+        self.modalities_ = tuple(meta["modalities_"])
+        self.train_log_ = dict(meta["train_log_"])
+        self.best_epoch_ = {k: int(v) for k, v in meta["best_epoch_"].items()}
+        models = {}
+        with torch.random.fork_rng(devices=[]):
+            for key in meta["models"]:
+                model = _Model(copy.deepcopy(base), len(self.labels_), self.dropout)
+                models[key] = load_module(model, f"models_/{key}", tensors)
+        self.models_ = models
 
     def _model(self, dataset: Dataset, view: View | str) -> _Model:
         self._check_fitted()
