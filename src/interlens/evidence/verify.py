@@ -256,7 +256,9 @@ def verify_bench_verdict(check: FileCheck, data: Mapping[str, Any], run_dir: Pat
     try:
         from ..bench.runner import bench_verdict
 
-        recomputed = bench_verdict(RunResults.from_dict(dict(data)), run_dir)
+        limits = {k: v for k, v in ((data.get("provenance") or {}).get("limits") or {}).items()
+                  if k in ("limit", "max_samples", "subset") and v is not None}  # as bench.report.load_run reads them
+        recomputed = bench_verdict(RunResults.from_dict(dict(data)), run_dir, limited=bool(limits))
     except (ImportError, TypeError, KeyError) as err:
         check.skip(f"verdict: cannot be recomputed by this version ({type(err).__name__})",
                    sum(1 for k in keys for _ in _leaf_values(data[k])))
