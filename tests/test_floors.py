@@ -255,6 +255,11 @@ def test_debias_verdict_names_methods_at_chance():
     # MID 1.0 vs baseline 0.7: 3 discordant items all for MID -> exact p = 2 / 8
     assert v["verdict"].startswith("debias (test ACC, 1 seed): baseline 0.700 NOT above chance; MID 1.000 "
                                    "(Δ +0.300, p = 0.25); best unimodal text 0.300; constant floor")
+    # with the item-level test (as run_experiment adds it): the same exact p, and the item-bootstrap CI
+    mid, base = np.ones(10), np.array([1.0] * 7 + [0.0] * 3)
+    block["paired_over_items"] = {"MID": paired_over_items(mid, base, n_boot=500)}
+    ci = block["paired_over_items"]["MID"]["ci95"]
+    assert f"MID 1.000 (Δ +0.300 [{ci[0]:+.3f}, {ci[1]:+.3f}], p = 0.25)" in debias_verdict(block)["verdict"]
 
 
 def test_bench_verdict_compares_with_mmla_over_test_items(tmp_path):

@@ -258,6 +258,13 @@ def run_experiment(dataset: Dataset, *, scorer: Scorer | str = "embedding",
     results["baselines"] = baselines_block(y["test"], {**{m: p.argmax(1) for m, p in probs.items()}, **unimodal},
                                            y_train=y["train"], baseline="baseline", labels=list(data.labels),
                                            seed=seed)
+    if "baseline" in probs:  # every method vs the baseline over test items: difference, CI, p (issue 26)
+        from ..baselines import paired_over_items
+
+        right = {m: (p.argmax(1) == y["test"]).astype(float) for m, p in probs.items()}
+        results["baselines"]["paired_over_items"] = {
+            m: {"vs": "baseline", **paired_over_items(c, right["baseline"], seed=seed, n_boot=2000)}
+            for m, c in right.items() if m != "baseline"}
     results.update(debias_verdict(results["baselines"]))
     _evidence(results, data, te, {**probs, **unimodal}, plan_.methods)  # issue 26: stored predictions, a test look
     if mods.image_is_text:
@@ -309,9 +316,14 @@ def debias_verdict(block: dict[str, Any]) -> dict[str, Any]:
     rows = {r["name"]: r for r in block["tables"]["acc"]}
     methods = [r for r in rows.values() if not r.get("is_floor") and not r["name"].startswith("unimodal:")]
     parts = []
+    paired = block.get("paired_over_items") or {}
     for r in methods:
         text = f"{r['name']} {r['acc']:.3f}"
-        if r["delta"] is not None:
+        test = paired.get(r["name"])
+        if test is not None:
+            text += (f" (Δ {test['delta']:+.3f} [{test['ci95'][0]:+.3f}, {test['ci95'][1]:+.3f}], "
+                     f"p = {test['p_value']:.3g})")
+        elif r["delta"] is not None:
             text += f" (Δ {r['delta']:+.3f}, p = {r['p_value']:.3g})"
         if r.get("at_or_below_floor"):
             text += " NOT above chance"
