@@ -294,6 +294,7 @@ def test_warm_start_gives_the_cold_result():
         assert warm[term] == pytest.approx(again[term], abs=2e-8)
     # a warm start of another shape is ignored, not an error
     other = pid_from_distribution(p[:, :4], solver="ipm", warm=cold.warm_start)
+    assert not other.solver["warm_start"]
     assert other.terms == pytest.approx(pid_from_distribution(p[:, :4], solver="clarabel").terms, abs=AGREE)
 
 
@@ -301,8 +302,8 @@ def test_bootstrap_with_and_without_warm_starts_gives_the_same_intervals():
     rng = np.random.default_rng(8)
     x1, x2 = rng.integers(0, 4, 400), rng.integers(0, 3, 400)
     y = np.where(rng.random(400) < 0.7, (x1 + x2) % 3, rng.integers(0, 3, 400))
-    warm = pid_bootstrap(x1, x2, y, n_boot=10, seed=2)
-    cold = pid_bootstrap(x1, x2, y, n_boot=10, seed=2, warm=False)
+    warm = pid_bootstrap(x1, x2, y, n_boot=10, seed=2, warm=True)
+    cold = pid_bootstrap(x1, x2, y, n_boot=10, seed=2)
     ref = pid_bootstrap(x1, x2, y, n_boot=10, seed=2, solver="clarabel")
     for term in TERMS:
         assert warm.ci[term] == pytest.approx(cold.ci[term], abs=2e-8)

@@ -31,7 +31,7 @@ Two solvers of that convex problem (issue 31):
 Only cells with ``p(x1, y) > 0`` and ``p(x2, y) > 0`` can carry mass, so both live on that support.
 Continuous inputs (Liang et al. Sec. 2.3, "clustering" of each modality) are discretised per modality
 by k-means (:func:`discretize`); :func:`pid_bootstrap` adds percentile bootstrap intervals (each
-resample warm-started from the full-sample solution). This module is pure maths (issue 29): the
+resample optionally warm-started from the full-sample solution). This module is pure maths (issue 29): the
 dataset + scorer pipeline is :func:`interlens.methods.pid.measure_pid`.
 """
 
@@ -457,7 +457,7 @@ def _dual_ipm(p: np.ndarray, *, tol_bits: float, max_iter: int, warm: WarmStart 
     if q_best is None or gap > tol:
         raise SolverError(f"PID dual interior-point: certified gap {gap / LN2:.3g} bits > {tol_bits:g} after "
                           f"{steps} iterations on a {p.shape} table")
-    info = {"iterations": newton_steps, "gap_bits": max(0.0, gap / LN2), "pairs": k}
+    info = {"warm_start": warm is not None, "iterations": newton_steps, "gap_bits": max(0.0, gap / LN2), "pairs": k}
     return q_best, info, WarmStart(alpha=a, beta=b, lam=lam)
 
 
@@ -524,7 +524,7 @@ def _solve(p: np.ndarray, solver: Solver, tol_bits: float, warm: WarmStart | Non
                 q, state = q.transpose(1, 0, 2), WarmStart(alpha=state.beta, beta=state.alpha, lam=state.lam.T)
             info = {"solver": "dual-ipm", "status": "Solved", "cells": int(((p.sum(1)[:, None, :] > 0)
                                                                             & (p.sum(0)[None, :, :] > 0)).sum()),
-                    **info, "seconds": time.perf_counter() - start, "warm_start": warm is not None,
+                    **info, "seconds": time.perf_counter() - start,
                     "objective_bits": objective_nats(q) / LN2}
             return q, info, state
     q, info = _clarabel(p)
@@ -569,9 +569,10 @@ def pid(x1: Any, x2: Any, y: Any, *, solver: Solver = "auto", tol_bits: float = 
 
 
 def pid_bootstrap(x1: Any, x2: Any, y: Any, *, n_boot: int = 200, alpha: float = 0.05, seed: int = 0,
-                  solver: Solver = "auto", warm: bool = True) -> PIDResult:
+                  solver: Solver = "auto", warm: bool = False) -> PIDResult:
     """:func:`pid` plus percentile bootstrap intervals (``n_boot`` resamples of the samples, seeded);
-    ``warm``: start each resample's solver from the full-sample solution (same result up to the gap)."""
+    ``warm``: start each resample's solver from the full-sample solution (same result up to the gap; off by
+    default: benchmarks/bench_pid.py measured 1.08x on a stable support but 0.91x on a sparse one)."""
     if n_boot < 0 or not 0 < alpha < 1:
         raise DataError(f"need n_boot >= 0 and 0 < alpha < 1, got n_boot={n_boot}, alpha={alpha}", field="n_boot")
     a, b, c, shape = encode(x1, x2, y)
