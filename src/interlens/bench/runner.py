@@ -524,14 +524,30 @@ def _item_correctness(out: Path, method: str, task: Any, seeds: Sequence[int]) -
     return np.asarray(cols, dtype=np.float64).T if cols and ids else None
 
 
+def _item_correctness_from_rows(rows: Sequence[Mapping[str, Any]], task: str, seeds: Sequence[int]
+                                ) -> np.ndarray | None:
+    """The same ``[n_items, n_seeds]`` matrix from stored prediction rows (``evidence.store``: label indices;
+    a study file kept without its run folder). None when a seed is missing or the items differ."""
+    cols, ids = [], None
+    for seed in seeds:
+        sel = [r for r in rows if r.get("task") == task and str(r.get("seed")) == str(seed)]
+        these = [r.get("id") for r in sel]
+        if not sel or (ids is not None and these != ids):
+            return None
+        ids = these
+        cols.append([1.0 if r.get("pred") is not None and r.get("pred") == r.get("gold") else 0.0 for r in sel])
+    return np.asarray(cols, dtype=np.float64).T if cols else None
+
+
 def bench_verdict(results: RunResults, out: str | Path | None = None, *, n_boot: int = 10000,
-                  limited: bool | None = None) -> dict[str, Any]:
+                  limited: bool | None = None, rows: Sequence[Mapping[str, Any]] | None = None) -> dict[str, Any]:
     """Issue 26 for ``bench run``: per task the chance ``floors`` of its evaluation split, one warning per
     task whose mean ACC is at or below the highest floor, and a one-line ``verdict``: ACC (mean, or the
     single value and "1 seed") vs the highest floor and, where MMLA publishes a number for the same split,
     the test-item bootstrap CI of our ACC and of the difference to the reference (Qwen2-0.5B), with the
     reference's binomial SE (:func:`~interlens.baselines.bootstrap_vs_reference`, per-sample files under
-    ``out``). ``limited`` (default: the run's ``limits`` attribute, as :func:`~interlens.bench.report.load_run`
+    ``out``, or the stored prediction ``rows`` of a study file). ``limited`` (default: the run's ``limits``
+    attribute, as :func:`~interlens.bench.report.load_run`
     sets it from the provenance): a ``--limit`` run is never compared with the reference."""
     from ..baselines import at_or_below_floor, bootstrap_vs_reference, floor_warning
     from .reference import MODELS, reference_acc
@@ -558,7 +574,8 @@ def bench_verdict(results: RunResults, out: str | Path | None = None, *, n_boot:
                 warnings.append(warning)
                 text += " (NOT above chance)"
         ref = reference_acc(t.task, MODELS[0])
-        correct = _item_correctness(Path(out), results.method, t, t.seeds) if out is not None else None
+        correct = (_item_correctness_from_rows(rows, t.task, t.seeds) if rows is not None else
+                   _item_correctness(Path(out), results.method, t, t.seeds) if out is not None else None)
         if ref is not None and t.comparable_to_paper and limited:
             text += f"; not compared with {MODELS[0]} ({ref:.2f}): a --limit run evaluates part of the test split"
         elif ref is not None and t.comparable_to_paper and correct is not None:

@@ -245,7 +245,8 @@ def verify_bench(check: FileCheck, data: Mapping[str, Any], rows: list[dict[str,
                          f"tasks.{name}.summary")
 
 
-def verify_bench_verdict(check: FileCheck, data: Mapping[str, Any], run_dir: Path, where: str) -> None:
+def verify_bench_verdict(check: FileCheck, data: Mapping[str, Any], run_dir: Path, where: str,
+                         rows: list[dict[str, Any]] | None = None) -> None:
     """The run's verdict block (floors, comparison with the reference) recomputed by the function that
     wrote it, from the run's per-sample files."""
     keys = [k for k in ("floors", "verdict_per_task", "warnings", "verdict") if k in data]
@@ -258,7 +259,10 @@ def verify_bench_verdict(check: FileCheck, data: Mapping[str, Any], run_dir: Pat
 
         limits = {k: v for k, v in ((data.get("provenance") or {}).get("limits") or {}).items()
                   if k in ("limit", "max_samples", "subset") and v is not None}  # as bench.report.load_run reads them
-        recomputed = bench_verdict(RunResults.from_dict(dict(data)), run_dir, limited=bool(limits))
+        # a run folder reads its per-sample files; a study file kept without them, its stored predictions
+        own = (run_dir / "samples").is_dir()
+        recomputed = bench_verdict(RunResults.from_dict(dict(data)), run_dir, limited=bool(limits),
+                                   rows=None if own else rows)
     except (ImportError, TypeError, KeyError) as err:
         check.skip(f"verdict: cannot be recomputed by this version ({type(err).__name__})",
                    sum(1 for k in keys for _ in _leaf_values(data[k])))
@@ -446,7 +450,7 @@ def verify_file(path: Path, root: Path) -> FileCheck:
             return check
         if data.get("kind") == "interlens.bench.run":
             verify_bench(check, data, rows, where)
-            verify_bench_verdict(check, data, path.parent, where)
+            verify_bench_verdict(check, data, path.parent, where, rows)
         verify_checks(check, data, rows, where)
         if "content_sha256" in data:  # a sealed study with stored predictions: its seal is checked too
             verify_sealed(check, path, data, where, derived_elsewhere=True)
