@@ -225,6 +225,9 @@ def _problem(p: np.ndarray) -> tuple[Any, np.ndarray, np.ndarray, int, np.ndarra
 GAP_TOL_BITS = 1e-8
 #: a warm start is the previous dual point, shifted WARM_MARGIN inside the constraints, blended with the cold start
 WARM_BLEND, WARM_MARGIN = 0.1, 1e-3
+#: Mehrotra's centring sigma is kept >= SIGMA_MIN while the marginal residual exceeds SIGMA_RES * mu (otherwise
+#: mu can run to 1e-18 on a degenerate optimal face while the marginals stall at 1e-8)
+SIGMA_RES, SIGMA_MIN = 100.0, 0.1
 
 
 @dataclass
@@ -448,6 +451,8 @@ def _dual_ipm(p: np.ndarray, *, tol_bits: float, max_iter: int, warm: WarmStart 
         step = min(_longest(s, d_s, on), _longest(lam, d_l, on))
         mu_aff = float(((lam + step * d_l) * (s + step * d_s))[on].sum()) / k
         sigma = (mu_aff / mu) ** 3
+        if max(np.abs(rd_a).max(), np.abs(rd_b).max()) > SIGMA_RES * mu:  # keep centred while the marginals lag
+            sigma = max(sigma, SIGMA_MIN)
         d_a, d_b, d_s, d_l = newton.direction(np.where(on, lam * s + d_s * d_l - sigma * mu, 0.0))  # corrector
         step = min(1.0, 0.99 * min(_longest(s, d_s, on), _longest(lam, d_l, on)))
         a, b, s, lam = a + step * d_a, b + step * d_b, s + step * d_s, lam + step * d_l
