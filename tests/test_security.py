@@ -609,3 +609,24 @@ def test_bench_resumed_in_a_fresh_process_equals_an_uninterrupted_run(tmp_path: 
             {k: v for k, v in b.items() if k not in TIMING_FIELDS}
         assert (tmp_path / "whole" / "samples" / f"sft__{name}__seed0.jsonl").read_bytes() == \
             (tmp_path / "resumed" / "samples" / f"sft__{name}__seed0.jsonl").read_bytes()
+
+
+def test_read_table_and_load_spec_refuse_folders_and_mistyped_arguments(tmp_path: Path) -> None:
+    from interlens.data import read_table
+    from interlens.data.files import load_spec
+    from interlens.predictions import Predictions
+
+    (tmp_path / "t.csv").mkdir()
+    (tmp_path / "d.yaml").mkdir()
+    with pytest.raises(DataError, match=r"t.csv: is a folder; expected a table file"):
+        read_table(tmp_path / "t.csv", id="id", label="y", modalities={"text": "text"})
+    with pytest.raises(DataError, match=r"d.yaml: is a folder; expected a dataset file"):
+        load_spec(tmp_path / "d.yaml")
+    table = tmp_path / "t.jsonl"
+    table.write_text(json.dumps({"id": "a", "text": "x", "y": "1"}) + "\n")
+    with pytest.raises(DataError, match="field 'modalities': modalities must map modality names to columns"):
+        read_table(table, id="id", label="y", modalities=["text"])  # type: ignore[arg-type]
+    with pytest.raises(DataError, match="field 'id': a column name is a string, got 3"):
+        read_table(table, id=3, label="y", modalities={"text": "text"})  # type: ignore[arg-type]
+    with pytest.raises(DataError, match="field 'ids': ids must be a list of sample ids, got int"):
+        Predictions(["a"], ("x", "y"), [[0.5, 0.5]], "t").align(5)  # type: ignore[arg-type]

@@ -125,6 +125,9 @@ class Predictions:
 
     def align(self, ids: Sequence[str], *, allow_missing: bool = False) -> Predictions:
         """Reorder to ``ids``. Ids absent here raise (naming them), or become NaN rows if allowed."""
+        if isinstance(ids, str | bytes) or not hasattr(ids, "__iter__"):
+            raise DataError(f"ids must be a list of sample ids, got {type(ids).__name__}", field="ids")
+        ids = [str(i) for i in ids]
         index = {i: n for n, i in enumerate(self.ids)}
         absent = [i for i in ids if i not in index]
         if absent and not allow_missing:

@@ -129,6 +129,8 @@ def load_spec(path: str | os.PathLike) -> DatasetFile:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise DataError("dataset file not found", file=str(path)) from None
+    except IsADirectoryError:
+        raise DataError("is a folder; expected a dataset file (.yaml)", file=str(path)) from None
     except UnicodeDecodeError:
         raise DataError("dataset file is not valid UTF-8", file=str(path)) from None
     try:

@@ -275,6 +275,15 @@ def read_table(path: str | os.PathLike, *, id: str, label: str | None = None,
     """
     path = Path(path)
     file = str(path)
+    if path.is_dir():
+        raise DataError(f"is a folder; expected a table file ({', '.join(sorted(FORMATS))})", file=file)
+    if not isinstance(modalities, Mapping):
+        raise DataError(f"modalities must map modality names to columns, e.g. {{'text': 'utterance'}}; got "
+                        f"{type(modalities).__name__}", file=file, field="modalities")
+    for what, column in (("id", id), ("label", label), ("group", group), ("split", split),
+                         *((f"modalities.{m}", c) for m, c in modalities.items())):
+        if column is not None and not isinstance(column, str):
+            raise DataError(f"a column name is a string, got {column!r}", file=file, field=what)
     if splits is not None and split is None:
         raise DataError("expected split names given but no split column mapped", file=file, field="split")
     if not modalities:
