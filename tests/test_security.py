@@ -315,7 +315,10 @@ def test_text_encodings_do_not_depend_on_what_was_memoised_before() -> None:
     warm = TextEncoder(batch_size=8)
     warm.encode(texts[5:17:3] + ["an unrelated text", "short"])  # a partial warm-up, other batches
     np.testing.assert_array_equal(warm.encode(texts), cold)
-    np.testing.assert_array_equal(warm.encode(texts[::-1]), cold[::-1])  # order of the request: same batches
+    np.testing.assert_array_equal(warm.encode(texts[::-1]), cold[::-1])
+    chunked = TextEncoder(batch_size=8)  # scored in pieces (a predict batch size): the same vectors
+    np.testing.assert_array_equal(np.concatenate([chunked.encode(texts[i:i + 5]) for i in range(0, len(texts), 5)]),
+                                  cold)
     with pytest.raises(DataError, match="field 'texts': text 1 is a int, not a string"):
         warm.encode(["ok", 3])  # type: ignore[list-item]
 

