@@ -66,15 +66,16 @@ def write_json(path: str | os.PathLike, data: Any) -> Path:
     return atomic_write_text(path, json.dumps(to_jsonable(data), indent=2, ensure_ascii=False) + "\n")
 
 
-def read_json(path: str | os.PathLike) -> Any:
-    """Read a JSON file; a syntax error names the file, line and column."""
+def read_json(path: str | os.PathLike, *, missing: str = "file not found") -> Any:
+    """Read a JSON file; a syntax error names the file, line and column; ``missing``: the message when the
+    file does not exist (e.g. "not a saved router: router.json missing")."""
     from .errors import DataError
 
     path = Path(path)
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise DataError("file not found", file=str(path)) from None
+        raise DataError(missing, file=str(path)) from None
     except IsADirectoryError:
         raise DataError("is a folder; expected a JSON file", file=str(path)) from None
     except UnicodeDecodeError as err:
@@ -83,6 +84,8 @@ def read_json(path: str | os.PathLike) -> Any:
     except json.JSONDecodeError as err:
         raise DataError(f"malformed JSON at line {err.lineno}, column {err.colno}: {err.msg}",
                         file=str(path)) from None
+    except OSError as err:
+        raise DataError(f"cannot read: {err.strerror or err}", file=str(path)) from None
 
 
 def json_or_text(raw: str) -> Any:

@@ -8,7 +8,6 @@ JSON and tensors only, nothing unpickled (issue 30).
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -16,17 +15,12 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError
+from ..io import read_json
 from .router import InteractionRouter
 
 
 def _read(folder: Path) -> dict[str, Any]:
-    path = folder / "router.json"
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError("not a saved router: router.json missing", file=str(path)) from None
-    except (OSError, ValueError) as err:
-        raise DataError(f"cannot read the saved router: {err}", file=str(path)) from None
+    return read_json(folder / "router.json", missing="not a saved router: router.json missing")
 
 
 def load_router(folder: str | os.PathLike) -> InteractionRouter:

@@ -28,7 +28,6 @@ MiniLM).
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from pathlib import Path
@@ -37,6 +36,7 @@ from typing import Any
 import torch
 
 from ..errors import DataError
+from ..io import read_json
 
 #: written to ``interlens.json`` (``format``) by folders in this layout
 FORMAT = "bert-seq-cls-mean-pool"
@@ -174,12 +174,7 @@ SEGMENTS = ("first modality = segment A, the others joined by newlines = segment
 
 
 def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError("not a saved minilm-ft model: file missing", file=str(path)) from None
-    except (OSError, ValueError) as err:
-        raise DataError(f"cannot read saved model metadata: {err}", file=str(path)) from None
+    return read_json(path, missing="not a saved minilm-ft model: file missing")
 
 
 def load_view(folder: str | os.PathLike) -> tuple[Any, torch.Tensor, torch.Tensor]:
