@@ -225,7 +225,7 @@ def verify_run_folder(folder: str | Path, raw: dict[str, Any], run: RunResults) 
     """Before ``bench report`` / ``bench compare`` use a run folder (issue 30): every unit file it holds for
     the run's tasks and seeds passes its hash check and agrees with ``results.json``'s per-seed metrics, and
     every per-sample file ``results.json`` lists exists and passes its hash check. A ``results.json`` shared
-    without its ``units/`` folder is read as it is."""
+    without its run folder (no ``units/``, no ``samples/``) is read as it is."""
     from ..data.paths import inside, safe_name
     from ..errors import DataError, IntegrityError
     from ..io import to_jsonable
@@ -246,6 +246,8 @@ def verify_run_folder(folder: str | Path, raw: dict[str, Any], run: RunResults) 
                                          f"from its unit file {path}; rerun `bench run` on this folder",
                                          file=str(folder / "results.json"))
     samples = raw.get("samples") or {}
+    if not units.is_dir() and not (folder / "samples").is_dir():
+        samples = {}  # results.json shared without its run folder (e.g. committed results): nothing to check
     if not isinstance(samples, dict):
         raise DataError("must map unit names to per-sample files", file=str(folder / "results.json"),
                         field="samples")
