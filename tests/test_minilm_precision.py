@@ -1,10 +1,11 @@
 """minilm-ft precision: ``precision="fp32"`` is the previous training path exactly (logits of the code
 before the bf16 path, recorded on a hand-made case), ``"bf16"`` (autocast + fused AdamW, the default)
-trains to the same predictions; bad values are refused; the progress bar stays off without a terminal.
+trains to the same predictions; bad values are refused; without a terminal, training writes step-level progress lines.
 Real MiniLM weights, 8 samples, 1 epoch."""
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import numpy as np
@@ -65,9 +66,23 @@ def test_unknown_precision_is_refused_before_training(data):
         MiniLMFineTuneScorer(**TINY, precision="fp16").fit(data, ["a"])
 
 
-def test_progress_only_on_a_terminal(monkeypatch):
+def test_training_writes_step_progress_lines_with_eta_without_a_terminal(data, caplog, monkeypatch):
+    """No terminal: step-level progress lines (here every step: interval 0) and the per-epoch line;
+    ``progress=False``: the epoch line only (issue 31 goal 2)."""
+    from interlens.progress import set_log_interval
+
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
-    assert not MiniLMFineTuneScorer()._show_progress()
-    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
-    assert MiniLMFineTuneScorer()._show_progress()
-    assert not MiniLMFineTuneScorer(progress=False)._show_progress()
+    caplog.set_level(logging.INFO, logger="interlens")
+    set_log_interval(0)
+    try:
+        MiniLMFineTuneScorer(**TINY, precision="fp32").fit(data, ["a"])
+        lines = [r.getMessage() for r in caplog.records if r.name == "interlens.progress"]
+        assert lines[0].startswith("minilm-ft a training, epoch 1/1, loss ") and ": 1/2 step (50%)" in lines[0]
+        assert lines[-1].endswith("ETA 0s (done)") and ": 2/2 step (100%)" in lines[-1] and len(lines) == 2
+        epochs = [r.getMessage() for r in caplog.records if r.name == "interlens.scoring.minilm_ft"]
+        assert len(epochs) == 1 and epochs[0].startswith("minilm-ft a epoch 1/1: loss ") and "ETA 0 s" in epochs[0]
+        caplog.clear()
+        MiniLMFineTuneScorer(**TINY, precision="fp32", progress=False).fit(data, ["a"])
+        assert [r.name for r in caplog.records] == ["interlens.scoring.minilm_ft"]
+    finally:
+        set_log_interval(None)

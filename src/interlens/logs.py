@@ -3,20 +3,27 @@
 Library code logs through ``logging.getLogger(__name__)`` (children of the ``interlens`` logger) and
 never prints. :func:`configure` (called by the CLI's root options) sets the ``interlens`` logger's
 level and one stderr handler: default INFO, ``-v`` DEBUG, ``--quiet`` WARNING and no progress bars
-(:func:`progress_enabled`, consulted by every progress bar).
+(:func:`progress_enabled`, consulted by every progress bar). The progress bars themselves live in
+:mod:`interlens.progress` (re-exported here under their older names).
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from typing import Any
 
+from .progress import (  # noqa: F401 -- the older home of the progress API
+    ProgressBar,
+    current_progress,
+    progress,
+    progress_bar,
+    progress_enabled,
+    quiet_third_party,
+    set_quiet,
+)
+
 LOGGER_NAME = "interlens"
-_state = {"quiet": False}
 #: the width tables render at when output is not a terminal (a file, a pipe, CI): wide enough never to wrap
 WIDE_COLUMNS = 1000
 
@@ -65,92 +72,8 @@ def configure(verbose: int = 0, quiet: bool = False) -> logging.Logger:
     logger.setLevel(logging.WARNING if quiet else logging.DEBUG if verbose > 0 else logging.INFO)
     if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
         logger.addHandler(_StderrHandler())
-    _state["quiet"] = bool(quiet)
+    set_quiet(quiet)
+    quiet_third_party()
     return logger
 
 
-def progress_enabled() -> bool:
-    """False after ``--quiet``: progress bars and status spinners stay hidden."""
-    return not _state["quiet"]
-
-
-class ProgressBar:
-    """Handle of one bar from :func:`progress_bar`: ``advance(n)``, ``update(description)``; counts
-    ``completed`` even when nothing is drawn."""
-
-    def __init__(self, progress: Any, task: Any, total: float | None, description: str, name: str | None) -> None:
-        self._progress, self._task = progress, task
-        self.total, self.description, self.name, self.completed = total, description, name, 0.0
-
-    @property
-    def shown(self) -> bool:
-        return self._progress is not None
-
-    def advance(self, n: float = 1) -> None:
-        self.completed += n
-        if self._progress is not None:
-            self._progress.advance(self._task, n)
-
-    def update(self, description: str | None = None, *, total: float | None = None) -> None:
-        if description is not None:
-            self.description = description
-        if total is not None:
-            self.total = total
-        if self._progress is not None:
-            self._progress.update(self._task, description=self.description, total=self.total)
-
-
-_ACTIVE: ContextVar[tuple[ProgressBar, ...]] = ContextVar("interlens_progress", default=())
-
-
-@contextmanager
-def progress_bar(total: float | None, description: str, *, name: str | None = None, enabled: bool = True,
-                 console: Any = None) -> Iterator[ProgressBar]:
-    """A progress bar with ETA on stderr, shown only when ``enabled``, :func:`progress_enabled` and the
-    console (default: stderr) is a terminal; otherwise a counting no-op. A bar opened inside another
-    becomes a second row of the same display. ``name`` lets inner code find it (:func:`current_progress`)."""
-    stack = _ACTIVE.get()
-    live = next((b._progress for b in reversed(stack) if b._progress is not None), None)
-    progress: Any = None
-    own = False
-    if enabled and progress_enabled():
-        if live is not None and console is None:
-            progress = live
-        elif console is not None or sys.stderr.isatty():
-            from rich.console import Console
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-
-            console = console or Console(stderr=True)
-            if console.is_terminal:
-                progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                    TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-                                    console=console, transient=True,
-                                    redirect_stdout=sys.stdout.isatty())  # piped stdout stays on stdout
-                own = True
-    bar = ProgressBar(progress, None, total, description, name)
-    token = _ACTIVE.set((*stack, bar))
-    try:
-        if own:
-            progress.start()
-        if progress is not None:
-            bar._task = progress.add_task(description, total=total)
-        yield bar
-    finally:
-        _ACTIVE.reset(token)
-        if own:
-            progress.stop()  # a last render, then the bar is cleared (transient)
-        elif progress is not None and bar._task is not None:
-            progress.remove_task(bar._task)  # a row of an enclosing bar's display
-
-
-def current_progress(name: str) -> ProgressBar:
-    """The innermost open bar called ``name`` in this context, else a no-op bar (so library code deep in
-    a loop advances its caller's bar without being handed it; other processes see none)."""
-    return next((b for b in reversed(_ACTIVE.get()) if b.name == name), ProgressBar(None, None, None, name, None))

@@ -15,7 +15,9 @@ One abstract base class in the scikit-learn style:
 Optional **capabilities** are declared on the class (``capabilities = frozenset({...})``) and checked
 by every method before any work (:func:`require`): ``finetune`` (continue training one view's model on
 a subset -- MMoE experts), ``features`` (per-sample input features -- routers), ``input_gradients``
-(saliency counterfactuals, MME-JD Alg. 1) and ``zero_shot`` (label scores without training -- MMLA).
+(saliency counterfactuals, MME-JD Alg. 1), ``zero_shot`` (label scores without training -- MMLA) and
+``savable`` (``save_pretrained(dir)`` and the classmethod ``from_pretrained(dir)``, next to the scorer's own
+state: safetensors + JSON, the reloaded scorer gives the same probabilities; issue 29).
 A scorer lacking one is refused in one line naming the scorer, the capability and the scorers that
 have it (:class:`CapabilityError`, exit 2 in the CLI).
 """
@@ -52,6 +54,7 @@ class Capability(StrEnum):
     INPUT_GRADIENTS = "input_gradients"  # input_gradients(dataset, view, modality) (saliency)
     ZERO_SHOT = "zero_shot"              # scores labels without fit (MMLA zero-shot)
     TRAINABLE = "trainable"              # fit() learns from labels (SFT, baselines)
+    SAVABLE = "savable"                  # save_pretrained(dir) + classmethod from_pretrained(dir) (issue 29)
 
 
 class CapabilityError(InterlensError, TypeError):
@@ -389,19 +392,11 @@ def cached_predict(
     ids = dataset.ids
     found = cache.get(*key, ids) if cache is not None else {}
     todo = [i for i in ids if i not in found]
-    bar = None
-    from ..logs import progress_enabled
+    from ..progress import progress as progress_of
 
-    if progress and todo and progress_enabled():
-        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-        bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                       TimeRemainingColumn(), transient=True)
-        bar.start()
-        task = bar.add_task(f"{scorer.name} · {view}", total=len(todo))
     chunks = [todo[start:start + batch_size] for start in range(0, len(todo), batch_size)]
     cpus, gpus = resources_for(getattr(scorer, "device", None))
-    try:
+    with progress_of(len(todo), f"scoring {scorer.name} · {view}", "sample", enabled=progress and bool(todo)) as bar:
         work = (executor or current_executor()).map_stateful(
             compute, ((dataset.subset(chunk), view) for chunk in chunks), num_cpus=cpus, num_gpus=gpus)
         for index, result in work:
@@ -410,11 +405,7 @@ def cached_predict(
             if cache is not None:
                 cache.put(*key, chunk, probs)
             found.update(zip(chunk, probs, strict=True))
-            if bar is not None:
-                bar.advance(task, len(chunk))
-    finally:
-        if bar is not None:
-            bar.stop()
+            bar.advance(len(chunk))
     probs = np.stack([found[i] for i in ids]) if ids else np.zeros((0, len(dataset.labels)))
     return Predictions(ids, dataset.labels, probs, str(view), scorer.fingerprint, dataset.fingerprint(),
                        meta={"scorer_name": scorer.name, "cached": len(ids) - len(todo), "computed": len(todo)})

@@ -33,7 +33,6 @@ from __future__ import annotations
 import copy
 import logging
 import os
-import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -42,12 +41,12 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
-from tqdm import tqdm
 
 from ..checkpoints import load_module, module_tensors
 from ..data.schema import Dataset
 from ..errors import DataError
 from ..metrics import classification_metrics
+from ..progress import progress as progress_of
 from ..views import View
 from .base import Capability, Scorer
 from .heads import MeanPooledClassifier as _Model
@@ -254,17 +253,17 @@ class MiniLMFineTuneScorer(Scorer):
         gen = torch.Generator().manual_seed(seed)
         best: tuple[float, int, dict[str, torch.Tensor]] | None = None
         log: list[dict[str, Any]] = []
-        bar = tqdm(total=steps, unit="step", leave=False, dynamic_ncols=True, disable=not self._show_progress(),
-                   desc=f"minilm-ft {self._key(view)}")
         # dropout draws from the global RNG: fork it, seeded, so training is deterministic and side-effect free
         started = time.perf_counter()
-        with _threads(self.threads), torch.random.fork_rng(devices=[]), bar:
+        with (_threads(self.threads), torch.random.fork_rng(devices=[]),
+              progress_of(steps, f"minilm-ft {self._key(view)} training", "step", enabled=bool(self.progress)) as bar):
             torch.manual_seed(seed)
             for epoch in range(epochs):
                 start = time.perf_counter()
                 model.train()
                 total = 0.0
-                bar.set_description(f"minilm-ft {self._key(view)} epoch {epoch + 1}/{epochs}")
+                what = f"minilm-ft {self._key(view)} training, epoch {epoch + 1}/{epochs}"
+                bar.update(what)
                 for idx in self._train_batches(lengths, gen):
                     opt.zero_grad()
                     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
@@ -283,20 +282,20 @@ class MiniLMFineTuneScorer(Scorer):
                     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
                     opt.step()
                     sched.step()
-                    total += float(loss.detach()) * len(idx)
-                    bar.update()
-                    bar.set_postfix(loss=f"{float(loss.detach()):.3f}", refresh=False)
+                    value = float(loss.detach())
+                    total += value * len(idx)
+                    bar.update(f"{what}, loss {value:.3f}")
+                    bar.advance()
                 entry = {"epoch": epoch, "loss": total / len(y), "seconds": time.perf_counter() - start}
                 if val is not None and len(val):
-                    bar.set_description(f"minilm-ft {self._key(view)} epoch {epoch + 1}/{epochs} (validating)")
+                    bar.update(f"{what} (validating)")
                     pred = self._run(model, val, view).argmax(1)
                     scores = classification_metrics(val.y, pred, len(self.labels_))
                     entry["val_macro_f1"], entry["val_acc"] = scores["macro_f1"], scores["acc"]
                     if best is None or entry[f"val_{self.select_metric}"] > best[0]:
                         best = (entry[f"val_{self.select_metric}"], epoch, copy.deepcopy(model.state_dict()))
-                    bar.set_postfix(val_macro_f1=f"{entry['val_macro_f1']:.3f}", refresh=False)
                 log.append(entry)
-                if not bar.disable:  # the bar shows progress; in logs (no terminal) one line per epoch
+                if bar.shown:  # a terminal's bar shows progress; in logs (no terminal) one line per epoch too
                     continue
                 done = time.perf_counter() - started
                 dev = (f", dev macro-F1 {entry['val_macro_f1']:.4f} ACC {entry['val_acc']:.4f}"
@@ -307,12 +306,6 @@ class MiniLMFineTuneScorer(Scorer):
             model.load_state_dict(best[2])
         model.eval()
         return log, best[1] if best else epochs - 1
-
-    def _show_progress(self) -> bool:
-        """A bar only when asked for and stderr is a terminal (never in logs, CI or tests)."""
-        from ..logs import progress_enabled
-
-        return bool(self.progress) and sys.stderr.isatty() and progress_enabled()
 
     def fit(self, train: Dataset, views: Sequence[View | str] | View | str | None = None, *,
             val: Dataset | None = None) -> MiniLMFineTuneScorer:
@@ -414,14 +407,14 @@ class MiniLMFineTuneScorer(Scorer):
         was_training = model.training
         model.eval()
         order = sorted(range(len(encoded)), key=lambda i: -len(encoded[i][0]))
-        show = self._show_progress() and len(order) > 20 * self.batch_size  # long runs only (test sets)
+        show = bool(self.progress) and len(order) > 20 * self.batch_size  # long runs only (test sets)
         with (_threads(self.threads), torch.inference_mode(),
-              tqdm(total=len(order), unit="sample", leave=False, disable=not show, desc="minilm-ft scoring") as bar):
+              progress_of(len(order), "minilm-ft scoring", "sample", enabled=show) as bar):
             for start in range(0, len(order), self.batch_size):
                 idx = order[start:start + self.batch_size]
                 batch = self._collate(encoded, idx)
                 out[idx] = (model.pool(**batch) if pooled else model(**batch)).double().numpy()
-                bar.update(len(idx))
+                bar.advance(len(idx))
         model.train(was_training)
         return out
 

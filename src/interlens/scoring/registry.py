@@ -14,7 +14,6 @@ is already in the cache under the fingerprint the fitted scorer *will* have, fit
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -101,15 +100,12 @@ def fit_and_predict(scorer: Scorer, dataset: Dataset, views: Sequence[str | View
                 len(cache.get(planned, str(v), target.fingerprint(), target.ids)) == len(target) for v in views):
             stand_in = _Planned(scorer.name, planned)
             return {str(v): cached_predict(stand_in, target, v, cache=cache) for v in views}
-        from ..logs import progress_enabled
+        from ..progress import progress as progress_of
+        from ..progress import progress_enabled
 
         progress = progress and progress_enabled()
-        status = contextlib.nullcontext()
-        if progress:
-            from rich.console import Console
-
-            status = Console(stderr=True).status(f"fitting {scorer.name} on {train.name} ({len(train)} samples)")
-        with status:
+        with progress_of(1, f"fitting {scorer.name} on {train.name} ({len(train)} samples)", "fit",
+                         enabled=progress) as fitting:
             from ..checkpoints import fit_or_restore
 
             log = None
@@ -119,6 +115,7 @@ def fit_and_predict(scorer: Scorer, dataset: Dataset, views: Sequence[str | View
                 log = Console(stderr=True, soft_wrap=True).print
             fit_or_restore(scorer, train, [str(v) for v in views], val, fingerprint=planned,
                            directory=checkpoint_dir, log=log)
+            fitting.advance()
     elif not scorer.is_fitted:
         scorer.fit(target, [str(v) for v in views])
     return {str(v): cached_predict(scorer, target, v, cache=cache, progress=progress, batch_size=batch_size,
