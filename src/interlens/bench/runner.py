@@ -50,7 +50,7 @@ from ..errors import DataError, unknown_name
 from ..execution.base import Executor, current_executor, resources_for
 from ..integrity import write_text_verified
 from ..io import to_jsonable, write_json
-from ..logs import progress_bar
+from ..progress import progress
 from ..scoring.base import Capability, CapabilityError, Scorer, fingerprint_of, require
 from ..scoring.registry import check_param_names, make_scorer, scorer_class
 from .methods import METHODS, Method
@@ -389,8 +389,8 @@ class Runner:
 
         self.test_looks = record_test_looks(self, {t.name for _, todo in work for t in todo}, plan, new_look=new_look)
         cpus, gpus = resources_for(self.scorer_params.get("device"))
-        label = f"bench {self.method.value} {self.scorer}: units"
-        with progress_bar(sum(len(todo) for _, todo in work), label) as bar:
+        label = f"bench {self.method.value} {self.scorer}"
+        with progress(sum(len(todo) for _, todo in work), label, "unit") as bar:
             for _, finished in (executor or current_executor()).map_unordered(self._work, work, num_cpus=cpus,
                                                                               num_gpus=gpus):
                 for unit, view, samples in finished:

@@ -11,8 +11,8 @@ import numpy as np
 
 from ..data.schema import Dataset, Sample
 from ..errors import DataError
-from ..logs import progress_bar
 from ..metrics import classification_metrics
+from ..progress import progress
 from .core import ROUTER_CLASSES, mid_correct, mmejd_combine, mrid_correct
 from .counterfactual import DebiasModalities, blank_like
 
@@ -35,7 +35,7 @@ def bayes_opt(f: Callable[..., float], names: tuple[str, ...], *, n_trials: int 
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.GPSampler(seed=seed))
-    with progress_bar(n_trials, f"Bayesian optimisation of {', '.join(names)}: trials") as bar:
+    with progress(n_trials, f"Bayesian optimisation of {', '.join(names)}", "trial") as bar:
         study.optimize(lambda t: f(**{n: t.suggest_float(n, *bounds) for n in names}), n_trials=n_trials,
                        callbacks=[lambda _study, _trial: bar.advance()])
     trials = [(*(t.params[n] for n in names), t.value) for t in study.trials]

@@ -34,7 +34,7 @@ from ..data.schema import Dataset
 from ..errors import DataError
 from ..execution.base import Executor, current_executor, resources_for
 from ..io import atomic_write, read_json, to_jsonable, write_json
-from ..logs import progress_bar
+from ..progress import progress
 from .fusion import BASELINE
 from .router import ROUTER_KINDS, InteractionRouter
 from .train import (
@@ -268,7 +268,7 @@ def run_seeds(scorer: Any, dataset: Dataset, cats: Mapping[str, str], *, seeds: 
     # a seed run elsewhere (Ray) advances it when it arrives
     parts = 1 + len(GROUPINGS.get(kwargs.get("grouping", "mmoe"), ())) + (1 if kwargs.get("router", True) else 0)
     found: dict[int, dict[str, Any]] = {}
-    with progress_bar(len(seeds) * parts, "experts: seeds x parts", name=EXPERTS_PROGRESS) as bar:
+    with progress(len(seeds) * parts, "experts: seeds x parts", "part", name=EXPERTS_PROGRESS) as bar:
         for index, report in (executor or current_executor()).map_unordered(fn, list(seeds), num_cpus=cpus,
                                                                              num_gpus=gpus):
             found[index] = report

@@ -33,7 +33,7 @@ import numpy as np
 
 from ..data.schema import Dataset
 from ..errors import DataError
-from ..logs import current_progress
+from ..progress import current_progress
 from ..scoring.base import Capability, Scorer, clone, require
 from .fusion import (
     BASELINE,

@@ -24,8 +24,8 @@ from torch import nn
 from ..checkpoints import load_module, module_tensors
 from ..data.schema import Dataset
 from ..errors import DataError
-from ..logs import progress_bar
 from ..metrics import classification_metrics
+from ..progress import progress
 from ..views import View
 from .base import Capability, Scorer
 from .encoders import image_to_array, shared_text_encoder
@@ -66,7 +66,7 @@ def _train_module(module: nn.Module, inputs: list[torch.Tensor], y: torch.Tensor
     n = y.shape[0]
     best: tuple[float, int, dict[str, torch.Tensor]] | None = None
     losses = []
-    with progress_bar(epochs, f"training {type(module).__name__}: epochs") as bar:
+    with progress(epochs, f"training {type(module).__name__}", "epoch") as bar:
         for epoch in range(epochs):
             module.train()
             order = torch.randperm(n, generator=gen)

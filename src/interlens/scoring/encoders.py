@@ -100,18 +100,14 @@ class TextEncoder:
                 groups.setdefault(len(row), []).append((text, row))
             chunks = [group[i:i + self.batch_size] for _, group in sorted(groups.items())
                       for i in range(0, len(group), self.batch_size)]
-            steps: Any = chunks
-            from ..logs import progress_enabled
+            from ..progress import progress as progress_of
 
-            if progress and progress_enabled():
-                from rich.progress import track
-
-                steps = track(chunks, description="encoding text (MiniLM)", transient=True)
             before = torch.get_num_threads()
             torch.set_num_threads(self.threads())
             try:
-                with torch.inference_mode():
-                    for chunk in steps:
+                with (torch.inference_mode(),
+                      progress_of(len(chunks), "encoding text (MiniLM)", "batch", enabled=progress) as bar):
+                    for chunk in chunks:
                         rows = [row for _, row in chunk]
                         rows += [rows[-1]] * (self.batch_size - len(rows))  # always batch_size rows
                         input_ids = torch.tensor(rows, dtype=torch.long)
@@ -120,6 +116,7 @@ class TextEncoder:
                         pooled = torch.nn.functional.normalize(out.mean(1), dim=-1)
                         for (text, _), vec in zip(chunk, pooled.numpy().astype(np.float64), strict=False):
                             self._memo[text] = vec
+                        bar.advance()
             finally:
                 torch.set_num_threads(before)
         return np.stack([self._memo[t] for t in texts])

@@ -20,8 +20,8 @@ import torch
 
 from ...data.schema import Dataset
 from ...errors import DataError, check_known_keys
-from ...logs import progress_bar
 from ...metrics import classification_metrics
+from ...progress import progress as progress_of
 from ...views import View
 from .adapters import LoraSpec, adapter_names, add_lora_adapter, is_peft
 from .batching import dataset_logprobs
@@ -242,7 +242,7 @@ def train_lora(model: Any, builder: PromptBuilder, train: Dataset | Sequence[Dat
     dtype = model_dtype(model)
     model.train()
     optimizer.zero_grad()
-    with progress_bar(total, f"LoRA {adapter}", enabled=rank == 0) as bar:
+    with progress_of(total, f"LoRA {adapter}", "step", enabled=rank == 0) as bar:
         while step < total:
             order = torch.randperm(len(examples), generator=generator).split(config.batch_size)
             for idx in _shard(order, rank, world):
