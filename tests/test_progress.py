@@ -29,7 +29,8 @@ class FakeClock:
 
 
 @pytest.fixture(autouse=True)
-def _reset() -> Iterator[None]:
+def _reset(monkeypatch) -> Iterator[None]:
+    monkeypatch.delenv("HF_HUB_DISABLE_PROGRESS_BARS", raising=False)  # configure() may set it: restored after
     configure(quiet=False)
     yield
     configure(quiet=False)
@@ -127,6 +128,7 @@ def test_cli_without_a_terminal_writes_progress_lines_with_eta(tmp_path, monkeyp
 
     _, files = _synthetic_files(tmp_path)
     monkeypatch.setenv(progress_mod.INTERVAL_ENV, "0")
+    monkeypatch.delenv("HF_HUB_DISABLE_PROGRESS_BARS", raising=False)  # set by the CLI: restored afterwards
     result = CliRunner().invoke(app, ["interactions", "score", "--dataset", "synthetic", "-d", "n=60", "--scorer",
                                       "precomputed", "-s", f"files={json.dumps(files)}", "--no-cache",
                                       "--draw-size", "5", "--out", str(tmp_path / "out")])
@@ -135,3 +137,32 @@ def test_cli_without_a_terminal_writes_progress_lines_with_eta(tmp_path, monkeyp
     assert any(re.search(r"scoring precomputed · text: \d+/\d+ sample \(100%\).*ETA 0s \(done\)", line)
                for line in lines), result.stderr
     assert all("ETA" in line for line in lines) and lines
+
+
+def test_track_advances_after_each_item_and_reports_at_the_end(caplog) -> None:
+    caplog.set_level(logging.INFO, logger="interlens")
+    clock, seen = FakeClock(), []
+    for seed in progress_mod.track([3, 4, 5], "mint study", "seed", console=Console(file=io.StringIO()),
+                                   interval=30, clock=clock):
+        clock.now += 20
+        seen.append(seed)
+    assert seen == [3, 4, 5]
+    assert _lines(caplog) == ["mint study: 2/3 seed (67%), 20.0 s/seed, elapsed 40s, ETA 20s",
+                              "mint study: 3/3 seed (100%), 20.0 s/seed, elapsed 1m00s, ETA 0s (done)"]
+
+
+def test_transformers_bars_are_hidden_when_stderr_is_not_a_terminal(monkeypatch) -> None:
+    monkeypatch.delenv("HF_HUB_DISABLE_PROGRESS_BARS", raising=False)  # set by configure() before import
+    hf_logging = pytest.importorskip("transformers.utils.logging")
+    import sys
+
+    hf_logging.enable_progress_bar()
+    try:
+        monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+        configure()
+        assert hf_logging.is_progress_bar_enabled()  # a terminal keeps "Loading weights" & co.
+        monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+        configure()
+        assert not hf_logging.is_progress_bar_enabled()
+    finally:
+        hf_logging.enable_progress_bar()

@@ -21,13 +21,14 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sized
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, TypeVar
 
 #: the logger plain progress lines go to (a child of ``interlens``: the CLI's stderr handler shows them)
 logger = logging.getLogger("interlens.progress")
+T = TypeVar("T")
 #: seconds between two plain lines when output is not a terminal
 DEFAULT_INTERVAL_S = 30.0
 INTERVAL_ENV = "INTERLENS_PROGRESS_INTERVAL"
@@ -224,6 +225,18 @@ def progress(total: float | None, desc: str, unit: str = "it", *, name: str | No
             drawn.remove_task(bar._task)  # a row of an enclosing bar's display
 
 
+def track(items: Iterable[T], desc: str, unit: str = "it", *, total: float | None = None,
+          **kwargs: Any) -> Iterator[T]:
+    """``for x in track(items, "mint study", "seed"): ...``: :func:`progress` around a loop, advanced after
+    each item's body (``total`` defaults to ``len(items)``)."""
+    if total is None and isinstance(items, Sized):
+        total = len(items)
+    with progress(total, desc, unit, **kwargs) as bar:
+        for item in items:
+            yield item
+            bar.advance()
+
+
 def current_progress(name: str) -> ProgressBar:
     """The innermost open bar called ``name`` in this context, else a no-op bar (so library code deep in
     a loop advances its caller's bar without being handed it; other processes see none)."""
@@ -241,16 +254,17 @@ def quiet_third_party() -> None:
     shards") so they do not fill logs; on a terminal they stay."""
     if sys.stderr.isatty() and progress_enabled():
         return
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    if "transformers" in sys.modules:
-        try:
-            from transformers.utils import logging as hf_logging
+    if "transformers" not in sys.modules:  # read when transformers is first imported (never imported here)
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        return
+    try:  # transformers 5: transformers.utils.logging.disable_progress_bar (also switches huggingface_hub's)
+        from transformers.utils import logging as hf_logging
 
-            hf_logging.disable_progress_bar()
-        except Exception:  # noqa: BLE001 -- an older/newer transformers without the switch: leave it
-            pass
+        hf_logging.disable_progress_bar()
+    except (ImportError, AttributeError):  # a transformers without the switch: leave its bars
+        pass
 
 
 __all__ = ["DEFAULT_INTERVAL_S", "INTERVAL_ENV", "ProgressBar", "current_progress", "format_seconds",
            "log_interval", "progress", "progress_bar", "progress_enabled", "progress_line", "quiet_third_party",
-           "set_log_interval", "set_quiet"]
+           "set_log_interval", "set_quiet", "track"]
