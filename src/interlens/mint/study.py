@@ -35,6 +35,7 @@ import numpy as np
 
 from ..data.schema import Dataset, Sample
 from ..errors import DataError
+from ..progress import track
 from ..scoring.base import Capability, Scorer, clone, require
 
 #: training regimes (MINT Table 2) -> the strategy names of run_group_tuning
@@ -223,7 +224,7 @@ def run_mint_study(tasks: Sequence[str | os.PathLike | Dataset], scorer: str | S
     study_key = fingerprint_of(template.fingerprint, {n: t.dataset.fingerprint() for n, t in loaded.items()},
                                list(regimes), grouping, n_groups, score_split, eval_split, delta, S, max_train,
                                subset_seed)
-    for s in seeds:
+    for s in track(list(seeds), "mint study", "seed"):
         done_path = Path(out) / "seeds" / f"seed{s}.json" if out is not None else None
         if done_path is not None and done_path.exists():
             from ..io import read_json

@@ -29,6 +29,7 @@ import numpy as np
 
 from ..data.schema import Dataset
 from ..errors import DataError
+from ..progress import track
 from ..views import View
 from .base import Capability, Scorer, capability_error, softmax
 from .registry import make_scorer, register_scorer, scorer_class
@@ -124,7 +125,7 @@ class EnsembleScorer(Scorer):
         views = self.fit_views(train, views)
         self.members_ = []
         started, fitted = time.perf_counter(), 0
-        for k in range(self.members):
+        for k in track(range(self.members), f"ensemble of {self.base}", "member"):
             member, how = self.fit_member(k, train, views, val)
             self.members_.append(member)
             fitted += how == "fitted"
