@@ -192,3 +192,56 @@ def test_corrupt_checkpoint_is_refused_and_a_wrong_one_never_restored(tmp_path: 
     assert load_checkpoint(scorer, tmp_path, "ghi") is None
     with pytest.raises(DataError):
         checkpoint_path(tmp_path, "../escape")
+
+
+#: fields that say when or how long, not what was computed (issue 30: exact equality, timing fields aside)
+_TIMING = ("time", "wall", "runtime", "created", "seconds", "elapsed", "fit_s", "argv", "command")
+
+
+def _strip_timing(value):
+    """``value`` without its provenance block and timing fields (any key naming a time or a duration)."""
+    if isinstance(value, dict):
+        return {k: _strip_timing(v) for k, v in value.items()
+                if k != "provenance" and not any(t in k.lower() for t in _TIMING)}
+    if isinstance(value, list):
+        return [_strip_timing(v) for v in value]
+    return value
+
+
+def _has_entries(folder: Path) -> bool:
+    return folder.is_dir() and any(folder.iterdir())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command, cached", [
+    (["interactions", "score", "--dataset", "synthetic", "-d", "n=300", "-s", "epochs=4", "--draws", "20"], True),
+    (["experts", "train", "--dataset", "synthetic", "-d", "n=300", "-s", "epochs=3", "--expert-epochs", "2",
+      "--seed", "0", "--seed", "1", "--no-rq4"], False),
+    (["bench", "run", "--tasks", "{task}", "--scorer", "embedding", "-s", "epochs=3", "-s", "hidden=8", "--seeds", "3",
+      "--n-boot", "50"], False),
+], ids=["interactions-score", "experts-train", "bench-run"])
+def test_killed_run_resumed_equals_an_uninterrupted_run_exactly(tmp_path: Path, command: list[str],
+                                                                  cached: bool) -> None:
+    """Issue 30: ``kill -9`` in the middle of the run (once it has cached its first predictions, saved its
+    first seed's models or finished its first bench unit), then the same command with the same --out (and
+    cache): results.json equals an uninterrupted run's exactly (every number; timing aside), and the stored
+    per-sample predictions are byte-identical."""
+    command = [str(_task_file(tmp_path / "data")) if c == "{task}" else c for c in command]
+    out, cache = tmp_path / "run", tmp_path / "cache.sqlite"
+    with_cache = ["--cache", str(cache)] if cached else []
+    args = [*command, "--out", str(out), *with_cache]
+    proc = _start(args)
+    _kill_when(proc, (lambda: cache.exists() and cache.stat().st_size > 0) if cached
+               else (lambda: _has_entries(out / "models") or _has_entries(out / "units")))
+    assert not (out / "results.json").exists()  # killed mid-way
+    _run(args)
+    resumed = json.loads((out / "results.json").read_text().replace(str(out), "<out>"))
+
+    fresh = tmp_path / "fresh"
+    _run([*command, "--out", str(fresh), *(["--cache", str(tmp_path / "fresh.sqlite")] if cached else [])])
+    uninterrupted = json.loads((fresh / "results.json").read_text().replace(str(fresh), "<out>"))
+    assert _strip_timing(resumed) == _strip_timing(uninterrupted)
+    stored = sorted(p.name for p in out.glob("predictions*.jsonl.gz"))
+    assert stored, "the run stores its per-sample predictions"
+    for name in stored:
+        assert (out / name).read_bytes() == (fresh / name).read_bytes()
