@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from .errors import IntegrityError
-from .io import _umask, atomic_write_text
+from .io import atomic_write, atomic_write_text
 
 SUFFIX = ".sha256"
 _CHUNK = 1 << 20
@@ -49,19 +48,13 @@ def write_verified(path: str | os.PathLike, write: Callable[[Path], None]) -> Pa
     ``<path>.sha256``, and only then is the file renamed into place (a kill leaves at worst a sidecar with no
     file: a miss, recomputed)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
+
+    def write_then_record(tmp: Path) -> None:
+        write(tmp)
         path.unlink(missing_ok=True)
         atomic_write_text(sidecar_path(path), f"{file_sha256(tmp)}  {path.name}\n")
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+
+    return atomic_write(path, write_then_record)  # the rename onto ``path`` comes last
 
 
 def write_text_verified(path: str | os.PathLike, text: str) -> Path:
