@@ -46,7 +46,8 @@ def test_features_side_by_side_and_capabilities_follow_the_base(data, fitted):
     one = fitted.members_[0].features(test)
     assert feats.shape == (len(test), 3 * one.shape[1])
     np.testing.assert_array_equal(feats[:, : one.shape[1]], one)
-    assert fitted.capabilities == {Capability.TRAINABLE, Capability.FINETUNE, Capability.FEATURES}
+    assert fitted.capabilities == {Capability.TRAINABLE, Capability.FINETUNE, Capability.FEATURES, Capability.SAVABLE}
+    assert fitted.capabilities == type(fitted).capabilities  # declared on the class (issue 29)
     assert fitted.modality_kinds == make_scorer("embedding").modality_kinds
 
 

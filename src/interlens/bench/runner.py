@@ -197,8 +197,11 @@ class Runner:
         """``model.save_pretrained`` into :meth:`model_dir` (when asked and the scorer can save)."""
         if not self.save_models or self.method is Method.ZERO_SHOT:
             return
-        if not callable(getattr(model, "save_pretrained", None)):
-            logger.warning("scorer %s has no save_pretrained; its models are not saved", self.scorer)
+        from ..scoring.base import Capability, has_capability
+
+        if not has_capability(model, Capability.SAVABLE):
+            logger.warning("scorer %s does not declare %r (save_pretrained); its models are not saved", self.scorer,
+                           Capability.SAVABLE.value)
             return
         model.save_pretrained(self.model_dir(task, seed))
         from ..scoring.saving import seal

@@ -321,11 +321,14 @@ def save_expert_system(system: ExpertSystem, folder: str | os.PathLike) -> dict[
     router under ``folder``; returns ``{part: folder}``."""
     folder = Path(folder)
     saved: dict[str, str] = {}
-    if callable(getattr(system.baseline, "save_pretrained", None)):
+    from ..scoring.base import Capability, has_capability
+
+    if has_capability(system.baseline, Capability.SAVABLE):
         system.baseline.save_pretrained(folder / "baseline")
         saved["baseline"] = str(folder / "baseline")
     else:
-        logger.warning("scorer %s has no save_pretrained; only the router is saved", system.baseline.name)
+        logger.warning("scorer %s does not declare %r (save_pretrained); only the router is saved",
+                       system.baseline.name, Capability.SAVABLE.value)
     for name, model in system.models.items() if saved else ():
         if model is system.baseline:
             saved[name] = saved["baseline"]

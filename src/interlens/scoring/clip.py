@@ -59,7 +59,7 @@ class ClipScorer(Scorer):
     """CLIP: zero-shot by label-prompt similarity, a trainable linear head per view, features for routers."""
 
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {Capability.TRAINABLE, Capability.FINETUNE, Capability.FEATURES, Capability.ZERO_SHOT})
+        {Capability.TRAINABLE, Capability.FINETUNE, Capability.FEATURES, Capability.ZERO_SHOT, Capability.SAVABLE})
     modality_kinds: ClassVar[frozenset[str]] = frozenset({"text", "image", "video"})
     _unhashed_params: ClassVar[tuple[str, ...]] = ("model", "tokenizer", "image_processor")
 
@@ -316,6 +316,57 @@ class ClipScorer(Scorer):
         if len(dataset) == 0:
             return np.zeros((0, int(self.model_.config.projection_dim) * len(view.modalities)))
         return np.concatenate(self._view_inputs(dataset, view), axis=1)
+
+    # -- saving (Capability.SAVABLE) --------------------------------------------------------------------
+    def save_pretrained(self, directory: str | os.PathLike) -> dict[str, Any]:
+        """The fitted linear heads (``heads.safetensors``: ``<head>/weight``, ``<head>/bias``, float32 as
+        trained) plus ``interlens.json`` (labels, parameters, the base CLIP folder, fit history) and the
+        manifest. The CLIP model itself is not copied: :meth:`from_pretrained` reads it from ``model_path``.
+        Returns ``{"heads": file}``."""
+        from .saving import _save_tensors, _write_meta, seal
+
+        heads = getattr(self, "heads_", None)
+        if not heads:
+            raise DataError(f"{self.name} scorer is not fitted; call fit() before save_pretrained()")
+        root = Path(directory)
+        tensors = {f"{key}/{name}": value for key, head in heads.items() for name, value in head.state_dict().items()}
+        path = _save_tensors(tensors, root / "heads.safetensors")
+        params = {k: v for k, v in self.get_params().items() if k not in self._unhashed_params}
+        _write_meta(root / "interlens.json", {
+            "scorer": self.name, "format": 1, "labels": None if self.labels_ is None else list(self.labels_),
+            "heads": {key: list(head.weight.shape) for key, head in heads.items()}, "params": params,
+            "base_fingerprint": getattr(self, "base_fingerprint_", None), "history": getattr(self, "history_", []),
+            "fingerprint": self.fingerprint, "files": {"heads": path.name}})
+        seal(root)
+        return {"heads": path}
+
+    @classmethod
+    def from_pretrained(cls, directory: str | os.PathLike, **params: Any) -> ClipScorer:
+        """The fitted scorer saved in ``directory`` by :meth:`save_pretrained` (manifest checked first):
+        its heads on the CLIP model at the saved ``model_path``; ``params`` override saved parameters (e.g.
+        ``model_path=`` where the base folder moved, or ``model=``, ``tokenizer=``, ``image_processor=``)."""
+        from safetensors.torch import load_file
+
+        from .saving import read_meta, saved_file
+
+        root = Path(directory)
+        meta = read_meta(root, cls.name)
+        saved = {k: v for k, v in (meta.get("params") or {}).items() if k in cls.param_names()}
+        scorer = cls(**{**saved, **params})
+        tensors = load_file(str(saved_file(root, (meta.get("files") or {}).get("heads"))))
+        heads = {}
+        for key, shape in (meta.get("heads") or {}).items():
+            head = torch.nn.Linear(int(shape[1]), int(shape[0]))
+            try:
+                head.load_state_dict({"weight": tensors[f"{key}/weight"], "bias": tensors[f"{key}/bias"]})
+            except (KeyError, RuntimeError) as err:
+                raise DataError(f"saved head {key!r} does not match: {err}", file=str(root / "heads.safetensors")) \
+                    from None
+            heads[key] = head
+        scorer.heads_ = heads
+        scorer.labels_ = None if meta.get("labels") is None else tuple(meta["labels"])
+        scorer.history_ = meta.get("history") or []
+        return scorer
 
     @property
     def fingerprint(self) -> str:

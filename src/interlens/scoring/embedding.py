@@ -15,6 +15,7 @@ import contextlib
 import copy
 import os
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -117,7 +118,7 @@ class EmbeddingScorer(Scorer):
     """
 
     capabilities = frozenset({Capability.TRAINABLE, Capability.FINETUNE, Capability.FEATURES,
-                              Capability.INPUT_GRADIENTS})
+                              Capability.INPUT_GRADIENTS, Capability.SAVABLE})
     records_fit_history = True
     checkpointable = True
     modality_kinds = frozenset({"text", "image", "features"})
@@ -373,9 +374,59 @@ class EmbeddingScorer(Scorer):
         with torch.no_grad():
             return head(self._inputs(dataset, View(view.modalities))).numpy()
 
+    # -- saving (Capability.SAVABLE) --------------------------------------------------------------------
     def save_pretrained(self, directory: str | os.PathLike) -> dict[str, Any]:
-        """Every head and image encoder as safetensors plus ``interlens.json`` (labels, kinds, dims,
-        parameters); see :mod:`interlens.scoring.saving`. Returns ``{head: file}``."""
-        from .saving import save_embedding
+        """Every head (``head_<view>.safetensors``) and image encoder (``image_encoder_<modality>.safetensors``)
+        as its state dict, plus ``interlens.json`` (labels, kinds, dims, parameters, fit history, files) and the
+        ``interlens.sha256`` manifest. Returns ``{head: file}``; :meth:`from_pretrained` reloads the scorer."""
+        from .saving import _save_tensors, _slug, _write_meta, seal
 
-        return save_embedding(self, directory)
+        self._check_fitted()
+        root = Path(directory)
+        files = {}
+        for key, head in self.heads_.items():
+            files[key] = _save_tensors(head.state_dict(), root / f"head_{_slug(key)}.safetensors")
+        for modality, encoder in self.image_encoders_.items():
+            files[f"image_encoder:{modality}"] = _save_tensors(encoder.state_dict(),
+                                                               root / f"image_encoder_{_slug(modality)}.safetensors")
+        _write_meta(root / "interlens.json", {
+            "scorer": self.name, "format": 1, "labels": list(self.labels_),
+            "label2id": {label: i for i, label in enumerate(self.labels_)}, "modalities": list(self.modalities_),
+            "kinds": self.kinds_, "dims": self.dims_, "params": self.get_params(),
+            "fingerprint": self.fingerprint, "history": self.history_, "train_log": self.train_log_,
+            "files": {k: p.name for k, p in files.items()},
+            "text_encoder": "all-MiniLM-L6-v2 (frozen, mean pooling, normalised)"})
+        seal(root)
+        return files
+
+    @classmethod
+    def from_pretrained(cls, directory: str | os.PathLike) -> EmbeddingScorer:
+        """The fitted scorer saved in ``directory`` by :meth:`save_pretrained` (manifest checked first;
+        safetensors + JSON only): same parameters, weights, fingerprint and probabilities."""
+        from safetensors.torch import load_file
+
+        from .saving import read_meta, saved_file
+
+        root = Path(directory)
+        meta = read_meta(root, cls.name)
+        scorer = cls(**{k: v for k, v in (meta.get("params") or {}).items() if k in cls.param_names()})
+        tensors: dict[str, Any] = {}
+        heads, encoders = [], []
+        for key, name in (meta.get("files") or {}).items():
+            if key.startswith("image_encoder:"):
+                encoders.append(key.split(":", 1)[1])
+                prefix = f"image_encoders_/{encoders[-1]}"
+            else:
+                heads.append(key)
+                prefix = f"heads_/{key}"
+            tensors.update({f"{prefix}/{k}": v for k, v in load_file(str(saved_file(root, name))).items()})
+        try:
+            scorer.restore_checkpoint_state({
+                "labels_": meta["labels"], "modalities_": meta["modalities"], "kinds_": meta["kinds"],
+                "dims_": meta["dims"], "train_log_": meta.get("train_log") or {}, "heads": heads,
+                "image_encoders": encoders}, tensors)
+        except (KeyError, RuntimeError) as err:
+            raise DataError(f"saved embedding model does not match its parameters: {err}",
+                            file=str(root / "interlens.json")) from None
+        scorer.history_ = meta.get("history") or [["pretrained", meta.get("fingerprint")]]
+        return scorer

@@ -11,8 +11,9 @@ so every run folder with checkpoints has it) each member is saved there as it is
 instead of refitted: a killed fit resumes at the first unfinished member, and a larger ensemble with the
 same seed, base and data refits none of a smaller one's members (member k's fit depends only on its own
 seed). ``finetune`` fine-tunes every member (MMoE experts), ``features`` concatenates the members'
-features (router inputs); both only where the base scorer has the capability (the instance declares
-exactly what its base offers).
+features (router inputs). Capabilities are declared on the class and every instance has exactly them
+(issue 29): a base scorer lacking one of them is refused when the ensemble is built. ``save_pretrained``
+writes each member's own folder, ``from_pretrained`` reloads them.
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ from .registry import make_scorer, register_scorer, scorer_class
 
 logger = logging.getLogger(__name__)
 
-#: what an ensemble can offer when its base does
-_PASSED_ON = frozenset({Capability.TRAINABLE, Capability.FINETUNE, Capability.FEATURES})
+#: what every ensemble offers (its base must offer all of them)
+_PASSED_ON = frozenset({Capability.TRAINABLE, Capability.FINETUNE, Capability.FEATURES, Capability.SAVABLE})
 
 
 @register_scorer("ensemble")
@@ -46,7 +47,7 @@ class EnsembleScorer(Scorer):
     logits = log mean member probability. Member k has seed ``seed + 1000 k`` (ensembles of
     nearby seeds share no member)."""
 
-    capabilities = _PASSED_ON  # the most it offers; an instance declares what its base has
+    capabilities = _PASSED_ON  # class-level, and what every instance offers (the base must have them all)
     modality_kinds = frozenset({"text", "image", "audio", "video", "features"})  # an instance: its base's
     records_fit_history = True
     checkpoints_members = True
@@ -60,8 +61,11 @@ class EnsembleScorer(Scorer):
         cls = scorer_class(base)  # unknown name: one line with "did you mean"
         if base == self.name:
             raise DataError("an ensemble's base cannot be another ensemble", field="base")
-        if Capability.TRAINABLE not in cls.capabilities:
-            raise capability_error(cls, Capability.TRAINABLE, "an ensemble (each member is fitted with its own seed)")
+        for capability in (Capability.TRAINABLE, Capability.SAVABLE, Capability.FINETUNE, Capability.FEATURES):
+            if capability not in cls.capabilities:
+                raise capability_error(cls, capability, "an ensemble (each member is fitted with its own seed, "
+                                                        "and the ensemble offers " +
+                                       ", ".join(sorted(c.value for c in _PASSED_ON)) + ")")
         if "seed" not in cls.param_names():
             raise DataError(f"scorer {base!r} has no seed parameter: its members would be identical", field="base")
         if not isinstance(members, int) or members < 1:
@@ -77,7 +81,6 @@ class EnsembleScorer(Scorer):
             for spec in member_views:
                 View.parse(spec)  # malformed: one line now
         self._template = make_scorer(base, **params, seed=seed)  # validates base_params now
-        self.capabilities = _PASSED_ON & cls.capabilities
         self.modality_kinds = cls.modality_kinds
 
     def _hashable_params(self) -> dict[str, Any]:
@@ -193,8 +196,33 @@ class EnsembleScorer(Scorer):
         return np.concatenate([np.asarray(m.features(dataset)) for m in self._fitted()], axis=1)
 
     def save_pretrained(self, directory: str | os.PathLike) -> dict[str, Any]:
-        """Each member's ``save_pretrained`` under ``directory/member<k>``."""
+        """Each member's own ``save_pretrained`` under ``directory/member<k>``, plus ``interlens.json``
+        (parameters, fit history, member folders) and the manifest. Returns ``{"member<k>": what it saved}``."""
+        from .saving import _write_meta, seal
+
         members = self._fitted()
-        if not callable(getattr(members[0], "save_pretrained", None)):
-            raise DataError(f"scorer {self.base!r} cannot save its models", field="save_models")
-        return {f"member{k}": m.save_pretrained(Path(directory) / f"member{k}") for k, m in enumerate(members)}
+        root = Path(directory)
+        saved = {f"member{k}": m.save_pretrained(root / f"member{k}") for k, m in enumerate(members)}
+        _write_meta(root / "interlens.json", {
+            "scorer": self.name, "format": 1, "params": self.get_params(), "members": list(saved),
+            "history": self.history_, "fingerprint": self.fingerprint})
+        seal(root)
+        return saved
+
+    @classmethod
+    def from_pretrained(cls, directory: str | os.PathLike) -> EnsembleScorer:
+        """The fitted ensemble saved in ``directory`` by :meth:`save_pretrained`: each member reloaded with its
+        own scorer's ``from_pretrained`` (same probabilities and fingerprint)."""
+        from .saving import read_meta, saved_file
+
+        root = Path(directory)
+        meta = read_meta(root, cls.name)
+        scorer = cls(**{k: v for k, v in (meta.get("params") or {}).items() if k in cls.param_names()})
+        member_cls = scorer_class(scorer.base)
+        names = meta.get("members") or []
+        if len(names) != scorer.members:
+            raise DataError(f"saved ensemble has {len(names)} member folders, its parameters say {scorer.members}",
+                            file=str(root / "interlens.json"), field="members")
+        scorer.members_ = [member_cls.from_pretrained(saved_file(root, name)) for name in names]
+        scorer.history_ = meta.get("history") or []
+        return scorer

@@ -91,7 +91,7 @@ class MiniLMFineTuneScorer(Scorer):
     and is dropped afterwards -- multi-task training with one shared encoder and per-task heads, MMLA
     Sec. 3.3 / MINT Sec. 3). ``threads`` and ``progress`` are not part of the fingerprint."""
 
-    capabilities = frozenset({Capability.TRAINABLE, Capability.FINETUNE, Capability.FEATURES})
+    capabilities = frozenset({Capability.TRAINABLE, Capability.FINETUNE, Capability.FEATURES, Capability.SAVABLE})
     records_fit_history = True
     checkpointable = True
     modality_kinds = frozenset({"text"})
@@ -451,3 +451,31 @@ class MiniLMFineTuneScorer(Scorer):
         from .hf_export import load_minilm_pretrained
 
         return load_minilm_pretrained(cls, directory)
+
+    def save_encoder_and_head(self, directory: str | os.PathLike) -> dict[str, Any]:
+        """The earlier layout, kept so that tests check such folders still load with :meth:`from_pretrained`:
+        per view the fine-tuned encoder for ``AutoModel`` + ``head.safetensors``; logits = ``head(mean of
+        last_hidden_state over non-padding tokens)``. Returns ``{view: folder}``."""
+        from pathlib import Path
+
+        from .saving import _fitted, _save_tensors, _slug, _write_meta
+
+        root = Path(directory)
+        folders = {}
+        for key, model in _fitted(self, "models_").items():
+            folder = root / _slug(key)
+            model.encoder.save_pretrained(str(folder), safe_serialization=True)
+            self.tokenizer_.save_pretrained(str(folder))
+            _save_tensors({"weight": model.head.weight, "bias": model.head.bias}, folder / "head.safetensors")
+            _write_meta(folder / "interlens.json", {
+                "scorer": self.name, "view": key, "modalities": key.split("+"), "labels": list(self.labels_),
+                "label2id": {label: i for i, label in enumerate(self.labels_)}, "pooling": "mean",
+                "max_length": self.max_length, "segments": "first modality = segment A, the others joined by "
+                                                           "newlines = segment B (most recent tokens kept)",
+                "params": self.get_params(), "fingerprint": self.fingerprint,
+                "best_epoch": self.best_epoch_.get(key)})
+            folders[key] = folder
+        _write_meta(root / "interlens.json", {"scorer": self.name,
+                                              "views": {k: str(p.name) for k, p in folders.items()},
+                                              "labels": list(self.labels_), "fingerprint": self.fingerprint})
+        return folders

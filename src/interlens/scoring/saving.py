@@ -1,14 +1,15 @@
 """Saved models in the ecosystem's formats (``save_pretrained`` of the scorers).
 
-* ``minilm-ft``: one standard ``BertForSequenceClassification`` folder per fitted view, written by
-  :func:`interlens.scoring.hf_export.save_minilm_pretrained` (``AutoModelForSequenceClassification`` and
-  ``pipeline("text-classification")`` reproduce the scores; docs/saved-models.md). :func:`save_minilm` below
-  is the earlier layout (the fine-tuned encoder for ``AutoModel`` + ``head.safetensors``; logits =
-  ``head(mean of last_hidden_state over non-padding tokens)``), kept so that tests check such folders still load.
+Each scorer that declares ``Capability.SAVABLE`` writes and reads its own state (``save_pretrained(dir)`` /
+the classmethod ``from_pretrained(dir)``, next to that state; issue 29): this module holds only what they
+share -- the manifest, ``interlens.json`` and safetensors helpers -- and reads no scorer's private attribute.
+
+* ``minilm-ft``: one standard ``BertForSequenceClassification`` folder per fitted view
+  (:mod:`interlens.scoring.hf_export`; docs/saved-models.md); :func:`save_minilm` is the earlier layout.
 * ``embedding``: each head's and image encoder's state dict as safetensors plus ``interlens.json``.
-* ``hf-lm`` / ``hf-vlm``: the LoRA adapters in PEFT format (``<dir>/<adapter>/adapter_config.json`` +
-  ``adapter_model.safetensors``, loadable with ``peft.PeftModel.from_pretrained``) plus ``interlens.json``
-  (the view -> adapter map and the label set).
+* ``clip``: the linear heads as safetensors plus ``interlens.json`` (the base CLIP folder is referenced).
+* ``ensemble``: each member's own folder plus ``interlens.json``.
+* ``hf-lm`` / ``hf-vlm``: the LoRA adapters in PEFT format plus ``interlens.json``.
 
 Every saved folder gets an ``interlens.sha256`` manifest (``sha256sum -c interlens.sha256`` checks it; issue
 30): :func:`check_saved` verifies it before a folder is loaded, so a changed or corrupted file is refused in
@@ -25,7 +26,7 @@ from typing import Any
 
 from ..errors import DataError
 from ..integrity import MANIFEST, check_manifest, write_manifest
-from ..io import atomic_write, atomic_write_text, to_jsonable
+from ..io import atomic_write, atomic_write_text, read_json, to_jsonable
 
 #: what to do when a saved model fails its check
 RECOVERY = "save the model again (or re-download it from its source)"
@@ -71,56 +72,28 @@ def _fitted(scorer: Any, attribute: str) -> dict[str, Any]:
     return models
 
 
+def read_meta(directory: str | os.PathLike, scorer: str) -> dict[str, Any]:
+    """``directory/interlens.json`` of a folder saved by scorer ``scorer`` (checked against the folder's
+    manifest first); anything else is one DataError naming the file."""
+    root = Path(directory)
+    check_saved(root)
+    path = root / "interlens.json"
+    meta = read_json(path, missing=f"not a saved {scorer} model: interlens.json missing")
+    if not isinstance(meta, dict) or meta.get("scorer") != scorer:
+        found = meta.get("scorer") if isinstance(meta, dict) else None
+        raise DataError(f"not a saved {scorer} model (saved by scorer {found!r})", file=str(path), field="scorer")
+    return meta
+
+
+def saved_file(directory: str | os.PathLike, name: Any) -> Path:
+    """``directory/name`` for a file name read from ``interlens.json`` (a bare name: no folder, no ``..``)."""
+    if not isinstance(name, str) or not name or Path(name).name != name or name in (".", ".."):
+        raise DataError(f"saved file name {name!r} is not a bare file name",
+                        file=str(Path(directory) / "interlens.json"))
+    return Path(directory) / name
+
+
 def save_minilm(scorer: Any, directory: str | os.PathLike) -> dict[str, Path]:
-    """Save every fitted view of a ``minilm-ft`` scorer; returns ``{view: folder}``."""
-    root = Path(directory)
-    folders = {}
-    for key, model in _fitted(scorer, "models_").items():
-        folder = root / _slug(key)
-        model.encoder.save_pretrained(str(folder), safe_serialization=True)
-        scorer.tokenizer_.save_pretrained(str(folder))
-        _save_tensors({"weight": model.head.weight, "bias": model.head.bias}, folder / "head.safetensors")
-        _write_meta(folder / "interlens.json", {
-            "scorer": scorer.name, "view": key, "modalities": key.split("+"), "labels": list(scorer.labels_),
-            "label2id": {label: i for i, label in enumerate(scorer.labels_)}, "pooling": "mean",
-            "max_length": scorer.max_length, "segments": "first modality = segment A, the others joined by "
-                                                         "newlines = segment B (most recent tokens kept)",
-            "params": scorer.get_params(), "fingerprint": scorer.fingerprint,
-            "best_epoch": scorer.best_epoch_.get(key)})
-        folders[key] = folder
-    _write_meta(root / "interlens.json", {"scorer": scorer.name, "views": {k: str(p.name) for k, p in folders.items()},
-                                          "labels": list(scorer.labels_), "fingerprint": scorer.fingerprint})
-    return folders
-
-
-def save_embedding(scorer: Any, directory: str | os.PathLike) -> dict[str, Path]:
-    """Save the heads (and image encoders) of an ``embedding`` scorer; returns ``{name: file}``."""
-    root = Path(directory)
-    files = {}
-    for key, head in _fitted(scorer, "heads_").items():
-        files[key] = _save_tensors(head.state_dict(), root / f"head_{_slug(key)}.safetensors")
-    for modality, encoder in getattr(scorer, "image_encoders_", {}).items():
-        files[f"image_encoder:{modality}"] = _save_tensors(encoder.state_dict(),
-                                                           root / f"image_encoder_{_slug(modality)}.safetensors")
-    _write_meta(root / "interlens.json", {
-        "scorer": scorer.name, "labels": list(scorer.labels_),
-        "label2id": {label: i for i, label in enumerate(scorer.labels_)}, "modalities": list(scorer.modalities_),
-        "kinds": scorer.kinds_, "dims": scorer.dims_, "params": scorer.get_params(),
-        "fingerprint": scorer.fingerprint, "files": {k: p.name for k, p in files.items()},
-        "text_encoder": "all-MiniLM-L6-v2 (frozen, mean pooling, normalised)"})
-    seal(root)
-    return files
-
-
-def save_hf(scorer: Any, directory: str | os.PathLike) -> dict[str, Path]:
-    """Save an ``hf-lm`` / ``hf-vlm`` scorer's LoRA adapters (PEFT format); returns ``{adapter: folder}``."""
-    root = Path(directory)
-    info = scorer.save_adapters(root)
-    views = {key: name for key, name in scorer._adapters().items()}
-    _write_meta(root / "interlens.json", {
-        "scorer": scorer.name, "adapters": {name: str(Path(p).name) for name, p in info.folders.items()},
-        "views": views, "labels": list(getattr(scorer, "labels_", []) or []),
-        "base_model": str(scorer.model_path) if getattr(scorer, "model_path", None) else None,
-        "fingerprint": scorer.fingerprint})
-    seal(root)
-    return dict(info.folders)
+    """The earlier ``minilm-ft`` layout (kept so tests check such folders still load): the scorer's own
+    :meth:`~interlens.scoring.minilm_ft.MiniLMFineTuneScorer.save_encoder_and_head`."""
+    return scorer.save_encoder_and_head(directory)

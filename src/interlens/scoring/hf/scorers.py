@@ -106,7 +106,7 @@ class HFLMScorer(Scorer):
     """
 
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {Capability.TRAINABLE, Capability.FINETUNE, Capability.FEATURES, Capability.ZERO_SHOT})
+        {Capability.TRAINABLE, Capability.FINETUNE, Capability.FEATURES, Capability.ZERO_SHOT, Capability.SAVABLE})
     modality_kinds: ClassVar[frozenset[str]] = frozenset({"text"})
     _unhashed_params: ClassVar[tuple[str, ...]] = ("model", "tokenizer", "image_processor", "cache")
     vision: ClassVar[bool] = False
@@ -284,10 +284,43 @@ class HFLMScorer(Scorer):
 
     def save_pretrained(self, directory: str | os.PathLike) -> dict[str, Any]:
         """The LoRA adapters in PEFT format (``peft.PeftModel.from_pretrained(base, dir/<adapter>)``) plus
-        ``interlens.json`` (view -> adapter); see :mod:`interlens.scoring.saving`."""
-        from ..saving import save_hf
+        ``interlens.json`` (view -> adapter, labels, base model folder, parameters) and the manifest. Returns
+        ``{adapter: folder}``; :meth:`from_pretrained` reloads it on the base model."""
+        from ...io import to_jsonable
+        from ..saving import _write_meta, seal
 
-        return save_hf(self, directory)
+        root = Path(directory)
+        info = self.save_adapters(root)
+        params = {k: dataclasses.asdict(v) if dataclasses.is_dataclass(v)  # TrainConfig: its fields
+                  else str(v).removeprefix("torch.") if isinstance(v, torch.dtype) else v
+                  for k, v in self.get_params().items() if k not in self._unhashed_params}
+        _write_meta(root / "interlens.json", {
+            "scorer": self.name, "adapters": {name: str(Path(p).name) for name, p in info.folders.items()},
+            "views": dict(self._adapters()), "labels": list(getattr(self, "labels_", []) or []),
+            "base_model": str(self.model_path) if self.model_path else None, "params": to_jsonable(params),
+            "fingerprint": self.fingerprint})
+        seal(root)
+        return dict(info.folders)
+
+    @classmethod
+    def from_pretrained(cls, directory: str | os.PathLike, **params: Any) -> HFLMScorer:
+        """The scorer saved in ``directory`` by :meth:`save_pretrained`: the saved base model folder (or
+        ``model_path=`` / ``model=`` in ``params``) with the saved adapter loaded (PEFT format). A model saved
+        with one adapter per view: pass ``adapter=`` to pick one."""
+        from ..saving import read_meta
+
+        root = Path(directory)
+        meta = read_meta(root, cls.name)
+        saved = {k: v for k, v in (meta.get("params") or {}).items()
+                 if k in cls.param_names() and k not in ("adapter_path", "cache")}
+        adapters = sorted(meta.get("adapters") or {})
+        if "adapter" not in params and len(adapters) != 1:
+            raise DataError(f"saved model has adapters {adapters}: pass adapter= to choose one",
+                            file=str(root / "interlens.json"), field="adapter")
+        merged = {**saved, "adapter": adapters[0] if adapters else None, "adapter_path": str(root), **params}
+        if merged.get("model_path") is None and meta.get("base_model") and "model" not in params:
+            merged["model_path"] = meta["base_model"]
+        return cls(**merged)
 
     # -- identity ---------------------------------------------------------------------------------
     @property
