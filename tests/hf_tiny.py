@@ -420,3 +420,20 @@ def write_frames(folder: Path, n: int = 4, seed: int = 0, size: tuple[int, int] 
     for i in range(n):
         tiny_image(seed * 100 + i, size).save(folder / f"frame_{i:03d}.png")
     return folder
+
+
+def hf_cli_app():
+    """A typer app with the hf commands (``train``, ...) registered, plus a second command that keeps typer in
+    multi-command mode (so ``invoke(app, ["train", ...])`` works as on the real CLI)."""
+    import typer
+
+    from interlens.cli.hf import register
+
+    app = typer.Typer()
+    register(app)
+
+    @app.command("version")
+    def _version() -> None:
+        pass
+
+    return app

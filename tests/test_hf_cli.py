@@ -6,10 +6,8 @@ import json
 
 import pytest
 import typer
-from hf_tiny import corpus, save_tiny, single_thread, tiny_qwen2
+from hf_tiny import corpus, hf_cli_app, save_tiny, single_thread, tiny_qwen2
 from typer.testing import CliRunner
-
-from interlens.cli.hf import register
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -20,14 +18,7 @@ def _one_thread():
 
 @pytest.fixture(scope="module")
 def app() -> typer.Typer:
-    app = typer.Typer()
-    register(app)
-
-    @app.command("version")
-    def _version() -> None:  # a second command keeps typer in multi-command mode
-        pass
-
-    return app
+    return hf_cli_app()
 
 
 def _write_data(path, n=12):

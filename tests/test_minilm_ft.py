@@ -51,7 +51,8 @@ def fitted(data):
 def test_registered_with_capabilities_and_text_kind_only(data):
     scorer = make_scorer("minilm-ft", epochs=1)
     assert isinstance(scorer, MiniLMFineTuneScorer) and scorer.name == "minilm-ft"
-    assert scorer.capabilities == {Capability.TRAINABLE, Capability.FINETUNE, Capability.FEATURES}
+    assert scorer.capabilities == {Capability.TRAINABLE, Capability.FINETUNE, Capability.FEATURES,
+                                   Capability.SAVABLE}
     assert [str(v) for v in scorer.supported_views(data)] == ["a", "b", "a+b"]
     assert "use_context" not in scorer.param_names()
     with pytest.raises(DataError, match="unknown option 'use_context'"):

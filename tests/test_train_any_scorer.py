@@ -11,10 +11,10 @@ import json
 import numpy as np
 import pytest
 import typer
+from hf_tiny import hf_cli_app
 from scorer_zoo import tiny_family_path, write_dataset_file
 from typer.testing import CliRunner
 
-from interlens.cli.hf import register
 from interlens.data import resolve_dataset
 from interlens.scoring.base import Capability
 from interlens.scoring.registry import registered_scorers, scorer_class
@@ -22,14 +22,7 @@ from interlens.scoring.registry import registered_scorers, scorer_class
 
 @pytest.fixture(scope="module")
 def app() -> typer.Typer:
-    app = typer.Typer()
-    register(app)
-
-    @app.command("version")
-    def _version() -> None:  # a second command keeps typer in multi-command mode
-        pass
-
-    return app
+    return hf_cli_app()
 
 
 @pytest.fixture(scope="module")

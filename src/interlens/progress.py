@@ -204,6 +204,7 @@ def progress(total: float | None, desc: str, unit: str = "it", *, name: str | No
     if plain and clock is None and every > 0:
         beat = threading.Thread(target=bar._heartbeat, args=(stop,), name="interlens-progress", daemon=True)
     token = _ACTIVE.set((*stack, bar))
+    completed = False
     try:
         if own:
             drawn.start()
@@ -212,13 +213,16 @@ def progress(total: float | None, desc: str, unit: str = "it", *, name: str | No
         if beat is not None:
             beat.start()
         yield bar
+        completed = True
     finally:
         _ACTIVE.reset(token)
         stop.set()
         if beat is not None:
             beat.join()
-        if plain and (not stack or bar._lines or bar._clock() - bar._started >= every):
-            bar._maybe_log(force=True, finished=True)  # the last line (a short inner bar stays quiet)
+        # the last line, only for work that finished (a failure is reported by its own one-line error; a short
+        # inner bar stays quiet)
+        if completed and plain and (not stack or bar._lines or bar._clock() - bar._started >= every):
+            bar._maybe_log(force=True, finished=True)
         if own:
             drawn.stop()  # a last render, then the bar is cleared (transient)
         elif drawn is not None and bar._task is not None:
