@@ -30,6 +30,17 @@ def _last_commit(path: Path) -> str | None:
     return done.stdout.strip() or None
 
 
+def _head(root: Path) -> str | None:
+    done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=False)
+    return done.stdout.strip() or None
+
+
+def _version() -> str:
+    import interlens
+
+    return interlens.__version__
+
+
 def _indent(path: Path) -> int:
     """The file's own indentation (kept, so sealing only adds lines)."""
     lines = path.read_text(encoding="utf-8").splitlines()
@@ -87,7 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     manifest = {"format": seal.MANIFEST_FORMAT,
                 "about": "per-file content hashes and per-value digests of the sealed studies "
                          "(benchmarks/seal_results.py; checked by `interlens verify benchmarks/results`)",
-                "files": dict(sorted(entries.items()))}
+                "files": dict(sorted(entries.items())),
+                "provenance": {"written_by": "benchmarks/seal_results.py", "interlens": _version(),
+                               "git_revision": _head(root), "files_sealed_or_checked": len(files)}}
     manifest_path.write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
     return 1 if refused else 0
 
