@@ -28,6 +28,7 @@ import numpy as np
 from interlens.bench import Runner, parse_tasks, run_benchmark
 from interlens.bench.pooling import parse_auxiliary, restrict_modalities, with_data_options
 from interlens.bench.reference import reference_acc
+from interlens.bench.runner import item_correctness
 from interlens.io import write_json
 from interlens.logs import configure
 
@@ -66,23 +67,6 @@ DEV_CHOICES = ('NOT a clean dev-only protocol. Chosen on dev (benchmarks/results
                "it. Extra inputs MMLA's text-only Qwen2-0.5B did not have: dialogue context, MIntRec2.0's "
                "samples for MIntRec, 3-5-model ensembles, MELD's sentiment labels. MELD's default is frozen. "
                'Epoch selection on dev macro-F1.')
-
-
-def item_correctness(out: Path, task: str, seeds: list[int]) -> tuple[list[str], np.ndarray] | None:
-    """Test-item ids and the ``[n_items, n_seeds]`` 0/1 correctness of one task's units, read from the run's
-    stored per-sample predictions (``<out>/samples/sft__TASK__seedS.jsonl``); None when any is missing."""
-    columns, ids = [], None
-    for seed in seeds:
-        path = out / "samples" / f"sft__{task}__seed{seed}.jsonl"
-        if not path.is_file():
-            return None
-        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-        order = [r["id"] for r in rows]
-        if ids is not None and order != ids:
-            raise SystemExit(f"{path}: test items differ from seed {seeds[0]}'s")
-        ids = order
-        columns.append([r["pred"] is not None and r["pred"] == r["gold"] for r in rows])
-    return ids or [], np.asarray(columns, dtype=np.float64).T
 
 
 def versus_reference(correct: np.ndarray | None, reference: float | None) -> dict | None:
@@ -286,7 +270,7 @@ def main() -> None:
                      "mmla_qwen2_0.5b_sft": reference_acc(task.task, "Qwen2-0.5B"),
                      "mmla_qwen2_7b_sft": reference_acc(task.task, "Qwen2-7B"),
                      "vs_qwen2_0.5b": versus_reference(
-                         (item_correctness(args.out, task.task, task.seeds) or (None, None))[1],
+                         item_correctness(args.out, "sft", task, task.seeds),
                          reference_acc(task.task, "Qwen2-0.5B"))})
     report = {"scorer": "ensemble" if max(members.values()) > 1 else "minilm-ft", "method": "sft",
               "params": scorer_for(params, 3, None)[1], "params_note": "the default; a task's own: tasks[].params",

@@ -504,7 +504,7 @@ def _seed_word(n: int) -> str:
     return f"{n} seed" if n == 1 else f"{n} seeds"
 
 
-def _item_correctness(out: Path, method: str, task: Any, seeds: Sequence[int]) -> np.ndarray | None:
+def item_correctness(out: Path, method: str, task: Any, seeds: Sequence[int]) -> np.ndarray | None:
     """``[n_items, n_seeds]`` 0/1 correctness of a task from its per-sample files (None if one is missing
     or the items differ between seeds)."""
     cols, ids = [], None
@@ -578,7 +578,7 @@ def bench_verdict(results: RunResults, out: str | Path | None = None, *, n_boot:
                 text += " (NOT above chance)"
         ref = reference_acc(t.task, MODELS[0])
         correct = (_item_correctness_from_rows(rows, t.task, t.seeds) if rows is not None else
-                   _item_correctness(Path(out), results.method, t, t.seeds) if out is not None else None)
+                   item_correctness(Path(out), results.method, t, t.seeds) if out is not None else None)
         if ref is not None and t.comparable_to_paper and limited:
             text += f"; not compared with {MODELS[0]} ({ref:.2f}): a --limit run evaluates part of the test split"
         elif ref is not None and t.comparable_to_paper and correct is not None:
