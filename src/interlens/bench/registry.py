@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from functools import lru_cache
 from importlib import resources
 from typing import Any
 
 import yaml
 
 from ..data.schema import Dataset, Sample
-from ..errors import DataError, unknown_name
+from ..errors import DataError
+from ..registry import Registry
 
 DIMENSIONS = ("intent", "dialogue_act", "emotion", "sentiment", "speaking_style", "communication_behavior")
 _REQUIRED = ("name", "title", "dimension", "labels", "prompt", "data", "splits", "evaluation_split")
@@ -152,31 +152,28 @@ def task_from_file(path: str | os.PathLike, **options: Any) -> TaskSpec:
                     notes=f"dataset file {path}", file=str(path))
 
 
-@lru_cache(maxsize=1)
-def _tasks() -> dict[str, TaskSpec]:
-    out: dict[str, TaskSpec] = {}
+def _load_task_files() -> None:
     folder = resources.files("interlens.bench") / "tasks"
     for entry in sorted(folder.iterdir(), key=lambda p: p.name):
         if not entry.name.endswith(".yaml"):
             continue
         spec = TaskSpec.from_dict(yaml.safe_load(entry.read_text(encoding="utf-8")), file=str(entry))
-        if spec.name in out:
+        if spec.name in TASKS:
             raise DataError(f"task {spec.name!r} defined twice", file=str(entry), field="name")
-        out[spec.name] = spec
-    return out
+        TASKS.add(spec.name, spec)
+
+
+#: the registered tasks (:class:`interlens.registry.Registry`), read from ``bench/tasks/*.yaml`` on first use
+TASKS: Registry[TaskSpec] = Registry("task", load=_load_task_files, normalize=lambda name: name.strip().lower())
 
 
 def task_names() -> list[str]:
-    return list(_tasks())
+    return TASKS.names()
 
 
 def get_task(name: str) -> TaskSpec:
     """A registered task by name; an unknown name raises with "did you mean" suggestions."""
-    tasks = _tasks()
-    key = name.strip().lower()
-    if key not in tasks:
-        raise unknown_name("task", name, list(tasks))
-    return tasks[key]
+    return TASKS.get(name)
 
 
 def parse_tasks(spec: str | list[str], **file_options: Any) -> list[TaskSpec]:
@@ -188,9 +185,9 @@ def parse_tasks(spec: str | list[str], **file_options: Any) -> list[TaskSpec]:
     out: list[TaskSpec] = []
     for name in (n.strip() for n in names if n.strip()):
         if name == "all":
-            out += list(_tasks().values())
+            out += list(TASKS.values())
         elif name in DIMENSIONS:
-            out += [t for t in _tasks().values() if t.dimension == name]
+            out += [t for t in TASKS.values() if t.dimension == name]
         elif is_dataset_file(name):
             out.append(task_from_file(name, **file_options))
         else:
@@ -207,7 +204,7 @@ def parse_tasks(spec: str | list[str], **file_options: Any) -> list[TaskSpec]:
 
 
 def tasks_by_dimension() -> dict[str, list[TaskSpec]]:
-    return {d: [t for t in _tasks().values() if t.dimension == d] for d in DIMENSIONS}
+    return {d: [t for t in TASKS.values() if t.dimension == d] for d in DIMENSIONS}
 
 
 def render_task_prompt(task: TaskSpec, sample: Sample) -> str:

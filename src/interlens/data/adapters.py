@@ -23,6 +23,7 @@ from typing import Any
 
 from ..errors import DataError, InterlensError, unknown_name
 from ..io import read_json
+from ..registry import Registry
 from .paths import data_root as resolve_root
 from .readers import Record, get_field, read_records
 from .schema import Dataset, Sample
@@ -522,7 +523,8 @@ class DatasetCard:
         return {p.name: p.default for p in params}
 
 
-REGISTRY: dict[str, DatasetCard] = {
+#: registered datasets (:class:`interlens.registry.Registry`; names are looked up case-insensitively)
+REGISTRY: Registry[DatasetCard] = Registry("dataset", normalize=lambda name: name.strip().lower(), entries={
     "mustard": DatasetCard(load_mustard, "sarcasm", ("utterance", "context"), SARCASM_LABELS,
                            ("mustard/sarcasm_data.json", "mustard/split_indices.json"),
                            kinds={"utterance": "text", "context": "text"}),
@@ -543,14 +545,12 @@ REGISTRY: dict[str, DatasetCard] = {
                          tuple(f"mmsd2/text_json_final/{s}.json" for s in ("train", "valid", "test"))
                          + ("mmsd/extract/extract_all",),
                          kinds={"text": "text", "image_attributes": "text"}),  # attribute words: text form
-}
+})
 
 
 def get_card(name: str) -> DatasetCard:
-    key = name.strip().lower()
-    if key not in REGISTRY:
-        raise unknown_name("dataset", name, list(REGISTRY))
-    return REGISTRY[key]
+    """The card of a registered dataset ("unknown dataset 'x'. Did you mean ...?" otherwise)."""
+    return REGISTRY.get(name)
 
 
 def load_dataset(name: str, data_root: str | os.PathLike | None = None, **options: Any) -> Dataset:

@@ -20,8 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DataError, unknown_name
+from ..errors import DataError
 from ..metrics import classification_metrics
+from ..registry import Registry
 
 BASELINE = "baseline"
 
@@ -163,16 +164,15 @@ class FusionStrategy:
         return self.fn(inputs)
 
 
-FUSION_STRATEGIES: dict[str, FusionStrategy] = {}
+#: the fusion strategies (:class:`interlens.registry.Registry`), in registration order
+FUSION_STRATEGIES: Registry[FusionStrategy] = Registry("fusion strategy")
 
 
 def register_fusion(name: str, *, requires: tuple[str, ...] = ()) -> Callable[[FusionFn], FusionFn]:
-    """Decorator: add ``fn`` to :data:`FUSION_STRATEGIES` under ``name``."""
+    """Decorator: add ``fn`` to :data:`FUSION_STRATEGIES` under ``name`` (a name is taken once)."""
 
     def deco(fn: FusionFn) -> FusionFn:
-        if name in FUSION_STRATEGIES:
-            raise ValueError(f"fusion strategy {name!r} registered twice")
-        FUSION_STRATEGIES[name] = FusionStrategy(name, fn, requires)
+        FUSION_STRATEGIES.add(name, FusionStrategy(name, fn, requires))
         return fn
 
     return deco
@@ -180,9 +180,7 @@ def register_fusion(name: str, *, requires: tuple[str, ...] = ()) -> Callable[[F
 
 def get_fusion(name: str) -> FusionStrategy:
     """The registered strategy ``name`` (a "did you mean" error otherwise)."""
-    if name not in FUSION_STRATEGIES:
-        raise unknown_name("fusion strategy", name, list(FUSION_STRATEGIES))
-    return FUSION_STRATEGIES[name]
+    return FUSION_STRATEGIES.get(name)
 
 
 # -- strategies ---------------------------------------------------------------------------------

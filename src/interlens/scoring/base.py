@@ -43,6 +43,7 @@ from ..data.schema import Dataset
 from ..errors import DataError, InterlensError, check_known_keys
 from ..execution.base import Executor, current_executor, resources_for
 from ..predictions import Predictions
+from ..registry import Registry
 from ..views import View
 
 
@@ -282,43 +283,42 @@ _T = TypeVar("_T", bound=type)
 #: modules whose classes register themselves (imported on first registry access)
 BUILTIN_MODULES = ("interlens.scoring.embedding", "interlens.scoring.minilm_ft", "interlens.scoring.hf.scorers",
                    "interlens.scoring.clip", "interlens.scoring.precomputed", "interlens.scoring.ensemble")
-_REGISTRY: dict[str, type[Scorer]] = {}
 _NAME = re.compile(r"^[a-z][a-z0-9-]*$")
-_loaded = False
+
+
+def _check_scorer(name: str, cls: type) -> None:
+    if not _NAME.match(name):
+        raise ValueError(f"scorer name {name!r} must match {_NAME.pattern}")
+    if not (isinstance(cls, type) and issubclass(cls, Scorer)):
+        raise TypeError(f"{cls!r} is not a Scorer subclass")
+    unknown = [c for c in cls.capabilities if not isinstance(c, Capability)]
+    if unknown:
+        raise TypeError(f"{cls.__name__} declares unknown capabilities {unknown}")
+
+
+def _load_builtins() -> None:
+    for module in BUILTIN_MODULES:
+        importlib.import_module(module)
+
+
+#: the scorer registry (:class:`interlens.registry.Registry`); the built-in modules load on first read
+SCORERS: Registry[type[Scorer]] = Registry("scorer", load=_load_builtins, check=_check_scorer)
 
 
 def register_scorer(name: str):  # noqa: ANN201 - decorator
     """Class decorator: register a :class:`Scorer` subclass under ``name`` (validated, unique)."""
 
     def wrap(cls: _T) -> _T:
-        if not _NAME.match(name):
-            raise ValueError(f"scorer name {name!r} must match {_NAME.pattern}")
-        if not (isinstance(cls, type) and issubclass(cls, Scorer)):
-            raise TypeError(f"{cls!r} is not a Scorer subclass")
-        if name in _REGISTRY and _REGISTRY[name] is not cls:
-            raise ValueError(f"scorer name {name!r} is already registered by {_REGISTRY[name].__name__}")
-        unknown = [c for c in cls.capabilities if not isinstance(c, Capability)]
-        if unknown:
-            raise TypeError(f"{cls.__name__} declares unknown capabilities {unknown}")
+        SCORERS.add(name, cls)
         cls.name = name
-        _REGISTRY[name] = cls
         return cls
 
     return wrap
 
 
-def _load_builtins() -> None:
-    global _loaded
-    if not _loaded:
-        _loaded = True
-        for module in BUILTIN_MODULES:
-            importlib.import_module(module)
-
-
 def registered_scorers() -> dict[str, type[Scorer]]:
     """``{name: class}`` of every registered scorer, sorted by name."""
-    _load_builtins()
-    return dict(sorted(_REGISTRY.items()))
+    return dict(sorted(SCORERS.items()))
 
 
 def scorers_with(capability: Capability | str) -> list[str]:

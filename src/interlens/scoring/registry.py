@@ -1,7 +1,8 @@
 """The one scorer registry (PEFT-style explicit registration next to each class) and the
 fit-or-reuse step shared by every method.
 
-``@register_scorer("name")`` on a :class:`~interlens.scoring.base.Scorer` subclass registers it;
+``@register_scorer("name")`` on a :class:`~interlens.scoring.base.Scorer` subclass registers it in
+:data:`~interlens.scoring.base.SCORERS` (an :class:`interlens.registry.Registry`, the one registry type);
 names are validated (lower-case, ``[a-z0-9-]``, unique). The registry imports the built-in scorer
 modules on first use, so ``import interlens`` stays light. Capabilities come from the classes.
 The registration table itself (``register_scorer``, ``registered_scorers``, ``scorers_with``,
@@ -21,12 +22,13 @@ from typing import Any
 
 from ..cache import PredictionCache
 from ..data.schema import Dataset
-from ..errors import check_sizes, unknown_name
+from ..errors import check_sizes
 from ..execution.base import Executor
 from ..predictions import Predictions
 from ..views import View
 from .base import (  # noqa: F401 - the registration table lives in base (issue 29); this module re-exports it
     BUILTIN_MODULES,
+    SCORERS,
     Capability,
     Scorer,
     cached_predict,
@@ -39,14 +41,13 @@ from .base import (  # noqa: F401 - the registration table lives in base (issue 
 
 
 def scorer_names() -> list[str]:
-    return list(registered_scorers())
+    """Every registered scorer name, sorted."""
+    return sorted(SCORERS)
 
 
 def scorer_class(name: str) -> type[Scorer]:
-    scorers = registered_scorers()
-    if name not in scorers:
-        raise unknown_name("scorer", name, list(scorers))
-    return scorers[name]
+    """The class registered under ``name`` ("unknown scorer 'x'. Did you mean ...?" otherwise)."""
+    return SCORERS.get(name)
 
 
 def make_scorer(name: str, **params: Any) -> Scorer:
@@ -122,5 +123,5 @@ def fit_and_predict(scorer: Scorer, dataset: Dataset, views: Sequence[str | View
                                    executor=executor) for v in views}
 
 
-__all__ = ["BUILTIN_MODULES", "check_param_names", "fingerprint_of", "fit_and_predict", "make_scorer",
+__all__ = ["BUILTIN_MODULES", "SCORERS", "check_param_names", "fingerprint_of", "fit_and_predict", "make_scorer",
            "register_scorer", "registered_scorers", "scorer_class", "scorer_names", "scorers_with"]

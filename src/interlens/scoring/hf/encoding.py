@@ -25,15 +25,17 @@ import numpy as np
 import torch
 
 from ...errors import DataError
+from ...registry import Registry
 
 Tensors = dict[str, torch.Tensor]
 
-#: config ``model_type`` -> interlens family (the encoder that feeds it; :func:`~.families.make_encoder` picks it)
-FAMILIES: dict[str, str] = {
+#: config ``model_type`` -> interlens family (the encoder that feeds it; :func:`~.families.make_encoder` picks it
+#: from :data:`~.families.ENCODERS`); an :class:`interlens.registry.Registry`
+FAMILIES: Registry[str] = Registry("model type", entries={
     "qwen2_vl": "qwen2-vl", "qwen2_5_vl": "qwen2-vl", "llava": "llava", "blip-2": "blip2", "internvl": "internvl",
     "llava_onevision": "llava-onevision", "llava_next_video": "llava-next-video", "qwen2_audio": "qwen2-audio",
     "clip": "clip",
-}
+})
 
 
 @dataclass

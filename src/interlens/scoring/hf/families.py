@@ -36,6 +36,7 @@ import numpy as np
 import torch
 
 from ...errors import DataError
+from ...registry import Registry
 from .encoding import (  # noqa: F401 - FAMILIES and qwen_video_patches re-exported (their home until issue 29)
     FAMILIES,
     Batch,
@@ -348,19 +349,21 @@ class Qwen2AudioEncoder(TextEncoder):
         return {"input_features": features, "feature_attention_mask": _cat(prompts, "feature_attention_mask")}
 
 
+#: interlens family -> the prompt encoder of a vision LM of that family (:func:`make_encoder`); a
+#: :class:`interlens.registry.Registry`, so a new family is one ``ENCODERS.add(name, EncoderClass)``
+ENCODERS: Registry[type[TextEncoder]] = Registry("vision family", entries={
+    "qwen2-vl": Qwen2VLEncoder, "llava": LlavaEncoder, "blip2": Blip2Encoder, "internvl": InternVLEncoder,
+    "llava-onevision": LlavaOnevisionEncoder, "llava-next-video": LlavaNextVideoEncoder,
+    "qwen2-audio": Qwen2AudioEncoder})
+
+
 def make_encoder(model: Any, tokenizer: Any, image_processor: Any = None, *, vision: bool = False) -> TextEncoder:
     """The encoder for ``model``'s family (``vision=False`` forces text-only input). Lives here, above every
     encoder it picks from (was in :mod:`.encoding` until issue 29)."""
     family = model_family(model)
     if not vision:
         return TextEncoder(tokenizer, model)
-    if family == "qwen2-vl":
-        return Qwen2VLEncoder(tokenizer, image_processor, model)
-    if family == "llava":
-        return LlavaEncoder(tokenizer, image_processor, model)
-    encoders = {"blip2": Blip2Encoder, "internvl": InternVLEncoder, "llava-onevision": LlavaOnevisionEncoder,
-                "llava-next-video": LlavaNextVideoEncoder, "qwen2-audio": Qwen2AudioEncoder}
-    if family in encoders:
-        return encoders[family](tokenizer, image_processor, model)
+    if family in ENCODERS:
+        return ENCODERS[family](tokenizer, image_processor, model)
     family_of_config(unwrap_model(model).config)  # one line naming what is unsupported
     raise DataError(f"the {family} family is not a vision LM for hf-vlm (use its own scorer)")
