@@ -6,7 +6,6 @@ model. Nothing here touches the network: tokenizers are trained in milliseconds 
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import random
 from pathlib import Path
@@ -187,15 +186,11 @@ def tiny_image(seed: int = 0, size: tuple[int, int] = (56, 56)):
     return Image.fromarray(rng.integers(0, 255, size=(size[1], size[0], 3), dtype=np.uint8))
 
 
-@contextlib.contextmanager
-def single_thread():
+def single_thread():  # noqa: ANN201 - a context manager
     """Tiny models run fastest on one thread (and do not fight other processes for cores)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+    from interlens.torch_utils import torch_threads
+
+    return torch_threads(1)
 
 
 def toy_dataset(n: int = 12, labels: tuple[str, ...] = ("sarcastic", "sincere"), *, images: bool = False,

@@ -64,7 +64,7 @@ LAYERS: tuple[Layer, ...] = (
     Layer(("predictions",)),
     Layer(("data",)),
     # small shared helpers (no order among them beyond "no cycles")
-    Layer(("integrity", "io", "logs", "metrics", "progress", "registry", "views"), independent=False),
+    Layer(("integrity", "io", "logs", "metrics", "progress", "registry", "torch_utils", "views"), independent=False),
     Layer(("errors",)),
 )
 #: the method packages (``scoring`` and ``report`` import none of them)

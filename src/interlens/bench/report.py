@@ -144,13 +144,10 @@ def compare_table(run: RunResults) -> str:
     return "\n".join(lines) + f"\n\nReference: {CITATION}\n\n{FLOOR_NOTE}\n\n{LOOKS_NOTE}\n\n{COST_NOTE}\n"
 
 
-def _plt():
-    import matplotlib
+def _plt():  # noqa: ANN202 - matplotlib.pyplot on Agg (report.plots.pyplot, the one backend choice)
+    from ..report.plots import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    return pyplot()
 
 
 def dimension_bars(runs: list[RunResults], out: Path, metric: str = "acc") -> list[Path]:

@@ -255,10 +255,9 @@ def image_counterfactuals(scorer: Any, dataset: Dataset, relevance: np.ndarray |
 def save_image_grid(path: str | Path, rows: list[tuple[str, list[np.ndarray]]], titles: list[str] | None = None
                     ) -> Path:
     """A PNG grid (one row per named image list) for inspecting counterfactual images."""
-    import matplotlib
+    from ..report.plots import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     n_cols = max(len(images) for _, images in rows)
     fig, axes = plt.subplots(len(rows), n_cols, figsize=(1.4 * n_cols, 1.5 * len(rows)), squeeze=False)

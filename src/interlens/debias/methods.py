@@ -71,10 +71,9 @@ def mid_grid(p0: np.ndarray, pi: np.ndarray, pt: np.ndarray, y: np.ndarray, *, m
 
 def plot_mid_contour(grid: dict[str, Any], path: str | Path, best: dict[str, Any] | None = None) -> Path:
     """Contour plot of a :func:`mid_grid` result like the paper's Figure 7 (PNG)."""
-    import matplotlib
+    from ..report.plots import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(4.2, 3.6))
     cs = ax.contourf(grid["betas"], grid["alphas"], np.asarray(grid["values"]) * 100, levels=15, cmap="viridis")

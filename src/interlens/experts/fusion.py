@@ -23,6 +23,7 @@ import numpy as np
 from ..errors import DataError
 from ..metrics import classification_metrics
 from ..registry import Registry
+from ..torch_utils import softmax
 
 BASELINE = "baseline"
 
@@ -32,14 +33,6 @@ _ALIASES: dict[str, tuple[str, ...]] = {"S": ("S", "AS"), "AS": ("AS", "S"), "U1
 
 
 # -- array helpers ------------------------------------------------------------------------------
-def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Numerically stable softmax along ``axis``."""
-    x = np.asarray(x, dtype=np.float64)
-    shifted = x - np.max(x, axis=axis, keepdims=True)
-    e = np.exp(shifted)
-    return e / e.sum(axis=axis, keepdims=True)
-
-
 def expert_for_category(category: str, experts: Sequence[str]) -> str | None:
     """The expert that serves ``category``: the same name, else its MMoE group (U1/U2 -> U, S <-> AS)."""
     for candidate in _ALIASES.get(str(category), (str(category),)):

@@ -10,9 +10,8 @@ the classifier is a small torch MLP (or a linear layer) over frozen features suc
 
 from __future__ import annotations
 
-import contextlib
 import copy
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,22 +21,11 @@ if TYPE_CHECKING:
     from torch import nn
 
 from ..errors import DataError
+from ..torch_utils import torch_threads
 
 ROUTER_KINDS = ("mlp", "linear", "logreg")
 #: validation scores that select the router checkpoint
 ROUTER_SELECT = ("macro_f1", "f0.5")
-
-
-@contextlib.contextmanager
-def _single_thread() -> Iterator[None]:
-    """Small full-batch models run fastest on one thread (intra-op threads only add sync overhead)."""
-    import torch
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def focal_loss(logits: torch.Tensor, target: torch.Tensor, *, alpha: float | torch.Tensor = 1.0,
@@ -174,7 +162,7 @@ class InteractionRouter:
         if self.kind == "logreg":
             self._fit_logreg(Xs, yi, weights)
             return self
-        with _single_thread():
+        with torch_threads(1):  # small full-batch models run fastest on one thread
             return self._fit_torch(Xs, yi, weights, val)
 
     def _fit_torch(self, Xs: np.ndarray, yi: np.ndarray, weights: np.ndarray | None,
@@ -245,7 +233,7 @@ class InteractionRouter:
             out = np.zeros((len(Xs), k))
             out[:, self.model_.classes_] = self.model_.predict_proba(Xs)
             return out
-        with _single_thread(), torch.no_grad():
+        with torch_threads(1), torch.no_grad():
             return torch.softmax(self.model_(torch.tensor(Xs)), dim=-1).numpy()
 
     def predict(self, X: np.ndarray) -> np.ndarray:

@@ -547,10 +547,9 @@ def radar_plot(values: Mapping[str, Mapping[str, float | None]], path: str | os.
                title: str = "") -> Path:
     """Fig. 4 style radar: one axis per task (the ``mean`` row is left out), one line per regime.
     A missing value (None / NaN) is a gap in the line and its axis label says "(missing)"."""
-    import matplotlib
+    from ..report.plots import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     tasks = [t for t in values if t != "mean"]
     regimes = list(next(iter(values.values()))) if values else []

@@ -14,7 +14,9 @@ from ..io import atomic_write
 COLORS = {"R": "#4C72B0", "U1": "#55A868", "U2": "#8FBC8F", "S": "#C44E52", "missing": "#999999"}
 
 
-def _figure():
+def pyplot():  # noqa: ANN201 - matplotlib.pyplot, imported lazily
+    """``matplotlib.pyplot`` on the Agg backend (PNG files, no display): the one place interlens selects the
+    backend; every module that draws gets pyplot from here (issue 29, item 5)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -24,14 +26,14 @@ def _figure():
 
 
 def _save(fig, path: Path) -> Path:
-    plt = _figure()
+    plt = pyplot()
     out = atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=120, bbox_inches="tight"))
     plt.close(fig)
     return out
 
 
 def bar_counts(counts: Mapping[str, int], path: Path, title: str = "Samples per interaction type") -> Path:
-    plt = _figure()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(4.8, 3.2))
     names = list(counts)
     bars = ax.bar(names, [counts[n] for n in names], color=[COLORS.get(n, "#777777") for n in names])
@@ -50,7 +52,7 @@ def _missing(value: float | None) -> bool:
 def grouped_bars(values: Mapping[str, Mapping[str, float | None]], path: Path, title: str, ylabel: str) -> Path:
     """``values[group][series]`` as grouped bars (e.g. interaction type x metric). A missing value (None /
     NaN) is drawn as a hatched grey outline labelled "n/a", never as 0; the legend sits outside the axes."""
-    plt = _figure()
+    plt = pyplot()
     groups = list(values)
     series = list(dict.fromkeys(s for g in groups for s in values[g]))
     fig, ax = plt.subplots(figsize=(1.6 + 1.1 * len(groups) * max(1, len(series)) / 2, 3.4))
@@ -76,7 +78,7 @@ def task_bars(stats: Mapping[str, Mapping[str, float] | None], path: Path,
               title: str = "Accuracy per task (mean ± std over seeds)") -> Path:
     """One bar per task (``stats[task] = {"mean", "std"}`` in 0-1, drawn in %); a task without a value is
     drawn as a hatched outline labelled "missing"."""
-    plt = _figure()
+    plt = pyplot()
     names = list(stats)
     fig, ax = plt.subplots(figsize=(1.6 + 0.9 * len(names), 3.4))
     for i, name in enumerate(names):
@@ -101,7 +103,7 @@ def score_with_ci(scores: Mapping[str, tuple[float, float, float]], path: Path,
                   title: str = "Interaction score (MINT Eq. 1)", prototypes: Sequence[float] = (0.0, 1.0, 2.0)
                   ) -> Path:
     """Each dataset's score with its confidence interval, against the S / U / R prototypes 0 / 1 / 2."""
-    plt = _figure()
+    plt = pyplot()
     names = list(scores)
     fig, ax = plt.subplots(figsize=(5.2, 0.6 + 0.5 * len(names)))
     for i, name in enumerate(names):
@@ -122,7 +124,7 @@ def plot_fusion_table(report: Mapping[str, Any], path: str | Path, *, metric: st
                       title: str | None = None) -> Path:
     """One bar per strategy (``metric`` x100). Accepts an :func:`evaluate_fusion` report or a
     multi-seed summary (``<metric>_mean``/``_std`` rows, drawn with error bars)."""
-    plt = _figure()
+    plt = pyplot()
     rows = report["rows"]
     names = [r["strategy"] for r in rows]
     multi = f"{metric}_mean" in rows[0]
@@ -147,7 +149,7 @@ def plot_fusion_table(report: Mapping[str, Any], path: str | Path, *, metric: st
 def plot_per_interaction(per_interaction: Mapping[str, Mapping[str, Mapping[str, float]]], path: str | Path, *,
                          strategies: list[str] | None = None, title: str | None = None) -> Path:
     """Grouped bars: F1 per interaction category for the baseline and each single expert (RQ1/RQ2)."""
-    plt = _figure()
+    plt = pyplot()
     strategies = strategies or [s for s in per_interaction if s == "baseline" or s.startswith("single:")]
     strategies = [s for s in strategies if s in per_interaction]
     cats = list(next(iter(per_interaction.values())))

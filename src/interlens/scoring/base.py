@@ -44,6 +44,7 @@ from ..errors import DataError, InterlensError, check_known_keys
 from ..execution.base import Executor, current_executor, resources_for
 from ..predictions import Predictions
 from ..registry import Registry
+from ..torch_utils import softmax  # noqa: F401 - the one softmax; scorers import it from here
 from ..views import View
 
 
@@ -60,17 +61,6 @@ class Capability(StrEnum):
 
 class CapabilityError(InterlensError, TypeError):
     """A method needs a capability the scorer does not declare."""
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    """Row-wise softmax that keeps all-NaN rows (missing predictions) as NaN."""
-    logits = np.asarray(logits, dtype=np.float64)
-    if logits.size == 0:
-        return logits.copy()
-    with np.errstate(invalid="ignore"):
-        z = logits - np.nanmax(np.where(np.isnan(logits), -np.inf, logits), axis=1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
 
 
 def fingerprint_of(*parts: Any) -> str:

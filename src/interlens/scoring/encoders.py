@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError
+from ..torch_utils import torch_threads
 
 # sha256 of the official sentence-transformers/all-MiniLM-L6-v2 weights (revision 1110a243...),
 # checked once so a tampered package is refused (ecosystem notes, section 2).
@@ -102,23 +103,18 @@ class TextEncoder:
                       for i in range(0, len(group), self.batch_size)]
             from ..progress import progress as progress_of
 
-            before = torch.get_num_threads()
-            torch.set_num_threads(self.threads())
-            try:
-                with (torch.inference_mode(),
-                      progress_of(len(chunks), "encoding text (MiniLM)", "batch", enabled=progress) as bar):
-                    for chunk in chunks:
-                        rows = [row for _, row in chunk]
-                        rows += [rows[-1]] * (self.batch_size - len(rows))  # always batch_size rows
-                        input_ids = torch.tensor(rows, dtype=torch.long)
-                        out = model(input_ids=input_ids, attention_mask=torch.ones_like(input_ids),
-                                    token_type_ids=torch.zeros_like(input_ids)).last_hidden_state
-                        pooled = torch.nn.functional.normalize(out.mean(1), dim=-1)
-                        for (text, _), vec in zip(chunk, pooled.numpy().astype(np.float64), strict=False):
-                            self._memo[text] = vec
-                        bar.advance()
-            finally:
-                torch.set_num_threads(before)
+            with (torch_threads(self.threads()), torch.inference_mode(),
+                  progress_of(len(chunks), "encoding text (MiniLM)", "batch", enabled=progress) as bar):
+                for chunk in chunks:
+                    rows = [row for _, row in chunk]
+                    rows += [rows[-1]] * (self.batch_size - len(rows))  # always batch_size rows
+                    input_ids = torch.tensor(rows, dtype=torch.long)
+                    out = model(input_ids=input_ids, attention_mask=torch.ones_like(input_ids),
+                                token_type_ids=torch.zeros_like(input_ids)).last_hidden_state
+                    pooled = torch.nn.functional.normalize(out.mean(1), dim=-1)
+                    for (text, _), vec in zip(chunk, pooled.numpy().astype(np.float64), strict=False):
+                        self._memo[text] = vec
+                    bar.advance()
         return np.stack([self._memo[t] for t in texts])
 
 
