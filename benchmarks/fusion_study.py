@@ -121,8 +121,8 @@ def dev_phase(work: Work) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for scorer_name, candidates in CANDIDATES.items():
         rows: dict[str, Any] = {}
-        for name, options in DATASETS:
-            ds, train, dev, _ = load(name, options)
+        for name, registered, options in DATASETS:
+            ds, train, dev, _ = load(registered, options)
             a, b, fused = views_of(ds)
             y = dev.y
             entry: dict[str, Any] = {"n_dev": len(dev), "n_train": len(train), "unimodal": {}, "fused": {}}
@@ -163,8 +163,8 @@ def test_phase(work: Work, selection: dict[str, Any], plan_sha: str) -> tuple[di
     for scorer_name in CANDIDATES:
         chosen = selection[scorer_name]["chosen_params"]
         per_scorer: dict[str, Any] = {}
-        for name, options in DATASETS:
-            ds, train, dev, test = load(name, options)
+        for name, registered, options in DATASETS:
+            ds, train, dev, test = load(registered, options)
             a, b, fused = views_of(ds)
             params = {a: BASE[scorer_name], b: BASE[scorer_name], fused: {**BASE[scorer_name], **chosen}}
             looks = record_evaluation(test, "test", {"study": "fusion_study", "scorer": scorer_name,
