@@ -61,6 +61,9 @@ LAYERS: tuple[Layer, ...] = (
     Layer(("prompts",)),
     # the flow of DESIGN.md read bottom-up: a Dataset, Predictions on it, interactions computed from them
     Layer(("interactions",)),
+    # prediction files on disk (our tables, the MMoE / MIntRec authors' formats): readers of the data package
+    # that build Predictions, so one layer above them (the data package itself never imports them)
+    Layer(("data.prediction_formats",)),
     Layer(("predictions",)),
     Layer(("data",)),
     # small shared helpers (no order among them beyond "no cycles")

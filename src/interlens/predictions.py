@@ -267,7 +267,7 @@ class Predictions:
                 raise DataError(f"cannot read the Parquet file: {err}", file=str(path)) from None
             if not table.schema.metadata or b"interlens" not in table.schema.metadata:
                 raise DataError("a plain Parquet file, not interlens Predictions (no 'interlens' metadata); read "
-                                "a probability table with interlens.scoring.precomputed.read_prob_table",
+                                "a probability table with interlens.data.prediction_formats.read_prob_table",
                                 file=str(path))
             info = json.loads(table.schema.metadata[b"interlens"])
             frame = table.to_pandas()
