@@ -93,3 +93,48 @@ def test_view_is_the_scorers_default_over_the_tasks_modalities(tmp_path, model_d
     clf = Runner([utterance_only], "embedding", "sft", [0], tmp_path)
     assert clf.view(clf._make(0), utterance_only) == "utterance+context"  # prompt_modalities: prompts only
     assert hf.config(utterance_only, 0) != hf.config(task, 0)
+
+
+def test_runner_gives_prompt_scorers_the_tasks_verbalizer(tmp_path, model_dir):
+    """A task's verbaliser reaches the hf-lm scorer the runner builds (issue 28): MUStARD's label words
+    (``not_sarcastic`` -> ``sincere``) are the candidate words of the rendered prompt, the scores are those of
+    a scorer given the words, and results.json records them."""
+    import numpy as np
+
+    from interlens.bench import get_task
+    from interlens.errors import DataError
+    from interlens.scoring.hf import HFLMScorer
+
+    words = get_task("mustard").verbalizer
+    assert words == {"not_sarcastic": "sincere", "sarcastic": "sarcastic"}
+    plain = task_from_file(task_file(tmp_path / "data", "sarcasm", ("not_sarcastic", "sarcastic"), n=3,
+                                     dimension="speaking_style"))
+    task = dataclasses.replace(plain, verbalizer=words)
+    runner = Runner([task], "hf-lm", "zero-shot", [0], tmp_path / "run", n_boot=0,
+                    scorer_params={"model_path": model_dir})
+    assert runner.prompt_params([task]) == {"template": "mmla@1", "verbalizer": words}
+    model = runner._make(0, [task])
+    test = runner.split(task, "eval")
+    rendered = model.load().builder_.render(test, test.samples[0], "utterance")
+    assert rendered.verbalized == ("sincere", "sarcastic") and rendered.label_texts == (" sincere", " sarcastic")
+    assert "The candidate labels for speaking_style are: [sincere, sarcastic]." in rendered.messages[0].text
+    with single_thread():
+        runner.run()
+        expected = HFLMScorer(model_path=model_dir, verbalizer=words).predict_proba(test, "utterance").probs
+        raw = HFLMScorer(model_path=model_dir).predict_proba(test, "utterance").probs
+    rows = [json.loads(line) for line in runner.samples_path(task, 0).read_text().splitlines()]
+    np.testing.assert_array_equal(np.array([[r["probs"][k] for k in task.labels] for r in rows]), expected)
+    assert not np.array_equal(expected, raw)  # the words change the scores
+    assert runner.settings()["prompt_params"] == {"sarcasm": {"template": "mmla@1", "verbalizer": words}}
+    # the words are part of the unit's configuration (a run without them does not resume it) ...
+    assert runner.config(task, 0) != Runner([plain], "hf-lm", "zero-shot", [0], tmp_path / "p",
+                                            scorer_params={"model_path": model_dir}).config(plain, 0)
+    # ... the run's own verbalizer= wins, and scorers without one (classifiers) get none
+    own = Runner([task], "hf-lm", "zero-shot", [0], tmp_path / "o",
+                 scorer_params={"model_path": model_dir, "verbalizer": ["no", "yes"]})
+    assert own.prompt_params([task]) == {"template": "mmla@1"} and own._make(0, [task]).verbalizer == ["no", "yes"]
+    assert Runner([task], "embedding", "sft", [0], tmp_path / "e").prompt_params([task]) == {}
+    # one instruction-tuned model, one verbalizer: every task's words, and a clash is refused
+    other = dataclasses.replace(plain, name="sarcasm2", verbalizer={"not_sarcastic": "serious", "sarcastic": "ironic"})
+    with pytest.raises(DataError, match="label 'not_sarcastic' is worded 'sincere' and 'serious'"):
+        Runner([task, other], "hf-lm", "it", [0], tmp_path / "it", scorer_params={"model_path": model_dir})

@@ -21,7 +21,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sized
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sized
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
@@ -269,6 +269,43 @@ def quiet_third_party() -> None:
         pass
 
 
+# -- in-run metrics (issue 28 item 5: experiment trackers log while the run goes) ----------------------------
+#: the process's metrics sink, ``sink(metrics, step)``; set while a tracker run is armed (interlens.tracking)
+_sink: list[Callable[[dict[str, float], int | None], None] | None] = [None]
+_SCOPE: ContextVar[tuple[str, ...]] = ContextVar("interlens_metrics_scope", default=())
+
+
+def set_metrics_sink(sink: Callable[[dict[str, float], int | None], None] | None) -> None:
+    """Where :func:`report_metrics` sends metrics in this process (None: nowhere); set by
+    :func:`interlens.tracking.start_run` and cleared when the run is closed."""
+    _sink[0] = sink
+
+
+@contextmanager
+def metrics_scope(name: str) -> Iterator[None]:
+    """Metrics reported inside are named ``<name>/<key>`` (nested scopes join with ``/``), e.g. one
+    bench unit's epochs apart from the next unit's."""
+    token = _SCOPE.set((*_SCOPE.get(), str(name)))
+    try:
+        yield
+    finally:
+        _SCOPE.reset(token)
+
+
+def report_metrics(metrics: Mapping[str, Any], *, step: int | None = None, prefix: str = "") -> None:
+    """Hand in-run metrics (an epoch's loss and dev scores, a finished unit's) to the open tracker run;
+    a no-op when none is open, so training loops call it unconditionally (they import no tracker).
+    Keys become ``<scope>/<prefix>/<key>``; values that are not finite numbers are dropped."""
+    sink = _sink[0]
+    if sink is None:
+        return
+    head = "/".join([*_SCOPE.get(), *([prefix] if prefix else [])])
+    flat = {f"{head}/{key}" if head else str(key): float(value) for key, value in metrics.items()
+            if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)}
+    if flat:
+        sink(flat, None if step is None else int(step))
+
+
 __all__ = ["DEFAULT_INTERVAL_S", "INTERVAL_ENV", "ProgressBar", "current_progress", "format_seconds",
-           "log_interval", "progress", "progress_bar", "progress_enabled", "progress_line", "quiet_third_party",
-           "set_log_interval", "set_quiet", "track"]
+           "log_interval", "metrics_scope", "progress", "progress_bar", "progress_enabled", "progress_line",
+           "quiet_third_party", "report_metrics", "set_log_interval", "set_metrics_sink", "set_quiet", "track"]

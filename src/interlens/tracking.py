@@ -1,22 +1,41 @@
 """Optional experiment tracking (``--tracker wandb|mlflow`` on ``bench run``, ``experts train``, ``train``).
 
-After a run has written ``results.json``, :func:`log_run` logs its settings (the provenance block:
-command, settings, seeds, scorer, datasets, limits, interlens version) and its final metrics to
-Weights & Biases (offline mode, files under ``OUT/wandb``) or MLflow (a local file store,
-``OUT/mlruns``). Neither package is a dependency: :func:`check_tracker` refuses a tracker whose
-package is not installed with one line naming what to install, before any work.
+Live, during the run (issue 28 item 5): :func:`start_run` checks the tracker's package and arms a tracker
+run for the command's ``--out``; it opens with the first metric reported while the work goes
+(:func:`interlens.progress.report_metrics`: each epoch's loss and dev macro-F1 / ACC of minilm-ft, each
+LoRA step's loss and each validation of the Hugging Face LM trainer, each finished bench unit's metrics),
+each sent as it happens with its step. Training code imports no tracker: it calls that one function, a
+no-op while no run is armed. Metrics are reported by the process that holds the run (``--executor
+local``); units run on Ray workers send their unit metrics (from the driver) but not their epochs.
+
+At the end, after ``results.json`` is written, :func:`log_run` logs the run's settings (the provenance
+block: command, settings, seeds, scorer, datasets, limits, interlens version) and its final metrics into the
+same run and closes it. A command that fails leaves its run marked failed (at the next :func:`start_run` or
+at exit), with the metrics it reached.
+
+Stores: Weights & Biases offline (files under ``OUT/wandb``) or MLflow's local file store (``OUT/mlruns``;
+``mlflow ui --backend-store-uri OUT/mlruns``; MLflow 3 keeps that store in maintenance mode behind
+``MLFLOW_ALLOW_FILE_STORE``, which is set to ``true`` here unless already set). Neither package is a
+dependency: :func:`check_tracker` refuses a tracker whose package is not installed with one line naming
+what to install, before any work.
 """
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import math
+import os
+import re
+import time
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from .errors import InterlensError
+from .progress import set_metrics_sink
 
 
 class Tracker(StrEnum):
@@ -97,34 +116,146 @@ def final_metrics(results: Mapping[str, Any]) -> dict[str, float]:
 
 def _param(value: Any) -> str:
     text = value if isinstance(value, str) else repr(value)
-    return text[:500]  # MLflow's parameter length limit
+    return text[:6000]  # MLflow's parameter length limit
+
+
+_BAD_KEY = re.compile(r"[^A-Za-z0-9_\-./ ]")
+
+
+def metric_key(key: str) -> str:
+    """``key`` as MLflow accepts it (letters, digits, ``_ - . / `` and space; others become ``_``)."""
+    return _BAD_KEY.sub("_", key)
+
+
+@dataclass
+class _Run:
+    """The armed tracker run of this process (opened at its first metric)."""
+
+    kind: Tracker
+    out: Path
+    name: str
+    handle: Any = None       # wandb: the Run; mlflow: (MlflowClient, run id)
+    logged: int = 0          # metric values sent while the run went
+    steps: dict[str, int] = field(default_factory=dict)  # wandb: per key, the last step sent
+
+    @property
+    def folder(self) -> Path:
+        return self.out / ("wandb" if self.kind is Tracker.WANDB else "mlruns")
+
+    def open(self) -> None:
+        if self.handle is not None:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        if self.kind is Tracker.WANDB:
+            import wandb
+
+            self.handle = wandb.init(mode="offline", dir=str(self.out), project="interlens", name=self.name,
+                                     reinit=True)
+            return
+        os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")  # MLflow 3: the file store is opt-in
+        from mlflow.tracking import MlflowClient
+
+        client = MlflowClient(tracking_uri=self.folder.as_uri())
+        experiment = client.get_experiment_by_name("interlens")
+        experiment_id = experiment.experiment_id if experiment else client.create_experiment("interlens")
+        self.handle = (client, client.create_run(experiment_id, run_name=self.name).info.run_id)
+
+    def log_metrics(self, metrics: Mapping[str, float], step: int | None) -> None:
+        self.open()
+        if self.kind is Tracker.WANDB:  # wandb's own step must only grow: the step goes in as a field
+            self.handle.log({**metrics, **({"step": step} if step is not None else {})})
+            return
+        from mlflow.entities import Metric
+
+        client, run_id = self.handle
+        now = int(time.time() * 1000)
+        rows = [Metric(metric_key(k), float(v), now, int(step or 0)) for k, v in metrics.items()]
+        for start in range(0, len(rows), 1000):  # MLflow's batch limit
+            client.log_batch(run_id, metrics=rows[start:start + 1000])
+
+    def log_params(self, settings: Mapping[str, Any]) -> None:
+        self.open()
+        if self.kind is Tracker.WANDB:
+            self.handle.config.update(dict(settings), allow_val_change=True)
+            return
+        from mlflow.entities import Param
+
+        client, run_id = self.handle
+        params = [Param(metric_key(k), _param(v)) for k, v in flatten(settings).items()]
+        for start in range(0, len(params), 100):
+            client.log_batch(run_id, params=params[start:start + 100])
+
+    def log_summary(self, metrics: Mapping[str, float]) -> None:
+        if self.kind is Tracker.WANDB:
+            self.open()
+            self.handle.summary.update(dict(metrics))
+        else:
+            self.log_metrics(metrics, None)
+
+    def close(self, status: str = "FINISHED") -> None:
+        if self.handle is None:
+            return
+        if self.kind is Tracker.WANDB:
+            self.handle.finish(exit_code=0 if status == "FINISHED" else 1)
+        else:
+            client, run_id = self.handle
+            client.set_terminated(run_id, status)
+        self.handle = None
+
+
+_current: list[_Run | None] = [None]
+
+
+def _sink(metrics: dict[str, float], step: int | None) -> None:
+    run = _current[0]
+    if run is not None:
+        run.log_metrics(metrics, step)
+        run.logged += len(metrics)
+
+
+def close_run(status: str = "FAILED") -> None:
+    """Close this process's armed run (``FAILED`` unless told otherwise) and stop sending metrics."""
+    run, _current[0] = _current[0], None
+    set_metrics_sink(None)
+    if run is not None:
+        run.close(status)
+
+
+def start_run(tracker: Tracker | str | None, out: str | Path, *, name: str | None = None) -> Tracker | None:
+    """Check ``tracker``'s package (:func:`check_tracker`, before any work) and arm a run for ``out``:
+    metrics reported from now on go to it as they come; :func:`log_run` finishes it. A run still open in
+    this process (a command that failed) is closed as failed first. ``tracker=None``: nothing tracked."""
+    kind = check_tracker(tracker)
+    close_run("FAILED")
+    if kind is None:
+        return None
+    out = Path(out).resolve()
+    _current[0] = _Run(kind, out, name or out.name)
+    set_metrics_sink(_sink)
+    return kind
+
+
+atexit.register(close_run, "FAILED")  # a run still open at exit did not reach log_run
 
 
 def log_run(tracker: Tracker | str, out: str | Path, results: Mapping[str, Any], *, name: str | None = None
             ) -> Path:
-    """Log ``results``' settings and final metrics to ``tracker`` (offline / local, under ``out``);
-    returns the tracker's folder."""
+    """Log ``results``' settings and final metrics to ``tracker`` (offline / local, under ``out``) and finish
+    the run: the one :func:`start_run` armed for ``out`` (with the metrics sent during the run), else a new
+    one. Returns the tracker's folder."""
     kind = check_tracker(tracker)
     out = Path(out).resolve()
-    settings, metrics = run_settings(results), final_metrics(results)
-    name = name or out.name
-    if kind is Tracker.WANDB:
-        import wandb
-
-        folder = out / "wandb"
-        folder.mkdir(parents=True, exist_ok=True)
-        run = wandb.init(mode="offline", dir=str(out), project="interlens", name=name, config=settings,
-                         reinit=True)
-        run.summary.update(metrics)
-        run.finish()
-        return folder
-    import mlflow
-
-    folder = out / "mlruns"
-    mlflow.set_tracking_uri(folder.as_uri())
-    mlflow.set_experiment("interlens")
-    with mlflow.start_run(run_name=name):
-        params = {k.replace(" ", "_"): _param(v) for k, v in flatten(settings).items()}
-        mlflow.log_params(params)
-        mlflow.log_metrics({k.replace(" ", "_").replace(":", "_"): v for k, v in metrics.items()})
-    return folder
+    run = _current[0]
+    if run is None or run.kind is not kind or run.out != out:
+        close_run("FAILED")
+        run = _Run(kind, out, name or out.name)
+    _current[0] = None
+    set_metrics_sink(None)
+    try:
+        run.log_params(run_settings(results))
+        run.log_summary(final_metrics(results))
+    except BaseException:
+        run.close("FAILED")
+        raise
+    run.close("FINISHED")
+    return run.folder

@@ -50,7 +50,7 @@ from ..errors import DataError, unknown_name
 from ..execution.base import Executor, current_executor, resources_for
 from ..integrity import write_text_verified
 from ..io import to_jsonable, write_json
-from ..progress import progress
+from ..progress import metrics_scope, progress, report_metrics
 from ..scoring.base import Capability, CapabilityError, Scorer, fingerprint_of, require
 from ..scoring.registry import check_param_names, make_scorer, scorer_class
 from .methods import METHODS, Method
@@ -126,7 +126,8 @@ class Runner:
         if self.prompt_it and not callable(getattr(self.scorer_cls, "fit_tasks", None)):
             raise CapabilityError(f"scorer {scorer!r} is prompt-based but has no fit_tasks (training on several "
                                   "tasks, each with its own prompt), needed for bench it")
-        self._make(self.seeds[0])  # parameter values are checked now, before any work
+        # parameter values (the tasks' prompt parameters included) are checked now, before any work
+        self._make(self.seeds[0], self.tasks if self.method is Method.IT else self.tasks[:1])
         self.out, self.limit, self.n_boot = Path(out), limit, n_boot
         self.save_models = save_models
         self.load = load or (lambda task: task.load(data_root))
@@ -211,9 +212,35 @@ class Runner:
 
     def settings(self) -> dict[str, Any]:
         """What shaped the training data: each task's loader options (``bench run --task-option`` included)
-        and the auxiliary tasks per task (empty: none)."""
+        and the auxiliary tasks per task (empty: none); and what each task's spec gave the scorer
+        (:meth:`prompt_params`: template and verbaliser of a prompt-based scorer; empty: nothing)."""
         return {"task_options": {t.name: t.options for t in self.tasks},
-                "auxiliary": {name: [a.name for a in aux] for name, aux in self.auxiliary.items()}}
+                "auxiliary": {name: [a.name for a in aux] for name, aux in self.auxiliary.items()},
+                "prompt_params": {t.name: p for t in self.tasks
+                                  if (p := self.prompt_params(self.tasks if self.method is Method.IT else [t]))}}
+
+    def prompt_params(self, tasks: Sequence[TaskSpec]) -> dict[str, Any]:
+        """The scorer parameters the task spec sets for a scorer that takes them (``hf-lm``, ``hf-vlm``; issue
+        28), unless the run's scorer params set them: ``template`` (the task's prompt, e.g. ``mmla@1``) and
+        ``verbalizer`` (the task's label words, e.g. MUStARD's ``not_sarcastic`` -> ``sincere``; only when a
+        task has one). ``tasks``: the unit's task, or every task of an instruction-tuned model (their words in
+        one mapping; a label two tasks word differently is refused)."""
+        names = self.scorer_cls.param_names()
+        out: dict[str, Any] = {}
+        prompts = {t.prompt for t in tasks}
+        if "template" in names and "template" not in self.scorer_params and len(prompts) == 1:
+            out["template"] = prompts.pop()
+        if "verbalizer" in names and "verbalizer" not in self.scorer_params and any(t.verbalizer for t in tasks):
+            words: dict[str, str] = {}
+            for task in tasks:
+                for label in task.labels:
+                    word = str((task.verbalizer or {}).get(label, label))
+                    if words.setdefault(label, word) != word:
+                        raise DataError(f"label {label!r} is worded {words[label]!r} and {word!r} by the tasks' "
+                                        "verbalizers; one instruction-tuned model takes one verbalizer",
+                                        file=task.file or None, field="verbalizer")
+            out["verbalizer"] = words
+        return out
 
     def artifacts(self) -> dict[str, dict[str, str]]:
         """The saved models and per-sample files of this run's units that exist, relative to ``out``."""
@@ -232,6 +259,8 @@ class Runner:
 
     def config(self, task: TaskSpec, seed: int) -> str:
         extra = [list(task.prompt_modalities)] if task.prompt_modalities and is_prompt_based(self.scorer_cls) else []
+        if words := self.prompt_params(self.tasks if self.method is Method.IT else [task]).get("verbalizer"):
+            extra.append({"verbalizer": words})  # the prompts the unit's scorer saw (template: in its fingerprint)
         if task.name in self.auxiliary:
             extra.append([(a.to_dict(), self.data(a).fingerprint()) for a in self.auxiliary[task.name]])
         return fingerprint_of(self.scorer, self.scorer_params, self.method.value, task.to_dict(), seed, self.limit,
@@ -248,8 +277,9 @@ class Runner:
         check_samples(self.samples_path(task, seed), path)  # a deleted or edited samples file is refused too
         return unit
 
-    def _make(self, seed: int) -> Scorer:
-        params = dict(self.scorer_params)
+    def _make(self, seed: int, tasks: Sequence[TaskSpec] = ()) -> Scorer:
+        """The scorer of a unit on ``tasks`` (:meth:`prompt_params` of theirs; none: the run's params only)."""
+        params = {**self.prompt_params(tasks), **self.scorer_params} if tasks else dict(self.scorer_params)
         if "seed" in self.scorer_cls.param_names():
             params["seed"] = seed
         return make_scorer(self.scorer, **params)
@@ -283,7 +313,7 @@ class Runner:
             for task in self.tasks:
                 if self.done(task, seed) is not None:
                     continue
-                model = self._make(seed)
+                model = self._make(seed, [task])
                 view = self.view(model, task)
                 train, val = self.fit_split(task, view), self.split(task, "val")
                 model.member_checkpoints = self.checkpoint_dir(task, seed)  # type: ignore[attr-defined]
@@ -332,6 +362,7 @@ class Runner:
         remove_checkpoints(self.checkpoint_dir(unit.task, unit.seed))  # recorded: not needed
         self.computed.append((unit.task, unit.seed))
         metrics = unit.metrics
+        report_metrics({**metrics, "wall_s": unit.wall_s}, step=unit.seed, prefix=unit.task)  # a tracker's, live
         self.log(f"{unit.task} seed {unit.seed}: acc {metrics['acc']:.4f} macro-F1 {metrics['macro_f1']:.4f} "
                  f"({unit.wall_s:.0f}s, view {view})")
         return unit
@@ -346,7 +377,7 @@ class Runner:
             return self._run_it(seed, todo)
         task = todo[0]
         t0 = time.perf_counter()
-        model = self._make(seed)
+        model = self._make(seed, [task])
         view = self.view(model, task)
         logger.debug("unit %s: %s on view %s", self.unit_name(task, seed), self.scorer, view)
         if self.method is Method.SFT:
@@ -354,6 +385,13 @@ class Runner:
                       self.checkpoint_dir(task, seed))
             self._save_model(model, task, seed)
         return [self._evaluate(task, seed, model, view, time.perf_counter() - t0, t0)]
+
+    def _scoped_work(self, item: tuple[int, list[TaskSpec]]) -> list[tuple[UnitResult, str, list[dict[str, Any]]]]:
+        """:meth:`_work` with the metrics it reports during training (epochs, steps) named by its unit,
+        ``<task>/seed<k>/...`` (instruction tuning: ``it/seed<k>/...``), for a tracker run."""
+        seed, todo = item
+        with metrics_scope(f"it/seed{seed}" if self.method is Method.IT else f"{todo[0].name}/seed{seed}"):
+            return self._work(item)
 
     def __getstate__(self) -> dict[str, Any]:
         """What a Ray worker gets: the loaded data, not the driver's logger, loader or models."""
@@ -394,8 +432,8 @@ class Runner:
         cpus, gpus = resources_for(self.scorer_params.get("device"))
         label = f"bench {self.method.value} {self.scorer}"
         with progress(sum(len(todo) for _, todo in work), label, "unit") as bar:
-            for _, finished in (executor or current_executor()).map_unordered(self._work, work, num_cpus=cpus,
-                                                                              num_gpus=gpus):
+            for _, finished in (executor or current_executor()).map_unordered(self._scoped_work, work,
+                                                                              num_cpus=cpus, num_gpus=gpus):
                 for unit, view, samples in finished:
                     units[(unit.task, unit.seed)] = self._record(unit, view, samples)
                 bar.advance(len(finished))
@@ -410,7 +448,7 @@ class Runner:
     # -- instruction tuning -----------------------------------------------------------------------
     def _run_it(self, seed: int, todo: list[TaskSpec]) -> list[tuple[UnitResult, str, list[dict[str, Any]]]]:
         t0 = time.perf_counter()
-        model = self._make(seed)
+        model = self._make(seed, self.tasks)
         view = self._common_view(model)
         if self.prompt_it:
             trains = [d for _, d in self._parts("fit")]

@@ -104,9 +104,9 @@ def run(
     from ..bench import Runner, parse_tasks
     from ..bench.pooling import parse_auxiliary, parse_task_options, restrict_modalities, with_data_options
     from ..execution import executor_session
-    from ..tracking import check_tracker, log_run
+    from ..tracking import log_run, start_run
 
-    check_tracker(tracker)  # a missing package is refused before any work
+    start_run(tracker, out)  # a missing package is refused before any work; metrics go live from here
     if samples_format not in ("interlens", "lm-eval"):
         raise DataError(f"--samples-format is 'interlens' or 'lm-eval', got {samples_format!r}",
                         field="samples_format")

@@ -96,9 +96,9 @@ def train(
     from ..execution import executor_session
     from ..experts.pipeline import train_experts_study, write_experts_results
     from ..experts.train import check_experts_scorer
-    from ..tracking import check_tracker
+    from ..tracking import start_run
 
-    check_tracker(tracker)  # a missing package is refused before any work
+    start_run(tracker, out)  # a missing package is refused before any work; metrics go live from here
     model = build_scorer(scorer, scorer_option)
     check_experts_scorer(model, router=True)  # refuse before loading data or training
     data = load_data(dataset, data_root, dataset_option)

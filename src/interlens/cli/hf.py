@@ -149,9 +149,9 @@ def train(
     """Train a scorer on a dataset's train split and save it: LoRA SFT of a local HF model (hf-lm / hf-vlm;
     selection by label accuracy/F1 on the dev split), or any trainable, savable scorer (saved under OUT/model)."""
     from ..scoring.base import Capability, require
-    from ..tracking import check_tracker, log_run
+    from ..tracking import log_run, start_run
 
-    check_tracker(tracker)  # a missing package is refused before any work
+    start_run(tracker, out)  # a missing package is refused before any work; metrics go live from here
     if _is_lora_scorer(scorer):
         summary = _train_lora(scorer, model, _load_data(dataset, data, data_root, parse_options(dataset_option),
                                                         id_col, label_col, modality, split_col, dimension),

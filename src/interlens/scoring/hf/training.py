@@ -22,6 +22,7 @@ from ...data.schema import Dataset
 from ...errors import DataError, check_known_keys
 from ...metrics import classification_metrics
 from ...progress import progress as progress_of
+from ...progress import report_metrics
 from ...views import View
 from .adapters import LoraSpec, adapter_names, add_lora_adapter, is_peft
 from .batching import dataset_logprobs
@@ -232,6 +233,9 @@ def train_lora(model: Any, builder: PromptBuilder, train: Dataset | Sequence[Dat
                                   device=device)
         score = float(np.mean([m[config.select_metric] for m in metrics.values()]))
         evals.append({"step": step, "score": score, "metric": config.select_metric, "tasks": metrics})
+        report_metrics({f"val_{config.select_metric}": score, **{f"val/{task}/{k}": v for task, m in metrics.items()
+                                                                 for k, v in m.items()}},
+                       step=step, prefix=f"lora/{adapter}")  # to a tracker run, if any
         if best is None or score > best[0]:
             state = get_peft_model_state_dict(model, adapter_name=adapter, save_embedding_layers=False)
             best = (score, step, {k: v.detach().clone() for k, v in state.items()})
@@ -273,6 +277,7 @@ def train_lora(model: Any, builder: PromptBuilder, train: Dataset | Sequence[Dat
                 optimizer.zero_grad()
                 losses.append(float(loss.detach()))
                 step += 1
+                report_metrics({"loss": losses[-1]}, step=step, prefix=f"lora/{adapter}")  # to a tracker run, if any
                 bar.advance()
                 if val_sets and config.eval_every and step % config.eval_every == 0:
                     evaluate(step)
