@@ -232,7 +232,8 @@ def test_label_smoothing_is_hashed_only_when_set_and_checked(data):
 
     plain = MiniLMFineTuneScorer(**TINY)
     params = {k: v for k, v in plain.get_params().items()
-              if k not in ("threads", "progress", "label_smoothing", "select_metric", "aux_target", "aux_weight")}
+              if k not in ("threads", "progress", "label_smoothing", "select_metric", "aux_target", "aux_weight",
+                           "pooling", "fusion", "fusion_hidden", "fusion_rank")}
     assert plain.fingerprint == fingerprint_of("minilm-ft", plain.fingerprint_version, params, [])
     smoothed = MiniLMFineTuneScorer(**TINY, label_smoothing=0.1)
     assert smoothed.fingerprint != plain.fingerprint and smoothed.get_params()["label_smoothing"] == 0.1
@@ -267,7 +268,8 @@ def test_select_metric_picks_the_epoch_by_dev_acc_or_macro_f1(data, monkeypatch)
                                    kept[epochs].predict_proba(data, "a").probs, atol=1e-6)
     plain = MiniLMFineTuneScorer(**TINY)
     params = {k: v for k, v in plain.get_params().items()
-              if k not in ("threads", "progress", "label_smoothing", "select_metric", "aux_target", "aux_weight")}
+              if k not in ("threads", "progress", "label_smoothing", "select_metric", "aux_target", "aux_weight",
+                           "pooling", "fusion", "fusion_hidden", "fusion_rank")}
     assert plain.fingerprint == fingerprint_of("minilm-ft", plain.fingerprint_version, params, [])
     assert MiniLMFineTuneScorer(**TINY, select_metric="acc").fingerprint != plain.fingerprint
     with pytest.raises(DataError, match="select_metric must be one of macro_f1, acc, got 'f1'"):

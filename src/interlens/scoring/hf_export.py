@@ -147,6 +147,9 @@ def save_minilm_pretrained(scorer: Any, directory: str | os.PathLike) -> dict[st
     folders = {}
     for key, model in _fitted(scorer, "models_").items():
         folder = root / _slug(key)
+        if not hasattr(model.head, "weight"):  # per-modality pooling + fusion head: interlens format only
+            folders[key] = _save_fused_view(scorer, key, model, folder)
+            continue
         classifier = to_sequence_classification(model.encoder, model.head.weight, model.head.bias, scorer.labels_)
         classifier.save_pretrained(str(folder), safe_serialization=True)
         scorer.tokenizer_.save_pretrained(str(folder))
@@ -166,6 +169,58 @@ def save_minilm_pretrained(scorer: Any, directory: str | os.PathLike) -> dict[st
 
     seal(root)  # interlens.sha256: checked before loading (issue 30)
     return folders
+
+
+#: ``format`` of a view folder holding a per-modality pooled model (``pooling`` segments / separate)
+FUSED_FORMAT = "interlens-modality-pooled"
+#: how such a view's modalities become its inputs, per pooling
+FUSED_INPUTS = {
+    "segments": "one pass over [CLS] A [SEP] B [SEP] as for pooling=joint (first modality = A, the others' tokens "
+                "in order = B, most recent kept); each modality's vector = the mean of the last hidden states over "
+                "its own tokens ([CLS] and the first [SEP] count to A, the last [SEP] to the last modality)",
+    "separate": "[CLS] X [SEP] per modality through the same encoder, max_length each (the first modality cut at "
+                "its end, the others keep their most recent tokens); each vector = the mean over its tokens"}
+
+
+def _save_fused_view(scorer: Any, key: str, model: Any, folder: Path) -> Path:
+    """A per-modality pooled view: the fine-tuned encoder (``AutoModel``), the tokenizer, ``fusion.safetensors``
+    (the residual fusion head's state) and ``interlens.json``. No ``AutoModelForSequenceClassification``
+    equivalent exists for it; :func:`load_minilm_pretrained` rebuilds it."""
+    from .saving import _save_tensors, _write_meta
+
+    model.encoder.save_pretrained(str(folder), safe_serialization=True)
+    scorer.tokenizer_.save_pretrained(str(folder))
+    _save_tensors(model.head.state_dict(), folder / "fusion.safetensors")
+    _write_meta(folder / "interlens.json", {
+        "scorer": scorer.name, "format": FUSED_FORMAT, "view": key, "modalities": key.split("+"),
+        "labels": list(scorer.labels_), "label2id": {label: i for i, label in enumerate(scorer.labels_)},
+        "pooling": model.pooling, "fusion": scorer.fusion, "fusion_hidden": scorer.fusion_hidden,
+        "fusion_rank": scorer.fusion_rank, "max_length": scorer.max_length, "inputs": FUSED_INPUTS[model.pooling],
+        "logits": "sum over modalities of linear_m(h_m) + fusion term (interlens.scoring.heads.ResidualFusion)",
+        "params": scorer.get_params(), "fingerprint": scorer.fingerprint, "best_epoch": scorer.best_epoch_.get(key)})
+    return folder
+
+
+def _load_fused_view(scorer: Any, key: str, folder: Path, meta: dict[str, Any]) -> Any:
+    """The model of a folder written by :func:`_save_fused_view`, safetensors only."""
+    from safetensors.torch import load_file
+    from transformers import AutoModel
+
+    from .heads import ModalityPooledClassifier
+
+    weights = folder / "fusion.safetensors"
+    if not weights.is_file():
+        raise DataError("saved minilm-ft fused view has no fusion.safetensors", file=str(folder))
+    encoder = AutoModel.from_pretrained(str(folder), use_safetensors=True, local_files_only=True)
+    with torch.random.fork_rng(devices=[]):
+        model = ModalityPooledClassifier(encoder, len(scorer.labels_), scorer.dropout, len(key.split("+")),
+                                         meta["fusion"], meta["pooling"], int(meta["fusion_hidden"]),
+                                         int(meta["fusion_rank"]))
+    try:
+        model.head.load_state_dict(load_file(str(weights)))
+    except RuntimeError as err:
+        raise DataError(f"saved fusion head does not match its parameters: {err}", file=str(weights)) from None
+    return model.eval()
 
 
 #: how a view's modalities become the model input (also in each folder's ``interlens.json``)
@@ -235,6 +290,12 @@ def load_minilm_pretrained(cls: type, directory: str | os.PathLike) -> Any:
         if tuple(view_meta.get("labels", ())) != scorer.labels_:
             raise DataError(f"view {key} has labels {view_meta.get('labels')}, the model {list(scorer.labels_)}",
                             file=str(root / name / "interlens.json"), field="labels")
+        if view_meta.get("format") == FUSED_FORMAT:
+            scorer.models_[key] = _load_fused_view(scorer, key, root / name, view_meta)
+            scorer.train_log_[key] = []
+            if view_meta.get("best_epoch") is not None:
+                scorer.best_epoch_[key] = view_meta["best_epoch"]
+            continue
         encoder, weight, bias = load_view(root / name)
         model = _Model(encoder, len(scorer.labels_), scorer.dropout)
         with torch.no_grad():

@@ -37,7 +37,7 @@ import os
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -50,6 +50,7 @@ from ..metrics import classification_metrics
 from ..progress import progress as progress_of
 from ..views import View
 from .base import Capability, Scorer
+from .heads import POOLINGS, TEXT_FUSIONS, ModalityPooledClassifier
 from .heads import MeanPooledClassifier as _Model
 from .registry import register_scorer
 
@@ -62,7 +63,21 @@ PRECISIONS = ("fp32", "bf16")
 #: dev metrics that can pick the epoch (``select_metric``)
 SELECT_METRICS = ("macro_f1", "acc")
 
-Encoded = list[tuple[list[int], list[int]]]
+Encoded = list[Any]  # per sample: (ids, types) | Segmented | Parts
+
+
+class Segmented(NamedTuple):
+    """One ``[CLS] A [SEP] B [SEP]`` sequence with each token's modality (its index in the view)."""
+
+    ids: list[int]
+    types: list[int]
+    modalities: list[int]
+
+
+class Parts(NamedTuple):
+    """One ``(ids, types)`` sequence per modality of the view (``pooling="separate"``)."""
+
+    parts: tuple[tuple[list[int], list[int]], ...]
 
 
 @contextmanager
@@ -89,7 +104,15 @@ class MiniLMFineTuneScorer(Scorer):
     "acc"; every epoch logs both), ``aux_target`` (a ``Sample.meta`` field, e.g. MELD's "sentiment": a second
     head on the same pooled encoding learns it during training, its cross-entropy weighted by ``aux_weight``,
     and is dropped afterwards -- multi-task training with one shared encoder and per-task heads, MMLA
-    Sec. 3.3 / MINT Sec. 3). ``threads`` and ``progress`` are not part of the fingerprint."""
+    Sec. 3.3 / MINT Sec. 3). ``threads`` and ``progress`` are not part of the fingerprint.
+
+    Multi-modality views (issue 27): ``pooling`` -- ``"joint"`` (the default: one mean over all tokens of
+    ``[CLS] A [SEP] B [SEP]``, a plain linear head), ``"segments"`` (the same single pass, each modality's own
+    tokens mean-pooled apart) or ``"separate"`` (each modality through the encoder on its own) -- and, for the
+    last two, ``fusion`` of the per-modality vectors: ``"late"`` (the default), ``"concat"``, ``"gated"`` or
+    ``"tensor"`` (two modalities only), always with a residual path (logits = sum of per-modality linear
+    logits + the fusion term, whose last layer starts at zero); ``fusion_hidden`` and ``fusion_rank`` size the
+    fusion term. Unimodal views are the same model under every ``pooling``."""
 
     capabilities = frozenset({Capability.TRAINABLE, Capability.FINETUNE, Capability.FEATURES, Capability.SAVABLE})
     records_fit_history = True
@@ -97,14 +120,17 @@ class MiniLMFineTuneScorer(Scorer):
     modality_kinds = frozenset({"text"})
     fingerprint_version = _ENCODING_VERSION
     _unhashed_params = ("threads", "progress")
-    _hashed_when_set = ("label_smoothing", "select_metric", "aux_target", "aux_weight")
+    _hashed_when_set = ("label_smoothing", "select_metric", "aux_target", "aux_weight", "pooling", "fusion",
+                        "fusion_hidden", "fusion_rank")
 
     def __init__(self, epochs: int = 3, lr: float = 5e-5, head_lr: float = 1e-3, batch_size: int = 32,
                  max_length: int = 96, class_weight: str | None = None, weight_decay: float = 0.01,
                  warmup: float = 0.1, dropout: float = 0.1, max_train: int | None = None,
                  min_steps: int | None = None, precision: str = "bf16", threads: int | None = None,
                  progress: bool = True, seed: int = 0, label_smoothing: float = 0.0,
-                 select_metric: str = "macro_f1", aux_target: str | None = None, aux_weight: float = 0.5) -> None:
+                 select_metric: str = "macro_f1", aux_target: str | None = None, aux_weight: float = 0.5,
+                 pooling: str = "joint", fusion: str = "late", fusion_hidden: int = 128, fusion_rank: int = 16) -> None:
+        self.pooling, self.fusion, self.fusion_hidden, self.fusion_rank = pooling, fusion, fusion_hidden, fusion_rank
         self.epochs, self.lr, self.head_lr, self.batch_size = epochs, lr, head_lr, batch_size
         self.label_smoothing, self.select_metric = label_smoothing, select_metric
         self.aux_target, self.aux_weight = aux_target, aux_weight
@@ -120,7 +146,34 @@ class MiniLMFineTuneScorer(Scorer):
         view = View.parse(view).check(dataset.modalities, dataset.source)
         canonical = View(tuple(m for m in dataset.modalities if m in view.modalities), view.transforms)
         super().check_view(dataset, canonical)
+        self._check_pooling()
+        if self._fused(view) and self.fusion == "tensor" and len(view.modalities) > 2:
+            raise DataError(f"minilm-ft fusion 'tensor' takes exactly two modalities; view {view} has "
+                            f"{len(view.modalities)} (use late, concat or gated)", file=dataset.source, field="view")
         return view
+
+    def default_view(self, dataset: Dataset) -> str:
+        """All text modalities together (the first two with per-modality tensor fusion)."""
+        view = super().default_view(dataset)
+        return "+".join(view.split("+")[:2]) if self.pooling != "joint" and self.fusion == "tensor" else view
+
+    def _check_pooling(self) -> None:
+        if self.pooling not in POOLINGS:
+            raise DataError(f"pooling must be one of {', '.join(POOLINGS)}, got {self.pooling!r}", field="pooling")
+        if self.fusion not in TEXT_FUSIONS:
+            raise DataError(f"fusion must be one of {', '.join(TEXT_FUSIONS)}, got {self.fusion!r}", field="fusion")
+
+    def _fused(self, view: View | str) -> bool:
+        """Whether ``view`` gets per-modality vectors and a fusion head (several modalities, pooling not joint)."""
+        return self.pooling != "joint" and len(View.parse(view).modalities) > 1
+
+    def _new_model(self, base: nn.Module, key: str) -> nn.Module:
+        """The untrained model of view ``key`` on a copy of ``base`` (the caller seeds torch)."""
+        n = len(key.split("+"))
+        if self._fused(key):
+            return ModalityPooledClassifier(copy.deepcopy(base), len(self.labels_), self.dropout, n, self.fusion,
+                                            self.pooling, self.fusion_hidden, self.fusion_rank)
+        return _Model(copy.deepcopy(base), len(self.labels_), self.dropout)
 
     @staticmethod
     def _key(view: View | str) -> str:
@@ -128,14 +181,6 @@ class MiniLMFineTuneScorer(Scorer):
         return "+".join(View.parse(view).modalities)
 
     # -- inputs ---------------------------------------------------------------------------------
-    def _segments(self, dataset: Dataset, view: View) -> tuple[list[str], list[str] | None]:
-        """Segment A (the view's first modality) and B (the others joined, one per line) per sample."""
-        first, rest = view.modalities[0], view.modalities[1:]
-        texts = [dataset.text(s, first) for s in dataset.samples]
-        if not rest:
-            return texts, None
-        return texts, ["\n".join(dataset.text(s, m) for m in rest) for s in dataset.samples]
-
     def _tokenize(self, texts: list[str], contexts: list[str] | None) -> Encoded:
         """Token ids per sample, once: ``[CLS] A [SEP] (B [SEP])`` within ``max_length``.
 
@@ -156,10 +201,55 @@ class MiniLMFineTuneScorer(Scorer):
             out.append((ids, types))
         return out
 
-    def _encode(self, dataset: Dataset, view: View) -> Encoded:
-        return self._tokenize(*self._segments(dataset, view))
+    def _encode(self, dataset: Dataset, view: View, keep: Sequence[int] | None = None) -> Encoded:
+        """The model input of every sample (of the ``keep`` indices) under ``view``."""
+        samples = dataset.samples if keep is None else [dataset.samples[i] for i in keep]
+        texts = [[dataset.text(s, m) for s in samples] for m in view.modalities]
+        if not self._fused(view):
+            return self._tokenize(texts[0], ["\n".join(row) for row in zip(*texts[1:], strict=True)]
+                                  if len(texts) > 1 else None)
+        tok = self.tokenizer_
+        ids = [tok(t, add_special_tokens=False)["input_ids"] if t else [] for t in texts]
+        rows = list(zip(*ids, strict=True))
+        return [self._separate(row) if self.pooling == "separate" else self._segmented(row) for row in rows]
 
-    def _collate(self, encoded: Encoded, idx: Sequence[int]) -> dict[str, torch.Tensor]:
+    def _segmented(self, pieces: Sequence[list[int]]) -> Segmented:
+        """``[CLS] A [SEP] B [SEP]`` exactly as :meth:`_tokenize` builds it (B: the other modalities' tokens in
+        order, as the newline-joined text tokenizes), with each token's modality: ``[CLS]`` and the first
+        ``[SEP]`` belong to A, the last ``[SEP]`` to the last modality."""
+        cls, sep = self.tokenizer_.cls_token_id, self.tokenizer_.sep_token_id
+        first = list(pieces[0][: self.max_length - 2])
+        ids, types, mods = [cls, *first, sep], [0] * (len(first) + 2), [0] * (len(first) + 2)
+        rest = [t for piece in pieces[1:] for t in piece]
+        owner = [m for m, piece in enumerate(pieces[1:], start=1) for _ in piece]
+        room = self.max_length - len(ids) - 1
+        if rest and room > 0:
+            rest, owner = rest[-room:], owner[-room:]
+            ids, types = ids + rest + [sep], types + [1] * (len(rest) + 1)
+            mods = mods + owner + [len(pieces) - 1]
+        return Segmented(ids, types, mods)
+
+    def _separate(self, pieces: Sequence[list[int]]) -> Parts:
+        """``[CLS] X [SEP]`` per modality within ``max_length`` each: the first modality cut at its end (as
+        segment A), the others keep their most recent tokens (as segment B)."""
+        cls, sep, room = self.tokenizer_.cls_token_id, self.tokenizer_.sep_token_id, self.max_length - 2
+        parts = []
+        for m, piece in enumerate(pieces):
+            kept = list(piece[:room] if m == 0 else piece[-room:] if room > 0 else [])
+            parts.append(([cls, *kept, sep], [0] * (len(kept) + 2)))
+        return Parts(tuple(parts))
+
+    @staticmethod
+    def _length(item: Any) -> int:
+        """Tokens of one encoded sample (all its parts)."""
+        return sum(len(ids) for ids, _ in item.parts) if isinstance(item, Parts) else len(item[0])
+
+    def _collate(self, encoded: Encoded, idx: Sequence[int]) -> dict[str, Any]:
+        """One padded batch: ``input_ids``, ``attention_mask``, ``token_type_ids`` (plus ``modality_ids``, -1 on
+        padding, for segment pooling), or ``parts``: one such batch per modality (separate pooling)."""
+        if isinstance(encoded[idx[0]], Parts):
+            n = len(encoded[idx[0]].parts)
+            return {"parts": [self._collate([encoded[i].parts[m] for i in idx], range(len(idx))) for m in range(n)]}
         width = max(len(encoded[i][0]) for i in idx)
         ids = torch.full((len(idx), width), self.tokenizer_.pad_token_id, dtype=torch.long)
         types = torch.zeros((len(idx), width), dtype=torch.long)
@@ -169,7 +259,13 @@ class MiniLMFineTuneScorer(Scorer):
             ids[row, :n] = torch.tensor(encoded[i][0])
             types[row, :n] = torch.tensor(encoded[i][1])
             mask[row, :n] = 1
-        return {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+        batch = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+        if isinstance(encoded[idx[0]], Segmented):
+            mods = torch.full((len(idx), width), -1, dtype=torch.long)
+            for row, i in enumerate(idx):
+                mods[row, :len(encoded[i].modalities)] = torch.tensor(encoded[i].modalities)
+            batch["modality_ids"] = mods
+        return batch
 
     def _train_batches(self, lengths: Sequence[int], gen: torch.Generator) -> list[list[int]]:
         """Shuffled batches of similar length (as HF ``group_by_length``): a random permutation is cut
@@ -187,6 +283,7 @@ class MiniLMFineTuneScorer(Scorer):
     def _check_train(self, dataset: Dataset, what: str) -> None:
         if self.class_weight not in (None, "balanced"):
             raise DataError("class_weight must be None or 'balanced'", field="class_weight")
+        self._check_pooling()
         if not 0.0 <= self.label_smoothing < 1.0:
             raise DataError(f"label_smoothing must be in [0, 1), got {self.label_smoothing!r}",
                             field="label_smoothing")
@@ -225,9 +322,8 @@ class MiniLMFineTuneScorer(Scorer):
         keep = np.arange(len(dataset))
         if self.max_train is not None and len(keep) > self.max_train:
             keep = np.sort(np.random.default_rng(seed).choice(len(keep), self.max_train, replace=False))
-        texts, contexts = self._segments(dataset, view)
-        encoded = self._tokenize([texts[i] for i in keep], [contexts[i] for i in keep] if contexts else None)
-        lengths = [len(ids) for ids, _ in encoded]
+        encoded = self._encode(dataset, view, keep)
+        lengths = [self._length(item) for item in encoded]
         y = torch.tensor(dataset.y[keep], dtype=torch.long)
         weight = None
         if self.class_weight == "balanced":
@@ -328,7 +424,7 @@ class MiniLMFineTuneScorer(Scorer):
             key = self._key(view)
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(self.seed)  # the same head initialisation for every view
-                model = _Model(copy.deepcopy(base), len(self.labels_), self.dropout)
+                model = self._new_model(base, key)
             self.train_log_[key], self.best_epoch_[key] = self._train(
                 model, train, view, val, epochs=self.epochs, lr=self.lr, head_lr=self.head_lr, seed=self.seed)
             self.models_[key] = model
@@ -384,8 +480,7 @@ class MiniLMFineTuneScorer(Scorer):
         models = {}
         with torch.random.fork_rng(devices=[]):
             for key in meta["models"]:
-                model = _Model(copy.deepcopy(base), len(self.labels_), self.dropout)
-                models[key] = load_module(model, f"models_/{key}", tensors)
+                models[key] = load_module(self._new_model(base, key), f"models_/{key}", tensors)
         self.models_ = models
 
     def _model(self, dataset: Dataset, view: View | str) -> _Model:
@@ -403,11 +498,11 @@ class MiniLMFineTuneScorer(Scorer):
         """Logits (or pooled encoder outputs) per sample, longest first in batches; padding is masked,
         so scores do not depend on batching."""
         encoded = self._encode(dataset, View(view.modalities))
-        width = model.encoder.config.hidden_size if pooled else len(self.labels_)
+        width = model.head.in_features if pooled else len(self.labels_)
         out = np.zeros((len(dataset), width))
         was_training = model.training
         model.eval()
-        order = sorted(range(len(encoded)), key=lambda i: -len(encoded[i][0]))
+        order = sorted(range(len(encoded)), key=lambda i: -self._length(encoded[i]))
         show = bool(self.progress) and len(order) > 20 * self.batch_size  # long runs only (test sets)
         with (_threads(self.threads), torch.inference_mode(),
               progress_of(len(order), "minilm-ft scoring", "sample", enabled=show) as bar):
@@ -426,7 +521,8 @@ class MiniLMFineTuneScorer(Scorer):
 
     def features(self, dataset: Dataset) -> np.ndarray:
         """(n, 384) mean-pooled encoder outputs of the all-modalities view's model (else the first fitted
-        view's) -- router inputs (MMoE Sec. 3.3)."""
+        view's) -- router inputs (MMoE Sec. 3.3); (n, M x 384), one vector per modality, where that model pools
+        per modality (``pooling`` segments / separate)."""
         self._check_fitted()
         key = "+".join(self.modalities_)
         key = key if key in self.models_ else next(iter(self.models_))
@@ -463,6 +559,9 @@ class MiniLMFineTuneScorer(Scorer):
         root = Path(directory)
         folders = {}
         for key, model in _fitted(self, "models_").items():
+            if not hasattr(model.head, "weight"):
+                raise DataError(f"view {key} pools per modality; the encoder + head.safetensors layout cannot hold "
+                                f"its fusion head (use save_pretrained)", field="view")
             folder = root / _slug(key)
             model.encoder.save_pretrained(str(folder), safe_serialization=True)
             self.tokenizer_.save_pretrained(str(folder))
