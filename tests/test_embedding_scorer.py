@@ -145,7 +145,7 @@ def test_registered_with_capabilities_and_base_params():
     assert {Capability.TRAINABLE, Capability.FINETUNE, Capability.FEATURES} <= scorer.capabilities
     assert scorer.modality_kinds == {"text", "image", "features"}
     assert list(scorer.get_params()) == ["fusion", "hidden", "rank", "epochs", "lr", "weight_decay", "batch_size",
-                                         "image_size", "image_dim", "class_weight", "seed"]
+                                         "image_size", "image_dim", "class_weight", "seed", "residual"]
     assert repr(scorer).startswith("EmbeddingScorer(fusion='tensor', hidden=64, rank=16, epochs=2,")
 
 

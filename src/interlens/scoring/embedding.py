@@ -4,7 +4,8 @@ Frozen per-modality encoders -- text: pretrained all-MiniLM-L6-v2 (``gt-all-mini
 images: a small MLP encoder trained on CPU through the image-only head; ``features`` modalities:
 the vectors as given -- with one trainable head per view: a unimodal head for each modality (MMoE
 Sec. 3.1's unimodal predictors) and a fusion head for multimodal views (``late``, ``concat``,
-``tensor`` or ``linear``). Modalities are read by their declared kind (``Dataset.kinds``), never by
+``tensor``, ``linear`` or ``gated``; with ``residual``, per-modality linear logits plus the fusion head
+started at zero, issue 27). Modalities are read by their declared kind (``Dataset.kinds``), never by
 name. Implements the :class:`~interlens.scoring.base.Scorer` contract (``predict_proba`` is the
 base class's softmax of :meth:`EmbeddingScorer.logits`).
 """
@@ -111,10 +112,13 @@ class _ImageModel(nn.Module):
 class EmbeddingScorer(Scorer):
     """Frozen encoders + trainable heads per view. See the module docstring.
 
-    Parameters: ``fusion`` (late | concat | tensor | linear), ``hidden`` units, ``rank`` of the
+    Parameters: ``fusion`` (late | concat | tensor | linear | gated), ``hidden`` units, ``rank`` of the
     tensor-fusion projections, ``epochs``, ``lr``, ``weight_decay``, ``batch_size`` (training only;
     scores never depend on it), ``image_size`` (pixels per side), ``image_dim`` (image encoder output),
-    ``class_weight`` ("balanced" or None), ``seed``.
+    ``class_weight`` ("balanced" or None), ``seed``, ``residual`` (multimodal heads only: logits = the sum of
+    one linear head per modality + the fusion head with its last layer zero-initialised, so a fused head starts
+    as late fusion of linear unimodal heads and can fall back to them; :class:`~interlens.scoring.heads.
+    ResidualFusion`, issue 27; hashed only when set).
     """
 
     capabilities = frozenset({Capability.TRAINABLE, Capability.FINETUNE, Capability.FEATURES,
@@ -122,10 +126,12 @@ class EmbeddingScorer(Scorer):
     records_fit_history = True
     checkpointable = True
     modality_kinds = frozenset({"text", "image", "features"})
+    _hashed_when_set = ("residual",)
 
     def __init__(self, fusion: str = "tensor", hidden: int = 64, rank: int = 16, epochs: int = 60,
                  lr: float = 3e-3, weight_decay: float = 1e-4, batch_size: int = 64, image_size: int = 8,
-                 image_dim: int = 32, class_weight: str | None = None, seed: int = 0) -> None:
+                 image_dim: int = 32, class_weight: str | None = None, seed: int = 0, residual: bool = False) -> None:
+        self.residual = residual
         self.fusion, self.hidden, self.rank, self.epochs = fusion, hidden, rank, epochs
         self.lr, self.weight_decay, self.batch_size = lr, weight_decay, batch_size
         self.image_size, self.image_dim, self.class_weight, self.seed = image_size, image_dim, class_weight, seed
@@ -135,6 +141,8 @@ class EmbeddingScorer(Scorer):
             raise DataError(f"unknown fusion {self.fusion!r}; choose one of {FUSIONS}", field="fusion")
         if self.class_weight not in (None, "balanced"):
             raise DataError("class_weight must be None or 'balanced'", field="class_weight")
+        if not isinstance(self.residual, bool):
+            raise DataError(f"residual must be true or false, got {self.residual!r}", field="residual")
 
     #: fusion heads limited to two modalities (low-rank tensor fusion of a pair)
     _PAIR_FUSIONS = ("tensor",)
@@ -256,7 +264,8 @@ class EmbeddingScorer(Scorer):
         torch.manual_seed(self.seed * 1000 + offset)
         if view.is_unimodal and self.kinds_[view.modalities[0]] == "image":
             return _ImageModel(dims[0], self.hidden, self.image_dim, len(self.labels_)).double()
-        return make_head(self.fusion, dims, self.hidden, len(self.labels_), self.rank).double()
+        return make_head(self.fusion, dims, self.hidden, len(self.labels_), self.rank,
+                         residual=bool(self.residual)).double()
 
     def _train_head(self, head: nn.Module, dataset: Dataset, view: View, epochs: int, val: Dataset | None,
                     offset: int, lr: float | None = None) -> dict[str, Any]:
