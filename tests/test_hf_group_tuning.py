@@ -8,10 +8,7 @@ import pytest
 from hf_tiny import single_thread, tiny_qwen2, toy_dataset
 
 from interlens.errors import DataError
-from interlens.scoring.base import CapabilityError
-from interlens.scoring.hf import HFLMScorer, TrainConfig
-from interlens.scoring.hf.adapters import saved_adapter_names
-from interlens.scoring.hf.group_tuning import (
+from interlens.mint.group_tuning import (
     check_grouping,
     insta_grouping,
     merge_tasks,
@@ -19,6 +16,9 @@ from interlens.scoring.hf.group_tuning import (
     run_group_tuning,
     task_instruction,
 )
+from interlens.scoring.base import CapabilityError
+from interlens.scoring.hf import HFLMScorer, TrainConfig
+from interlens.scoring.hf.adapters import saved_adapter_names
 from interlens.scoring.registry import make_scorer
 
 
@@ -128,3 +128,21 @@ def test_merged_label_path_for_scorers_without_fit_tasks(tasks):
         run_group_tuning(pair, {"G": list(pair)}, scorer=scorer, zero_shot=True)
     with pytest.raises(CapabilityError, match="scorer 'precomputed' lacks capability 'trainable'"):
         run_group_tuning(pair, {"G": list(pair)}, scorer=make_scorer("precomputed"))
+
+
+def test_fast_paths_are_declared_capabilities_not_probed(tasks, tmp_path):
+    """``fit_tasks`` / ``save_adapters`` are read from MULTI_TASK / ADAPTERS (issue 29): every registered scorer
+    that has the method declares the capability and the other way round; a scorer without ADAPTERS is refused
+    at once when adapters are to be saved (no silent skip)."""
+    from interlens.scoring.base import Capability
+    from interlens.scoring.registry import registered_scorers
+
+    for name, cls in registered_scorers().items():
+        assert (Capability.MULTI_TASK in cls.capabilities) == callable(getattr(cls, "fit_tasks", None)), name
+        assert (Capability.ADAPTERS in cls.capabilities) == callable(getattr(cls, "save_adapters", None)), name
+    assert Capability.MULTI_TASK in registered_scorers()["hf-lm"].capabilities
+    assert Capability.ADAPTERS in registered_scorers()["hf-vlm"].capabilities
+    pair = {"sarcasm": tasks["sarcasm"], "intent": tasks["intent"]}
+    with pytest.raises(CapabilityError, match="scorer 'embedding' lacks capability 'adapters'"):
+        run_group_tuning(pair, {"G": list(pair)}, scorer=make_scorer("embedding"), adapters_dir=tmp_path)
+    assert not any(tmp_path.iterdir())

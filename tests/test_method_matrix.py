@@ -69,7 +69,7 @@ def _debias(methods: tuple[str, ...], image_modality: str) -> Callable[[str, Pat
 
 
 def run_mint(name: str, tmp: Path) -> Any:
-    from interlens.scoring.hf.group_tuning import run_group_tuning
+    from interlens.mint.group_tuning import run_group_tuning
 
     def task(seed: int, labels: tuple[str, str]) -> tuple:
         data = conformance_dataset(12, seed=seed, audio=False, name=f"t{seed}").with_modalities(["utterance"])

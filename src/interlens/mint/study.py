@@ -4,7 +4,7 @@ Per task (MINT Sec. 3): the interaction score between the utterance and its cont
 modalities -- with the *multimodal prediction* as reference (Eq. 1; :func:`interlens.measure.
 measure_interactions` with ``reference="multimodal"``), the distance matrix of the scores (Eq. 2) and
 the R / U / S groups (Sec. 3.3: nearest prototype, or agglomerative clustering). Then the training
-regimes of Table 2 through :func:`interlens.scoring.hf.group_tuning.run_group_tuning`: one model per
+regimes of Table 2 through :func:`interlens.mint.group_tuning.run_group_tuning`: one model per
 interaction group, one on all tasks, one per task and INSTA-style groups (instruction similarity, the
 same number of groups), each task evaluated on its evaluation split. Every seed repeats all of it
 (scores, groups, regimes; the groups may differ between seeds).
@@ -128,7 +128,7 @@ def _seeded(template: Scorer, seed: int) -> Scorer:
 
 
 def _predicted(scorer: Scorer, dataset: Dataset, view: str) -> list[int]:
-    from ..scoring.hf.group_tuning import predicted_labels
+    from .group_tuning import predicted_labels
 
     return [int(p) for p in predicted_labels(scorer.logits(dataset, view))]
 
@@ -182,7 +182,7 @@ def run_mint_study(tasks: Sequence[str | os.PathLike | Dataset], scorer: str | S
     scores, distances, groups, groupings, majority class; ``rows``: every (seed, regime, task) row.
     """
     from ..measure import group_results, measure_interactions
-    from ..scoring.hf.group_tuning import run_group_tuning
+    from .group_tuning import run_group_tuning
 
     unknown = [r for r in regimes if r not in REGIMES]
     if unknown or not regimes:

@@ -57,6 +57,8 @@ class Capability(StrEnum):
     ZERO_SHOT = "zero_shot"              # scores labels without fit (MMLA zero-shot)
     TRAINABLE = "trainable"              # fit() learns from labels (SFT, baselines)
     SAVABLE = "savable"                  # save_pretrained(dir) + classmethod from_pretrained(dir) (issue 29)
+    MULTI_TASK = "multi_task"            # fit_tasks(trains, views, *, vals): one model, several tasks (MINT, bench it)
+    ADAPTERS = "adapters"                # save_adapters(dir): the fitted LoRA adapters, PEFT layout (MINT groups)
 
 
 class CapabilityError(InterlensError, TypeError):

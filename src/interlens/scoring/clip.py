@@ -59,7 +59,8 @@ class ClipScorer(Scorer):
     """CLIP: zero-shot by label-prompt similarity, a trainable linear head per view, features for routers."""
 
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {Capability.TRAINABLE, Capability.FINETUNE, Capability.FEATURES, Capability.ZERO_SHOT, Capability.SAVABLE})
+        {Capability.TRAINABLE, Capability.FINETUNE, Capability.FEATURES, Capability.ZERO_SHOT, Capability.SAVABLE,
+         Capability.MULTI_TASK})
     modality_kinds: ClassVar[frozenset[str]] = frozenset({"text", "image", "video"})
     _unhashed_params: ClassVar[tuple[str, ...]] = ("model", "tokenizer", "image_processor")
 

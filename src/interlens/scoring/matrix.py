@@ -26,7 +26,7 @@ METHOD_NEEDS: dict[str, tuple[frozenset[Capability], str]] = {
     "bench zero-shot": (frozenset({C.ZERO_SHOT}), "interlens.bench.runner"),
     "bench sft": (frozenset({C.TRAINABLE}), "interlens.bench.runner"),
     "bench it": (frozenset({C.TRAINABLE}), "interlens.bench.runner"),
-    "MINT group tuning": (frozenset({C.TRAINABLE}), "interlens.scoring.hf.group_tuning"),
+    "MINT group tuning": (frozenset({C.TRAINABLE}), "interlens.mint.group_tuning"),
 }
 
 

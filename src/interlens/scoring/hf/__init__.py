@@ -1,6 +1,6 @@
 """Hugging Face causal LMs and vision LMs as scorers (``hf-lm``, ``hf-vlm``): label-likelihood scoring
-(all labels in one pass), generate-and-parse, LoRA adapters (train / save / load / copy / mix), MINT
-group tuning (generic over trainable scorers, :mod:`.group_tuning`).
+(all labels in one pass), generate-and-parse, LoRA adapters (train / save / load / copy / mix). MINT group
+tuning, a method, is :mod:`interlens.mint.group_tuning`.
 
 Heavy imports (torch, transformers, peft) happen when this package is imported, not with ``interlens``.
 """

@@ -106,7 +106,8 @@ class HFLMScorer(Scorer):
     """
 
     capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {Capability.TRAINABLE, Capability.FINETUNE, Capability.FEATURES, Capability.ZERO_SHOT, Capability.SAVABLE})
+        {Capability.TRAINABLE, Capability.FINETUNE, Capability.FEATURES, Capability.ZERO_SHOT, Capability.SAVABLE,
+         Capability.MULTI_TASK, Capability.ADAPTERS})
     modality_kinds: ClassVar[frozenset[str]] = frozenset({"text"})
     _unhashed_params: ClassVar[tuple[str, ...]] = ("model", "tokenizer", "image_processor", "cache")
     vision: ClassVar[bool] = False

@@ -1,15 +1,17 @@
-"""MINT (Sec. 3.2-3.3, Table 2): instruction tuning one model per task group, compared with one model
-on all tasks ("Unselective"), one per task ("single") and INSTA-style groups of tasks whose
+"""MINT group tuning (Sec. 3.2-3.3, Table 2): instruction tuning one model per task group, compared with one
+model on all tasks ("Unselective"), one per task ("single") and INSTA-style groups of tasks whose
 instructions are similar (sentence-embedding cosine similarity of the task instructions).
 
 Generic over scorers through the contract: any scorer with ``TRAINABLE`` works (``ZERO_SHOT`` adds the
 zero-shot rows). Per group, ``clone(scorer)`` is fitted on the group's tasks and each task is scored
 with ``logits`` of the model of the group that contains it; selection on validation by label-level
-metrics. Fast path: a scorer with ``fit_tasks`` (hf-lm / hf-vlm) trains one LoRA adapter per group on
-the shared base, each sample prompted with its own task's labels (MINT's setting). Other scorers get
+metrics. Fast path: a scorer declaring ``MULTI_TASK`` (``fit_tasks``: hf-lm / hf-vlm train one LoRA adapter
+per group on the shared base, each sample prompted with its own task's labels, MINT's setting; clip one head
+per task label set) is fitted on the group's tasks as they are. Other scorers get
 the group's tasks merged into one dataset whose labels are ``task::label`` and each task is predicted
 among its own labels only. Groupings are plain dicts ``{group: [task, ...]}``; the interaction (R/U/S)
-grouping comes from ``interlens.interactions``.
+grouping comes from ``interlens.interactions``. A method, so it lives in ``mint/`` (it was
+``interlens.scoring.hf.group_tuning`` until issue 29: the models' package knows no method).
 """
 
 from __future__ import annotations
@@ -23,12 +25,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ...data.schema import Dataset, Sample
-from ...errors import DataError
-from ...metrics import classification_metrics
-from ...prompts import render_prompt
-from ...views import View
-from ..base import Capability, Scorer, clone, has_capability, require
+from ..data.schema import Dataset, Sample
+from ..errors import DataError
+from ..metrics import classification_metrics
+from ..prompts import render_prompt
+from ..scoring.base import Capability, Scorer, clone, has_capability, require
+from ..views import View
 
 STRATEGIES = ("interaction", "all", "single", "insta")
 TaskData = tuple[Dataset, Dataset] | tuple[Dataset, Dataset, Dataset]
@@ -157,8 +159,8 @@ class _GroupModel:
         trains = [tasks[t][0] for t in members]
         vals = [tasks[t][1] for t in members]
         self.labels: list[str] | None = None
-        if hasattr(self.scorer, "fit_tasks"):
-            self.scorer.fit_tasks(trains, [str(view)], vals=vals)
+        if has_capability(self.scorer, Capability.MULTI_TASK):
+            self.scorer.fit_tasks(trains, [str(view)], vals=vals)  # type: ignore[attr-defined] - MULTI_TASK
         elif len(members) == 1:
             self.scorer.fit(trains[0], [str(view)], val=vals[0])
         else:
@@ -194,11 +196,14 @@ def run_group_tuning(tasks: Mapping[str, TaskData], grouping: Mapping[str, Seque
     scorer with ``TRAINABLE`` (an unfitted template: it is cloned per group; its own training settings
     apply, e.g. ``train=`` for hf-lm). ``view`` (default: the scorer's default view of the first task)
     must exist in every task. ``zero_shot``: add the unfitted scorer's rows (default: when the scorer has
-    ``ZERO_SHOT``). ``adapters_dir``: save each group's adapters (scorers with ``save_adapters``).
+    ``ZERO_SHOT``). ``adapters_dir``: save each group's adapters (scorers declaring ``ADAPTERS``; others are
+    refused at once when it is given).
     """
     require(scorer, Capability.TRAINABLE, "MINT group tuning")
     if zero_shot:
         require(scorer, Capability.ZERO_SHOT, "zero-shot rows of MINT group tuning")
+    if adapters_dir is not None:
+        require(scorer, Capability.ADAPTERS, "saving the groups' adapters (adapters_dir) in MINT group tuning")
     zero_shot = has_capability(scorer, Capability.ZERO_SHOT) if zero_shot is None else zero_shot
     unknown = [s for s in strategies if s not in STRATEGIES]
     if unknown:
@@ -248,8 +253,8 @@ def run_group_tuning(tasks: Mapping[str, TaskData], grouping: Mapping[str, Seque
             results[adapter] = model.train_result
             rows += [_row(strategy, group, adapter, t, metrics_of(model.predict(t, evaluate_on[t]), t, strategy),
                           evaluate_on[t]) for t in members]
-            if adapters_dir is not None and hasattr(model.scorer, "save_adapters"):
-                model.scorer.save_adapters(adapters_dir)
+            if adapters_dir is not None:
+                model.scorer.save_adapters(adapters_dir)  # type: ignore[attr-defined] - declared by ADAPTERS
     table = pd.DataFrame(rows)
     return GroupTuningResult(table, groupings, results, "test" if with_test else "val", kept)
 
