@@ -115,3 +115,55 @@ def test_train_lora_logs_every_step_and_validation_live_and_the_final_metrics(tm
     assert params["command"] == summary["provenance"]["command"] and "--tracker mlflow" in params["command"]
     assert (params["settings/lr"], params["settings/adapter"], params["scorer/name"]) == ("0.01", "sarc", "hf-lm")
     assert "tracked (mlflow)" in result.output
+
+
+def test_experts_training_names_each_part_s_metrics_by_seed_and_part() -> None:
+    """Inside ``train_experts`` the baseline's and each expert's training metrics are scoped
+    ``seed<k>/<part>/...`` (what a scorer reports while it trains reaches the tracker apart per part)."""
+    from test_experts import StubScorer, _dataset
+
+    from interlens.experts import train_experts
+
+    class Reporting(StubScorer):
+        def fit(self, dataset: Any, views: Any = None, *, val: Any = None) -> Any:
+            report_metrics({"loss": 1.0}, step=0, prefix="stub")
+            return super().fit(dataset, views, val=val)
+
+        def finetune(self, dataset: Any, view: Any, **kwargs: Any) -> Any:
+            report_metrics({"loss": 0.5}, step=0, prefix="stub")
+            return super().finetune(dataset, view, **kwargs)
+
+    got: list[str] = []
+    set_metrics_sink(lambda metrics, step: got.extend(metrics))
+    data, cats = _dataset({"R": 12, "U1": 6, "U2": 6, "S": 10})
+    train_experts(Reporting(seed=3), data, cats, cats, router=False)
+    assert got == ["seed3/baseline/stub/loss", "seed3/R/stub/loss", "seed3/U/stub/loss", "seed3/S/stub/loss"]
+
+
+def test_experts_seeds_log_their_fusion_results_live(tmp_path) -> None:
+    """Experts over 2 seeds (``run_seeds``, what ``experts train`` runs) with an MLflow run armed: each fusion
+    strategy's test metrics at step = seed as the seed finishes, equal to the per-seed rows; ``log_run`` adds
+    the final mean / std of the summary to the same run."""
+    pytest.importorskip("mlflow")
+    from test_experts import StubScorer, _dataset
+
+    from interlens.experts.pipeline import run_seeds
+    from interlens.tracking import log_run
+
+    data, cats = _dataset({"R": 12, "U1": 6, "U2": 6, "S": 10})
+    out = tmp_path / "experts"
+    start_run("mlflow", out)
+    result = run_seeds(StubScorer(), data, cats, seeds=[0, 1], router=False)
+    written = {"summary": result["summary"]}
+    assert log_run("mlflow", out, written) == (out / "mlruns").resolve()
+    client, run = _client(out)
+    assert run.info.status == "FINISHED"
+    strategies = [row["strategy"] for row in result["seeds"][0]["rows"]]
+    assert {"baseline", "oracle"} <= set(strategies)
+    for name in strategies:
+        expected = [(rep["seed"], next(r for r in rep["rows"] if r["strategy"] == name)["acc"])
+                    for rep in result["seeds"]]
+        assert sorted(_history(client, run, metric_key(f"{name}/acc"))) == expected, name
+    final = final_metrics(written)
+    assert "baseline/acc_mean" in final and len(final) == 10 * len(strategies)
+    assert {k: run.data.metrics[metric_key(k)] for k in final} == final

@@ -34,7 +34,7 @@ from ..data.schema import Dataset
 from ..errors import DataError
 from ..execution.base import Executor, current_executor, resources_for
 from ..io import atomic_write, read_json, to_jsonable, write_json
-from ..progress import progress
+from ..progress import progress, report_metrics
 from .fusion import BASELINE
 from .router import ROUTER_KINDS, InteractionRouter
 from .train import (
@@ -272,6 +272,9 @@ def run_seeds(scorer: Any, dataset: Dataset, cats: Mapping[str, str], *, seeds: 
         for index, report in (executor or current_executor()).map_unordered(fn, list(seeds), num_cpus=cpus,
                                                                              num_gpus=gpus):
             found[index] = report
+            for row in report["rows"]:  # each fusion strategy's results as its seed finishes, for a tracker run
+                report_metrics({k: v for k, v in row.items() if k != "strategy"}, step=report["seed"],
+                               prefix=str(row["strategy"]))
             bar.advance(len(found) * parts - bar.completed)
     reports = [found[i] for i in range(len(seeds))]
     models = {f"seed{r['seed']}": r.pop("models") for r in reports if "models" in r}

@@ -33,7 +33,7 @@ import numpy as np
 
 from ..data.schema import Dataset
 from ..errors import DataError
-from ..progress import current_progress
+from ..progress import current_progress, metrics_scope
 from ..scoring.base import Capability, Scorer, clone, require
 from .fusion import (
     BASELINE,
@@ -193,7 +193,8 @@ def train_experts(scorer: Any, dataset: Dataset, categories_train: Mapping[str, 
     notes: list[str] = []
     bar = current_progress(EXPERTS_PROGRESS)
     bar.update(f"experts seed {scorer_seed(scorer)}: baseline")
-    baseline = scorer.fit(train, [view], val=dev) if fit_baseline else scorer
+    with metrics_scope(f"seed{scorer_seed(scorer)}/baseline"):  # its epochs' metrics, for a tracker run
+        baseline = scorer.fit(train, [view], val=dev) if fit_baseline else scorer
     bar.advance()
     if dev is None:
         notes.append("no dev split: the baseline and experts are not selected on validation data")
@@ -223,8 +224,9 @@ def train_experts(scorer: Any, dataset: Dataset, categories_train: Mapping[str, 
                    "- no checkpoint selection, the last epoch is kept")
             warnings.warn(msg, ExpertFallbackWarning, stacklevel=2)
             notes.append(msg)
-        models[expert] = baseline.finetune(train.subset(ids, name=f"{train.name}/{expert}"), view, val=val,
-                                           epochs=expert_epochs, lr=expert_lr)
+        with metrics_scope(f"seed{scorer_seed(scorer)}/{expert}"):
+            models[expert] = baseline.finetune(train.subset(ids, name=f"{train.name}/{expert}"), view, val=val,
+                                               epochs=expert_epochs, lr=expert_lr)
         bar.advance()
 
     prior = category_prior([g for g in groups_train if g is not None], experts)
