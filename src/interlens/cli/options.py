@@ -22,9 +22,11 @@ CachePath = Annotated[Path | None, typer.Option(help="SQLite prediction cache (d
 NoCache = Annotated[bool, typer.Option("--no-cache", help="Recompute everything; do not read or write the cache.")]
 ExecutorOption = Annotated[ExecutorKind, typer.Option("--executor", help="Where independent work runs: local (this "
                                                                          "process) or ray (Ray tasks / actors).")]
-TrackerOption = Annotated[Tracker | None, typer.Option("--tracker", help="Also log settings and final metrics to "
-                                                                        "wandb (offline, OUT/wandb) or mlflow (local "
-                                                                        "file store, OUT/mlruns); needs the package.")]
+TrackerOption = Annotated[Tracker | None, typer.Option("--tracker", help="Also log to wandb (offline, OUT/wandb) or "
+                                                                        "mlflow (local store, OUT/mlruns): each epoch "
+                                                                        "and finished unit while the run goes, then "
+                                                                        "settings and final metrics; needs the package "
+                                                                        "(docs/tracking.md).")]
 RayAddress = Annotated[str | None, typer.Option("--ray-address", help="Ray cluster HOST:PORT for --executor ray "
                                                                       "(default: $RAY_ADDRESS, else a local Ray "
                                                                       "runtime sized to this machine).")]
