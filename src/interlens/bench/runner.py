@@ -123,9 +123,9 @@ class Runner:
         for task in [*self.tasks, *(a for auxes in self.auxiliary.values() for a in auxes)]:
             safe_name(task.name, "task name", file=task.file or None)  # it becomes unit/model/checkpoint paths
         self.prompt_it = self.method is Method.IT and is_prompt_based(self.scorer_cls)
-        if self.prompt_it and not callable(getattr(self.scorer_cls, "fit_tasks", None)):
-            raise CapabilityError(f"scorer {scorer!r} is prompt-based but has no fit_tasks (training on several "
-                                  "tasks, each with its own prompt), needed for bench it")
+        if self.prompt_it and Capability.MULTI_TASK not in self.scorer_cls.capabilities:
+            raise CapabilityError(f"scorer {scorer!r} is prompt-based but lacks capability 'multi_task' (fit_tasks: "
+                                  "training on several tasks, each with its own prompt), needed for bench it")
         # parameter values (the tasks' prompt parameters included) are checked now, before any work
         self._make(self.seeds[0], self.tasks if self.method is Method.IT else self.tasks[:1])
         self.out, self.limit, self.n_boot = Path(out), limit, n_boot
