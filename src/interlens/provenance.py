@@ -1,10 +1,12 @@
 """Provenance: one typed envelope that every ``results.json`` carries (docs/results.md).
 
-Every command that writes ``results.json`` adds a ``provenance`` block: interlens's version and
-*its own* source revision (from the build, or from git only when this package sits inside
-interlens's own repository -- never the user's working directory), the time, the command line,
-the settings, seeds, datasets (name + content fingerprint), limits / subsets and the scorer
-(name, parameters, fingerprint). :class:`ResultsEnvelope` validates a whole ``results.json``.
+Every ``results.json`` carries a ``provenance`` block: interlens's version and *its own* source revision
+(from the build, or from git only when this package sits inside interlens's own repository -- never the
+user's working directory), the time, the settings, seeds, datasets (name + content fingerprint), limits /
+subsets, the scorer (name, parameters, fingerprint) and, only when a command line passes them, the command
+and argv. :func:`collect` builds it from explicit values (issue 29: it never reads a CLI's context; the CLI
+gathers its own invocation in :mod:`interlens.cli.common`); :class:`ResultsEnvelope` validates a whole
+``results.json``.
 """
 
 from __future__ import annotations
@@ -13,9 +15,7 @@ import enum
 import functools
 import os
 import platform
-import shlex
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -172,31 +172,7 @@ def environment() -> dict[str, str]:
     return out
 
 
-# -- what the CLI records while a command runs ------------------------------------------------------------
-def _click_modules() -> list[Any]:
-    """typer's vendored click (typer >= 0.2x) and plain click: whichever runs the command."""
-    import importlib
-
-    found = []
-    for name in ("typer._click", "click"):
-        try:
-            found.append(importlib.import_module(name))
-        except ImportError:
-            continue
-    return found
-
-
-def _context() -> Any:
-    """The running command's click context, or None (Python API use)."""
-    import importlib
-
-    for module in _click_modules():
-        ctx = importlib.import_module(module.__name__ + ".globals").get_current_context(silent=True)
-        if ctx is not None:
-            return ctx
-    return None
-
-
+# -- building a provenance block from explicit values ----------------------------------------------------
 def dataset_ref(dataset: Any) -> DatasetRef:
     """A :class:`DatasetRef` of a :class:`~interlens.data.schema.Dataset`."""
     from .data.paths import portable_source
@@ -230,21 +206,6 @@ def scorer_ref(scorer: Any) -> ScorerRef:
     return ScorerRef(name=name, params=_plain(kept), fingerprint=unfitted_fingerprint(scorer))
 
 
-def note_dataset(dataset: Any) -> None:
-    """Remember a dataset the running command loaded (no-op outside a command)."""
-    ctx = _context()
-    if ctx is not None:
-        ctx.find_root().meta.setdefault("interlens.datasets", []).append(dataset_ref(dataset))
-
-
-def note_scorer(scorer: Any) -> None:
-    """Remember the scorer the running command built (no-op outside a command); its :class:`ScorerRef` is made
-    when the results are written, so a model is never loaded just to fingerprint it before the command needs it."""
-    ctx = _context()
-    if ctx is not None:
-        ctx.find_root().meta["interlens.scorer"] = scorer
-
-
 def _plain(value: Any) -> Any:
     if isinstance(value, enum.Enum):
         return value.value
@@ -257,35 +218,6 @@ def _plain(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return repr(value)
-
-
-def _command_line(ctx: Any) -> tuple[str, str, dict[str, Any]]:
-    """(command name, the command line, settings) of the running click command. The line lists the
-    options the user gave (not the defaults), so it reproduces the run."""
-    import importlib
-
-    source = importlib.import_module(type(ctx).__module__).ParameterSource
-    path = ctx.command_path.split()
-    name = " ".join(path[1:])
-    parts = ["interlens", *path[1:]]
-    settings = {k: _plain(v) for k, v in ctx.params.items()}
-    for param in ctx.command.params:
-        value = ctx.params.get(param.name)
-        if param.name is None or ctx.get_parameter_source(param.name) in (source.DEFAULT, None):
-            continue
-        if getattr(param, "param_type_name", "") == "argument":
-            parts += [str(_plain(v)) for v in (value if isinstance(value, list | tuple) else [value])]
-            continue
-        opts = sorted(param.opts, key=lambda o: (not o.startswith("--"), o))
-        if getattr(param, "is_flag", False):
-            if param.secondary_opts and not value:
-                parts.append(sorted(param.secondary_opts, key=lambda o: not o.startswith("--"))[0])
-            elif value:
-                parts.append(opts[0])
-            continue
-        for item in (value if getattr(param, "multiple", False) and value else [value]):
-            parts += [opts[0], str(_plain(item))]
-    return name, shlex.join(parts), settings
 
 
 def _seeds(settings: dict[str, Any], results: dict[str, Any]) -> list[int]:
@@ -327,35 +259,28 @@ def _fitted(results: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-def _run_as_interlens() -> bool:
-    """True when this process is the ``interlens`` command (or ``python -m interlens``)."""
-    if not sys.argv:
-        return False
-    first = Path(sys.argv[0])
-    return first.name == "interlens" or (first.name == "__main__.py" and first.parent.name == "interlens")
-
-
-def collect(results: dict[str, Any], *, command: str | None = None, datasets: list[Any] | None = None,
-            scorer: Any = None, seeds: list[int] | None = None, limits: dict[str, Any] | None = None,
+def collect(results: dict[str, Any], *, command: str | None = None, command_line: str | None = None,
+            argv: list[str] | None = None, datasets: list[Any] | None = None, scorer: Any = None,
+            seeds: list[int] | None = None, limits: dict[str, Any] | None = None,
             settings: dict[str, Any] | None = None) -> Provenance:
-    """The provenance of ``results``: from the running command (its parameters, the datasets and scorer
-    it noted), from what the results already hold, and from the explicit arguments (which win)."""
-    ctx = _context()
-    name, line, ctx_settings = _command_line(ctx) if ctx is not None else ("", "", {})
-    root_meta = ctx.find_root().meta if ctx is not None else {}
-    name = command or name or str(results.get("command") or "python")
-    merged = {**ctx_settings, **_plain(settings or {})}
+    """The provenance of ``results`` from explicit values only (issue 29: never from a CLI's context): the
+    method's ``settings`` (its config), the ``datasets`` and ``scorer`` it ran on (objects or refs), ``seeds``
+    and ``limits``, and -- only when a command line passes them -- ``command`` (e.g. ``"interactions score"``,
+    which picks the ``kind``), the reproducing ``command_line`` and ``argv``. What ``results`` already holds
+    (its own ``settings``, ``dataset``, ``scorer``, ``seeds``) fills what is not given."""
+    name = command or str(results.get("command") or "python")
+    merged = _plain(settings or {})
     if isinstance(results.get("settings"), dict):
         merged = {**_plain(results["settings"]), **merged}
     refs = [d if isinstance(d, DatasetRef) else dataset_ref(d) for d in (datasets or [])]
-    refs = refs or list(root_meta.get("interlens.datasets", [])) or _datasets_from_results(results)
+    refs = refs or _datasets_from_results(results)
     seen, unique = set(), []
     for ref in refs:
         key = (ref.name, ref.fingerprint)
         if key not in seen:
             seen.add(key)
             unique.append(ref)
-    ref = scorer if scorer is not None else root_meta.get("interlens.scorer")
+    ref = scorer
     if ref is not None and not isinstance(ref, ScorerRef):
         ref = scorer_ref(ref)
     if ref is None:
@@ -371,17 +296,17 @@ def collect(results: dict[str, Any], *, command: str | None = None, datasets: li
     found_limits = {k: merged[k] for k in LIMIT_PARAMS if merged.get(k) is not None}
     if ref is not None:
         found_limits |= {f"scorer.{k}": ref.params[k] for k in SCORER_LIMIT_PARAMS if ref.params.get(k) is not None}
-    for item in merged.get("dataset_option") or []:  # -d n=300, -d limit=50: sizes of the data read
-        key, sep, value = str(item).partition("=")
-        if sep and key.strip().replace("-", "_") in LIMIT_PARAMS:
-            found_limits[f"dataset.{key.strip().replace('-', '_')}"] = value
     found_limits |= _plain(limits or {})
-    argv = ["interlens", *sys.argv[1:]] if _run_as_interlens() else []
-    return Provenance(kind=KINDS.get(name, f"interlens.{name.replace(' ', '.')}" if name else "interlens"),
-                      interlens_version=interlens_version(), interlens_revision=interlens_revision(),
-                      created=datetime.now(UTC).isoformat(timespec="seconds"), command=line or name,
-                      argv=argv, settings=merged, seeds=seeds if seeds is not None else _seeds(merged, results),
-                      datasets=unique, limits=found_limits, scorer=ref, environment=environment())
+    return Provenance(kind=kind_of(name), interlens_version=interlens_version(),
+                      interlens_revision=interlens_revision(), created=datetime.now(UTC).isoformat(timespec="seconds"),
+                      command=command_line or name, argv=list(argv or []), settings=merged,
+                      seeds=list(seeds) if seeds is not None else _seeds(merged, results), datasets=unique,
+                      limits=found_limits, scorer=ref, environment=environment())
+
+
+def kind_of(command: str) -> str:
+    """The ``kind`` of a command's results (:data:`KINDS`; ``interlens.<words>`` otherwise)."""
+    return KINDS.get(command, f"interlens.{command.replace(' ', '.')}" if command else "interlens")
 
 
 def attach(results: dict[str, Any], provenance: Provenance) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from typing import Any
 from ..data.schema import Dataset, Sample
 from ..errors import DataError
 from ..io import json_or_text
+from ..methods.config import split_pair
 from .registry import TaskSpec, parse_tasks
 
 #: registered tasks whose training samples share label names with a task (same dimension, same corpus
@@ -76,10 +77,12 @@ def parse_auxiliary(specs: Sequence[str] | None, tasks: Sequence[TaskSpec]) -> d
     for spec in specs or []:
         if spec == "sisters":
             pairs = [(name, SISTER_TASKS[name]) for name in names if name in SISTER_TASKS]
-        elif "=" in spec and all(spec.split("=", 1)):
-            pairs = [tuple(spec.split("=", 1))]
         else:
-            raise DataError(f"--auxiliary takes TASK=AUX[,AUX] or 'sisters', got {spec!r}", field="auxiliary")
+            try:
+                pairs = [split_pair(spec, field="auxiliary", empty_value=False)]
+            except DataError:
+                raise DataError(f"--auxiliary takes TASK=AUX[,AUX] or 'sisters', got {spec!r}",
+                                field="auxiliary") from None
         for name, aux in pairs:
             if name not in names:
                 raise DataError(f"--auxiliary {spec!r}: task {name!r} is not in the run ({sorted(names)})",
@@ -97,7 +100,7 @@ def restrict_modalities(tasks: Sequence[TaskSpec], specs: str | Sequence[str] | 
     chosen: dict[str | None, tuple[str, ...]] = {}
     names = {t.name for t in tasks}
     for spec in [specs] if isinstance(specs, str) else specs:
-        name, _, value = spec.rpartition("=")
+        name, value = split_pair(spec, field="modalities", key_optional=True)
         modalities = tuple(m.strip() for m in value.split(","))
         if not all(modalities):
             raise DataError(f"empty modality name in {spec!r}", field="modalities")
@@ -137,11 +140,14 @@ def parse_task_options(specs: Sequence[str] | None, tasks: Sequence[TaskSpec]) -
     out: dict[str, dict[str, Any]] = {}
     for spec in specs or []:
         name, _, pair = spec.partition(":")
-        key, sep, raw = pair.partition("=")
-        if not (name.strip() and key.strip() and sep):
+        try:
+            key, raw = split_pair(pair, field="task_option")
+        except DataError:
+            raise DataError(f"--task-option takes TASK:KEY=VALUE, got {spec!r}", field="task_option") from None
+        if not name.strip():
             raise DataError(f"--task-option takes TASK:KEY=VALUE, got {spec!r}", field="task_option")
         if name.strip() not in names:
             raise DataError(f"--task-option {spec!r}: task {name.strip()!r} is not in the run ({sorted(names)})",
                             field="task_option")
-        out.setdefault(name.strip(), {})[key.strip()] = json_or_text(raw)
+        out.setdefault(name.strip(), {})[key] = json_or_text(raw)
     return out

@@ -216,6 +216,110 @@ def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+# -- the command's own record of what it ran (provenance from the CLI's side; issue 29) ---------------------
+def _context() -> Any:
+    """The running command's click context (typer's vendored click or plain click), or None (a CLI helper
+    called from Python)."""
+    import importlib
+
+    for name in ("typer._click.globals", "click.globals"):
+        try:
+            ctx = importlib.import_module(name).get_current_context(silent=True)
+        except ImportError:
+            continue
+        if ctx is not None:
+            return ctx
+    return None
+
+
+def note_dataset(dataset: Any) -> None:
+    """Remember a dataset the running command loaded (no-op outside a command)."""
+    from ..provenance import dataset_ref
+
+    ctx = _context()
+    if ctx is not None:
+        ctx.find_root().meta.setdefault("interlens.datasets", []).append(dataset_ref(dataset))
+
+
+def note_scorer(scorer: Any) -> None:
+    """Remember the scorer the running command built (no-op outside a command); its reference is made when the
+    results are written, so a model is never loaded just to fingerprint it before the command needs it."""
+    ctx = _context()
+    if ctx is not None:
+        ctx.find_root().meta["interlens.scorer"] = scorer
+
+
+def run_as_interlens() -> bool:
+    """True when this process is the ``interlens`` command (or ``python -m interlens``)."""
+    if not sys.argv:
+        return False
+    first = Path(sys.argv[0])
+    return first.name == "interlens" or (first.name == "__main__.py" and first.parent.name == "interlens")
+
+
+def command_argv() -> list[str]:
+    """The argv a CLI run records (``["interlens", ...]``); empty when the process is not the command (a test's
+    CliRunner, Python)."""
+    return ["interlens", *sys.argv[1:]] if run_as_interlens() else []
+
+
+def _command_line(ctx: Any) -> tuple[str, str, dict[str, Any]]:
+    """(command name, the command line, settings) of the running click command. The line lists the
+    options the user gave (not the defaults), so it reproduces the run."""
+    import importlib
+    import shlex
+
+    from ..provenance import _plain
+
+    source = importlib.import_module(type(ctx).__module__).ParameterSource
+    path = ctx.command_path.split()
+    name = " ".join(path[1:])
+    parts = ["interlens", *path[1:]]
+    settings = {k: _plain(v) for k, v in ctx.params.items()}
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name)
+        if param.name is None or ctx.get_parameter_source(param.name) in (source.DEFAULT, None):
+            continue
+        if getattr(param, "param_type_name", "") == "argument":
+            parts += [str(_plain(v)) for v in (value if isinstance(value, list | tuple) else [value])]
+            continue
+        opts = sorted(param.opts, key=lambda o: (not o.startswith("--"), o))
+        if getattr(param, "is_flag", False):
+            if param.secondary_opts and not value:
+                parts.append(sorted(param.secondary_opts, key=lambda o: not o.startswith("--"))[0])
+            elif value:
+                parts.append(opts[0])
+            continue
+        for item in (value if getattr(param, "multiple", False) and value else [value]):
+            parts += [opts[0], str(_plain(item))]
+    return name, shlex.join(parts), settings
+
+
+def invocation() -> dict[str, Any]:
+    """What the running command passes to :func:`interlens.provenance.collect`: its name, the reproducing
+    command line, argv, its option values as settings, the datasets and scorer it loaded and the sizes its
+    ``-d`` options set (``limits``). Empty outside a command."""
+    from ..methods.config import split_pair
+    from ..provenance import LIMIT_PARAMS
+
+    ctx = _context()
+    if ctx is None:
+        return {}
+    name, line, settings = _command_line(ctx)
+    meta = ctx.find_root().meta
+    limits = {}
+    for item in settings.get("dataset_option") or []:  # -d n=300, -d limit=50: sizes of the data read
+        try:
+            key, value = split_pair(str(item))
+        except InterlensError:
+            continue
+        if key.replace("-", "_") in LIMIT_PARAMS:
+            limits[f"dataset.{key.replace('-', '_')}"] = value
+    return {"command": name, "command_line": line, "argv": command_argv(), "settings": settings,
+            "datasets": list(meta.get("interlens.datasets", [])), "scorer": meta.get("interlens.scorer"),
+            "limits": limits}
+
+
 def write_results(out: Path, results: dict[str, Any] | None = None, *, datasets: list[Any] | None = None,
                   scorer: Any = None, seeds: list[int] | None = None, limits: dict[str, Any] | None = None,
                   settings: dict[str, Any] | None = None, report: bool = True, predictions: Any = None,
@@ -223,26 +327,29 @@ def write_results(out: Path, results: dict[str, Any] | None = None, *, datasets:
     """Write ``out/results.json`` atomically with its provenance block, build ``out/report.html``, say where.
 
     ``results=None`` completes a ``results.json`` a pipeline already wrote (adds provenance, builds the
-    report). Provenance comes from the running command (its options, the datasets and scorer it loaded)
-    and the results; the keyword arguments add to or override it (see :mod:`interlens.provenance`).
-    ``predictions`` / ``checks``: per-sample rows stored beside it for ``interlens verify``
-    (:func:`interlens.evidence.store.save_result`, issue 26).
+    report). Provenance is built by :func:`interlens.provenance.collect` from the command's
+    :func:`invocation` (its options, argv, the datasets and scorer it loaded) and the results; the keyword
+    arguments add to or override it. The file is written by :meth:`interlens.methods.result.Result.save`
+    (``predictions`` / ``checks``: per-sample rows stored beside it for ``interlens verify``, issue 26).
     """
-    from ..evidence.store import save_result
     from ..io import read_json
-    from ..provenance import attach, collect
+    from ..methods.result import Result
+    from ..provenance import collect
 
     out = Path(out)
     if results is None:
         results = read_json(out / "results.json")
-    provenance = collect(results, datasets=datasets, scorer=scorer, seeds=seeds, limits=limits, settings=settings)
-    results = attach(results, provenance)
-    path = save_result(out, results, predictions=predictions, checks=checks)
+    found = invocation()
+    provenance = collect(results, command=found.get("command"), command_line=found.get("command_line"),
+                         argv=found.get("argv"), datasets=datasets or found.get("datasets"),
+                         scorer=scorer if scorer is not None else found.get("scorer"), seeds=seeds,
+                         limits={**found.get("limits", {}), **(limits or {})},
+                         settings={**found.get("settings", {}), **(settings or {})})
+    result = Result.from_results(results, provenance, predictions=predictions, checks=checks)
+    path = result.save(out, report=False)
     console.print(f"results: [bold]{path}[/]")
     if report:
-        from ..report.html import build_html_report
-
-        console.print(f"report: [bold]{build_html_report(out, results)}[/]")
+        console.print(f"report: [bold]{result.write_report(out)}[/]")
     return path
 
 

@@ -130,13 +130,10 @@ def train(
 
 # -- evaluate (precomputed logits) ---------------------------------------------------------------------
 def _pairs(items: list[str] | None, what: str) -> dict[str, str]:
-    out = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key or not value:
-            raise DataError(f"expected NAME=VALUE, got {item!r}", field=what)
-        out[key.strip()] = value.strip()
-    return out
+    """``NAME=VALUE`` items as text (the one KEY=VALUE parser, :mod:`interlens.methods.config`)."""
+    from ..methods.config import parse_overrides
+
+    return parse_overrides(items, field=what, typed=False, empty_value=False)
 
 
 def _weights(items: list[str] | None) -> dict[str, float]:

@@ -25,10 +25,9 @@ def _load_data(dataset: str | None, data: Path | None, data_root: Path | None, o
     if dataset is not None:
         return load_data(dataset, data_root, options)
     from ..data import read_table
+    from ..methods.config import parse_overrides
 
-    columns = dict(pair.split("=", 1) for pair in (modality or ["text=text"]) if "=" in pair)
-    if not columns:
-        raise DataError("--modality takes NAME=COLUMN, e.g. text=utterance", field="modality")
+    columns = parse_overrides(modality or ["text=text"], field="modality", typed=False, empty_value=False)
     return read_table(data, id=id_col, label=label_col, modalities=columns, split=split_col,
                       dimension=dimension)
 

@@ -10,9 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from ..cache import PredictionCache
-from ..errors import DataError
 from ..execution.base import ExecutorKind
-from ..io import json_or_text
 from ..tracking import Tracker
 
 DataRoot = Annotated[Path | None, typer.Option(help="Folder holding the datasets (default: $INTERLENS_DATA "
@@ -33,14 +31,11 @@ RayAddress = Annotated[str | None, typer.Option("--ray-address", help="Ray clust
 
 
 def parse_options(items: list[str] | None) -> dict[str, Any]:
-    """``["epochs=10", "fusion=late"]`` -> ``{"epochs": 10, "fusion": "late"}`` (JSON values when they parse)."""
-    out: dict[str, Any] = {}
-    for item in items or []:
-        key, sep, raw = item.partition("=")
-        if not sep or not key:
-            raise DataError(f"expected KEY=VALUE, got {item!r}", field="option")
-        out[key.strip().replace("-", "_")] = json_or_text(raw)
-    return out
+    """``["epochs=10", "fusion=late"]`` -> ``{"epochs": 10, "fusion": "late"}`` (JSON values when they parse):
+    :func:`interlens.methods.config.parse_overrides`, the one KEY=VALUE parser (issue 29)."""
+    from ..methods.config import parse_overrides
+
+    return parse_overrides(items)
 
 
 @contextlib.contextmanager
@@ -76,7 +71,7 @@ def build_scorer(name: str, options: list[str] | None, **defaults: Any) -> Any:
         if key in known:
             params.setdefault(key, value)
     scorer = make_scorer(name, **params)
-    from ..provenance import note_scorer
+    from .common import note_scorer
 
     note_scorer(scorer)  # recorded in results.json's provenance
     return scorer
@@ -85,7 +80,7 @@ def build_scorer(name: str, options: list[str] | None, **defaults: Any) -> Any:
 def load_data(spec: str, data_root: Path | None, options: list[str] | dict[str, Any] | None) -> Any:
     """The dataset behind ``--dataset`` (a registered name or a dataset file) with ``-d`` options."""
     from ..data import resolve_dataset
-    from ..provenance import note_dataset
+    from .common import note_dataset
 
     opts = options if isinstance(options, dict) else parse_options(options)
     data = resolve_dataset(spec, data_root, **opts)
