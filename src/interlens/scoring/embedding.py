@@ -12,10 +12,9 @@ base class's softmax of :meth:`EmbeddingScorer.logits`).
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from ..data.schema import Dataset
 from ..errors import DataError
 from ..metrics import classification_metrics
 from ..progress import progress
+from ..torch_utils import torch_threads
 from ..views import View
 from .base import Capability, Scorer
 from .encoders import image_to_array, shared_text_encoder
@@ -35,24 +35,12 @@ from .heads import FUSIONS, ImageEncoder, make_head
 from .registry import register_scorer
 
 
-@contextlib.contextmanager
-def single_thread() -> Iterator[None]:
-    """Tiny heads train fastest on one thread: intra-op threads only add sync overhead
-    (measured 16x slower with 2 threads on a busy 2-core machine)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def train_module(module: nn.Module, inputs: list[torch.Tensor], y: torch.Tensor, *, epochs: int, lr: float,
                  weight_decay: float, batch_size: int, seed: int, class_weight: torch.Tensor | None = None,
                  val: tuple[list[torch.Tensor], np.ndarray] | None = None, n_classes: int | None = None,
                  loss_fn: nn.Module | None = None) -> dict[str, Any]:
     """Minibatch Adam; with ``val``, keep the epoch with the best validation macro-F1."""
-    with single_thread():
+    with torch_threads(1):  # tiny heads: intra-op threads only add sync overhead (16x slower on 2 busy cores)
         return _train_module(module, inputs, y, epochs=epochs, lr=lr, weight_decay=weight_decay,
                              batch_size=batch_size, seed=seed, class_weight=class_weight, val=val,
                              n_classes=n_classes, loss_fn=loss_fn)

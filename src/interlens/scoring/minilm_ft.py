@@ -35,8 +35,7 @@ import copy
 import logging
 import os
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -48,6 +47,8 @@ from ..data.schema import Dataset
 from ..errors import DataError
 from ..metrics import classification_metrics
 from ..progress import progress as progress_of
+from ..progress import report_metrics
+from ..torch_utils import torch_threads
 from ..views import View
 from .base import Capability, Scorer
 from .heads import POOLINGS, TEXT_FUSIONS, ModalityPooledClassifier
@@ -78,17 +79,6 @@ class Parts(NamedTuple):
     """One ``(ids, types)`` sequence per modality of the view (``pooling="separate"``)."""
 
     parts: tuple[tuple[list[int], list[int]], ...]
-
-
-@contextmanager
-def _threads(n: int | None) -> Iterator[None]:
-    before = torch.get_num_threads()
-    if n:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 @register_scorer("minilm-ft")
@@ -352,7 +342,7 @@ class MiniLMFineTuneScorer(Scorer):
         log: list[dict[str, Any]] = []
         # dropout draws from the global RNG: fork it, seeded, so training is deterministic and side-effect free
         started = time.perf_counter()
-        with (_threads(self.threads), torch.random.fork_rng(devices=[]),
+        with (torch_threads(self.threads), torch.random.fork_rng(devices=[]),
               progress_of(steps, f"minilm-ft {self._key(view)} training", "step", enabled=bool(self.progress)) as bar):
             torch.manual_seed(seed)
             for epoch in range(epochs):
@@ -392,6 +382,7 @@ class MiniLMFineTuneScorer(Scorer):
                     if best is None or entry[f"val_{self.select_metric}"] > best[0]:
                         best = (entry[f"val_{self.select_metric}"], epoch, copy.deepcopy(model.state_dict()))
                 log.append(entry)
+                report_metrics(entry, step=epoch, prefix=f"minilm-ft/{self._key(view)}")  # to a tracker run, if any
                 if bar.shown:  # a terminal's bar shows progress; in logs (no terminal) one line per epoch too
                     continue
                 done = time.perf_counter() - started
@@ -504,7 +495,7 @@ class MiniLMFineTuneScorer(Scorer):
         model.eval()
         order = sorted(range(len(encoded)), key=lambda i: -self._length(encoded[i]))
         show = bool(self.progress) and len(order) > 20 * self.batch_size  # long runs only (test sets)
-        with (_threads(self.threads), torch.inference_mode(),
+        with (torch_threads(self.threads), torch.inference_mode(),
               progress_of(len(order), "minilm-ft scoring", "sample", enabled=show) as bar):
             for start in range(0, len(order), self.batch_size):
                 idx = order[start:start + self.batch_size]
