@@ -13,6 +13,7 @@ from collections.abc import Container, Iterable, Mapping, Sequence
 import numpy as np
 
 from ..errors import DataError
+from ..torch_utils import softmax
 
 CATEGORIES = ("none", "image", "text", "both", "excluded")
 # router classes c = 0..3 of Sec. 4.3.2: GE only, GE + IDE, GE + TDE, GE + IDE + TDE
@@ -111,9 +112,7 @@ def normalise(scores: np.ndarray, how: str = "clip") -> np.ndarray:
     if how == "none":
         return scores
     if how == "softmax":
-        z = scores - scores.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
+        return softmax(scores, axis=1)
     if how == "clip":
         c = np.clip(scores, 0.0, None)
         total = c.sum(axis=1, keepdims=True)

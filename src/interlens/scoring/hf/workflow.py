@@ -50,11 +50,9 @@ def _evidence(summary: dict[str, Any], test: Dataset, logprobs: Any, view: str) 
     """Issue 26: the test predictions (label likelihoods, normalised) and the checks re-deriving
     ``summary["test"]``, handed to the results writer under ``_evidence`` (rows in the shape of
     :mod:`interlens.evidence.store`, built here: scoring sits below the evidence package)."""
-    import numpy as np
+    from ...torch_utils import softmax
 
-    lp = np.asarray(logprobs, dtype=np.float64)
-    probs = np.exp(lp - lp.max(axis=1, keepdims=True))
-    probs /= probs.sum(axis=1, keepdims=True)
+    probs = softmax(logprobs, axis=1)
     rows = [{"id": str(i), "gold": int(g), "pred": int(p.argmax()), "probs": [float(v) for v in p], "seed": None,
              "model": view, "split": "test"} for i, g, p in zip(test.ids, test.y, probs, strict=True)]
     checks = [{"pointer": f"/test/{m}", "metric": m, "model": view, "split": "test", "seed": "mean",
