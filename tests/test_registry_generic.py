@@ -12,13 +12,16 @@ from interlens.registry import Registry
 def all_registries() -> dict[str, Registry]:
     from interlens.bench.registry import TASKS
     from interlens.data.adapters import REGISTRY as DATASETS
+    from interlens.data.prediction_formats import FORMATS
     from interlens.experts.fusion import FUSION_STRATEGIES
+    from interlens.prompts.render import TEMPLATES
     from interlens.scoring.base import SCORERS
     from interlens.scoring.hf.encoding import FAMILIES
     from interlens.scoring.hf.families import ENCODERS
 
     return {"scorer": SCORERS, "dataset": DATASETS, "task": TASKS, "fusion strategy": FUSION_STRATEGIES,
-            "model type": FAMILIES, "vision family": ENCODERS}
+            "model type": FAMILIES, "vision family": ENCODERS, "prompt template": TEMPLATES,
+            "prediction format": FORMATS}
 
 
 def test_registry_registers_refuses_duplicates_and_names_the_closest() -> None:
@@ -57,7 +60,8 @@ def test_registry_loads_once_on_first_read_normalizes_and_checks() -> None:
         reg.get("Huge")
 
 
-@pytest.mark.parametrize("kind", ["scorer", "dataset", "task", "fusion strategy", "model type", "vision family"])
+@pytest.mark.parametrize("kind", ["scorer", "dataset", "task", "fusion strategy", "model type", "vision family",
+                                  "prompt template", "prediction format"])
 def test_every_registry_is_the_one_type(kind: str) -> None:
     reg = all_registries()[kind]
     assert isinstance(reg, Registry) and reg.kind == kind
@@ -83,6 +87,17 @@ def test_public_functions_read_the_registries() -> None:
     assert task_names() == TASKS.names() and get_task("MIntRec") is TASKS["mintrec"]
     assert get_fusion("baseline") is FUSION_STRATEGIES["baseline"]
     assert set(ENCODERS) == set(VLM_FAMILIES)
+    from interlens.data import prediction_formats
+    from interlens.prompts.render import TEMPLATES, list_templates, load_template
+    from interlens.scoring import precomputed
+
+    assert list_templates() == {t: sorted(v) for t, v in TEMPLATES.items()} and "mmla" in TEMPLATES
+    assert load_template("mmla@1").id == "mmla"
+    with pytest.raises(RegistryError, match=r"^unknown prompt template 'mmlb'\. Did you mean 'mmla'"):
+        load_template("mmlb")
+    for old in ("read_mmoe_unimodal", "read_expert_logits", "read_mintrec_removal", "read_prob_table",
+                "read_predictions", "detect_format", "mintrec_label_order", "load_json_strict", "INDEX_FORMATS"):
+        assert getattr(precomputed, old) is getattr(prediction_formats, old), old  # the old import path
     with pytest.raises(RegistryError, match=r"^unknown scorer 'minilm-fit'\. Did you mean 'minilm-ft'\?"):
         scorer_class("minilm-fit")
     with pytest.raises(ValueError, match="already registered"):

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,6 +31,7 @@ import pandas as pd
 
 from ..errors import DataError
 from ..predictions import Predictions, check_file_path
+from ..registry import Registry
 from ..torch_utils import softmax
 from .readers import _read_text, iter_jsonl
 
@@ -473,15 +474,20 @@ def detect_format(path: str | os.PathLike) -> str:
     raise DataError(f"cannot tell the format of {suffix!r} files", file=str(path))
 
 
+#: format name -> reader (:class:`interlens.registry.Registry`); a new format is a reader added here (and a
+#: rule in :func:`detect_format` if it can be recognised)
+FORMATS: Registry[Callable[..., Predictions]] = Registry("prediction format", entries={
+    "table": read_prob_table, "mmoe": read_mmoe_unimodal, "mmoe-expert": read_expert_logits,
+    "mintrec": read_mintrec_removal})
+
+
 def read_predictions(path: str | os.PathLike, *, format: Format = "auto", **kwargs: Any) -> Predictions:
     """Read any supported file; ``format="auto"`` uses :func:`detect_format`."""
     path = check_file_path(path, "predictions file")
     fmt = detect_format(path) if format == "auto" else format
-    readers = {"table": read_prob_table, "mmoe": read_mmoe_unimodal, "mmoe-expert": read_expert_logits,
-               "mintrec": read_mintrec_removal}
-    if fmt not in readers:
-        raise DataError(f"unknown format {fmt!r}; known: {sorted(readers)}", file=str(path), field="format")
-    return readers[fmt](path, **kwargs)
+    if fmt not in FORMATS:
+        raise DataError(f"unknown format {fmt!r}; known: {sorted(FORMATS)}", file=str(path), field="format")
+    return FORMATS[fmt](path, **kwargs)
 
 
 #: formats whose classes are numbered, not named: class index k is read as the dataset's label k
@@ -490,6 +496,6 @@ INDEX_FORMATS = ("mmoe", "mmoe-expert", "mintrec")
 ROW_ORDER_FORMATS = ("mintrec",)
 
 
-__all__ = ["INDEX_FORMATS", "ROW_ORDER_FORMATS", "SENTINEL", "Format", "detect_format", "load_json_strict",
+__all__ = ["FORMATS", "INDEX_FORMATS", "ROW_ORDER_FORMATS", "SENTINEL", "Format", "detect_format", "load_json_strict",
            "mintrec_label_order", "mintrec_view", "read_expert_logits", "read_mintrec_frame", "read_mintrec_removal",
            "read_mmoe_unimodal", "read_predictions", "read_prob_table"]

@@ -30,6 +30,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ..data.schema import Sample, infer_kind, text_of
 from ..errors import DataError, unknown_name
+from ..registry import Registry
 from ..views import View
 
 _FILE = re.compile(r"^(?P<id>[a-z0-9][a-z0-9_-]*)\.v(?P<version>\d+)\.yaml$")
@@ -160,19 +161,23 @@ def _template_dir() -> Path:
     return Path(str(resources.files("interlens.prompts") / "templates"))
 
 
-@lru_cache(maxsize=1)
-def _registry() -> dict[str, dict[int, Path]]:
+def _load_templates() -> None:
     found: dict[str, dict[int, Path]] = {}
     for path in sorted(_template_dir().glob("*.yaml")):
         match = _FILE.match(path.name)
         if match:
             found.setdefault(match["id"], {})[int(match["version"])] = path
-    return found
+    for tid, versions in found.items():
+        TEMPLATES.add(tid, versions)
+
+
+#: bundled template id -> {version: file} (:class:`interlens.registry.Registry`, read on first use)
+TEMPLATES: Registry[dict[int, Path]] = Registry("prompt template", load=_load_templates)
 
 
 def list_templates() -> dict[str, list[int]]:
     """Bundled template ids and their versions."""
-    return {tid: sorted(versions) for tid, versions in _registry().items()}
+    return {tid: sorted(versions) for tid, versions in TEMPLATES.items()}
 
 
 @lru_cache(maxsize=64)
@@ -190,9 +195,7 @@ def load_template(template: str | Path | PromptTemplate) -> PromptTemplate:
             raise DataError("template file not found", file=spec)
         return _load_path(str(Path(spec).resolve()))
     tid, _, version = spec.partition("@")
-    versions = _registry().get(tid)
-    if versions is None:
-        raise unknown_name("prompt template", tid, list(_registry()))
+    versions = TEMPLATES.get(tid)  # unknown: "unknown prompt template 'x'. Did you mean ...?"
     if version:
         if not version.isdigit() or int(version) not in versions:
             raise DataError(f"template {tid!r} has no version {version!r}; available: {sorted(versions)}",
