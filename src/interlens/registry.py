@@ -13,9 +13,11 @@
   modules, the bench task files), so that importing a registry stays cheap.
 
 The registries built on it: scorers (:data:`interlens.scoring.base.SCORERS`), datasets
-(:data:`interlens.data.adapters.REGISTRY`), bench tasks (:data:`interlens.bench.registry.TASKS`), fusion
-strategies (:data:`interlens.experts.fusion.FUSION_STRATEGIES`) and Hugging Face families
-(:data:`interlens.scoring.hf.encoding.FAMILIES`, :data:`interlens.scoring.hf.families.ENCODERS`).
+(:data:`interlens.data.adapters.REGISTRY`), prediction-file formats (:data:`interlens.data.prediction_formats.FORMATS`),
+bench tasks (:data:`interlens.bench.registry.TASKS`), fusion strategies
+(:data:`interlens.experts.fusion.FUSION_STRATEGIES`), prompt templates (:data:`interlens.prompts.render.TEMPLATES`)
+and Hugging Face families (:data:`interlens.scoring.hf.encoding.FAMILIES`,
+:data:`interlens.scoring.hf.families.ENCODERS`). ``tests/test_registry_generic.py`` enumerates them.
 """
 
 from __future__ import annotations
