@@ -126,3 +126,62 @@ def test_embedding_residual_is_hashed_only_when_set_and_checked():
     assert EmbeddingScorer(fusion="gated").fingerprint != EmbeddingScorer().fingerprint
     with pytest.raises(DataError, match="residual must be true or false, got 'yes'"):
         EmbeddingScorer(residual="yes").fit(_vectors())
+
+
+# -- the clip scorer's fusion / residual options (a tiny random CLIP) -----------------------------------------
+def _clip_data() -> Dataset:
+    from hf_tiny import tiny_image
+
+    samples = [Sample(f"s{i}", {"text": ("dark night", "bright day")[i % 2], "note": f"note {i}",
+                                "image": tiny_image(i, (28, 28))}, ("dark", "bright")[i % 2]) for i in range(8)]
+    return Dataset("clipfuse", ("dark", "bright"), samples, ("text", "note", "image"),
+                   kinds={"text": "text", "note": "text", "image": "image"})
+
+
+@pytest.fixture(scope="module")
+def clip_parts():
+    from hf_tiny import tiny_clip
+
+    return tiny_clip(seed=1)
+
+
+def _clip(parts, **params):
+    from interlens.scoring.clip import ClipScorer
+
+    model, tok, processor = parts
+    return ClipScorer(model=model, tokenizer=tok, image_processor=processor, epochs=5, **params)
+
+
+def test_clip_default_head_is_unchanged_and_new_params_hashed_only_when_set(clip_parts):
+    data = _clip_data()
+    plain = _clip(clip_parts)
+    assert _clip(clip_parts, fusion="linear", residual=False, hidden=64, rank=16).fingerprint == plain.fingerprint
+    assert _clip(clip_parts, fusion="gated").fingerprint != plain.fingerprint
+    assert _clip(clip_parts, residual=True).fingerprint != plain.fingerprint
+    plain.fit(data, ["text+image"])
+    assert type(plain.heads_["text+image"]) is torch.nn.Linear
+    with pytest.raises(DataError, match=r"clip fusion 'tensor' takes exactly two modalities; view text\+note\+image "
+                                        r"has 3"):
+        _clip(clip_parts, fusion="tensor").fit(data, ["text+note+image"])
+    with pytest.raises(DataError, match="unknown fusion 'sum'"):
+        _clip(clip_parts, fusion="sum").fit(data, ["text+image"])
+    with pytest.raises(DataError, match="residual must be true or false, got 1"):
+        _clip(clip_parts, residual=1).fit(data, ["text+image"])
+
+
+def test_clip_residual_fusion_head_fits_saves_and_reloads(clip_parts, tmp_path):
+    data = _clip_data()
+    scorer = _clip(clip_parts, fusion="gated", residual=True, hidden=8).fit(data, ["text", "text+image"])
+    head = scorer.heads_["text+image"]
+    assert isinstance(head, SplitInput) and isinstance(head.fusion, ResidualFusion) and head.dims == [32, 32]
+    assert type(scorer.heads_["text"]) is torch.nn.Linear  # unimodal views keep the linear head
+    fresh = scorer._new_head(scorer.check_view(data, "text+image"), 64, 2)
+    x = torch.randn(3, 64)
+    with torch.no_grad():
+        assert torch.equal(fresh(x), torch.stack(fresh.fusion.unimodal(list(x.split([32, 32], dim=1)))).sum(0))
+    probs = scorer.predict_proba(data, "text+image").probs
+    scorer.save_pretrained(tmp_path / "clip")
+    loaded = type(scorer).from_pretrained(tmp_path / "clip", model=scorer.model, tokenizer=scorer.tokenizer,
+                                          image_processor=scorer.image_processor)
+    assert loaded.fingerprint == scorer.fingerprint
+    np.testing.assert_array_equal(loaded.predict_proba(data, "text+image").probs, probs)

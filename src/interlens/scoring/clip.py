@@ -6,7 +6,10 @@ router's backbone (MME-JD Sec. 3.3) and a zero-shot image/text classifier (Radfo
   (text kinds through the text tower, images through the vision tower, a video as the mean of its frames);
   logits are ``logit_scale * cos(sample, label prompt)``;
 * ``fit(train, views)``: a linear head per view on the concatenated (frozen) modality embeddings, full-batch
-  Adam with a fixed seed, the epoch with the best validation macro-F1 kept when ``val`` is given;
+  Adam with a fixed seed, the epoch with the best validation macro-F1 kept when ``val`` is given; for
+  multimodal views ``fusion`` (``linear``, the default, or a fusion head of :mod:`interlens.scoring.heads`:
+  ``late`` | ``concat`` | ``tensor`` | ``gated``, sized by ``hidden`` / ``rank``) and ``residual`` (per-modality
+  linear logits + the fusion head with its last layer zero-initialised, issue 27) choose the head;
 * ``finetune(subset, view)``: a new scorer whose view head continues training on ``subset`` (MMoE experts);
 * ``features(dataset)``: the concatenated modality embeddings of the default view (routers).
 
@@ -29,6 +32,7 @@ from ..errors import DataError
 from ..metrics import classification_metrics
 from ..views import View
 from .base import Capability, Scorer, fingerprint_of
+from .heads import FUSIONS, SplitInput, make_head
 from .registry import register_scorer
 
 _LOADED: dict[str, tuple[Any, Any, Any]] = {}
@@ -63,11 +67,14 @@ class ClipScorer(Scorer):
          Capability.MULTI_TASK})
     modality_kinds: ClassVar[frozenset[str]] = frozenset({"text", "image", "video"})
     _unhashed_params: ClassVar[tuple[str, ...]] = ("model", "tokenizer", "image_processor")
+    _hashed_when_set: ClassVar[tuple[str, ...]] = ("fusion", "residual", "hidden", "rank")
 
     def __init__(self, model_path: str | os.PathLike | None = None, *, model: Any = None, tokenizer: Any = None,
                  image_processor: Any = None, prompt: str = "a photo of {label}", epochs: int = 50,
                  lr: float = 1e-2, weight_decay: float = 0.0, batch_size: int = 32, max_frames: int | None = 8,
-                 seed: int = 0) -> None:
+                 seed: int = 0, fusion: str = "linear", residual: bool = False, hidden: int = 64,
+                 rank: int = 16) -> None:
+        self.fusion, self.residual, self.hidden, self.rank = fusion, residual, hidden, rank
         self.model_path = model_path
         self.model = model
         self.tokenizer = tokenizer
@@ -208,6 +215,35 @@ class ClipScorer(Scorer):
         return {"epochs": int(epochs), "best_epoch": best_epoch if val is not None else int(epochs),
                 "val_macro_f1": best if val is not None else None, "final_loss": float(loss.detach())}
 
+    def _check_head_params(self, view: View) -> None:
+        if self.fusion not in FUSIONS:
+            raise DataError(f"unknown fusion {self.fusion!r}; choose one of {FUSIONS}", field="fusion")
+        if not isinstance(self.residual, bool):
+            raise DataError(f"residual must be true or false, got {self.residual!r}", field="residual")
+        if self.fusion == "tensor" and len(view.modalities) > 2:
+            raise DataError(f"clip fusion 'tensor' takes exactly two modalities; view {view} has "
+                            f"{len(view.modalities)} (use late, concat, gated or linear)", field="view")
+
+    def _fused(self, n_modalities: int) -> bool:
+        """Whether a view of ``n_modalities`` gets a fusion head (else the linear head over the concatenation)."""
+        return n_modalities > 1 and (self.fusion != "linear" or bool(self.residual))
+
+    def _new_head(self, view: View, width: int, n_classes: int) -> torch.nn.Module:
+        """The untrained head of ``view`` (``width`` = the concatenated embeddings), seeded by ``seed``."""
+        self._check_head_params(view)
+        n = len(view.modalities)
+        if not self._fused(n):
+            head = torch.nn.Linear(width, n_classes)
+            torch.manual_seed(int(self.seed))
+            head.reset_parameters()
+            return head
+        torch.manual_seed(int(self.seed))
+        return self._fusion_head([width // n] * n, n_classes)
+
+    def _fusion_head(self, dims: list[int], n_classes: int) -> torch.nn.Module:
+        return SplitInput(make_head(self.fusion, dims, int(self.hidden), n_classes, int(self.rank),
+                                    residual=bool(self.residual)), dims, n_classes)
+
     def _xy(self, data: Dataset, view: View) -> tuple[np.ndarray, np.ndarray]:
         x = np.concatenate(self._view_inputs(data, view), axis=1)
         index = {label: k for k, label in enumerate(data.labels)}
@@ -215,11 +251,14 @@ class ClipScorer(Scorer):
 
     def fit(self, train: Dataset, views: Sequence[View | str] | View | str | None = None, *,
             val: Dataset | None = None) -> ClipScorer:
-        """One linear head per view on the frozen CLIP embeddings of ``train`` (selected on ``val``)."""
+        """One head per view (linear, or ``fusion`` for multimodal views) on the frozen CLIP embeddings of ``train``
+        (selected on ``val``)."""
         self._ensure_loaded()
         if isinstance(views, str | View):
             views = [views]
         views = [View(self.check_view(train, v).modalities) for v in (views or [self.default_view(train)])]
+        for view in views:
+            self._check_head_params(view)
         if len(train) == 0:
             raise DataError("cannot fit on an empty dataset", file=train.source, field="split")
         self.heads_: dict[str, torch.nn.Linear] = {}
@@ -228,9 +267,7 @@ class ClipScorer(Scorer):
         for view in views:
             x, y = self._xy(train, view)
             held = self._xy(val, view) if val is not None and len(val) else None
-            head = torch.nn.Linear(x.shape[1], len(train.labels))
-            torch.manual_seed(int(self.seed))
-            head.reset_parameters()
+            head = self._new_head(view, x.shape[1], len(train.labels))
             result = self._train_head(head, x, y, self.epochs, self.lr, held, int(self.seed))
             self.heads_[str(view)] = head
             history.append({"step": "fit", "view": str(view), "train": train.fingerprint(),
@@ -271,9 +308,7 @@ class ClipScorer(Scorer):
         x, y = self._xy(subset, view)
         head = new.heads_.get(str(view))
         if head is None:
-            head = torch.nn.Linear(x.shape[1], len(subset.labels))
-            torch.manual_seed(int(self.seed))
-            head.reset_parameters()
+            head = self._new_head(view, x.shape[1], len(subset.labels))
         held = self._xy(val, view) if val is not None and len(val) else None
         result = self._train_head(head, x, y, epochs or self.epochs, lr or self.lr, held, int(self.seed))
         new.heads_[str(view)] = head
@@ -320,9 +355,10 @@ class ClipScorer(Scorer):
 
     # -- saving (Capability.SAVABLE) --------------------------------------------------------------------
     def save_pretrained(self, directory: str | os.PathLike) -> dict[str, Any]:
-        """The fitted linear heads (``heads.safetensors``: ``<head>/weight``, ``<head>/bias``, float32 as
-        trained) plus ``interlens.json`` (labels, parameters, the base CLIP folder, fit history) and the
-        manifest. The CLIP model itself is not copied: :meth:`from_pretrained` reads it from ``model_path``.
+        """The fitted heads (``heads.safetensors``: ``<head>/weight``, ``<head>/bias`` -- or ``<head>/<parameter>``
+        of a fusion head, whose per-modality widths are in ``fusion_heads`` -- float32 as trained) plus
+        ``interlens.json`` (labels, parameters, the base CLIP folder, fit history) and the manifest. The CLIP model
+        itself is not copied: :meth:`from_pretrained` reads it from ``model_path``.
         Returns ``{"heads": file}``."""
         from .saving import _save_tensors, _write_meta, seal
 
@@ -335,7 +371,8 @@ class ClipScorer(Scorer):
         params = {k: v for k, v in self.get_params().items() if k not in self._unhashed_params}
         _write_meta(root / "interlens.json", {
             "scorer": self.name, "format": 1, "labels": None if self.labels_ is None else list(self.labels_),
-            "heads": {key: list(head.weight.shape) for key, head in heads.items()}, "params": params,
+            "heads": {key: [head.out_features, head.in_features] for key, head in heads.items()}, "params": params,
+            "fusion_heads": {key: head.dims for key, head in heads.items() if isinstance(head, SplitInput)},
             "base_fingerprint": getattr(self, "base_fingerprint_", None), "history": getattr(self, "history_", []),
             "fingerprint": self.fingerprint, "files": {"heads": path.name}})
         seal(root)
@@ -356,10 +393,14 @@ class ClipScorer(Scorer):
         scorer = cls(**{**saved, **params})
         tensors = load_file(str(saved_file(root, (meta.get("files") or {}).get("heads"))))
         heads = {}
+        fused = meta.get("fusion_heads") or {}
         for key, shape in (meta.get("heads") or {}).items():
-            head = torch.nn.Linear(int(shape[1]), int(shape[0]))
+            with torch.random.fork_rng(devices=[]):
+                head = (scorer._fusion_head([int(d) for d in fused[key]], int(shape[0])) if key in fused
+                        else torch.nn.Linear(int(shape[1]), int(shape[0])))
+            names = list(head.state_dict())
             try:
-                head.load_state_dict({"weight": tensors[f"{key}/weight"], "bias": tensors[f"{key}/bias"]})
+                head.load_state_dict({name: tensors[f"{key}/{name}"] for name in names})
             except (KeyError, RuntimeError) as err:
                 raise DataError(f"saved head {key!r} does not match: {err}", file=str(root / "heads.safetensors")) \
                     from None
