@@ -167,3 +167,48 @@ def test_experts_seeds_log_their_fusion_results_live(tmp_path) -> None:
     final = final_metrics(written)
     assert "baseline/acc_mean" in final and len(final) == 10 * len(strategies)
     assert {k: run.data.metrics[metric_key(k)] for k in final} == final
+
+
+def test_bench_run_logs_each_epoch_and_each_unit_live(tmp_path, monkeypatch) -> None:
+    """``bench run --scorer minilm-ft --tracker mlflow`` (1 task x 2 seeds, 2 epochs): each unit's epochs
+    (loss, dev macro-F1 and ACC) under ``<task>/seed<k>/minilm-ft/<view>/``, one value per epoch equal to the
+    scorer's own epoch log; each finished unit's metrics under ``<task>/per_seed/`` at step = seed, equal to
+    its unit file; the final metrics equal results.json's task summary."""
+    pytest.importorskip("mlflow")
+    from test_bench_runner import task_file
+
+    from interlens.cli.bench import app
+    from interlens.scoring.minilm_ft import MiniLMFineTuneScorer
+
+    logs: dict[int, dict[str, list[dict[str, Any]]]] = {}
+    fit = MiniLMFineTuneScorer.fit
+
+    def keep(self: Any, *args: Any, **kwargs: Any) -> Any:
+        done = fit(self, *args, **kwargs)
+        logs[self.seed] = {k: list(v) for k, v in self.train_log_.items()}
+        return done
+
+    monkeypatch.setattr(MiniLMFineTuneScorer, "fit", keep)
+    task = task_file(tmp_path / "data", "alpha", ("a", "b"), n=4)
+    out = tmp_path / "bench"
+    result = CliRunner().invoke(app, ["run", "--tasks", str(task), "--scorer", "minilm-ft", "-s", "epochs=2", "-s",
+                                      "max_length=16", "-s", "batch_size=4", "-s", "threads=1", "--method", "sft",
+                                      "--seeds", "2", "--n-boot", "0", "--no-save-models", "--out", str(out),
+                                      "--tracker", "mlflow"])
+    assert result.exit_code == 0, result.output
+    written = json.loads((out / "results.json").read_text())
+    client, run = _client(out)
+    assert run.info.status == "FINISHED" and sorted(logs) == [0, 1]
+    for seed, per_view in logs.items():
+        (view, epochs), = per_view.items()
+        assert len(epochs) == 2
+        head = f"alpha/seed{seed}/minilm-ft/{view}"
+        for name in ("loss", "val_macro_f1", "val_acc"):
+            assert _history(client, run, f"{head}/{name}") == [(e["epoch"], e[name]) for e in epochs], name
+    units = [json.loads((out / "units" / f"sft__alpha__seed{seed}.json").read_text()) for seed in (0, 1)]
+    for name in ("acc", "macro_f1"):  # one value per finished unit, step = its seed
+        assert sorted(_history(client, run, f"alpha/per_seed/{name}")) == [(u["seed"], u["metrics"][name])
+                                                                          for u in units]
+    final = final_metrics(written)
+    assert {"alpha/acc/mean", "alpha/acc/std", "alpha/macro_f1/mean"} <= set(final)
+    assert {k: run.data.metrics[metric_key(k)] for k in final} == final

@@ -362,7 +362,7 @@ class Runner:
         remove_checkpoints(self.checkpoint_dir(unit.task, unit.seed))  # recorded: not needed
         self.computed.append((unit.task, unit.seed))
         metrics = unit.metrics
-        report_metrics({**metrics, "wall_s": unit.wall_s}, step=unit.seed, prefix=unit.task)  # a tracker's, live
+        report_metrics({**metrics, "wall_s": unit.wall_s}, step=unit.seed, prefix=f"{unit.task}/per_seed")  # live
         self.log(f"{unit.task} seed {unit.seed}: acc {metrics['acc']:.4f} macro-F1 {metrics['macro_f1']:.4f} "
                  f"({unit.wall_s:.0f}s, view {view})")
         return unit
