@@ -126,14 +126,14 @@ def dev_phase(work: Work) -> dict[str, Any]:
             a, b, fused = views_of(ds)
             y = dev.y
             entry: dict[str, Any] = {"n_dev": len(dev), "n_train": len(train), "unimodal": {}, "fused": {}}
-            for view in (a, b):
-                accs = [float(np.mean(work.probs(scorer_name, {**BASE[scorer_name], "seed": s}, train, dev, dev, view,
-                                                  "dev").argmax(1) == y)) for s in DEV_SEEDS[scorer_name]]
-                entry["unimodal"][view] = float(np.mean(accs))
             for cand, params in candidates.items():
                 accs = [float(np.mean(work.probs(scorer_name, {**BASE[scorer_name], **params, "seed": s}, train, dev,
                                                   dev, fused, "dev").argmax(1) == y)) for s in DEV_SEEDS[scorer_name]]
                 entry["fused"][cand] = float(np.mean(accs))
+            for view in (a, b):
+                accs = [float(np.mean(work.probs(scorer_name, {**BASE[scorer_name], "seed": s}, train, dev, dev, view,
+                                                  "dev").argmax(1) == y)) for s in DEV_SEEDS[scorer_name]]
+                entry["unimodal"][view] = float(np.mean(accs))
             rows[name] = entry
         pooled = {cand: sum(rows[n]["fused"][cand] * rows[n]["n_dev"] for n in rows) / sum(r["n_dev"] for r in
                                                                                               rows.values())
