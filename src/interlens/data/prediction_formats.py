@@ -83,6 +83,17 @@ def _id_of(value: Any, file: str, record: Any, field: str) -> str:
     return str(value)
 
 
+def _new_id(value: Any, seen: dict[str, str], file: str, record: str, field: str) -> str:
+    """The row's id (a string or an integer, as a string), refused when an earlier row had it; ``seen`` maps
+    each id to the record it was first seen at and gets this one."""
+    sample_id = _id_of(value, file, record, field)
+    if sample_id in seen:
+        raise DataError(f"duplicate id {sample_id!r} (first at {seen[sample_id]})", file=file, record=record,
+                        field=field)
+    seen[sample_id] = record
+    return sample_id
+
+
 def _check_rows(probs: np.ndarray, records: Sequence[Any], labels: Sequence[str], file: str) -> None:
     """Probabilities in [0, 1], rows all-NaN or complete, rows summing to 1 (± 1e-3)."""
     nan = np.isnan(probs)
@@ -163,12 +174,7 @@ def read_prob_table(path: str | os.PathLike, *, view: str | None = None, labels:
     for i, (row, record) in enumerate(zip(rows, records, strict=True)):
         if id_field not in row or row[id_field] in ("", None):
             raise DataError("missing id", file=file, record=record, field=id_field)
-        sample_id = _id_of(row[id_field], file, record, id_field)
-        if sample_id in seen:
-            raise DataError(f"duplicate id {sample_id!r} (first at {seen[sample_id]})", file=file,
-                            record=record, field=id_field)
-        seen[sample_id] = record
-        ids.append(sample_id)
+        ids.append(_new_id(row[id_field], seen, file, record, id_field))
         for k, col in enumerate(cols):
             if col not in row:
                 raise DataError(f"missing probability column {col!r}", file=file, record=record, field=col)
@@ -290,17 +296,13 @@ def read_expert_logits(path: str | os.PathLike, *, view: str, labels: Sequence[s
     rows: list[list[float]] = []
     preds: list[int] = []
     targets: dict[str, str] = {}
-    seen: dict[str, int] = {}
+    seen: dict[str, str] = {}
     for number, row in _iter_jsonl(path):
         record = f"line {number}"
         for name in (id_field, "logits", "pred", "target"):
             if name not in row:
                 raise DataError("missing field", file=file, record=record, field=name)
-        sample_id = _id_of(row[id_field], file, record, id_field)
-        if sample_id in seen:
-            raise DataError(f"duplicate id {sample_id!r} (first at line {seen[sample_id]})", file=file,
-                            record=record, field=id_field)
-        seen[sample_id] = number
+        sample_id = _new_id(row[id_field], seen, file, record, id_field)
         values = row["logits"]
         if (not isinstance(values, list) or len(values) != k
                 or not all(isinstance(v, int | float) and not isinstance(v, bool) and np.isfinite(v) for v in values)):
