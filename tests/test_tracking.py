@@ -40,6 +40,9 @@ def test_report_metrics_is_a_noop_without_a_run_and_scoped_with_one() -> None:
     report_metrics({"loss": 9.0})
     assert len(got) == 3
     assert metric_key("mintrec:Complain/acc (x)") == "mintrec_Complain/acc _x_"
+    # interlens train of a scorer other than hf-lm: its epochs went live; the fit time at the end
+    assert final_metrics({"scorer": "minilm-ft", "fit_seconds": 2.5, "views": ["utterance"]}) == {
+        "train/fit_seconds": 2.5}
 
 
 def np_int(value: int) -> Any:

@@ -9,6 +9,9 @@ silent for minutes. ``--quiet`` (:func:`set_quiet`) hides both. A bar opened ins
 second row of the same display; ``name`` lets code deep in a loop advance its caller's bar
 (:func:`current_progress`) without being handed it.
 
+:func:`report_metrics` hands in-run metrics (an epoch's loss and dev scores, a finished unit's) to an experiment
+tracker's run when one is armed (:mod:`interlens.tracking`), and does nothing otherwise (issue 28).
+
 This module sits in the lowest helper layer: it imports nothing from interlens, and ``rich.progress``
 only when a bar is drawn (``interlens --help`` stays fast).
 """

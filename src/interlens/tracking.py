@@ -94,7 +94,8 @@ def run_settings(results: Mapping[str, Any]) -> dict[str, Any]:
 
 def final_metrics(results: Mapping[str, Any]) -> dict[str, float]:
     """The run's final metrics, flat: bench ``<task>/<metric>/<mean|std>``, experts
-    ``<strategy>/<metric>_<mean|std>``, train ``train/...`` and ``test/<task>/<metric>``."""
+    ``<strategy>/<metric>_<mean|std>``, train (LoRA) ``train/...`` and ``test/<task>/<metric>``, train (any
+    other scorer) ``train/fit_seconds``."""
     out: dict[str, float] = {}
     for task in results.get("tasks") or []:  # bench run
         if isinstance(task, Mapping):
@@ -111,6 +112,8 @@ def final_metrics(results: Mapping[str, Any]) -> dict[str, float]:
                             "final_loss": losses[-1] if losses else None, "seconds": train.get("seconds")},
                            "train", numeric=True))
         out.update(flatten(results.get("test") or {}, "test", numeric=True))
+    elif "fit_seconds" in results:  # interlens train of any other trainable scorer (its epochs went live)
+        out.update(flatten({"fit_seconds": results.get("fit_seconds")}, "train", numeric=True))
     return out
 
 
