@@ -45,7 +45,9 @@ DATASETS = [("mustard", "mustard", {}), ("mintrec2", "mintrec2", {"context": "tr
 MAX_TRAIN = 2000
 SEEDS = (0, 1, 2)
 #: scorer -> base parameters of every model of the study
-BASE = {"minilm-ft": {"threads": 2, "progress": False}, "embedding": {}}
+BASE = {"minilm-ft": {"threads": 1, "progress": False}, "embedding": {}}
+#: parameters that change no result (left out of the stored scores' keys)
+UNHASHED = ("threads", "progress")
 #: scorer -> candidate name -> parameters of the fused view (the first is today's default)
 CANDIDATES: dict[str, dict[str, dict[str, Any]]] = {
     "minilm-ft": {
@@ -97,7 +99,8 @@ class Work:
         from interlens.io import atomic_write_text
         from interlens.scoring.registry import make_scorer
 
-        path = self.root / "scores" / f"{_key(scorer_name, params, train.fingerprint(), view, split)}.json"
+        hashed = {k: v for k, v in params.items() if k not in UNHASHED}  # threads / progress change no result
+        path = self.root / "scores" / f"{_key(scorer_name, hashed, train.fingerprint(), view, split)}.json"
         if path.exists():
             return np.asarray(json.loads(path.read_text())["probs"], dtype=np.float64)
         scorer = make_scorer(scorer_name, **params)
