@@ -233,7 +233,7 @@ def test_label_smoothing_is_hashed_only_when_set_and_checked(data):
     plain = MiniLMFineTuneScorer(**TINY)
     params = {k: v for k, v in plain.get_params().items()
               if k not in ("threads", "progress", "label_smoothing", "select_metric", "aux_target", "aux_weight",
-                           "pooling", "fusion", "fusion_hidden", "fusion_rank")}
+                           "pooling", "fusion", "fusion_hidden", "fusion_rank", "patience")}
     assert plain.fingerprint == fingerprint_of("minilm-ft", plain.fingerprint_version, params, [])
     smoothed = MiniLMFineTuneScorer(**TINY, label_smoothing=0.1)
     assert smoothed.fingerprint != plain.fingerprint and smoothed.get_params()["label_smoothing"] == 0.1
@@ -269,11 +269,42 @@ def test_select_metric_picks_the_epoch_by_dev_acc_or_macro_f1(data, monkeypatch)
     plain = MiniLMFineTuneScorer(**TINY)
     params = {k: v for k, v in plain.get_params().items()
               if k not in ("threads", "progress", "label_smoothing", "select_metric", "aux_target", "aux_weight",
-                           "pooling", "fusion", "fusion_hidden", "fusion_rank")}
+                           "pooling", "fusion", "fusion_hidden", "fusion_rank", "patience")}
     assert plain.fingerprint == fingerprint_of("minilm-ft", plain.fingerprint_version, params, [])
     assert MiniLMFineTuneScorer(**TINY, select_metric="acc").fingerprint != plain.fingerprint
     with pytest.raises(DataError, match="select_metric must be one of macro_f1, acc, got 'f1'"):
         MiniLMFineTuneScorer(**{**TINY, "select_metric": "f1"}).fit(data, ["a"])
+
+
+def test_patience_stops_when_dev_does_not_improve_and_keeps_the_best_epoch(data, monkeypatch):
+    """Early stopping on dev (issue 31 goal 2): with ``patience=1`` a run whose dev macro-F1 falls after epoch 1
+    stops after epoch 2 (of 4) and keeps epoch 1's model, the one the same run without patience keeps;
+    without a dev set or with improving dev scores every epoch runs. Hashed only when set; checked."""
+    from interlens.scoring import minilm_ft
+
+    def scripted(metrics):
+        scores = iter(metrics)
+        monkeypatch.setattr(minilm_ft, "classification_metrics",
+                            lambda *a, **k: dict(zip(("acc", "macro_f1"), next(scores), strict=True)))
+
+    scripted([(0.6, 0.6), (0.5, 0.5), (0.9, 0.9), (0.9, 0.9)])
+    stopped = MiniLMFineTuneScorer(**{**TINY, "epochs": 4}, patience=1).fit(data, ["a"], val=data)
+    log = stopped.train_log_["a"]
+    assert [e["val_macro_f1"] for e in log] == [0.6, 0.5] and log[-1]["stopped_early"] is True
+    assert stopped.best_epoch_["a"] == 0
+    scripted([(0.6, 0.6), (0.5, 0.5), (0.4, 0.4), (0.3, 0.3)])  # the same run without patience keeps epoch 1 too
+    kept = MiniLMFineTuneScorer(**{**TINY, "epochs": 4}).fit(data, ["a"], val=data)
+    assert len(kept.train_log_["a"]) == 4 and kept.best_epoch_["a"] == 0
+    np.testing.assert_array_equal(stopped.predict_proba(data, "a").probs, kept.predict_proba(data, "a").probs)
+    scripted([(0.1, 0.1), (0.2, 0.2), (0.3, 0.3)])
+    full = MiniLMFineTuneScorer(**{**TINY, "epochs": 3}, patience=1).fit(data, ["a"], val=data)
+    assert len(full.train_log_["a"]) == 3 and full.best_epoch_["a"] == 2
+    assert not any("stopped_early" in e for e in full.train_log_["a"])
+    no_dev = MiniLMFineTuneScorer(**{**TINY, "epochs": 2}, patience=1).fit(data, ["a"])
+    assert len(no_dev.train_log_["a"]) == 2
+    assert MiniLMFineTuneScorer(**TINY, patience=2).fingerprint != MiniLMFineTuneScorer(**TINY).fingerprint
+    with pytest.raises(DataError, match="patience must be an integer >= 1 or None, got 0"):
+        MiniLMFineTuneScorer(**TINY, patience=0).fit(data, ["a"])
 
 
 def test_aux_target_trains_a_second_head_that_is_dropped(data):

@@ -87,7 +87,9 @@ class MiniLMFineTuneScorer(Scorer):
     ``head_lr``, ``batch_size``, ``max_length`` (tokens per input, both segments), ``class_weight``
     (None | "balanced"), ``label_smoothing`` (cross-entropy target smoothing, 0 = none), ``weight_decay``,
     ``warmup`` (fraction of steps), ``dropout``, ``max_train`` (cap on training samples, None = all),
-    ``min_steps`` (more epochs for small sets: at least this many optimizer steps), ``precision``
+    ``min_steps`` (more epochs for small sets: at least this many optimizer steps), ``patience`` (with a dev
+    set: stop when ``patience`` epochs in a row do not improve the dev metric, issue 31 goal 2; None = never),
+    ``precision``
     (training: "bf16" autocast + fused AdamW, the default, or "fp32", the previous path exactly),
     ``threads`` (torch threads while training/scoring), ``progress`` (a progress bar with ETA on a
     terminal), ``seed``, ``select_metric`` (the dev metric that picks the epoch: "macro_f1", the default, or
@@ -111,7 +113,7 @@ class MiniLMFineTuneScorer(Scorer):
     fingerprint_version = _ENCODING_VERSION
     _unhashed_params = ("threads", "progress")
     _hashed_when_set = ("label_smoothing", "select_metric", "aux_target", "aux_weight", "pooling", "fusion",
-                        "fusion_hidden", "fusion_rank")
+                        "fusion_hidden", "fusion_rank", "patience")
 
     def __init__(self, epochs: int = 3, lr: float = 5e-5, head_lr: float = 1e-3, batch_size: int = 32,
                  max_length: int = 96, class_weight: str | None = None, weight_decay: float = 0.01,
@@ -119,7 +121,9 @@ class MiniLMFineTuneScorer(Scorer):
                  min_steps: int | None = None, precision: str = "bf16", threads: int | None = None,
                  progress: bool = True, seed: int = 0, label_smoothing: float = 0.0,
                  select_metric: str = "macro_f1", aux_target: str | None = None, aux_weight: float = 0.5,
-                 pooling: str = "joint", fusion: str = "late", fusion_hidden: int = 128, fusion_rank: int = 16) -> None:
+                 pooling: str = "joint", fusion: str = "late", fusion_hidden: int = 128, fusion_rank: int = 16,
+                 patience: int | None = None) -> None:
+        self.patience = patience
         self.pooling, self.fusion, self.fusion_hidden, self.fusion_rank = pooling, fusion, fusion_hidden, fusion_rank
         self.epochs, self.lr, self.head_lr, self.batch_size = epochs, lr, head_lr, batch_size
         self.label_smoothing, self.select_metric = label_smoothing, select_metric
@@ -280,6 +284,9 @@ class MiniLMFineTuneScorer(Scorer):
         if self.select_metric not in SELECT_METRICS:
             raise DataError(f"select_metric must be one of {', '.join(SELECT_METRICS)}, got {self.select_metric!r}",
                             field="select_metric")
+        if self.patience is not None and (isinstance(self.patience, bool) or not isinstance(self.patience, int)
+                                          or self.patience < 1):
+            raise DataError(f"patience must be an integer >= 1 or None, got {self.patience!r}", field="patience")
         if self.precision not in PRECISIONS:
             raise DataError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}",
                             field="precision")
@@ -381,8 +388,16 @@ class MiniLMFineTuneScorer(Scorer):
                     entry["val_macro_f1"], entry["val_acc"] = scores["macro_f1"], scores["acc"]
                     if best is None or entry[f"val_{self.select_metric}"] > best[0]:
                         best = (entry[f"val_{self.select_metric}"], epoch, copy.deepcopy(model.state_dict()))
+                stop = bool(self.patience and best is not None and epoch - best[1] >= self.patience
+                            and epoch < epochs - 1)
+                if stop:
+                    entry["stopped_early"] = True  # dev did not improve for `patience` epochs (issue 31 goal 2)
                 log.append(entry)
                 report_metrics(entry, step=epoch, prefix=f"minilm-ft/{self._key(view)}")  # to a tracker run, if any
+                if stop:
+                    logger.info("minilm-ft %s: no dev improvement for %d epoch(s); stopping after epoch %d/%d",
+                                self._key(view), self.patience, epoch + 1, epochs)
+                    break
                 if bar.shown:  # a terminal's bar shows progress; in logs (no terminal) one line per epoch too
                     continue
                 done = time.perf_counter() - started
