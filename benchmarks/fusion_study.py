@@ -52,8 +52,6 @@ UNHASHED = ("threads", "progress")
 CANDIDATES: dict[str, dict[str, dict[str, Any]]] = {
     "minilm-ft": {
         "joint": {},
-        "segments-concat": {"pooling": "segments", "fusion": "concat"},
-        "segments-late": {"pooling": "segments", "fusion": "late"},
         "segments-gated": {"pooling": "segments", "fusion": "gated"},
         "separate-gated": {"pooling": "separate", "fusion": "gated"},
     },
@@ -240,12 +238,27 @@ def write_markdown(summary: dict[str, Any], path: Path) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
+def dev_worker(work: Work, scorer_name: str, dataset: str) -> None:
+    """Compute one dataset's dev-phase fused candidates (a second process; :func:`dev_phase` reuses them)."""
+    registered, options = next((r, o) for n, r, o in DATASETS if n == dataset)
+    ds, train, dev, _ = load(registered, options)
+    fused = views_of(ds)[2]
+    for params in reversed(list(CANDIDATES[scorer_name].values())):
+        for s in DEV_SEEDS[scorer_name]:
+            work.probs(scorer_name, {**BASE[scorer_name], **params, "seed": s}, train, dev, dev, fused, "dev")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--phase", choices=("dev", "test"), required=True)
     parser.add_argument("--work", type=Path, default=ROOT / "runs" / "fusion-study")
+    parser.add_argument("--worker", nargs=2, metavar=("SCORER", "DATASET"),
+                        help="dev phase: only this scorer's fused candidates on this dataset (a parallel process)")
     args = parser.parse_args()
     work = Work(args.work)
+    if args.worker:
+        dev_worker(work, *args.worker)
+        return
     if args.phase == "dev":
         selection = dev_phase(work)
         (args.work / "dev_selection.json").write_text(json.dumps(selection, indent=2))
