@@ -118,6 +118,116 @@ def _groups(assignment: Mapping[str, str]) -> dict[str, list[str]]:
     return dict(sorted(groups.items()))
 
 
+def every_task_grouping(scores: Mapping[str, Mapping[str, Any]], *, delta: str = "exact", n_groups: int = 3
+                        ) -> dict[str, Any]:
+    """Scores, 95 % intervals, the Eq. 2 distance matrix and both groupings (Sec. 3.3: nearest prototype;
+    agglomerative clustering into ``n_groups``) over EVERY task of ``scores`` (``{task: {"interaction_score":
+    {delta: {score, ci_low, ci_high}}}}``), also those whose score comes from a view at chance (issue 26 flags
+    them; the training regimes still need each task in a group)."""
+    from ..interactions import distance_matrix, group_by_clustering, group_by_prototype
+
+    raw = {n: float(r["interaction_score"][delta]["score"]) for n, r in scores.items()}
+    names, dist = distance_matrix(raw)
+    return {"scores": raw,
+            "intervals": {n: [float(r["interaction_score"][delta]["ci_low"]),
+                              float(r["interaction_score"][delta]["ci_high"])] for n, r in scores.items()},
+            "distance": {"names": names, "matrix": dist.tolist()}, "groups_prototype": group_by_prototype(raw),
+            "groups_clustering": group_by_clustering(raw, n_groups=min(n_groups, len(raw)))}
+
+
+def grouping_stability(assignments: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
+    """How stable a task grouping is across seeds: the adjusted Rand index (``sklearn.metrics.
+    adjusted_rand_score``; 1 = the same partition, ~0 = chance agreement) of every pair of seeds' ``{task:
+    group}`` assignments (over the tasks they share), their mean and minimum, and how many seeds give each
+    task its most frequent group. Group names do not matter to the index, only the partition."""
+    from itertools import combinations
+
+    from sklearn.metrics import adjusted_rand_score
+
+    seeds = list(assignments)
+    pairs = {}
+    for a, b in combinations(seeds, 2):
+        tasks = [t for t in assignments[a] if t in assignments[b]]
+        pairs[f"{a}-{b}"] = float(adjusted_rand_score([assignments[a][t] for t in tasks],
+                                                      [assignments[b][t] for t in tasks]))
+    tasks = sorted({t for one in assignments.values() for t in one})
+    modal = {}
+    for t in tasks:
+        got = [one[t] for one in assignments.values() if t in one]
+        best = max(sorted(set(got)), key=got.count)
+        modal[t] = {"group": best, "seeds": got.count(best), "of": len(got)}
+    values = list(pairs.values())
+    return {"adjusted_rand_index": pairs, "mean_ari": float(np.mean(values)) if values else None,
+            "min_ari": float(min(values)) if values else None, "modal_group": modal,
+            "note": "adjusted Rand index between the seeds' partitions of the tasks (sklearn.metrics."
+                    "adjusted_rand_score); 1.0 = identical partitions"}
+
+
+def groups_span(assignments: Mapping[str, Mapping[str, str]], wanted: Sequence[str] = ("R", "U", "S")
+                ) -> dict[str, Any]:
+    """Which of ``wanted`` groups hold at least one task in each seed, and in how many seeds all of them do
+    (issue 27 item 5: at least one task in each of R, U and S in at least two of three seeds)."""
+    per_seed = {}
+    for seed, one in assignments.items():
+        sizes = {g: sum(1 for v in one.values() if v == g) for g in wanted}
+        per_seed[seed] = {"sizes": sizes, "missing": [g for g in wanted if sizes[g] == 0]}
+    n_all = sum(1 for v in per_seed.values() if not v["missing"])
+    need = min(2, len(per_seed))
+    return {"per_seed": per_seed, "seeds_with_all": n_all, "n_seeds": len(per_seed),
+            "holds": bool(per_seed) and n_all >= need, "rule": f"every one of {list(wanted)} holds a task in at "
+            f"least {need} of {len(per_seed)} seeds"}
+
+
+def span_reason(per_seed: Mapping[str, Mapping[str, Any]], delta_cut: float = 0.5) -> dict[str, Any]:
+    """The measured reason why no task reaches the S (score < 0.5) or R (score >= 1.5) region of the
+    nearest-prototype rule: per seed the lowest and highest score with their 95 % intervals and dev counts,
+    and per task the share of dev samples whose multimodal prediction agrees with neither unimodal model
+    (the per-sample S of Eq. 1's sum) and with both (per-sample R)."""
+    out: dict[str, Any] = {"per_seed": {}, "per_task_share": {}}
+    for seed, one in per_seed.items():
+        inter = one["interaction"]
+        scores, intervals = inter["scores"], inter["intervals"]
+        low, high = min(scores, key=scores.get), max(scores, key=scores.get)
+        out["per_seed"][seed] = {
+            "lowest": {"task": low, "score": scores[low], "ci95": intervals[low], "n": inter["n"][low]},
+            "highest": {"task": high, "score": scores[high], "ci95": intervals[high], "n": inter["n"][high]},
+            "below_S_cut": [t for t, v in scores.items() if v < delta_cut],
+            "above_R_cut": [t for t, v in scores.items() if v >= 2 - delta_cut]}
+        for task, r in inter["per_task"].items():
+            counts, n = r.get("counts") or {}, r.get("n") or 0
+            share = out["per_task_share"].setdefault(task, {"neither": [], "both": []})
+            share["neither"].append(float(counts.get("S", 0)) / n if n else None)
+            share["both"].append(float(counts.get("R", 0)) / n if n else None)
+    return out
+
+
+def compare_regimes(predictions: Mapping[str, Mapping[str, Any]], names: Sequence[str], regime: str,
+                    others: Sequence[str], *, n_boot: int = 2000) -> dict[str, Any]:
+    """``regime`` against each of ``others``: per task and over the items of every task pooled, the paired
+    test over TEST ITEMS (seeds averaged per item; :func:`interlens.baselines.paired_over_items`) and a verdict
+    -- "gain" / "loss" when the item-bootstrap 95 % CI of the accuracy difference excludes 0, else "no gain"."""
+    from ..baselines import paired_over_items
+
+    def verdict(test: Mapping[str, Any]) -> str:
+        lo, hi = test["ci95"]
+        return "gain" if lo > 0 else "loss" if hi < 0 else "no gain"
+
+    out: dict[str, Any] = {}
+    for other in others:
+        per_task, mine, theirs = {}, [], []
+        for name in names:
+            a, b = item_correctness(predictions, name, regime), item_correctness(predictions, name, other)
+            test = paired_over_items(a, b, n_boot=n_boot)
+            per_task[name] = {**test, "verdict": verdict(test)}
+            mine.append(a)
+            theirs.append(b)
+        pooled_test = paired_over_items(np.concatenate(mine), np.concatenate(theirs), n_boot=n_boot)
+        counts = {v: sum(1 for t in per_task.values() if t["verdict"] == v) for v in ("gain", "loss", "no gain")}
+        out[f"{regime}_vs_{other}"] = {"per_task": per_task, "pooled": {**pooled_test, "verdict": verdict(pooled_test)},
+                                       "tasks": counts}
+    return out
+
+
 def _finite(x: Any) -> float | None:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
 
@@ -223,7 +333,7 @@ def run_mint_study(tasks: Sequence[str | os.PathLike | Dataset], scorer: str | S
     # a killed study resumes: each finished seed is kept in out/seeds/seed<k>.json under a key of every input
     study_key = fingerprint_of(template.fingerprint, {n: t.dataset.fingerprint() for n, t in loaded.items()},
                                list(regimes), grouping, n_groups, score_split, eval_split, delta, S, max_train,
-                               subset_seed)
+                               subset_seed, "per-seed v2: every task grouped, dev counts")
     for s in track(list(seeds), "mint study", "seed"):
         done_path = Path(out) / "seeds" / f"seed{s}.json" if out is not None else None
         if done_path is not None and done_path.exists():
@@ -261,7 +371,10 @@ def run_mint_study(tasks: Sequence[str | os.PathLike | Dataset], scorer: str | S
                                     CONTEXT: _predicted(fitted, evaluated, CONTEXT)}}
         # 2. distance matrix (Eq. 2) and groups (Sec. 3.3)
         grouped = group_results(scores, delta=delta, n_groups=n_groups)
-        assignment = grouped["groups_prototype"] if grouping == "prototype" else grouped["groups_clustering"]
+        # every task needs a group to be trained in: the partition uses every task's score (MINT Sec. 3.3), and
+        # a task whose score comes from a view at its chance floor (issue 26) is flagged beside it, not dropped
+        everyone = every_task_grouping(scores, delta=delta, n_groups=n_groups)
+        assignment = everyone["groups_prototype"] if grouping == "prototype" else everyone["groups_clustering"]
         groups = _groups(assignment)
         # 3. training regimes (Table 2)
         say(f"seed {s}: groups {groups}; training regimes {list(regimes)}")
@@ -284,9 +397,13 @@ def run_mint_study(tasks: Sequence[str | os.PathLike | Dataset], scorer: str | S
                          "at_or_below_majority": bool(r["acc"] <= majority[r["task"]]["acc"] + 1e-12)})
         predictions[str(s)] = preds
         per_seed[str(s)] = {
-            "interaction": {"scores": grouped["scores"], "intervals": grouped["intervals"], "per_task": scores},
-            "distance": grouped["distance"], "groups": groups, "groups_prototype": grouped["groups_prototype"],
-            "groups_clustering": grouped["groups_clustering"], "groupings": tuning.groupings, "majority": majority}
+            "interaction": {"scores": everyone["scores"], "intervals": everyone["intervals"],
+                            "n": {n: scores[n]["n"] for n in names}, "uninformative": grouped["uninformative"],
+                            "per_task": scores},
+            "distance": everyone["distance"], "groups": groups, "groups_prototype": everyone["groups_prototype"],
+            "groups_clustering": everyone["groups_clustering"],
+            "informative_only": {k: grouped[k] for k in ("scores", "groups_prototype", "groups_clustering")},
+            "groupings": tuning.groupings, "majority": majority}
         if done_path is not None:
             from ..io import to_jsonable, write_json
 
@@ -313,9 +430,28 @@ def run_mint_study(tasks: Sequence[str | os.PathLike | Dataset], scorer: str | S
                      "subset_seed": subset_seed, "view": VIEW, "reference_regime": REFERENCE,
                      "baselines": list(BASELINES), "std": "sample standard deviation over seeds (ddof=1)"},
         "task_sizes": {n: {k: len(v) for k, v in t.dataset.splits.items()} for n, t in loaded.items()},
-        "interaction": {"scores": {n: aggregate([per_seed[str(s)]["interaction"]["scores"][n] for s in seeds])
+        "interaction": {"scores": {n: {**aggregate([per_seed[str(s)]["interaction"]["scores"][n] for s in seeds]),
+                                       "ci95_per_seed": [per_seed[str(s)]["interaction"]["intervals"][n]
+                                                         for s in seeds],
+                                       "n_per_seed": [per_seed[str(s)]["interaction"]["per_task"][n]["n"]
+                                                      for s in seeds],
+                                       "split": score_split,
+                                       "uninformative_in_seeds": [s for s in seeds if n in per_seed[str(s)][
+                                           "interaction"].get("uninformative", {})]}
                                    for n in names}},
         "groups_per_seed": {str(s): per_seed[str(s)]["groups"] for s in seeds},
+        "grouping_per_seed": {kind: {str(s): per_seed[str(s)][f"groups_{kind}"] for s in seeds}
+                              for kind in ("prototype", "clustering")},
+        "stability": {kind: grouping_stability({str(s): per_seed[str(s)][f"groups_{kind}"] for s in seeds})
+                      for kind in ("prototype", "clustering")},
+        "span": {"prototype": groups_span({str(s): per_seed[str(s)]["groups_prototype"] for s in seeds}),
+                 "prototype_informative_only": groups_span(
+                     {str(s): per_seed[str(s)].get("informative_only", {}).get("groups_prototype", {})
+                      for s in seeds}),
+                 "clustering": groups_span({str(s): per_seed[str(s)]["groups_clustering"] for s in seeds}),
+                 "reason": span_reason({str(s): per_seed[str(s)] for s in seeds})},
+        "comparisons": compare_regimes(predictions, names, "group", [r for r in ("all", "single", "insta")
+                                                                     if r in regimes]) if "group" in regimes else {},
         "per_seed": per_seed, "rows": rows, "summary": summary, "table": table, "significance": significance,
         "at_or_below_majority": flagged, "at_or_below_floor": [b for b in below if b.split(":")[0] in regimes],
         "floors": task_floors, **verdict, "predictions": predictions,
