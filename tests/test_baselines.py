@@ -149,10 +149,17 @@ def test_experts_baselines_block_adds_majority_and_unimodal_rows():
     data = conformance_dataset(24, seed=0, audio=False)
     test = data.split("test")
     reports = [{"seed": 0, "predictions": {"baseline": test.y.tolist(), "router_soft": (1 - test.y).tolist()}}]
+    stored: list[dict] = []
     block = experts_baselines(reports, data, make_scorer("embedding", epochs=3, seed=0), ["utterance", "photo"],
-                              n_boot=100)
+                              n_boot=100, stored_rows=stored)
     assert "predictions" not in reports[0]  # moved out of the per-seed report
     rows = {r["name"]: r for r in block["per_seed"]["0"]["tables"]["acc"]}
+    # the unimodal views' predictions join the run's stored rows (issue 27 item 4), matching the table
+    for view in ("unimodal:utterance", "unimodal:photo"):
+        mine = [r for r in stored if r["model"] == view]
+        assert [r["id"] for r in mine] == list(test.ids) and {r["seed"] for r in mine} == {0}
+        assert np.mean([r["pred"] == r["gold"] for r in mine]) == pytest.approx(rows[view]["acc"])
+    assert len(stored) == 2 * len(test)
     assert set(rows) == {"constant floor (eval-split prior, oracle)", "majority class", "baseline", "router_soft",
                          "unimodal:utterance", "unimodal:photo"}
     assert block["floors"]["constant_floor"]["acc"] == pytest.approx(max(np.mean(test.y), 1 - np.mean(test.y)))

@@ -251,15 +251,24 @@ def unimodal_predictions(scorer: Any, train: Any, test: Any, modalities: Sequenc
 
 
 def experts_baselines(per_seed: list[dict[str, Any]], dataset: Any, scorer: Any, modalities: Sequence[str],
-                      *, split: str = "test", baseline: str = "baseline", n_boot: int = 2000) -> dict[str, Any]:
+                      *, split: str = "test", baseline: str = "baseline", n_boot: int = 2000,
+                      stored_rows: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The ``baselines`` block of an MMoE experts study: per seed, every fusion strategy (the
     ``predictions`` each seed's report carries, removed from it here) against the ``baseline``
     strategy, plus the training majority class and one model per unimodal view (fitted once, on
-    train, with the scorer's own seed) as extra rows."""
+    train, with the scorer's own seed) as extra rows. ``stored_rows``: the run's stored predictions,
+    extended with the unimodal views' rows (model ``unimodal:<view>``; issue 27 item 4)."""
     test, train = dataset.split(split), dataset.split("train")
     val = dataset.split("dev") if "dev" in dataset.splits else None
     views = {f"unimodal:{m}": p for m, p in
              unimodal_predictions(scorer, train, test, modalities, val=val).items()}
+    if stored_rows is not None:
+        from .evidence.store import rows_from_arrays
+
+        seed = getattr(scorer, "seed", None)
+        for name, p in views.items():
+            stored_rows += rows_from_arrays(test.ids, test.y, p, model=name, split=split,
+                                            seed=int(seed) if isinstance(seed, int | np.integer) else None)
     out: dict[str, Any] = {"modalities": list(modalities), "per_seed": {}}
     y_test = _labels(test.y, "y_test")
     correct: dict[str, list[np.ndarray]] = {}

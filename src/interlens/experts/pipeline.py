@@ -176,11 +176,12 @@ def train_experts_study(dataset: Dataset, scorer: Any, *, categories: Categories
         results["measured_vs_planted_test_acc"] = float(np.mean(
             [cats[i] == dataset[i].meta["interaction"] for i in test_ids]))
     from ..baselines import experts_baselines  # majority class, unimodal views, paired tests (issue 12)
-    from ..evidence.store import attach_evidence
+    from ..evidence.store import EVIDENCE_KEY, attach_evidence
 
     attach_evidence(results, *_stored_predictions(dataset, results))  # issue 26: written by save_result
     results["baselines"] = experts_baselines(results["per_seed"], dataset, scorer, results["settings"]["modalities"]
-                                             or results["settings"]["view"].split("+"))
+                                             or results["settings"]["view"].split("+"),
+                                             stored_rows=results[EVIDENCE_KEY]["rows"])
     results.update(experts_verdict(results["summary"], results["baselines"]))
     if rq4:
         say("RQ4: experts on interaction subsets vs. random subsets ...")
