@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from interlens.methods.matrix import METHOD_NEEDS, matrix_markdown, supports
 from interlens.scoring.base import CapabilityError
-from interlens.scoring.matrix import METHOD_NEEDS, matrix_markdown, supports
 from interlens.scoring.registry import scorer_class
 from tests.scorer_zoo import MEASURE_PAIR, ZOO, conformance_dataset, make, write_dataset_file
 

@@ -150,3 +150,49 @@ def test_result_writers_add_to_the_payload(tmp_path: Path) -> None:
     saved = json.loads(path.read_text())
     assert saved["plots"] == [str(tmp_path / "bar.png")] and saved["seen_n"] == 4
     assert saved["kind"] == "interlens.experts.train" and not (tmp_path / "report.html").exists()
+
+
+def test_matrix_needs_are_read_from_the_method_configs() -> None:
+    from interlens.methods.experts import ExpertsConfig
+    from interlens.methods.matrix import METHOD_NEEDS
+    from interlens.methods.measure import CategorizeConfig, ScoreConfig
+    from interlens.methods.pid import PIDConfig
+
+    assert ExpertsConfig.needs == {Capability.TRAINABLE, Capability.FINETUNE, Capability.FEATURES}
+    assert METHOD_NEEDS["experts train (MMoE)"] == (ExpertsConfig.needs, "interlens.methods.experts.run")
+    assert METHOD_NEEDS["interactions score / categorize"][0] == ScoreConfig.needs == CategorizeConfig.needs == set()
+    assert PIDConfig(source="features").required() == {Capability.FEATURES}
+    assert METHOD_NEEDS["interactions pid (features)"][0] == {Capability.FEATURES}
+    assert METHOD_NEEDS["interactions pid (predictions)"][0] == frozenset()
+
+
+def test_method_configs_are_frozen_and_typed() -> None:
+    from interlens.methods.experts import ExpertsConfig
+    from interlens.methods.measure import GroupConfig, ScoreConfig
+
+    assert ScoreConfig().reference == "multimodal" and ScoreConfig().S == 100
+    assert ExpertsConfig.from_overrides(["seeds=[4, 5]", "router=logreg"]).seeds == (4, 5)
+    with pytest.raises(DataError, match=r"field 'S': setting 'S' of ScoreConfig: .*greater than or equal to 1"):
+        ScoreConfig.from_overrides(["S=0"])
+    with pytest.raises(DataError, match=r"field 'results': setting 'results' of GroupConfig: Field required"):
+        GroupConfig.from_overrides([])
+
+
+def test_bench_run_in_the_method_shape(tmp_path: Path) -> None:
+    from scorer_zoo import make, write_dataset_file
+
+    from interlens.bench.registry import task_from_file
+    from interlens.methods.bench import BenchConfig, run
+
+    scorer = make("embedding")
+    task = task_from_file(write_dataset_file(tmp_path / "task"))
+    config = BenchConfig.from_overrides(["method=sft", "n_boot=20", "limit=12"])
+    assert config.required() == {Capability.TRAINABLE}
+    assert BenchConfig(method="zero-shot").required() == {Capability.ZERO_SHOT}
+    result = run(config, [task], scorer, workdir=tmp_path / "work")
+    saved = json.loads(result.save(tmp_path / "out").read_text())
+    envelope = validate_results(saved)
+    assert saved["kind"] == "interlens.bench.run" and saved["method"] == "sft"
+    assert envelope.provenance.scorer.name == "embedding"
+    assert envelope.provenance.scorer.fingerprint == scorer.fingerprint
+    assert envelope.provenance.limits == {"limit": 12} and envelope.provenance.seeds == [0]

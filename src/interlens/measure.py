@@ -308,12 +308,31 @@ def write_report(report: InteractionReport, out: str | Path, *, extra: dict[str,
                  title: str | None = None) -> dict[str, Path]:
     """report.md + PNG plots, then results.json (last: it marks a finished run) into ``out``, each
     file written atomically."""
+    from .evidence.store import save_result
+
+    paths = write_report_files(report, out, extra=extra, title=title)
+    rows, checks = report_evidence(report)
+    paths["results"] = save_result(Path(out), report.to_dict() | (extra or {}), predictions=rows, checks=checks)
+    return paths
+
+
+def report_evidence(report: InteractionReport) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The per-sample rows and declared checks stored beside results.json (issue 26: every number re-derivable)."""
+    from .evidence.store import metric_checks, view_rows
+
+    k = len(next(iter(report.predictions.values())).labels) if report.predictions else 0
+    return (view_rows(report.ids, report.y_gold, report.predictions, split=report.split),
+            [*metric_checks("/metrics", report.metrics, split=report.split, n_labels=k), *_floor_checks(report, k)])
+
+
+def write_report_files(report: InteractionReport, out: str | Path, *, extra: dict[str, Any] | None = None,
+                       title: str | None = None) -> dict[str, Path]:
+    """report.md and the PNG plots of ``report`` into ``out`` (each written atomically)."""
     from .report import markdown_table
     from .report.plots import bar_counts, grouped_bars, score_with_ci
     from .report.tables import md_escape  # user-controlled names are text, never Markdown/HTML (issue 30)
 
     out = Path(out)
-    data = report.to_dict() | (extra or {})
     paths: dict[str, Path] = {}
     counts = {c: n for c, n in report.counts.items() if c in ("R", "U1", "U2", "S") or n}
     paths["counts_png"] = bar_counts(counts, out / "interaction_counts.png",
@@ -346,13 +365,6 @@ def write_report(report: InteractionReport, out: str | Path, *, extra: dict[str,
             shown = f"{value:.4g}" if isinstance(value, float) else md_escape(value)
             lines.insert(3, f"- **{md_escape(key)}**: {shown}")
     paths["report"] = atomic_write_text(out / "report.md", "\n".join(lines) + "\n")
-    from .evidence.store import metric_checks, save_result, view_rows  # issue 26: every number re-derivable
-
-    k = len(next(iter(report.predictions.values())).labels) if report.predictions else 0
-    paths["results"] = save_result(out, data, predictions=view_rows(report.ids, report.y_gold, report.predictions,
-                                                                    split=report.split),
-                                   checks=[*metric_checks("/metrics", report.metrics, split=report.split, n_labels=k),
-                                           *_floor_checks(report, k)])
     return paths
 
 

@@ -353,6 +353,20 @@ def write_results(out: Path, results: dict[str, Any] | None = None, *, datasets:
     return path
 
 
+def save_run(out: Path, result: Any, *, report: bool = True) -> Path:
+    """Save a method's :class:`~interlens.methods.result.Result` into ``out`` as this command ran it: the
+    command passes only its own invocation (:func:`invocation`: command line, argv, option values) on top of
+    the provenance the method built from explicit values; say where."""
+    found = invocation()
+    result = result.with_invocation(command_line=found.get("command_line"), argv=found.get("argv"),
+                                    settings=found.get("settings"), limits=found.get("limits"))
+    path = result.save(out, report=False)
+    console.print(f"results: [bold]{path}[/]")
+    if report:
+        console.print(f"report: [bold]{result.write_report(out)}[/]")
+    return path
+
+
 def print_verdict(results: dict[str, Any]) -> None:
     """Issue 26: each of ``results["warnings"]`` as a visible warning line, then the ``verdict`` line last."""
     for line in results.get("warnings") or []:

@@ -13,7 +13,7 @@ import typer
 from ..errors import DataError
 from ..experts.authors import AuthorsModel
 from ..experts.pipeline import CategoriesSource, Grouping, RouterKind
-from .common import console, friendly_errors, print_verdict, write_results
+from .common import console, friendly_errors, print_verdict, save_run, write_results
 from .options import (
     DataRoot,
     DatasetOptions,
@@ -94,22 +94,23 @@ def train(
 ) -> None:
     """Train a baseline, one expert per interaction type and a router; compare every fusion on test."""
     from ..execution import executor_session
-    from ..experts.pipeline import train_experts_study, write_experts_results
     from ..experts.train import check_experts_scorer
+    from ..methods.experts import ExpertsConfig, run
     from ..tracking import start_run
 
     start_run(tracker, out)  # a missing package is refused before any work; metrics go live from here
     model = build_scorer(scorer, scorer_option)
     check_experts_scorer(model, router=True)  # refuse before loading data or training
     data = load_data(dataset, data_root, dataset_option)
+    config = ExpertsConfig.from_mapping({
+        "categories": getattr(categories, "value", categories), "seeds": tuple(seed or (0, 1, 2)),
+        "grouping": getattr(grouping, "value", grouping), "delta": delta, "train_filters": train_filters,
+        "modalities": tuple(modality) if modality else None, "folds": folds, "view": view, "min_subset": min_subset,
+        "expert_epochs": expert_epochs, "expert_lr": expert_lr, "router": getattr(router, "value", router),
+        "class_balanced": class_balanced, "rq4": rq4, "n_random": n_random, "max_train": max_train})
     with executor_session(executor, address=ray_address):
-        results = train_experts_study(data, model, categories=categories, seeds=seed or (0, 1, 2),
-                                      grouping=grouping, delta=delta, train_filters=train_filters,
-                                      modalities=modality, folds=folds, view=view, min_subset=min_subset,
-                                      expert_epochs=expert_epochs, expert_lr=expert_lr, router=router,
-                                      class_balanced=class_balanced, rq4=rq4, n_random=n_random, log=console.print,
-                                      save_models=out / "models" if save_models else None, max_train=max_train)
-    path = write_experts_results(results, out)
+        result = run(config, data, model, log=console.print, save_models=out / "models" if save_models else None)
+    results = result.payload
     settings = results["settings"]
     over = (f"mean ± std over seeds {settings['seeds']}" if len(settings["seeds"]) > 1
             else f"1 seed ({settings['seeds'][0]})")
@@ -119,7 +120,7 @@ def train(
         r = results["rq4"]
         console.print(f"RQ4 CE_moe: interaction subsets {r['interaction']:.4f}, random subsets {r['random']:.4f}, "
                       f"baseline CE {r['baseline']:.4f}")
-    path = write_results(path.parent)  # provenance + report.html
+    path = save_run(out, result)  # plots, stored predictions, results.json with provenance, report.html
     if tracker is not None:
         from ..io import read_json
         from ..tracking import log_run

@@ -1,4 +1,5 @@
-"""``interlens interactions categorize | score | group`` (parse, call :mod:`interlens.measure`, print)."""
+"""``interlens interactions categorize | score | group | pid`` (parse, call the method's ``run`` in
+:mod:`interlens.methods`, save its :class:`~interlens.methods.result.Result`, print)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import DataError
-from .common import console, friendly_errors, print_verdict, write_results
+from .common import console, friendly_errors, print_verdict, save_run
 from .options import (
     CachePath,
     DataRoot,
@@ -46,23 +47,24 @@ LabelMap = Annotated[list[str] | None, typer.Option("--label-map", help="FILE_LA
                                                                        "files whose label names differ (repeatable).")]
 
 
-def measure_from_cli(dataset: str, data_root: Path | None, dataset_option: list[str] | None, modality1: str | None,
-                     modality2: str | None, split: str, reference: str, scorer: str,
+def measure_from_cli(config_cls: Any, dataset: str, data_root: Path | None, dataset_option: list[str] | None,
+                     modality1: str | None, modality2: str | None, split: str, reference: str, scorer: str,
                      scorer_option: list[str] | None, pred1: Path | None, pred2: Path | None, predm: Path | None,
                      cache: Path | None, no_cache: bool, S: int = 100, C: int | None = None,
                      label_map: list[str] | None = None, checkpoint_dir: Path | None = None) -> Any:
-    """Shared body of ``categorize`` and ``score``: parse, then call :func:`interlens.measure.measure_interactions`."""
-    from ..measure import measure_interactions
+    """Shared body of ``categorize`` and ``score``: parse into ``config_cls`` (a
+    :class:`~interlens.methods.measure.CategorizeConfig`), then :func:`interlens.methods.measure.run`."""
+    from ..methods.measure import run
 
     data = load_data(dataset, data_root, dataset_option)
     mapping = {k: str(v) for k, v in parse_options(label_map).items()} or None
+    settings = {"split": split, "reference": reference, "S": S, "C": C, "label_map": mapping, "progress": True}
     if pred1 is None and pred2 is None and predm is None:
         model = build_scorer(scorer, scorer_option)
         mods = (modality1, modality2) if modality1 or modality2 else None
+        config = config_cls.from_mapping({**settings, "modalities": mods})
         with open_cache(cache, no_cache) as store:
-            return measure_interactions(data, model, modalities=mods, split=split, reference=reference,
-                                        cache=store, S=S, C=C, progress=True, label_map=mapping,  # type: ignore[arg-type]
-                                        checkpoint_dir=checkpoint_dir)
+            return run(config, data, model, cache=store, checkpoint_dir=checkpoint_dir)
     if pred1 is None or pred2 is None:
         raise DataError("give both --pred1 and --pred2 (and --predm for a multimodal reference)", field="pred2")
     m1 = modality1 or data.modalities[0]
@@ -71,8 +73,7 @@ def measure_from_cli(dataset: str, data_root: Path | None, dataset_option: list[
         raise DataError(f"dataset {data.name!r} has one modality ({m1}); name the second with --modality2",
                         field="modality2")
     files = {m1: pred1, m2: pred2, **({f"{m1}+{m2}": predm} if predm is not None else {})}
-    return measure_interactions(data, modalities=(m1, m2), split=split, reference=reference,  # type: ignore[arg-type]
-                                files=files, label_map=mapping, S=S, C=C)
+    return run(config_cls.from_mapping({**settings, "modalities": (m1, m2), "files": files, "progress": False}), data)
 
 
 def _print_counts(report: Any) -> None:
@@ -108,16 +109,16 @@ def categorize_cmd(
 ) -> None:
     """Categorise every sample as R / U1 / U2 / S (MMoE Algorithm 1) and write a report."""
     from ..execution import executor_session
-    from ..measure import write_report
+    from ..methods.measure import CategorizeConfig
 
     with executor_session(executor, address=ray_address):
-        report = measure_from_cli(dataset, data_root, dataset_option, modality1, modality2, split, reference.value,
-                                  scorer, scorer_option, pred1, pred2, predm, cache, no_cache, label_map=label_map,
-                                  checkpoint_dir=out / "checkpoints")
+        result = measure_from_cli(CategorizeConfig, dataset, data_root, dataset_option, modality1, modality2, split,
+                                  reference.value, scorer, scorer_option, pred1, pred2, predm, cache, no_cache,
+                                  label_map=label_map, checkpoint_dir=out / "checkpoints")
+    report = result.payload
     _print_counts(report)
-    paths = write_report(report, out, title="Interaction categories")
-    console.print(f"report: [bold]{paths['report']}[/]")
-    write_results(out)  # provenance + report.html
+    save_run(out, result)  # report.md, plots, results.json with provenance, report.html
+    console.print(f"report: [bold]{out / 'report.md'}[/]")
     print_verdict(report.extra)
 
 
@@ -148,18 +149,18 @@ def score_cmd(
 ) -> None:
     """Dataset-level interaction score (MINT Eq. 1) with a bootstrap confidence interval."""
     from ..execution import executor_session
-    from ..measure import write_report
+    from ..methods.measure import ScoreConfig
     from ..report import rich_table
 
     with executor_session(executor, address=ray_address):
-        report = measure_from_cli(dataset, data_root, dataset_option, modality1, modality2, split, reference.value,
-                                  scorer, scorer_option, pred1, pred2, predm, cache, no_cache, S=draws, C=draw_size,
-                                  label_map=label_map, checkpoint_dir=out / "checkpoints")
+        result = measure_from_cli(ScoreConfig, dataset, data_root, dataset_option, modality1, modality2, split,
+                                  reference.value, scorer, scorer_option, pred1, pred2, predm, cache, no_cache,
+                                  S=draws, C=draw_size, label_map=label_map, checkpoint_dir=out / "checkpoints")
+    report = result.payload
     console.print(rich_table([{"delta": d, "score": s.score, "ci_low": s.ci_low, "ci_high": s.ci_high, "n": s.n}
                               for d, s in report.scores.items()],
                              title=f"{report.dataset}: interaction score (2 = R, 1 = U, 0 = S)"))
-    write_report(report, out, title="Interaction score")
-    write_results(out)  # provenance + report.html
+    save_run(out, result)  # report.md, plots, results.json with provenance, report.html
     print_verdict(report.extra)
 
 
@@ -173,20 +174,18 @@ def group_cmd(
     n_groups: Annotated[int, typer.Option(min=1, help="Clusters for k-clustering on the distance matrix.")] = 3,
 ) -> None:
     """Distances between datasets (MINT Eq. 2) and grouping into R / U / S task groups."""
-    from ..measure import group_results, load_score_results
+    from ..methods.measure import GroupConfig, run
     from ..report import rich_table
-    from ..report.plots import score_with_ci
 
-    summary = group_results(load_score_results(results, delta.value), delta.value, n_groups)
+    result = run(GroupConfig(results=tuple(results), delta=delta.value, n_groups=n_groups))
+    summary = result.payload
     names = summary["distance"]["names"]
     console.print(rich_table([{"dataset": n, "score": summary["scores"][n], "prototype group":
                                summary["groups_prototype"][n], "cluster group": summary["groups_clustering"][n]}
                               for n in names], title="Task grouping (MINT Sec. 3.3)"))
     console.print(rich_table([{"": a, **{b: summary["distance"]["matrix"][i][j] for j, b in enumerate(names)}}
                               for i, a in enumerate(names)], title="Distance |score_A - score_B| (MINT Eq. 2)"))
-    if names:
-        score_with_ci({n: (summary["scores"][n], *summary["intervals"][n]) for n in names}, out / "scores.png")
-    write_results(out, summary)
+    save_run(out, result)  # scores.png, results.json with provenance, report.html
     print_verdict(summary)
 
 
@@ -223,7 +222,7 @@ def pid_cmd(
 ) -> None:
     """Partial information decomposition R / U1 / U2 / S in bits (Liang et al. 2023) beside the MINT score."""
     from ..interactions.pid import TERMS
-    from ..methods.pid import measure_pid, write_pid_report
+    from ..methods.pid import PIDConfig, run
     from ..report import rich_table
 
     if k != "auto" and not k.isdigit():
@@ -231,19 +230,22 @@ def pid_cmd(
     data = load_data(dataset, data_root, dataset_option)
     model = build_scorer(scorer, scorer_option)
     mods = (modality1, modality2) if modality1 or modality2 else None
+    config = PIDConfig.from_mapping({"modalities": mods, "split": split, "source": source.value,
+                                     "k": "auto" if k == "auto" else int(k), "target": target.value,
+                                     "reference": reference.value, "n_boot": boot, "S": draws, "seed": seed,
+                                     "progress": True})
     with open_cache(cache, no_cache) as store:
-        report, result = measure_pid(data, model, modalities=mods, split=split, source=source.value,  # type: ignore[arg-type]
-                                     k="auto" if k == "auto" else int(k), target=target.value,  # type: ignore[arg-type]
-                                     reference=reference.value, n_boot=boot, S=draws, seed=seed,  # type: ignore[arg-type]
-                                     cache=store, progress=True)
-    ci = result.ci or {}
-    rows = [{"term": t, "bits": result[t], "ci_low": ci.get(t, (None, None))[0], "ci_high": ci.get(t, (None, None))[1],
+        saved = run(config, data, model, cache=store)
+    report = saved.payload
+    pid = report.extra["pid"]
+    ci = pid.get("ci") or {}
+    rows = [{"term": t, "bits": pid[t], "ci_low": ci.get(t, (None, None))[0], "ci_high": ci.get(t, (None, None))[1],
              "MMoE share": report.counts.get(t, 0) / max(1, len(report.ids))} for t in TERMS]
     m1, m2 = report.modalities
-    console.print(rich_table(rows, title=f"{report.dataset} ({report.split}): PID of I(X1,X2;Y) = {result.mi:.4f} "
-                                         f"bits ({m1} vs {m2}, x_i from {source.value})"))
+    console.print(rich_table(rows, title=f"{report.dataset} ({report.split}): PID of I(X1,X2;Y) = "
+                                         f"{pid['I(X1,X2;Y)']:.4f} bits ({m1} vs {m2}, x_i from {source.value})"))
     console.print(rich_table([{"delta": d, "MINT score": s.score, "ci_low": s.ci_low, "ci_high": s.ci_high}
                               for d, s in report.scores.items()], title="Interaction score (2 = R, 1 = U, 0 = S)"))
-    paths = write_pid_report(report, result, out)
-    console.print(f"report: [bold]{paths['report']}[/]; results: [bold]{paths['results']}[/]")
+    save_run(out, saved)  # report.md (+ PID section), plots, results.json with provenance, report.html
+    console.print(f"report: [bold]{out / 'report.md'}[/]")
     print_verdict(getattr(report, "extra", {}) or {})

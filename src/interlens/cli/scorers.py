@@ -17,7 +17,8 @@ def register(app: typer.Typer) -> None:
         """List scorers (capabilities, modality kinds) and which methods run with each."""
         from rich.table import Table
 
-        from ..scoring.matrix import METHOD_NEEDS, matrix_markdown, scorer_rows, supports
+        from ..methods.matrix import METHOD_NEEDS, matrix_markdown, supports
+        from ..scoring.matrix import scorer_rows
         from ..scoring.registry import registered_scorers
 
         if markdown:

@@ -390,11 +390,19 @@ def write_experts_results(results: dict[str, Any], out: str | Path) -> Path:
     from ..evidence.store import save_result
 
     out = Path(out)
-    if "summary" in results:
-        results["plots"] = _plots(out, results["summary"], "test")
-    elif "report" in results:
-        results["plots"] = _plots(out, results["report"], str(results.get("model") or "precomputed"))
+    results.update(experts_plots(out, results))
     return save_result(out, results)
+
+
+def experts_plots(out: str | Path, results: Mapping[str, Any]) -> dict[str, Any]:
+    """Draw the fusion plots of an experts study / evaluation into ``out``; ``{"plots": [paths]}`` (empty
+    when the results hold neither a summary nor a report)."""
+    out = Path(out)
+    if "summary" in results:
+        return {"plots": _plots(out, results["summary"], "test")}
+    if "report" in results:
+        return {"plots": _plots(out, results["report"], str(results.get("model") or "precomputed"))}
+    return {}
 
 
 # -- fusion of stored expert logits (``interlens experts evaluate``) ---------------------------------------

@@ -9,10 +9,16 @@ is :mod:`interlens.interactions.pid`; this module fits and scores the scorer thr
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field
 
 from ..errors import DataError
 from ..interactions.pid import TERMS, PIDResult, discretize, pid_bootstrap
+from ..scoring.base import Capability
+from .config import MethodConfig
+from .result import Result
 
 Source = Literal["predictions", "features"]
 
@@ -106,3 +112,51 @@ def write_pid_report(report: Any, result: PIDResult, out: Any) -> dict[str, Any]
     paths["report"] = atomic_write_text(Path(paths["report"]), text + "\n" + pid_markdown(result, report))
     paths["results"] = write_json(Path(out) / "results.json", report.to_dict())  # last: marks a finished run
     return paths
+
+
+class PIDConfig(MethodConfig):
+    """``interactions pid``: the settings of :func:`measure_pid` (``source="features"`` also needs the scorer's
+    ``features``: :meth:`required`)."""
+
+    command: ClassVar[str] = "interactions pid"
+
+    modalities: tuple[str | None, str | None] | None = None
+    split: str | None = "test"
+    source: Source = "predictions"
+    k: int | Literal["auto"] = 8
+    target: Literal["gold", "multimodal"] = "gold"
+    reference: Literal["gold", "multimodal"] = "multimodal"
+    n_boot: int = Field(200, ge=0)
+    alpha: float = Field(0.05, gt=0, lt=1)
+    seed: int = 0
+    S: int = Field(100, ge=1)
+    C: int | None = Field(None, ge=1)
+    progress: bool = False
+
+    def required(self) -> frozenset[Capability]:
+        return self.needs | ({Capability.FEATURES} if self.source == "features" else set())
+
+
+def run(config: PIDConfig, dataset: Any, scorer: Any, *, executor: Any = None, cache: Any = None) -> Result:
+    """:func:`measure_pid` in the one method shape: the result's payload is the interaction report whose
+    ``extra["pid"]`` holds the PID; :meth:`Result.save` writes report.md (the MINT report plus a PID section),
+    the plots, the per-sample predictions and results.json."""
+    from ..measure import report_evidence, write_report_files
+    from .measure import using
+
+    with using(executor):
+        report, pid = measure_pid(dataset, scorer, modalities=config.modalities, split=config.split,
+                                  source=config.source, k=config.k, target=config.target, reference=config.reference,
+                                  n_boot=config.n_boot, alpha=config.alpha, seed=config.seed, cache=cache, S=config.S,
+                                  C=config.C, progress=config.progress)
+    rows, checks = report_evidence(report)
+
+    def files(out: Path, payload: dict[str, Any]) -> dict[str, Any]:
+        from ..io import atomic_write_text
+
+        path = write_report_files(report, out, title="Interaction score and PID")["report"]
+        atomic_write_text(Path(path), Path(path).read_text() + "\n" + pid_markdown(pid, report))
+        return {}
+
+    return Result.create(config.command, report, config=config, dataset=dataset, scorer=scorer, seeds=[config.seed],
+                         predictions=rows, checks=checks, writers=[files])

@@ -64,6 +64,10 @@ class Result(BaseModel):
         found = dict(config.settings()) if hasattr(config, "settings") else dict(config or {})
         found |= dict(settings or {})
         refs = [*([dataset] if dataset is not None else []), *(datasets or [])]
+        if isinstance(scorer, str):  # a registered name only (no parameters known)
+            from ..provenance import ScorerRef
+
+            scorer = ScorerRef(name=scorer)
         provenance = collect(data, command=command, command_line=command_line, argv=list(argv or []),
                              datasets=refs or None, scorer=scorer, seeds=None if seeds is None else list(seeds),
                              limits=dict(limits or {}), settings=found)
@@ -78,6 +82,20 @@ class Result(BaseModel):
         payload = {k: v for k, v in results.items() if k != "provenance"}
         return cls(kind=str(results.get("kind") or provenance.kind), provenance=provenance, payload=payload,
                    predictions=predictions, checks=checks)
+
+    def with_invocation(self, *, command_line: str | None = None, argv: Sequence[str] | None = None,
+                        settings: Mapping[str, Any] | None = None, limits: Mapping[str, Any] | None = None) -> Result:
+        """This result as a command line ran it: its reproducing ``command_line``, ``argv``, the command's
+        option values added to the settings (and the sizes among them to the limits)."""
+        from ..provenance import LIMIT_PARAMS, _plain
+
+        shown = _plain(dict(settings or {}))
+        found = {k: shown[k] for k in LIMIT_PARAMS if shown.get(k) is not None}
+        prov = self.provenance.model_copy(update={
+            "command": command_line or self.provenance.command, "argv": list(argv or self.provenance.argv),
+            "settings": {**self.provenance.settings, **shown},
+            "limits": {**self.provenance.limits, **found, **_plain(dict(limits or {}))}})
+        return self.model_copy(update={"provenance": prov})
 
     def _data(self) -> dict[str, Any]:
         out = _payload_dict(self.payload)
