@@ -218,7 +218,8 @@ def summarise_run(key: str, results: Mapping[str, Any], rows: Sequence[Mapping[s
         "floors": floor, "views": views,
         "best_unimodal": best_uni,
         "baseline_vs_best_unimodal": paired[f"baseline - {best_uni}"]["verdict"] if best_uni else None,
-        "router_soft_vs_baseline": paired["router_soft - baseline"]["verdict"] if "router_soft" in paired else None,
+        "router_soft_vs_baseline": (paired["router_soft - baseline"]["verdict"] if "router_soft - baseline" in paired
+                                    else None),
         "paired_over_items": paired, "warnings": warnings,
         "test_looks": results.get("test_looks"),
         "per_interaction_f1": summary.get("per_interaction"),
@@ -424,7 +425,7 @@ def build_study(out: Path, keys: Sequence[str], *, commands: Mapping[str, str], 
             "settings": results["settings"], "scorer_params": results["scorer"]["params"],
             "dataset_provenance": results["dataset"],
             "run_provenance": {k: (results.get("provenance") or {}).get(k)
-                               for k in ("interlens_version", "git_revision", "argv", "command")
+                               for k in ("interlens_version", "interlens_revision", "created", "command")
                                if (results.get("provenance") or {}).get(k) is not None}}
         rows += run_rows
         checks += run_checks

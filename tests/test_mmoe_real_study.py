@@ -58,7 +58,7 @@ def test_summarise_run_hand_made():
     assert router["delta"] == 0.25 and router["p_value"] == 0.75 and router["verdict"] == "not distinguishable"
     assert entry["paired_over_items"]["baseline - unimodal:utterance"]["delta"] == -0.125
     assert entry["paired_over_items"]["baseline - unimodal:context"]["delta"] == 0.125
-    assert entry["baseline_vs_best_unimodal"] == "not distinguishable"
+    assert entry["baseline_vs_best_unimodal"] == entry["router_soft_vs_baseline"] == "not distinguishable"
     assert len(entry["warnings"]) == 1
     assert entry["warnings"][0].startswith("embedding mustard unimodal:context: test ACC 0.500 <= ")
     assert entry["test_looks"] == {"mustard": 1} and entry["n_train"] == 10 and entry["n_test"] == 4
