@@ -196,3 +196,17 @@ def test_bench_run_in_the_method_shape(tmp_path: Path) -> None:
     assert envelope.provenance.scorer.name == "embedding"
     assert envelope.provenance.scorer.fingerprint == scorer.fingerprint
     assert envelope.provenance.limits == {"limit": 12} and envelope.provenance.seeds == [0]
+
+
+def test_debias_and_mint_configs_declare_what_their_pipelines_check() -> None:
+    from interlens.methods.debias import DebiasConfig
+    from interlens.methods.mint import MintConfig
+
+    assert DebiasConfig(methods=("mid",)).required() == {Capability.TRAINABLE}
+    assert DebiasConfig(methods=("mmejd",)).required() == {Capability.TRAINABLE, Capability.FINETUNE,
+                                                           Capability.FEATURES}
+    assert DebiasConfig.from_overrides(['experiment={"n_trials": 3}']).experiment == {"n_trials": 3}
+    assert MintConfig.needs == {Capability.TRAINABLE} and MintConfig().seeds == (0,)
+    with pytest.raises(DataError, match=r"setting 'methods.0' of DebiasConfig: Input should be 'mid', 'mctd' or "
+                                        r"'mmejd' \(got 'mrid'\)"):
+        DebiasConfig.from_overrides(['methods=["mrid"]'])

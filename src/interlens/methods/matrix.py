@@ -23,9 +23,10 @@ def _needs(config: type[MethodConfig] | MethodConfig) -> frozenset[Capability]:
 
 def method_needs() -> dict[str, tuple[frozenset[Capability], str]]:
     """method -> (capabilities it needs, where it is implemented). Methods in the one shape contribute their
-    config's ``needs`` (an instance's ``required()`` where a setting adds one); the methods whose ``run`` is
-    not written yet (debias) list what their pipelines check with ``require``."""
+    config's ``needs`` (an instance's ``required()`` where a setting adds one); saliency's ``input_gradients``
+    depends on the data (an image-kind image modality), so that row adds it to MID's."""
     from .bench import BenchConfig
+    from .debias import DebiasConfig
     from .experts import ExpertsConfig
     from .measure import ScoreConfig
     from .mint import MintConfig
@@ -36,11 +37,11 @@ def method_needs() -> dict[str, tuple[frozenset[Capability], str]]:
         "interactions pid (predictions)": (_needs(PIDConfig(source="predictions")), "interlens.methods.pid.run"),
         "interactions pid (features)": (_needs(PIDConfig(source="features")), "interlens.methods.pid.run"),
         "experts train (MMoE)": (_needs(ExpertsConfig), "interlens.methods.experts.run"),
-        "debias MID (text-form views)": (frozenset({C.TRAINABLE}), "interlens.debias.pipeline"),
-        "debias image counterfactuals (saliency)": (frozenset({C.TRAINABLE, C.INPUT_GRADIENTS}),
+        "debias MID (text-form views)": (_needs(DebiasConfig(methods=("mid",))), "interlens.methods.debias.run"),
+        "debias image counterfactuals (saliency)": (_needs(DebiasConfig(methods=("mid",))) | {C.INPUT_GRADIENTS},
                                                     "interlens.debias.counterfactual"),
-        "debias MCTD": (frozenset({C.TRAINABLE, C.FINETUNE}), "interlens.debias.pipeline"),
-        "debias MME-JD / MRID": (frozenset({C.TRAINABLE, C.FINETUNE, C.FEATURES}), "interlens.debias.pipeline"),
+        "debias MCTD": (_needs(DebiasConfig(methods=("mctd",))), "interlens.methods.debias.run"),
+        "debias MME-JD / MRID": (_needs(DebiasConfig(methods=("mmejd",))), "interlens.methods.debias.run"),
         "bench zero-shot": (_needs(BenchConfig(method="zero-shot")), "interlens.methods.bench.run"),
         "bench sft": (_needs(BenchConfig(method="sft")), "interlens.methods.bench.run"),
         "bench it": (_needs(BenchConfig(method="it")), "interlens.methods.bench.run"),
