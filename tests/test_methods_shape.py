@@ -178,7 +178,9 @@ def test_method_configs_are_frozen_and_typed() -> None:
         GroupConfig.from_overrides([])
 
 
+@pytest.mark.slow
 def test_bench_run_in_the_method_shape(tmp_path: Path) -> None:
+    """The one end-to-end check of methods.bench.run (a tiny embedding scorer, sft, 12 samples, one seed)."""
     from scorer_zoo import make, write_dataset_file
 
     from interlens.bench.registry import task_from_file
