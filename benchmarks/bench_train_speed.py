@@ -186,6 +186,70 @@ def profile(train: Dataset, view: str, n_steps: int) -> dict[str, Any]:
     return out
 
 
+#: torch.profiler op names per kind of work (self CPU time; the rest is elementwise ops and framework overhead)
+OP_KINDS = {
+    "matmul": ("aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm", "aten::_addmm_activation",
+               "mkldnn::_linear_pointwise", "aten::mkldnn_linear"),
+    "attention": ("aten::_scaled_dot_product_flash_attention_for_cpu",
+                  "aten::_scaled_dot_product_flash_attention_for_cpu_backward", "aten::_softmax",
+                  "aten::_softmax_backward_data"),
+    "optimizer": ("aten::_fused_adamw_",),
+    "clip": ("aten::linalg_vector_norm", "aten::_foreach_norm", "aten::_foreach_mul_", "aten::stack"),
+    "casts_copies": ("aten::copy_", "aten::_to_copy", "aten::to"),
+    "dropout_rng": ("aten::bernoulli_",),
+    "embedding": ("aten::embedding_dense_backward", "aten::index_select", "aten::index_add_",
+                  "aten::embedding_backward"),
+}
+
+
+def op_profile(train: Dataset, view: str, n_steps: int) -> dict[str, Any]:
+    """torch.profiler op table of ``n_steps`` bf16 training steps (minilm-ft's loop: autocast, fused AdamW,
+    clipping): the share of self CPU time per kind of op (``OP_KINDS``) and the top ops -- where a step's time
+    goes, i.e. what a faster loop could still remove (issue 31 goal 3)."""
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
+    tokenizer, base = _load_minilm()
+    scorer = MiniLMFineTuneScorer()
+    scorer.tokenizer_ = tokenizer
+    encoded = scorer._encode(train, View.parse(view))
+    lengths = [len(ids) for ids, _ in encoded]
+    batches = scorer._train_batches(lengths, torch.Generator().manual_seed(0))[:n_steps + 2]
+    y = torch.tensor(train.y)
+    torch.manual_seed(0)
+    model = _Model(copy.deepcopy(base), len(train.labels), 0.1).train()
+    opt = torch.optim.AdamW(model.parameters(), lr=5e-5, fused=True)
+
+    def step(idx: list[int]) -> None:
+        opt.zero_grad()
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            logits = model(**scorer._collate(encoded, idx))
+        loss = torch.nn.functional.cross_entropy(logits.float(), y[idx])
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+
+    for idx in batches[:2]:  # warm-up
+        step(idx)
+    wall = time.perf_counter()
+    with torch_profile(activities=[ProfilerActivity.CPU]) as prof:
+        for idx in batches[2:]:
+            step(idx)
+    wall = time.perf_counter() - wall
+    events = [e for e in prof.key_averages() if e.self_cpu_time_total > 0]
+    total = sum(e.self_cpu_time_total for e in events)
+    shares = {kind: sum(e.self_cpu_time_total for e in events if e.key in names) / total
+              for kind, names in OP_KINDS.items()}
+    shares["other"] = 1 - sum(shares.values())
+    top = sorted(events, key=lambda e: -e.self_cpu_time_total)[:15]
+    out = {"steps": len(batches) - 2, "wall_s_profiled": wall, "self_cpu_s": total / 1e6, "shares": shares,
+           "top_ops": [{"op": e.key, "self_cpu_share": e.self_cpu_time_total / total, "calls": e.count}
+                       for e in top],
+           "ops_per_step": sum(e.count for e in events) / max(1, len(batches) - 2)}
+    print("op profile shares: " + ", ".join(f"{k} {100 * v:.1f}%" for k, v in shares.items()), flush=True)
+    return out
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--task", default="mintrec")
@@ -196,6 +260,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--threads", type=int, default=None,
                         help="torch threads for every path (default: torch's; 1 on a shared, loaded machine)")
     parser.add_argument("--profile-steps", type=int, default=8)
+    parser.add_argument("--op-profile-steps", type=int, default=8,
+                        help="torch.profiler op table of bf16 steps (0: none)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
     if args.threads:
@@ -205,6 +271,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
           f"threads {torch.get_num_threads()}", flush=True)
     started = time.perf_counter()
     prof = profile(train, view, args.profile_steps) if args.profile_steps else None
+    ops = op_profile(train, view, args.op_profile_steps) if args.op_profile_steps else None
     runs: dict[str, list[dict[str, Any]]] = {p: [] for p in args.paths}
     for seed in range(args.seeds):
         for path in args.paths:  # interleaved, so changing machine load hits every path alike
@@ -232,7 +299,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "benchmark": "train_speed", "scorer": "minilm-ft", "task": args.task, "view": view,
         "n_train": len(train), "n_test": len(test), "epochs": args.epochs, "batch_size": 32,
         "seeds": args.seeds, "threads": torch.get_num_threads(), "paths": summary, "ratios": ratios, "runs": runs,
-        "profile": prof, "targets": {"fp32_over_bf16_wall": 2.0, "trainer_over_bf16_wall": 1.5},
+        "profile": prof, "op_profile": ops, "targets": {"fp32_over_bf16_wall": 2.0, "trainer_over_bf16_wall": 1.5},
         "wall_s": time.perf_counter() - started,
         "notes": "same data, token ids, optimizer groups (encoder 5e-5, head 1e-3, AdamW wd 0.01), linear "
                  "warm-up/decay, clipping 1.0 and optimizer steps for every path; no validation or epoch "
