@@ -36,7 +36,9 @@ def saved(tmp_path_factory):
     from interlens.scoring.minilm_ft import MiniLMFineTuneScorer
 
     data = _data()
-    scorer = MiniLMFineTuneScorer(epochs=1, batch_size=4, max_length=32, threads=1, lr=1e-3, head_lr=1e-1)
+    # the AutoModelForSequenceClassification export is for one-sequence (joint) models and unimodal views
+    scorer = MiniLMFineTuneScorer(epochs=1, batch_size=4, max_length=32, threads=1, lr=1e-3, head_lr=1e-1,
+                                  pooling="joint")
     scorer.fit(data.split("train"), ["text", "text+ctx"])
     folders = scorer.save_pretrained(tmp_path_factory.mktemp("minilm") / "model")
     return scorer, folders, data.split("test")

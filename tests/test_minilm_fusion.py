@@ -174,10 +174,11 @@ def test_finetune_a_fused_view(gated, data):
 
 
 def test_new_parameters_are_hashed_only_when_set_and_bad_values_refused(data):
-    plain = MiniLMFineTuneScorer(**TINY)
-    assert MiniLMFineTuneScorer(**TINY, pooling="joint", fusion="late").fingerprint == plain.fingerprint
+    plain = MiniLMFineTuneScorer(**TINY)  # the dev-chosen default: separate passes + gated fusion
+    assert MiniLMFineTuneScorer(**TINY, pooling="separate", fusion="gated").fingerprint == plain.fingerprint
     assert MiniLMFineTuneScorer(**TINY, pooling="segments").fingerprint != plain.fingerprint
-    assert MiniLMFineTuneScorer(**TINY, pooling="separate").fingerprint != plain.fingerprint
+    assert MiniLMFineTuneScorer(**TINY, pooling="joint").fingerprint != plain.fingerprint
+    assert MiniLMFineTuneScorer(**TINY, fusion="late").fingerprint != plain.fingerprint
     with pytest.raises(DataError, match="pooling must be one of joint, segments, separate, got 'mean'"):
         MiniLMFineTuneScorer(**TINY, pooling="mean").fit(data, ["a+b"])
     with pytest.raises(DataError, match="fusion must be one of late, concat, gated, tensor, got 'sum'"):
