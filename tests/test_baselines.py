@@ -149,9 +149,15 @@ def test_experts_baselines_block_adds_majority_and_unimodal_rows():
     data = conformance_dataset(24, seed=0, audio=False)
     test = data.split("test")
     reports = [{"seed": 0, "predictions": {"baseline": test.y.tolist(), "router_soft": (1 - test.y).tolist()}}]
+    from interlens.evidence.store import rows_from_arrays
+
     stored: list[dict] = []
+
+    def on_unimodal(name, predicted):  # what experts train does with each unimodal row
+        stored.extend(rows_from_arrays(test.ids, test.y, predicted, model=name, split="test", seed=0))
+
     block = experts_baselines(reports, data, make_scorer("embedding", epochs=3, seed=0), ["utterance", "photo"],
-                              n_boot=100, stored_rows=stored)
+                              n_boot=100, on_unimodal=on_unimodal)
     assert "predictions" not in reports[0]  # moved out of the per-seed report
     rows = {r["name"]: r for r in block["per_seed"]["0"]["tables"]["acc"]}
     # the unimodal views' predictions join the run's stored rows (issue 27 item 4), matching the table

@@ -22,7 +22,7 @@ a published number: test-item bootstrap, the reference's binomial SE).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -252,23 +252,19 @@ def unimodal_predictions(scorer: Any, train: Any, test: Any, modalities: Sequenc
 
 def experts_baselines(per_seed: list[dict[str, Any]], dataset: Any, scorer: Any, modalities: Sequence[str],
                       *, split: str = "test", baseline: str = "baseline", n_boot: int = 2000,
-                      stored_rows: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+                      on_unimodal: Callable[[str, np.ndarray], None] | None = None) -> dict[str, Any]:
     """The ``baselines`` block of an MMoE experts study: per seed, every fusion strategy (the
     ``predictions`` each seed's report carries, removed from it here) against the ``baseline``
     strategy, plus the training majority class and one model per unimodal view (fitted once, on
-    train, with the scorer's own seed) as extra rows. ``stored_rows``: the run's stored predictions,
-    extended with the unimodal views' rows (model ``unimodal:<view>``; issue 27 item 4)."""
+    train, with the scorer's own seed) as extra rows. ``on_unimodal(name, predicted)`` is called with each
+    unimodal row (name ``unimodal:<view>``), so the caller can store its predictions (issue 27 item 4)."""
     test, train = dataset.split(split), dataset.split("train")
     val = dataset.split("dev") if "dev" in dataset.splits else None
     views = {f"unimodal:{m}": p for m, p in
              unimodal_predictions(scorer, train, test, modalities, val=val).items()}
-    if stored_rows is not None:
-        from .evidence.store import rows_from_arrays
-
-        seed = getattr(scorer, "seed", None)
+    if on_unimodal is not None:
         for name, p in views.items():
-            stored_rows += rows_from_arrays(test.ids, test.y, p, model=name, split=split,
-                                            seed=int(seed) if isinstance(seed, int | np.integer) else None)
+            on_unimodal(name, p)
     out: dict[str, Any] = {"modalities": list(modalities), "per_seed": {}}
     y_test = _labels(test.y, "y_test")
     correct: dict[str, list[np.ndarray]] = {}

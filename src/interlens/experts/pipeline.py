@@ -176,12 +176,18 @@ def train_experts_study(dataset: Dataset, scorer: Any, *, categories: Categories
         results["measured_vs_planted_test_acc"] = float(np.mean(
             [cats[i] == dataset[i].meta["interaction"] for i in test_ids]))
     from ..baselines import experts_baselines  # majority class, unimodal views, paired tests (issue 12)
-    from ..evidence.store import EVIDENCE_KEY, attach_evidence
+    from ..evidence.store import EVIDENCE_KEY, attach_evidence, rows_from_arrays
 
     attach_evidence(results, *_stored_predictions(dataset, results))  # issue 26: written by save_result
+    stored, test = results[EVIDENCE_KEY]["rows"], dataset.split("test")
+    scorer_seed = getattr(scorer, "seed", None)
+
+    def store_unimodal(name: str, predicted: np.ndarray) -> None:  # issue 27 item 4: unimodal rows re-derivable
+        stored.extend(rows_from_arrays(test.ids, test.y, predicted, model=name, split="test",
+                                       seed=int(scorer_seed) if isinstance(scorer_seed, int | np.integer) else None))
+
     results["baselines"] = experts_baselines(results["per_seed"], dataset, scorer, results["settings"]["modalities"]
-                                             or results["settings"]["view"].split("+"),
-                                             stored_rows=results[EVIDENCE_KEY]["rows"])
+                                             or results["settings"]["view"].split("+"), on_unimodal=store_unimodal)
     results.update(experts_verdict(results["summary"], results["baselines"]))
     if rq4:
         say("RQ4: experts on interaction subsets vs. random subsets ...")
