@@ -253,6 +253,11 @@ def _delta(t: Mapping[str, Any] | None) -> str:
             f"p={t['p_value']:.3g}")
 
 
+def _utterance(views: Mapping[str, Any]) -> str:
+    """The utterance view's row (named ``text`` in MIntRec2.0 / MELD, ``utterance`` in MUStARD)."""
+    return next((m for m in views if m.startswith("unimodal:") and m != "unimodal:context"), "unimodal:utterance")
+
+
 def main_table(study: Mapping[str, Any]) -> list[str]:
     """The main table (one row per finished dataset × scorer) and the paired tests; cited by docs/experts.md."""
     lines = ["| dataset | scorer | n train | floor (test prior / train majority) | utterance | context | "
@@ -262,7 +267,7 @@ def main_table(study: Mapping[str, Any]) -> list[str]:
         tm = fl.get("train_majority", {}).get("acc")
         lines.append(f"| {run['dataset']} | {run['scorer']} | {run['n_train']} | "
                      f"{_pct(fl['constant_floor']['acc'])} / {_pct(tm)} | "
-                     + " | ".join(_cell(v.get(m)) for m in ("unimodal:utterance", "unimodal:context", *MAIN)) + " |")
+                     + " | ".join(_cell(v.get(m)) for m in (_utterance(v), "unimodal:context", *MAIN)) + " |")
     lines += ["", "Test ACC in %: mean ± std over seeds [95 % item-bootstrap CI, seeds averaged per item]; the "
               "unimodal views are fitted once (the scorer's seed 0).", "",
               "| dataset | scorer | baseline − best unimodal: Δ [CI] p | verdict | router soft − baseline: Δ [CI] p "
