@@ -146,7 +146,8 @@ def test_registered_with_capabilities_and_base_params():
     assert scorer.modality_kinds == {"text", "image", "features"}
     assert list(scorer.get_params()) == ["fusion", "hidden", "rank", "epochs", "lr", "weight_decay", "batch_size",
                                          "image_size", "image_dim", "class_weight", "seed", "residual"]
-    assert repr(scorer).startswith("EmbeddingScorer(fusion='tensor', hidden=64, rank=16, epochs=2,")
+    assert repr(scorer).startswith("EmbeddingScorer(fusion='gated', hidden=64, rank=16, epochs=2,")
+    assert repr(scorer).endswith("residual=True)")  # the dev-chosen defaults (issue 27)
 
 
 def test_reads_modalities_by_declared_kind(kinds_fitted, kinds_data):

@@ -81,7 +81,8 @@ class WeightSearch(StrEnum):
 
 
 ALL_METHODS: tuple[DebiasMethod, ...] = tuple(DebiasMethod)
-#: parameters the debias experiment gives a scorer unless ``-s`` sets them (only those it has):
+#: parameters the debias experiment gives a scorer unless ``-s`` sets them (only those it has and accepts:
+#: minilm-ft's fused views have no linear head and keep their own fusion):
 #: a linear fusion head shares weights between originals and counterfactuals (docs/debias.md)
 SCORER_DEFAULTS: dict[str, Any] = {"fusion": "linear"}
 #: capability -> purpose, per method
@@ -168,7 +169,9 @@ def make_debias_scorer(scorer: Scorer | str, options: dict[str, Any] | None = No
     if methods is not None:
         check_scorer(cls, methods)
     known = cls.param_names()
-    params = {k: v for k, v in {**SCORER_DEFAULTS, "seed": seed}.items() if k in known}
+    accepted = {"fusion": getattr(cls, "fusions", ())}  # a default the scorer does not accept is not given
+    params = {k: v for k, v in {**SCORER_DEFAULTS, "seed": seed}.items()
+              if k in known and (k not in accepted or v in accepted[k])}
     return make_scorer(scorer, **{**params, **(options or {})})
 
 

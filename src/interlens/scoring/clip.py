@@ -68,6 +68,8 @@ class ClipScorer(Scorer):
     modality_kinds: ClassVar[frozenset[str]] = frozenset({"text", "image", "video"})
     _unhashed_params: ClassVar[tuple[str, ...]] = ("model", "tokenizer", "image_processor")
     _hashed_when_set: ClassVar[tuple[str, ...]] = ("fusion", "residual", "hidden", "rank")
+    #: the ``fusion`` values this scorer accepts
+    fusions: ClassVar[tuple[str, ...]] = FUSIONS
 
     def __init__(self, model_path: str | os.PathLike | None = None, *, model: Any = None, tokenizer: Any = None,
                  image_processor: Any = None, prompt: str = "a photo of {label}", epochs: int = 50,

@@ -120,6 +120,8 @@ class EmbeddingScorer(Scorer):
     #: 2: fused views default to gated fusion with a residual from each modality (issue 27; chosen on dev by
     #: benchmarks/plans/fusion_default.yaml); earlier fingerprints meant fusion="tensor", residual=False
     fingerprint_version = 2
+    #: the ``fusion`` values this scorer accepts
+    fusions = FUSIONS
 
     def __init__(self, fusion: str = "gated", hidden: int = 64, rank: int = 16, epochs: int = 60,
                  lr: float = 3e-3, weight_decay: float = 1e-4, batch_size: int = 64, image_size: int = 8,

@@ -116,6 +116,8 @@ class MiniLMFineTuneScorer(Scorer):
     checkpointable = True
     modality_kinds = frozenset({"text"})
     fingerprint_version = _ENCODING_VERSION
+    #: the ``fusion`` values this scorer accepts (methods read it before setting one, e.g. debias's linear head)
+    fusions = TEXT_FUSIONS
     _unhashed_params = ("threads", "progress")
     _hashed_when_set = ("label_smoothing", "select_metric", "aux_target", "aux_weight", "pooling", "fusion",
                         "fusion_hidden", "fusion_rank", "patience")
