@@ -121,9 +121,10 @@ def test_embedding_residual_heads_fit_save_and_reload(fusion, tmp_path):
 
 
 def test_embedding_residual_is_hashed_only_when_set_and_checked():
-    assert EmbeddingScorer(residual=False).fingerprint == EmbeddingScorer().fingerprint
-    assert EmbeddingScorer(residual=True).fingerprint != EmbeddingScorer().fingerprint
-    assert EmbeddingScorer(fusion="gated").fingerprint != EmbeddingScorer().fingerprint
+    # the dev-chosen defaults (issue 27) are fusion="gated", residual=True: the default is not hashed
+    assert EmbeddingScorer(residual=True).fingerprint == EmbeddingScorer().fingerprint
+    assert EmbeddingScorer(residual=False).fingerprint != EmbeddingScorer().fingerprint
+    assert EmbeddingScorer(fusion="tensor").fingerprint != EmbeddingScorer().fingerprint
     with pytest.raises(DataError, match="residual must be true or false, got 'yes'"):
         EmbeddingScorer(residual="yes").fit(_vectors())
 

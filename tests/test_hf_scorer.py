@@ -38,7 +38,8 @@ def test_zero_shot_predictions_without_fit(qwen, data):
     scorer = HFLMScorer(model=model, tokenizer=tok)
     assert isinstance(scorer, Scorer) and scorer.name == "hf-lm" and HFVLMScorer.name == "hf-vlm"
     assert HFLMScorer.capabilities == {Capability.TRAINABLE, Capability.FINETUNE, Capability.FEATURES,
-                                       Capability.ZERO_SHOT, Capability.SAVABLE}
+                                       Capability.ZERO_SHOT, Capability.SAVABLE, Capability.MULTI_TASK,
+                                       Capability.ADAPTERS}
     assert HFLMScorer.modality_kinds == {"text"} and HFVLMScorer.modality_kinds == {"text", "image", "video"}
     logits = scorer.logits(data, "text")  # no fit: the base model's label log-likelihoods
     assert logits.shape == (9, 3) and np.all(logits < 0) and not scorer.is_fitted
