@@ -82,6 +82,11 @@ def load(name: str, options: dict[str, str]) -> tuple[Any, Any, Any, Any]:
     return ds, train, dev, test
 
 
+def _portable(arg: str) -> str:
+    """A command-line argument with this checkout's path made relative (no machine paths in results)."""
+    return arg.replace(f"{ROOT}/", "")
+
+
 def _key(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
@@ -182,8 +187,9 @@ def test_phase(work: Work, selection: dict[str, Any], plan_sha: str) -> tuple[di
                 per_seed = []
                 for s in TEST_SEEDS.get((scorer_name, name), SEEDS):
                     probs = work.probs(scorer_name, {**p, "seed": s}, train, dev, test, view, "test")
-                    rows += rows_from_arrays(test.ids, y, probs, model=f"{scorer_name}/{view}", seed=s, split="test",
-                                             task=name)
+                    # predicted indices only (the accuracies and paired tests need no more; keeps the file small)
+                    rows += rows_from_arrays(test.ids, y, probs.argmax(1), model=f"{scorer_name}/{view}", seed=s,
+                                             split="test", task=name)
                     per_seed.append(probs.argmax(1) == y)
                 c = np.stack(per_seed, axis=1).astype(float)
                 correct[view] = c
@@ -284,7 +290,7 @@ def main() -> None:
         "plan": {"file": str(PLAN.relative_to(ROOT)), "sha256": plan_sha},
         "selection": selection, "seeds": list(SEEDS), "max_train": MAX_TRAIN, "base_params": BASE,
         "candidates": CANDIDATES, **body,
-        "provenance": {"script": "benchmarks/fusion_study.py", "argv": sys.argv[1:],
+        "provenance": {"script": "benchmarks/fusion_study.py", "argv": [_portable(a) for a in sys.argv[1:]],
                        "interlens_version": interlens_version(), "git_revision": interlens_revision(),
                        "environment": environment(), "wall_s": time.perf_counter() - started,
                        "datasets": {n: dict(o) for n, _, o in DATASETS}},
