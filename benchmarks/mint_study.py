@@ -479,14 +479,16 @@ def main(argv: list[str] | None = None) -> int:
     summary = {k: v for k, v in r.items() if k != "predictions"}
     summary["benchmark"] = "mint_study"
     summary["issue"] = 27
-    summary["regenerate"] = "python " + " ".join(shlex.quote(a) for a in [sys.argv[0], *(argv or sys.argv[1:])])
+    portable = [str(a).replace(f"{ROOT}/", "") for a in (argv or sys.argv[1:])]  # no machine paths in results
+    script = str(Path(sys.argv[0]).resolve()).replace(f"{ROOT}/", "")
+    summary["regenerate"] = "python " + " ".join(shlex.quote(a) for a in [script, *portable])
     summary["train_used"] = train_used
     summary["below_1000_train"] = {t: n for t, n in train_used.items() if n < 1000}
     summary["tasks_built"] = {t.name: {"source": portable_source(t.source), "info": {k: v for k, v in t.info.items()
                                                                     if isinstance(v, str | int | float | dict)},
                                        "labels": list(t.labels)} for t in tasks}
     summary["settings"].update(max_dev=args.max_dev or None, max_test=args.max_test or None, scorer_options=options)
-    summary["provenance"] = provenance(list(argv or sys.argv[1:]), wall, options)
+    summary["provenance"] = provenance(portable, wall, options)
     save_study(args.results, summary, predictions=read_predictions(args.out, stored), checks=stored.get("checks"))
     if args.docs.exists() and markers(args.results)[0] in args.docs.read_text():
         write_docs(json.loads(args.results.read_text()), args.docs, args.results)
