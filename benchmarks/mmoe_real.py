@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DATASETS = [("mustard", "mustard", {}), ("mintrec2", "mintrec2", {"context": "true"}),
             ("meld", "meld", {"context": "true"})]
 #: scorer -> its -s options (the fusion is the scorer's default: issue 27 items 1-2 chose it on dev)
-SCORERS: dict[str, dict[str, str]] = {"embedding": {}, "minilm-ft": {"progress": "false"}}
+SCORERS: dict[str, dict[str, str]] = {"embedding": {}, "minilm-ft": {"progress": "false", "threads": "1"}}
 #: the order runs are made in: the frozen encoder first (minutes), then the fine-tuned MiniLM (hours)
 ORDER = [f"{d}__{s}" for s in SCORERS for d, _, _ in DATASETS]
 #: training samples kept of MIntRec2.0 / MELD (MUStARD's 300 are all kept)
