@@ -140,10 +140,8 @@ def test_train_subset_per_seed_or_fixed():
         b.dataset.splits["train"]
 
 
-def test_cli_runs_the_study_and_refuses_bad_input(tmp_path):
-    runner = CliRunner()
-    out = tmp_path / "o"
-    tasks = [_task(3, "c0", n=12), _task(4, "c1", n=12)]
+def _task_files(tmp_path, tasks: list[Dataset]) -> list[str]:
+    """Each task as a dataset file (task.yaml + rows.jsonl) whose modalities are named u and c."""
     files = []
     for t in tasks:
         rows = [{"id": s.id, "u": s.inputs["utterance"], "c": " ".join(s.inputs["context"]), "y": s.label,
@@ -154,6 +152,13 @@ def test_cli_runs_the_study_and_refuses_bad_input(tmp_path):
         (folder / "task.yaml").write_text(f"name: {t.name}\npath: rows.jsonl\nid: id\nlabel: y\n"
                                           "labels: ['no', 'yes']\nsplit: split\nmodalities:\n  u: u\n  c: c\n")
         files.append(str(folder / "task.yaml"))
+    return files
+
+
+def test_cli_runs_the_study_and_refuses_bad_input(tmp_path):
+    runner = CliRunner()
+    out = tmp_path / "o"
+    files = _task_files(tmp_path, [_task(3, "c0", n=12), _task(4, "c1", n=12)])
     result = runner.invoke(app, ["mint", "run", "--tasks", ",".join(files), "--scorer", "embedding", "-s",
                                  "epochs=3", "--regime", "group", "--regime", "all", "--regime", "single",
                                  "--seed", "3", "--out", str(out)])
@@ -169,6 +174,34 @@ def test_cli_runs_the_study_and_refuses_bad_input(tmp_path):
                                  "--out", str(tmp_path / "never")])
     assert result.exit_code == 2 and "lacks capability 'trainable'" in " ".join(result.output.split())
     assert not (tmp_path / "never").exists()
+
+
+def test_python_api_run_saves_the_results_json_of_the_cli(tmp_path):
+    """Issue 29: ``methods.mint.run`` + ``Result.save`` writes the same results.json keys and files as
+    ``interlens mint run`` (the CLI adds only its command line and argv to the provenance)."""
+    from interlens.data import resolve_dataset
+    from interlens.methods.mint import MintConfig, run
+    from interlens.provenance import validate_results
+
+    files = _task_files(tmp_path, [_task(3, "c0", n=12), _task(4, "c1", n=12)])
+    cli = CliRunner().invoke(app, ["mint", "run", "--tasks", ",".join(files), "--scorer", "embedding", "-s",
+                                   "epochs=1", "--regime", "single", "--out", str(tmp_path / "cli")])
+    assert cli.exit_code == 0, cli.output
+    config = MintConfig(regimes=("single",))
+    result = run(config, [resolve_dataset(f) for f in files], make_scorer("embedding", epochs=1),
+                 checkpoint_dir=tmp_path / "api")
+    api = json.loads(result.save(tmp_path / "api").read_text())
+    by_cli = json.loads((tmp_path / "cli" / "results.json").read_text())
+    assert sorted(api) == sorted(by_cli) and {"kind", "provenance", "stored_predictions", "files"} <= set(api)
+    assert api["kind"] == by_cli["kind"] == "interlens.mint.run"
+    assert validate_results(api).provenance.command == "mint run"
+    assert by_cli["provenance"]["command"].startswith("interlens mint run --tasks ")
+    assert api["provenance"]["scorer"] == by_cli["provenance"]["scorer"]
+    assert api["provenance"]["datasets"] == by_cli["provenance"]["datasets"]
+    assert api["table"] == by_cli["table"] and api["files"] == ["results.json", "table.md", "radar.png"]
+    for name in ("table.md", "radar.png", "report.html", "predictions.jsonl.gz"):
+        assert (tmp_path / "api" / name).is_file() and (tmp_path / "cli" / name).is_file()
+    assert "interaction scores: c0" in cli.output and "report: " in cli.output
 
 
 def test_tasks_need_an_utterance_and_a_context():

@@ -1,6 +1,7 @@
 """``interlens mint``: the MINT study (interaction scores, R/U/S groups, group / all / single / INSTA tuning).
 
-The command only parses, calls :func:`interlens.mint.run_mint_study` and prints. See docs/mint.md.
+The command only parses, builds a :class:`~interlens.methods.mint.MintConfig`, calls
+:func:`interlens.methods.mint.run` and prints. See docs/mint.md.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from typing import Annotated
 
 import typer
 
-from .common import console, friendly_errors, print_verdict
-from .options import DataRoot, DatasetOptions, ScorerName, ScorerOptions, parse_options
+from .common import console, friendly_errors, print_verdict, save_run
+from .options import DataRoot, DatasetOptions, ScorerName, ScorerOptions, build_scorer, load_data, parse_options
 
 app = typer.Typer(no_args_is_help=True, help="MINT: interaction-grouped multi-task tuning.")
 
@@ -49,20 +50,27 @@ def run(tasks: Annotated[str, typer.Option(help="Comma-separated tasks: register
                         ] = None,
         dataset_option: DatasetOptions = None, data_root: DataRoot = None) -> None:
     """Score every task's utterance-context interaction, group the tasks and compare the training regimes."""
-    from ..mint import run_mint_study
+    from ..methods.mint import MintConfig
+    from ..methods.mint import run as run_study
+    from ..scoring.base import Capability, require
+    from ..scoring.registry import scorer_class
 
     names = [t.strip() for t in tasks.split(",") if t.strip()]
-    r = run_mint_study(names, scorer, scorer_options=parse_options(scorer_option), data_root=data_root,
-                       dataset_options=parse_options(dataset_option),
-                       regimes=[g.value for g in regime] if regime else ("group", "all", "single", "insta"),
-                       grouping=grouping.value, n_groups=n_groups, score_split=score_split, eval_split=eval_split,
-                       max_train=max_train, seeds=seed or [0], out=out,
-                       progress=lambda line: console.print(line, markup=False))
+    config = MintConfig.from_mapping({
+        "regimes": tuple(g.value for g in regime) if regime else ("group", "all", "single", "insta"),
+        "grouping": grouping.value, "n_groups": n_groups, "score_split": score_split, "eval_split": eval_split,
+        "max_train": max_train, "seeds": tuple(seed or [0])})
+    require(scorer_class(scorer), Capability.TRAINABLE, "the MINT study (fits one model per task group)")
+    model = build_scorer(scorer, scorer_option)
+    options = parse_options(dataset_option)
+    data = [load_data(name, data_root, options) for name in names]
+    result = run_study(config, data, model, checkpoint_dir=out, log=lambda line: console.print(line, markup=False))
+    r = result.payload
     scores = ", ".join(f"{t} {s['mean']:.3f}" + (f" ± {s['std']:.3f}" if s["std"] is not None else "")
                        for t, s in r["interaction"]["scores"].items())
     console.print(f"interaction scores: {scores}")
     for s, groups in r["groups_per_seed"].items():
         console.print(f"groups (seed {s}): " + "; ".join(f"{g}: {', '.join(m)}" for g, m in groups.items()))
+    save_run(out, result)  # radar.png, table.md, stored predictions, results.json with provenance, report.html
     console.print(Path(out, "table.md").read_text(), markup=False)
-    console.print(f"results: [bold]{Path(out) / 'results.json'}[/]")
     print_verdict(r)  # issue 26: each cell at or below its chance floor, then the verdict line

@@ -22,7 +22,8 @@ class MintConfig(MethodConfig):
     command: ClassVar[str] = "mint run"
     needs: ClassVar[frozenset[Capability]] = frozenset({Capability.TRAINABLE})
 
-    regimes: tuple[str, ...] = ("group", "all", "single", "insta")
+    regimes: tuple[Literal["group", "all", "single", "insta"], ...] = Field(("group", "all", "single", "insta"),
+                                                                        min_length=1)
     grouping: Literal["prototype", "clustering"] = "prototype"
     n_groups: int = Field(3, ge=1)
     score_split: str = "dev"
@@ -37,9 +38,9 @@ class MintConfig(MethodConfig):
 
 def run(config: MintConfig, tasks: Sequence[Any], scorer: Any, *, executor: Any = None,
         checkpoint_dir: str | Path | None = None, log: Callable[[str], None] | None = None) -> Result:
-    """Run the MINT study on ``tasks`` (datasets) with ``scorer``. ``checkpoint_dir``: where finished seeds are
-    kept so a killed study resumes (the study also writes its files there); :meth:`Result.save` draws
-    ``radar.png``, writes ``table.md``, the stored predictions and results.json."""
+    """Run the MINT study on ``tasks`` (datasets, or registered names / dataset files) with ``scorer``.
+    ``checkpoint_dir``: where finished seeds are kept so a killed study resumes (``seeds/seed<k>.json``);
+    :meth:`Result.save` draws ``radar.png``, writes ``table.md``, the stored predictions and results.json."""
     from ..mint.study import radar_plot, run_mint_study, table_markdown
 
     with using(executor):
@@ -47,7 +48,8 @@ def run(config: MintConfig, tasks: Sequence[Any], scorer: Any, *, executor: Any 
                                  n_groups=config.n_groups, score_split=config.score_split,
                                  eval_split=config.eval_split, delta=config.delta, S=config.S,
                                  max_train=config.max_train, seeds=config.seeds, subset_seed=config.subset_seed,
-                                 modalities=config.modalities, out=checkpoint_dir, progress=log)
+                                 modalities=config.modalities, out=checkpoint_dir, progress=log,
+                                 write=False)
 
     def files(out: Path, payload: dict[str, Any]) -> dict[str, Any]:
         from ..io import atomic_write_text

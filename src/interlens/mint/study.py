@@ -268,7 +268,7 @@ def run_mint_study(tasks: Sequence[str | os.PathLike | Dataset], scorer: str | S
                    score_split: str = "dev", eval_split: str = "test", delta: str = "exact", S: int = 100,
                    max_train: int | None = None, seed: int = 0, seeds: Sequence[int] | None = None,
                    subset_seed: int | None = None, out: str | os.PathLike | None = None,
-                   progress: Any | None = None) -> dict[str, Any]:
+                   progress: Any | None = None, write: bool = True) -> dict[str, Any]:
     """The MINT study on ``tasks`` with ``scorer`` (a registered name + ``scorer_options``, or an
     unfitted Scorer; it must be TRAINABLE and read the ``utterance+context`` view), once per seed.
 
@@ -283,7 +283,8 @@ def run_mint_study(tasks: Sequence[str | os.PathLike | Dataset], scorer: str | S
     ``n_groups``). Regimes (:data:`REGIMES`) are trained with :func:`run_group_tuning` and evaluated on
     ``eval_split``. ``modalities``: ``{task: (utterance, context)}`` where a task has more than two
     text-kind modalities. ``progress``: a callable given one line per step. Writes ``results.json``,
-    ``table.md`` and ``radar.png`` into ``out`` when given.
+    ``table.md`` and ``radar.png`` into ``out`` when given (``write=False``: ``out`` only keeps the finished
+    seeds, and :func:`interlens.methods.mint.run`'s :meth:`~interlens.methods.result.Result.save` writes the rest).
 
     Result keys: ``summary[metric][task or "mean"][column]`` = ``{"mean", "std", "values"}`` (columns:
     the regimes and :data:`BASELINES`); ``table[metric][task][regime]`` = the mean; ``significance
@@ -461,7 +462,7 @@ def run_mint_study(tasks: Sequence[str | os.PathLike | Dataset], scorer: str | S
                 "Seeds are not samples. No p-value vs the majority for a column at or below the chance floor.",
     }
     _evidence(results, predictions, loaded, names, eval_split, seeds)  # issue 26: stored rows, checks, test looks
-    if out is not None:
+    if out is not None and write:
         from ..evidence.store import save_result
         from ..io import atomic_write_text
 
