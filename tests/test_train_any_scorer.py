@@ -139,3 +139,33 @@ def test_hf_lm_from_pretrained_reloads_the_saved_adapter_on_the_saved_base(tmp_p
     # the adapter is re-attached by PEFT to a freshly loaded base: same weights, same kernels, same numbers
     np.testing.assert_array_equal(got, expected)
     assert np.abs(base - expected).max() > 1e-3  # the saved adapter is what makes them so
+
+
+def test_python_api_run_saves_the_results_json_of_the_cli(app, zoo_file, tmp_path):
+    """Issue 29: ``methods.train.run`` + ``Result.save`` writes the results.json of ``interlens train`` (the
+    CLI adds only its command line): the same keys, fingerprint and dev / test metrics, and stored predictions
+    that ``interlens verify`` re-derives the metrics from."""
+    from interlens.evidence.verify import verify_path
+    from interlens.methods.train import TrainConfig, run
+    from interlens.provenance import validate_results
+    from interlens.scoring.registry import make_scorer
+
+    extra, views = CASES["embedding"]
+    cli = CliRunner().invoke(app, ["train", "--scorer", "embedding", "--dataset", str(zoo_file), "--view",
+                                   ",".join(views), "--out", str(tmp_path / "cli"), *extra])
+    assert cli.exit_code == 0, cli.output
+    scorer = make_scorer("embedding", epochs=5, hidden=16, rank=4, seed=0)
+    result = run(TrainConfig(views=tuple(views)), resolve_dataset(zoo_file), scorer, workdir=tmp_path / "api")
+    api = json.loads(result.save(tmp_path / "api").read_text())
+    by_cli = json.loads((tmp_path / "cli" / "results.json").read_text())
+    assert sorted(api) == sorted(by_cli) and {"kind", "provenance", "metrics", "stored_predictions"} <= set(api)
+    assert api["kind"] == by_cli["kind"] == "interlens.train"
+    assert validate_results(api).provenance.command == "train"
+    assert by_cli["provenance"]["command"].startswith("interlens train --")
+    assert api["fingerprint"] == by_cli["fingerprint"] and api["model_dir"] == str(tmp_path / "api" / "model")
+    assert set(api["metrics"]) == {"dev", "test"} and set(api["metrics"]["test"]) == set(views)
+    assert api["metrics"] == by_cli["metrics"]
+    assert 0.0 <= api["metrics"]["test"]["utterance"]["acc"] <= 1.0
+    for where in (tmp_path / "api", tmp_path / "cli"):
+        report = verify_path(where)
+        assert report.exit_code == 0 and report.derived == len(api["stored_predictions"]["checks"]) > 0

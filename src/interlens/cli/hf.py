@@ -1,9 +1,9 @@
 """``interlens train``: train any registered scorer that declares ``trainable`` and ``savable`` on one dataset
 and save it with its own ``save_pretrained`` (issue 29). ``hf-lm`` / ``hf-vlm`` (and the other Hugging Face
 LM scorers) keep their LoRA SFT (thin wrapper over :func:`interlens.scoring.hf.workflow.train_adapter`); every
-other scorer is built from ``--scorer`` and ``-s KEY=VALUE``, fitted on the train split (selection on the
-validation split) for the ``--view`` views and saved under ``OUT/model/`` (reload: ``<Scorer>.from_pretrained``,
-docs/saved-models.md)."""
+other scorer is built from ``--scorer`` and ``-s KEY=VALUE`` and trained by :func:`interlens.methods.train.run`:
+fitted on the train split (selection on the validation split) for the ``--view`` views, scored on the validation
+and test splits and saved under ``OUT/model/`` (reload: ``<Scorer>.from_pretrained``, docs/saved-models.md)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import DataError
-from .common import console, friendly_errors, write_results
+from .common import console, friendly_errors, save_run, write_results
 from .options import DataRoot, ScorerOptions, TrackerOption, load_data, parse_options
 
 
@@ -41,34 +41,23 @@ def _is_lora_scorer(name: str) -> bool:
 
 
 def _train_scorer(name: str, data_set: Any, *, view: str | None, out: Path, scorer_option: list[str] | None,
-                  save_models: bool, **defaults: Any) -> dict[str, Any]:
-    """Fit scorer ``name`` (``-s`` options; ``defaults`` fill the parameters it has) on ``data_set``'s train
-    split (the whole dataset without splits; selection on its validation split) for the comma-separated
-    ``view`` views (default: the scorer's), and save it under ``out/model`` with its own ``save_pretrained``."""
-    import time
-
-    from ..scoring.hf.scorers import VAL_SPLITS
+                  save_models: bool, **defaults: Any) -> Any:
+    """Scorer ``name`` (``-s`` options; ``defaults`` fill the parameters it has) trained by
+    :func:`interlens.methods.train.run` on ``data_set`` for the comma-separated ``view`` views (default: the
+    scorer's), saved under ``out/model``; returns the method's Result."""
+    from ..methods.train import TrainConfig, run
     from .options import build_scorer
 
     model = build_scorer(name, scorer_option, **{k: v for k, v in defaults.items() if v is not None})
-    views = [str(model.check_view(data_set, v.strip())) for v in view.split(",")] if view else None
-    train_set = data_set.split("train") if "train" in data_set.splits else data_set
-    val_name = next((s for s in VAL_SPLITS if s in data_set.splits), None)
-    started = time.perf_counter()
-    model.fit(train_set, views, val=data_set.split(val_name) if val_name else None)
-    summary: dict[str, Any] = {"scorer": name, "dataset": data_set.name,
-                               "views": views, "val_split": val_name, "fingerprint": model.fingerprint,
-                               "fit_seconds": round(time.perf_counter() - started, 3)}
-    if save_models:
-        folder = out / "model"
-        model.save_pretrained(folder)
-        summary["model_dir"] = str(folder)
-        summary["models"] = {name: str(folder)}
-        summary["reload"] = f"{type(model).__module__}.{type(model).__name__}.from_pretrained({str(folder)!r})"
-    console.print(f"trained {name} on {train_set.name} ({len(train_set)} samples, views "
+    config = TrainConfig.from_mapping({"views": tuple(v.strip() for v in view.split(",")) if view else None,
+                                       "save_models": save_models})
+    result = run(config, data_set, model, workdir=out)
+    summary = result.payload
+    views = summary["views"]
+    console.print(f"trained {name} on {summary['train_set']} ({summary['n_train']} samples, views "
                   f"{', '.join(views) if views else 'default'})"
                   + (f"; saved to {summary['model_dir']}" if save_models else "; not saved"))
-    return summary
+    return result
 
 
 def _train_lora(scorer: str, model: Path | None, data_set: Any, *, view: str | None, out: Path | None, adapter: str,
@@ -161,6 +150,7 @@ def train(
                                           lora=dict(r=lora_r, alpha=lora_alpha, dropout=lora_dropout)),
                               extra={"template": template, "template_vars": parse_options(template_var),
                                      "dtype": dtype, "device": device, **parse_options(scorer_option)})
+        path = write_results(out, summary)
     else:
         from ..scoring.registry import scorer_class
 
@@ -168,10 +158,11 @@ def train(
         require(scorer_class(scorer), Capability.SAVABLE, "interlens train (saves with save_pretrained)")
         data_set = _load_data(dataset, data, data_root, parse_options(dataset_option), id_col, label_col, modality,
                               split_col, dimension)
-        summary = _train_scorer(scorer, data_set, view=view, out=out, scorer_option=scorer_option,
-                                save_models=save_models, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed,
-                                model_path=str(model) if model is not None else None)
-    path = write_results(out, summary)
+        result = _train_scorer(scorer, data_set, view=view, out=out, scorer_option=scorer_option,
+                               save_models=save_models, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed,
+                               model_path=str(model) if model is not None else None)
+        path = save_run(out, result)  # stored predictions, results.json with provenance, report.html
+        summary = result.payload
     if tracker is not None:
         from ..io import read_json
 
