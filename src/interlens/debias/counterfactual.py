@@ -198,7 +198,9 @@ SALIENCY_PURPOSE = "saliency image counterfactuals (MME-JD Alg. 1, gradients w.r
 
 
 def image_array(value: Any, *, source: str | None = None, record: str | None = None) -> np.ndarray:
-    """An image modality value as a float array at its own resolution (arrays as given, files in grayscale)."""
+    """An image modality value as a float array in [0, 1] at its own resolution: arrays as given, files as
+    HxWx3 RGB when in colour (a colour-reading scorer such as ``clip`` must not see a grey counterfactual of a
+    colour image), else HxW grayscale."""
     if isinstance(value, np.ndarray):
         return value.astype(np.float64)
     from PIL import Image
@@ -207,7 +209,8 @@ def image_array(value: Any, *, source: str | None = None, record: str | None = N
     if not path.is_file():
         raise DataError(f"image file not found: {path}", file=source, record=record, field="image")
     with Image.open(path) as img:
-        return np.asarray(img.convert("L"), dtype=np.float64) / 255.0
+        colour = img.mode not in ("1", "L", "LA", "I", "I;16", "F")
+        return np.asarray(img.convert("RGB" if colour else "L"), dtype=np.float64) / 255.0
 
 
 def pixel_gradients(scorer: Any, dataset: Dataset, target: np.ndarray | None = None, *, modality: str

@@ -133,8 +133,8 @@ def image_to_array(value: Any, size: int, *, source: str | None = None, record: 
     """A grayscale image in [0, 1] of shape (size, size) from an array or an image file path."""
     if isinstance(value, np.ndarray):
         array = value.astype(np.float64)
-        if array.ndim == 3:
-            array = array.mean(axis=-1)
+        if array.ndim == 3:  # RGB(A) -> luma with the ITU-R 601-2 weights PIL's convert("L") uses
+            array = array[..., :3] @ np.array([0.299, 0.587, 0.114]) if array.shape[-1] >= 3 else array.mean(-1)
         if array.max(initial=0.0) > 1.0:
             array = array / 255.0
     else:

@@ -18,7 +18,8 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".ti
 
 
 def load_image(value: Any, *, record: str | None = None, field: str = "image"):
-    """A PIL RGB image from a PIL image, an HxWx3 (or HxW) uint8 array, or a path."""
+    """A PIL RGB image from a PIL image, an HxWx3 (or HxW) array (uint8 values, or floats in [0, 1] as the debias
+    counterfactual images are), or a path."""
     from PIL import Image
 
     if isinstance(value, Image.Image):
@@ -26,6 +27,8 @@ def load_image(value: Any, *, record: str | None = None, field: str = "image"):
     if isinstance(value, np.ndarray):
         if value.ndim not in (2, 3) or value.size == 0:
             raise DataError(f"image array has shape {value.shape}; expected HxW or HxWxC", record=record, field=field)
+        if value.dtype.kind == "f" and value.max(initial=0.0) <= 1.0:  # [0, 1] floats (debias counterfactuals)
+            value = np.round(np.clip(value, 0.0, 1.0) * 255.0)
         return Image.fromarray(np.ascontiguousarray(value).astype(np.uint8)).convert("RGB")
     if isinstance(value, str | Path):
         path = Path(value)
