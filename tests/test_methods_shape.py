@@ -185,6 +185,7 @@ def test_bench_run_in_the_method_shape(tmp_path: Path) -> None:
 
     from interlens.bench.registry import task_from_file
     from interlens.methods.bench import BenchConfig, run
+    from interlens.scoring.registry import make_scorer
 
     scorer = make("embedding")
     task = task_from_file(write_dataset_file(tmp_path / "task"))
@@ -198,6 +199,21 @@ def test_bench_run_in_the_method_shape(tmp_path: Path) -> None:
     assert envelope.provenance.scorer.name == "embedding"
     assert envelope.provenance.scorer.fingerprint == scorer.fingerprint
     assert envelope.provenance.limits == {"limit": 12} and envelope.provenance.seeds == [0]
+    # the CLI goes through the same run: the same results.json keys (it adds only its command line and argv)
+    from typer.testing import CliRunner
+
+    from interlens.cli import app
+
+    options = [f"-s{k}={scorer.get_params()[k]}" for k in ("epochs", "hidden", "rank")]
+    cli = CliRunner().invoke(app, ["bench", "run", "--tasks", str(task.file), "--scorer", "embedding", *options,
+                                   "--method", "sft", "--seeds", "1", "--n-boot", "20", "--limit", "12",
+                                   "--no-save-models", "--out", str(tmp_path / "cli")])
+    assert cli.exit_code == 0, cli.output
+    by_cli = json.loads((tmp_path / "cli" / "results.json").read_text())
+    assert sorted(saved) == sorted(by_cli) and by_cli["provenance"]["command"].startswith("interlens bench run")
+    assert envelope.provenance.command == "bench run" and by_cli["kind"] == saved["kind"]
+    rebuilt = make_scorer("embedding", **by_cli["provenance"]["scorer"]["params"])
+    assert by_cli["provenance"]["scorer"]["fingerprint"] == rebuilt.fingerprint
 
 
 def test_debias_and_mint_configs_declare_what_their_pipelines_check() -> None:

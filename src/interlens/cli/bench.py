@@ -11,7 +11,7 @@ from rich.table import Table
 from ..bench.methods import Method
 from ..errors import DataError
 from ..io import read_json
-from .common import console, friendly_errors, print_verdict, write_results
+from .common import console, friendly_errors, print_verdict, save_run
 from .options import (
     DataRoot,
     DatasetOptions,
@@ -101,9 +101,11 @@ def run(
 ) -> None:
     """Run (or resume) tasks x seeds with one scorer and method; writes OUT/results.json, per-sample
     predictions OUT/samples/<unit>.jsonl and (--save-models) the trained models OUT/models/<unit>/."""
-    from ..bench import Runner, parse_tasks
+    from ..bench import parse_tasks
     from ..bench.pooling import parse_auxiliary, parse_task_options, restrict_modalities, with_data_options
     from ..execution import executor_session
+    from ..methods.bench import BenchConfig, build_runner
+    from ..methods.bench import run as run_bench
     from ..tracking import log_run, start_run
 
     start_run(tracker, out)  # a missing package is refused before any work; metrics go live from here
@@ -122,21 +124,19 @@ def run(
                       markup=False)
     specs = restrict_modalities(parse_tasks(tasks, **parse_options(dataset_option)), modalities)
     specs = with_data_options(specs, parse_task_options(task_option, specs))
-    runner = Runner(specs, scorer, method, seed_list, out, scorer_params=scorer_params,
-                    data_root=data_root, limit=limit, n_boot=n_boot, log=console.print,
-                    save_models=save_models, auxiliary=parse_auxiliary(auxiliary, specs))
+    config = BenchConfig.from_mapping({"method": method.value, "seeds": tuple(seed_list), "limit": limit,
+                                       "n_boot": n_boot, "save_models": save_models, "new_look": new_look})
+    runner = build_runner(config, specs, scorer, workdir=out, data_root=data_root, log=console.print,
+                          scorer_params=scorer_params, auxiliary=parse_auxiliary(auxiliary, specs))
     if prefit_members is not None:
         for task, seed, k, how in runner.prefit_members(parse_members(prefit_members)):
             console.print(f"{task} seed {seed}: member {k} {how}")
         return
-    from ..bench.runner import bench_verdict
-
     with executor_session(executor, address=ray_address):
-        results = runner.run(plan=loaded, new_look=new_look)
-    from ..evidence.bench import bench_payload
-
-    verdict = bench_verdict(results, out, limited=limit is not None)
-    path = write_results(out, {**bench_payload(runner, results), **verdict})
+        result = run_bench(config, specs, scorer, workdir=out, scorer_params=scorer_params, plan=loaded,
+                           runner=runner)
+    path = save_run(out, result)  # stored predictions, results.json with provenance, report.html
+    payload = result.payload
     if samples_format == "lm-eval":
         from ..bench.export import write_lm_eval_samples
 
@@ -148,13 +148,13 @@ def run(
                       style="bold yellow", markup=False)
     if tracker is not None:
         console.print(f"tracked ({tracker.value}): [bold]{log_run(tracker, out, read_json(path))}[/]")
-    for task in results.tasks:
-        acc, n = task.summary["acc"], len(task.seeds)
+    for task in payload["tasks"]:
+        acc, n = task["summary"]["acc"], len(task["seeds"])
         shown = f"{100 * acc['mean']:.2f} (1 seed)" if n == 1 else \
             f"{100 * acc['mean']:.2f} ± {100 * acc['std']:.2f} ({n} seeds)"
-        console.print(f"{task.title}: ACC {shown} ({task.evaluation_split}; test looks: "
-                      f"{runner.test_looks.get(task.task, '?')})", markup=False)
-    print_verdict(verdict)
+        console.print(f"{task['title']}: ACC {shown} ({task['evaluation_split']}; test looks: "
+                      f"{runner.test_looks.get(task['task'], '?')})", markup=False)
+    print_verdict(payload)
 
 
 #: ``bench run`` options a plan fixes (given with --plan, they are refused)
