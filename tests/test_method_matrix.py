@@ -97,6 +97,14 @@ def _bench(method: str) -> Callable[[str, Path], Any]:
     return run
 
 
+def run_train(name: str, tmp: Path) -> Any:
+    from interlens.methods.train import TrainConfig, run
+
+    result = run(TrainConfig(views=(MEASURE_PAIR[name][0],)), conformance_dataset(), make(name), workdir=tmp)
+    assert (tmp / "model").is_dir() and set(result.payload["metrics"]) == {"dev", "test"}
+    return result
+
+
 RUNNERS: dict[str, Callable[[str, Path], Any]] = {
     "interactions score / categorize": run_measure,
     "interactions pid (predictions)": _pid("predictions"),
@@ -110,6 +118,7 @@ RUNNERS: dict[str, Callable[[str, Path], Any]] = {
     "bench zero-shot": _bench("zero-shot"),
     "bench sft": _bench("sft"),
     "bench it": _bench("it"),
+    "train (fit + save_pretrained)": run_train,
 }
 
 

@@ -31,6 +31,7 @@ def method_needs() -> dict[str, tuple[frozenset[Capability], str]]:
     from .measure import ScoreConfig
     from .mint import MintConfig
     from .pid import PIDConfig
+    from .train import TrainConfig
 
     return {
         "interactions score / categorize": (_needs(ScoreConfig), "interlens.methods.measure.run"),
@@ -46,6 +47,7 @@ def method_needs() -> dict[str, tuple[frozenset[Capability], str]]:
         "bench sft": (_needs(BenchConfig(method="sft")), "interlens.methods.bench.run"),
         "bench it": (_needs(BenchConfig(method="it")), "interlens.methods.bench.run"),
         "MINT group tuning": (_needs(MintConfig), "interlens.methods.mint.run"),
+        "train (fit + save_pretrained)": (_needs(TrainConfig), "interlens.methods.train.run"),
     }
 
 

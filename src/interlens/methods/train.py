@@ -72,6 +72,7 @@ def run(config: TrainConfig, dataset: Any, scorer: Any, *, executor: Any = None,
         payload["model_dir"] = str(folder)
         payload["models"] = {scorer.name: str(folder)}
         payload["reload"] = f"{type(scorer).__module__}.{type(scorer).__name__}.from_pretrained({str(folder)!r})"
+    seed = scorer.get_params().get("seed")
     return Result.create(config.command, payload, config=config, dataset=dataset, scorer=scorer,
-                         seeds=[scorer.get_params()["seed"]] if "seed" in scorer.get_params() else None,
-                         predictions=rows or None, checks=checks or None)
+                         seeds=[seed] if isinstance(seed, int) else None, predictions=rows or None,
+                         checks=checks or None)
