@@ -132,6 +132,16 @@ def item_ci(correct: np.ndarray, *, n_boot: int = N_BOOT, seed: int = 0) -> list
     return [float(np.quantile(boots, 0.025)), float(np.quantile(boots, 0.975))]
 
 
+def fallback_experts(results: Mapping[str, Any]) -> list[str]:
+    """The interaction groups (MMoE grouping: R, U = U1 + U2, S) whose expert had fewer than ``min_subset``
+    training samples and therefore *is* the baseline (experts.train falls back); all of them: every strategy
+    equals the baseline by construction and the run cannot test the experts."""
+    cats = (results.get("category_counts") or {}).get("train") or {}
+    need = int((results.get("settings") or {}).get("min_subset") or 8)
+    groups = {"R": cats.get("R", 0), "U": cats.get("U1", 0) + cats.get("U2", 0), "S": cats.get("S", 0)}
+    return [g for g, n in groups.items() if n < need]
+
+
 def _verdict(test: Mapping[str, Any]) -> str:
     lo, hi = test["ci95"]
     return "above" if lo > 0 else "below" if hi < 0 else "not distinguishable"
@@ -212,8 +222,10 @@ def summarise_run(key: str, results: Mapping[str, Any], rows: Sequence[Mapping[s
     summary = results.get("summary") or {}
     rq4 = results.get("rq4") or {}
     per_seed = results.get("per_seed") or [{}]
+    fell_back = fallback_experts(results)
     entry = {
         "dataset": name, "scorer": scorer, "n_test": len(ids), "n_labels": k,
+        "experts_fell_back": fell_back,
         "n_train": (results["dataset"].get("splits") or {}).get("train"),
         "floors": floor, "views": views,
         "best_unimodal": best_uni,
@@ -323,6 +335,14 @@ def markdown(study: Mapping[str, Any]) -> str:
         lines.append(f"| {run['dataset']} | {run['scorer']} | "
                      + (" ".join(f"{c} {n}" for c, n in cats.items()) or "–") + f" | {acc} | " + " | ".join(ce)
                      + f" | {looks} |")
+    degenerate = [f"{run['scorer']} {run['dataset']}: the experts of {', '.join(run['experts_fell_back'])} had fewer "
+                  f"training samples than min_subset after the δ filter and are the baseline"
+                  + (" -- every strategy equals the baseline, the run does not test the experts"
+                     if len(run["experts_fell_back"]) == 3 else "")
+                  for run in study["runs"].values() if run.get("experts_fell_back")]
+    if degenerate:
+        lines += ["", "Experts that fell back to the baseline (too few training samples kept):", ""] + [
+            f"- {d}" for d in degenerate]
     warnings = [w for run in study["runs"].values() for w in run["warnings"]]
     if warnings:
         lines += ["", "Warnings (at or below the highest floor):", ""] + [f"- {w}" for w in warnings]
