@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
+import shutil
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -137,9 +138,34 @@ def fallback_experts(results: Mapping[str, Any]) -> list[str]:
     training samples and therefore *is* the baseline (experts.train falls back); all of them: every strategy
     equals the baseline by construction and the run cannot test the experts."""
     cats = (results.get("category_counts") or {}).get("train") or {}
-    need = int((results.get("settings") or {}).get("min_subset") or 8)
+    from interlens.experts.train import MIN_SUBSET
+
+    need = int((results.get("settings") or {}).get("min_subset") or MIN_SUBSET)
     groups = {"R": cats.get("R", 0), "U": cats.get("U1", 0) + cats.get("U2", 0), "S": cats.get("S", 0)}
     return [g for g, n in groups.items() if n < need]
+
+
+def filter_fallback_reason(out: Path) -> str | None:
+    """Why the run in ``out`` cannot test the experts with the δ filter on (None: it can): no results (no
+    training sample kept a category) or every expert fell back to the baseline (too few kept per group)."""
+    if not (out / "results.json").exists():
+        return "with the δ = 0.1 filter no training sample kept a category (every unimodal top-2 margin <= 0.1)"
+    fell_back = fallback_experts(json.loads((out / "results.json").read_text(encoding="utf-8")))
+    if len(fell_back) == 3:
+        return ("with the δ = 0.1 filter every expert (R, U, S) had fewer training samples than min_subset and "
+                "fell back to the baseline, so every strategy equalled it")
+    return None
+
+
+def start_fallback(out: Path, reason: str) -> None:
+    """Move the filtered run in ``out`` aside (``<out>.filtered``, kept for the record) and mark ``out`` for a
+    run with ``--no-train-filters`` (``fallback.txt`` says why)."""
+    if out.exists():
+        aside = out.with_name(out.name + ".filtered")
+        shutil.rmtree(aside, ignore_errors=True)
+        out.rename(aside)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "fallback.txt").write_text(reason + "; re-run with --no-train-filters\n")
 
 
 def _verdict(test: Mapping[str, Any]) -> str:
@@ -517,19 +543,24 @@ def main() -> None:
         registered, options = datasets[name]
         out = args.out / key
         cmd = command(registered, options, scorer, SCORERS[scorer], seeds, out, args.max_train, args.rq4)
+        selected = not args.summarise_only and (not args.only or key in args.only)
+        if selected and (out / "results.json").exists() and not (out / "fallback.txt").exists():
+            reason = filter_fallback_reason(out)  # a finished run whose experts all fell back: redo it unfiltered
+            if reason:
+                start_fallback(out, reason)
         if (out / "fallback.txt").exists():  # an earlier run needed the fallback below
             cmd = [*cmd[:-2], "--no-train-filters", *cmd[-2:]]
         commands[key] = shlex.join(cmd)
-        if args.summarise_only or (args.only and key not in args.only) or (out / "results.json").exists():
+        if not selected or (out / "results.json").exists():
             continue
         print("$ " + shlex.join(cmd), flush=True)
         wall = run_one(cmd)
-        if not (out / "results.json").exists() and "--no-train-filters" not in cmd:
-            # the δ filter (top-2 margin > 0.1, defined by MMoE for two classes) can drop every training
-            # sample of a many-class task under weak unimodal models: then train without the filters
-            out.mkdir(parents=True, exist_ok=True)
-            (out / "fallback.txt").write_text("with the δ = 0.1 filter no training sample kept a category (every "
-                                              "unimodal top-2 margin <= 0.1); re-run with --no-train-filters")
+        reason = filter_fallback_reason(out)
+        if reason and "--no-train-filters" not in cmd:
+            # the δ filter (top-2 margin > 0.1, defined by MMoE for two classes) can drop (nearly) every training
+            # sample of a many-class task under weak unimodal models: then train without the filters; the
+            # filtered run is kept beside it for the record
+            start_fallback(out, reason)
             cmd = [*cmd[:-2], "--no-train-filters", *cmd[-2:]]
             commands[key] = shlex.join(cmd)
             print("$ " + shlex.join(cmd), flush=True)

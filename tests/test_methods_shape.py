@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Literal
 
 import pytest
+from method_shape import assert_api_matches_cli
 from pydantic import ValidationError
 
 from interlens.errors import DataError
@@ -210,8 +211,7 @@ def test_bench_run_in_the_method_shape(tmp_path: Path) -> None:
                                    "--no-save-models", "--out", str(tmp_path / "cli")])
     assert cli.exit_code == 0, cli.output
     by_cli = json.loads((tmp_path / "cli" / "results.json").read_text())
-    assert sorted(saved) == sorted(by_cli) and by_cli["provenance"]["command"].startswith("interlens bench run")
-    assert envelope.provenance.command == "bench run" and by_cli["kind"] == saved["kind"]
+    assert_api_matches_cli(saved, by_cli, command="bench run")
     rebuilt = make_scorer("embedding", **by_cli["provenance"]["scorer"]["params"])
     assert by_cli["provenance"]["scorer"]["fingerprint"] == rebuilt.fingerprint
 

@@ -112,3 +112,26 @@ def test_tables_and_the_spliced_doc():
     assert "old table" not in spliced and script.splice(spliced, table) == spliced
     with pytest.raises(DataError, match="exactly one pair of mmoe_real markers"):
         script.splice("no markers", table)
+
+
+def test_fallback_fires_when_every_expert_falls_back(tmp_path):
+    """No results, or every group below min_subset -> a reason; one group large enough -> None; the
+    filtered run is moved aside and the folder marked for --no-train-filters."""
+    script = load_script()
+    out = tmp_path / "mintrec2__minilm-ft"
+    assert "no training sample kept" in script.filter_fallback_reason(out)
+    out.mkdir()
+    few = {"category_counts": {"train": {"R": 2, "U1": 1, "U2": 0, "S": 1, "filtered": 1996}},
+           "settings": {"min_subset": 8}}
+    (out / "results.json").write_text(json.dumps(few))
+    assert script.fallback_experts(few) == ["R", "U", "S"]
+    assert "every expert (R, U, S)" in script.filter_fallback_reason(out)
+    enough_u = {**few, "category_counts": {"train": {"R": 2, "U1": 5, "U2": 3, "S": 1}}}  # U = 8 = min_subset
+    (out / "results.json").write_text(json.dumps(enough_u))
+    assert script.fallback_experts(enough_u) == ["R", "S"]
+    assert script.filter_fallback_reason(out) is None
+    (out / "results.json").write_text(json.dumps(few))
+    script.start_fallback(out, script.filter_fallback_reason(out))
+    assert json.loads((tmp_path / "mintrec2__minilm-ft.filtered" / "results.json").read_text()) == few
+    assert sorted(p.name for p in out.iterdir()) == ["fallback.txt"]
+    assert (out / "fallback.txt").read_text().endswith("re-run with --no-train-filters\n")

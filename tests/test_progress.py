@@ -1,5 +1,5 @@
 """The one progress system (``interlens.progress``, issue 29 item 5 / issue 31 goal 2): a rich bar with ETA
-on a terminal; otherwise a plain log line at least every interval (30 s by default) and at the end."""
+on a terminal; otherwise a plain log line at least every interval (20 s by default) and at the end."""
 
 from __future__ import annotations
 
@@ -102,11 +102,32 @@ def test_interval_comes_from_the_environment(monkeypatch) -> None:
     monkeypatch.setenv(progress_mod.INTERVAL_ENV, "5")
     assert log_interval() == 5.0
     monkeypatch.setenv(progress_mod.INTERVAL_ENV, "soon")
-    assert log_interval() == 30.0
+    assert log_interval() == progress_mod.DEFAULT_INTERVAL_S == 20.0  # issue 31 goal 2: a line at least every 30 s
     set_log_interval(0)
     assert log_interval() == 0.0
     with pytest.raises(ValueError, match="progress interval must be >= 0 seconds, got -1"):
         set_log_interval(-1)
+
+
+def test_heartbeat_counts_from_the_last_line_of_any_bar(caplog) -> None:
+    """A line from another bar just after a heartbeat check must not push the next heartbeat a whole extra
+    interval out (it waited a fixed interval and skipped when a line was recent: gaps of up to 2 intervals)."""
+    import time
+
+    caplog.set_level(logging.INFO, logger="interlens")
+    console = Console(file=io.StringIO())  # not a terminal
+    interval = 0.4
+
+    def records() -> list[logging.LogRecord]:
+        return [r for r in caplog.records if r.name == "interlens.progress"]
+
+    with progress(None, "outer", "part", console=console, interval=interval) as outer:
+        time.sleep(interval * 1.15)  # just after the first heartbeat
+        before = len(records())
+        outer._maybe_log(force=True)  # another line, as an inner bar's would be
+        time.sleep(interval * 2.2)
+    spoke, following = records()[before], records()[before + 1]
+    assert before >= 1 and following.created - spoke.created < interval * 1.5  # not ~2 intervals
 
 
 def test_a_terminal_shows_a_rich_bar_with_eta(caplog) -> None:

@@ -4,9 +4,9 @@
 elapsed time and ETA when its console (default: stderr) is a terminal. When output is *not* a terminal
 (a file, a pipe, CI, a batch job's log) it writes plain lines through the ``interlens.progress`` logger
 instead -- description, done/total, rate, elapsed, ETA -- at least every :func:`log_interval` seconds
-(default 30; ``$INTERLENS_PROGRESS_INTERVAL``; tests use 0) and once at the end, so a long run is never
-silent for minutes. ``--quiet`` (:func:`set_quiet`) hides both. A bar opened inside another becomes a
-second row of the same display; ``name`` lets code deep in a loop advance its caller's bar
+(default 20: never 30 s without one; ``$INTERLENS_PROGRESS_INTERVAL``; tests use 0) and once at the end,
+so a long run is never silent for minutes. ``--quiet`` (:func:`set_quiet`) hides both. A bar opened inside
+another becomes a second row of the same display; ``name`` lets code deep in a loop advance its caller's bar
 (:func:`current_progress`) without being handed it.
 
 :func:`report_metrics` hands in-run metrics (an epoch's loss and dev scores, a finished unit's) to an experiment
@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 logger = logging.getLogger("interlens.progress")
 T = TypeVar("T")
 #: seconds between two plain lines when output is not a terminal
-DEFAULT_INTERVAL_S = 30.0
+DEFAULT_INTERVAL_S = 20.0
 INTERVAL_ENV = "INTERLENS_PROGRESS_INTERVAL"
 _state: dict[str, Any] = {"quiet": False, "interval": None}
 #: when (``time.monotonic``) any bar last wrote a plain line: a heartbeat stays quiet while others speak
@@ -58,7 +58,7 @@ def set_log_interval(seconds: float | None) -> None:
 
 
 def log_interval() -> float:
-    """:func:`set_log_interval`'s value, else ``$INTERLENS_PROGRESS_INTERVAL``, else 30 s."""
+    """:func:`set_log_interval`'s value, else ``$INTERLENS_PROGRESS_INTERVAL``, else 20 s."""
     if _state["interval"] is not None:
         return float(_state["interval"])
     raw = os.environ.get(INTERVAL_ENV, "").strip()
@@ -150,8 +150,13 @@ class ProgressBar:
                                             now - self._started, finished=finished))
 
     def _heartbeat(self, stop: threading.Event) -> None:
-        """Writes a line every interval even while one step runs for minutes (real clock only)."""
-        while not stop.wait(self._interval):
+        """Writes a line every interval even while one step runs for minutes (real clock only): it wakes when
+        an interval has passed since the last line of any bar (or this bar's start), so two lines are never
+        more than an interval (plus the time to write one) apart while the bar is open."""
+        while True:
+            due = max(_last_line[0], self._last) + self._interval
+            if stop.wait(max(due - time.monotonic(), 0.01)):
+                return
             if time.monotonic() - _last_line[0] >= self._interval:  # nothing from any bar for an interval
                 self._maybe_log()
 

@@ -13,6 +13,7 @@ import typer
 from ..errors import DataError
 from ..experts.authors import AuthorsModel
 from ..experts.pipeline import CategoriesSource, Grouping, RouterKind
+from ..experts.train import MIN_SUBSET
 from .common import console, friendly_errors, print_verdict, save_run, write_results
 from .options import (
     DataRoot,
@@ -75,7 +76,8 @@ def train(
     view: Annotated[str | None, typer.Option(help="The experts' view, e.g. utterance+context (default: all "
                                                   "modalities the scorer reads).")] = None,
     folds: Annotated[int, typer.Option(min=2, help="Cross-fitting folds for measured categories.")] = 2,
-    min_subset: Annotated[int, typer.Option(min=1, help="Smaller training subsets fall back to the baseline.")] = 8,
+    min_subset: Annotated[int, typer.Option(min=1, help="Smaller training subsets fall back to the "
+                                                      "baseline.")] = MIN_SUBSET,
     expert_epochs: Annotated[int | None, typer.Option(min=1, help="Fine-tuning epochs per expert.")] = None,
     expert_lr: Annotated[float | None, typer.Option(help="Fine-tuning learning rate per expert.")] = None,
     router: Annotated[RouterKind, typer.Option(help="Router: mlp | linear (focal loss) | logreg.")] = "mlp",

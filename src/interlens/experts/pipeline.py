@@ -40,6 +40,7 @@ from .router import ROUTER_KINDS, InteractionRouter
 from .train import (
     EXPERTS_PROGRESS,
     GROUPINGS,
+    MIN_SUBSET,
     ExpertSystem,
     aggregate_seeds,
     check_experts_scorer,
@@ -106,7 +107,7 @@ def dataset_provenance(dataset: Dataset) -> dict[str, Any]:
 def train_experts_study(dataset: Dataset, scorer: Any, *, categories: CategoriesSource | str = "auto",
                         seeds: Sequence[int] = (0, 1, 2), grouping: str = "mmoe", delta: float = 0.1,
                         train_filters: bool = True, modalities: Sequence[str] | None = None, folds: int = 2,
-                        view: str | None = None, min_subset: int = 8, expert_epochs: int | None = None,
+                        view: str | None = None, min_subset: int = MIN_SUBSET, expert_epochs: int | None = None,
                         expert_lr: float | None = None, router: str = "mlp", class_balanced: bool = False,
                         rq4: bool = False, n_random: int = 3, log: Callable[[str], None] | None = None,
                         save_models: str | os.PathLike | None = None, max_train: int | None = None

@@ -55,6 +55,9 @@ EXPERTS_PROGRESS = "experts"
 GROUPINGS: dict[str, tuple[str, ...]] = {"mmoe": ("R", "U", "S"), "split_u": ("R", "U1", "U2", "S")}
 #: Categories that never train an expert or the router.
 EXCLUDED = ("missing", "filtered")
+#: an interaction group with fewer training samples than this keeps the baseline as its expert (MMoE Sec. 3.2
+#: trains an expert per group; too small a group cannot fit one)
+MIN_SUBSET = 8
 
 
 class ExpertFallbackWarning(UserWarning):
@@ -158,7 +161,7 @@ class ExpertSystem:
 
 def train_experts(scorer: Any, dataset: Dataset, categories_train: Mapping[str, str] | Sequence[str],
                   categories_dev: Mapping[str, str] | Sequence[str] | None = None, *, view: str | None = None,
-                  grouping: str = "mmoe", min_subset: int = 8, expert_epochs: int | None = None,
+                  grouping: str = "mmoe", min_subset: int = MIN_SUBSET, expert_epochs: int | None = None,
                   expert_lr: float | None = None, router_features: Callable[[Dataset], np.ndarray] | None = None,
                   router: InteractionRouter | None | bool = True, fit_baseline: bool = True,
                   train_split: str = "train", dev_split: str = "dev") -> ExpertSystem:

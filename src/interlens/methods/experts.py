@@ -10,6 +10,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
+from ..experts.train import MIN_SUBSET
 from ..scoring.base import Capability
 from .config import MethodConfig
 from .measure import using
@@ -31,7 +32,7 @@ class ExpertsConfig(MethodConfig):
     modalities: tuple[str, ...] | None = None
     folds: int = Field(2, ge=2)
     view: str | None = None
-    min_subset: int = Field(8, ge=1)
+    min_subset: int = Field(MIN_SUBSET, ge=1)
     expert_epochs: int | None = Field(None, ge=1)
     expert_lr: float | None = None
     router: Literal["mlp", "linear", "logreg"] = "mlp"

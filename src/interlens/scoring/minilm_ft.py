@@ -21,7 +21,7 @@ machines with the same test accuracy (``benchmarks/bench_train_speed.py``, resul
 foreach AdamW): it reproduces earlier numbers bit for bit. Scoring (``logits``, ``features``,
 validation) always runs in float32, so predictions do not depend on batch composition. Progress
 (steps, epochs, loss, ETA; :mod:`interlens.progress`) is a step-level bar on a terminal and, when
-stderr is not a terminal, a log line at least every 30 s plus one per epoch (issue 31 goal 2), with
+stderr is not a terminal, a log line at least every 20 s plus one per epoch (issue 31 goal 2), with
 ``progress=True``. ``class_weight="balanced"`` weights the loss
 by inverse class frequency. With a validation set the epoch with the best validation macro-F1 is
 kept. Scores are computed in eval mode, independent of batch composition (padding is masked out).
