@@ -148,9 +148,22 @@ def test_verify_committed_results_exit_0():
     assert "0 mismatches" in result.output
 
 
-def test_verify_names_an_edited_number_in_a_committed_study(tmp_path):
+def _copy_sealed(tmp_path: Path, *names: str) -> Path:
+    """A results folder holding only ``names`` (with their stored predictions) and a MANIFEST.json cut down
+    to them: the sealing checks of one study without re-deriving every committed one."""
     copy = tmp_path / "results"
-    shutil.copytree(RESULTS, copy)
+    copy.mkdir()
+    manifest = json.loads((RESULTS / "MANIFEST.json").read_text())
+    manifest["files"] = {name: manifest["files"][name] for name in names}
+    (copy / "MANIFEST.json").write_text(json.dumps(manifest, indent=2))
+    for name in names:
+        for path in RESULTS.glob(name.removesuffix(".json") + ".*"):
+            shutil.copy2(path, copy / path.name)
+    return copy
+
+
+def test_verify_names_an_edited_number_in_a_committed_study(tmp_path):
+    copy = _copy_sealed(tmp_path, "mmla_cpu_previous.json")
     path = copy / "mmla_cpu_previous.json"
     data = json.loads(path.read_text())
     data["tasks"][0]["acc_mean"] = 70.12
@@ -341,8 +354,7 @@ def test_a_study_with_stored_predictions_beside_others_is_recomputed_and_sealed(
 def test_a_sealed_study_rewritten_without_its_seal_is_still_checked(tmp_path):
     """A benchmark script that rewrites a sealed file drops its seal block; MANIFEST.json still names it, so
     a changed number is caught (and the sealing script refuses it without --force)."""
-    copy = tmp_path / "results"
-    shutil.copytree(RESULTS, copy)
+    copy = _copy_sealed(tmp_path, "ray_units.json")
     path = copy / "ray_units.json"
     data = json.loads(path.read_text())
     body = {k: v for k, v in data.items() if k not in ("provenance", "content_sha256")}
