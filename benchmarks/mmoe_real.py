@@ -369,6 +369,11 @@ def markdown(study: Mapping[str, Any]) -> str:
     if degenerate:
         lines += ["", "Experts that fell back to the baseline (too few training samples kept):", ""] + [
             f"- {d}" for d in degenerate]
+    unfiltered = [f"{run['scorer']} {run['dataset']}: {run['fallback'].strip()}"
+                  for run in study["runs"].values() if run.get("fallback")]
+    if unfiltered:
+        lines += ["", "Trained without MMoE's δ filter and rebalancing (`--no-train-filters`):", ""] + [
+            f"- {u}" for u in unfiltered]
     warnings = [w for run in study["runs"].values() for w in run["warnings"]]
     if warnings:
         lines += ["", "Warnings (at or below the highest floor):", ""] + [f"- {w}" for w in warnings]

@@ -105,6 +105,9 @@ def test_tables_and_the_spliced_doc():
     cells = [c.strip() for c in row.strip("|").split("|")]
     assert cells[3] == "50.0 / 50.0" and cells[4].startswith("75.0 [") and cells[6].startswith("62.5 ± 12.5 [")
     text = script.markdown(study)
+    assert "--no-train-filters" not in text
+    assert "- embedding mustard: why; re-run with --no-train-filters" in script.markdown(
+        {**study, "runs": {"mustard__embedding": {**entry, "fallback": "why; re-run with --no-train-filters\n"}}})
     assert "- meld__minilm-ft: not finished" in text and "- embedding mustard unimodal:context: test ACC 0.500" in text
     doc = f"intro\n{script.BEGIN}\nold table\n{script.END}\nafter\n"
     spliced = script.splice(doc, table)
