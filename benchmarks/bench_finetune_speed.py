@@ -147,7 +147,7 @@ def run_config(name: str, dataset: Path, work: Path, rep: int) -> dict[str, Any]
     gaps = np.diff([0.0, *stamps, wall])
     row: dict[str, Any] = {
         "wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "load_average_before": load,
-        "command": " ".join(cmd[1:]),
+        "command": " ".join(cmd[1:]).replace(str(work), "<work>"),  # no machine paths in the committed JSON
         "test": {v: {"acc": m.get("acc"), "macro_f1": m.get("macro_f1")} for v, m in metrics.items()},
         "stderr_lines": len(err_lines), "max_stderr_gap_s": float(gaps.max()),
     }
